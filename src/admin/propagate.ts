@@ -1,0 +1,19 @@
+import type { Env } from "../env";
+import { ApiError } from "../http/errors";
+import { forgetLoginContext } from "../storage/login-context";
+import { stateObject } from "../tokens/use-token";
+
+/**
+ * After an admin change to an identity (its role, OIDC config, memberships, or its deletion) is written
+ * to D1: drop this isolate's login cache and tell the identity's Durable Object, so the very next use of
+ * any of its live tokens is checked against the new state. If the object cannot be told, the admin sees a
+ * 503 and can retry; the change itself is already saved.
+ */
+export async function propagateIdentityChange(env: Env, identity: { id: string; stateObject: string }): Promise<void> {
+  forgetLoginContext(identity.id);
+  try {
+    await stateObject(env, identity.stateObject).policyChanged();
+  } catch {
+    throw new ApiError(503, "propagation_failed", "The change was saved but live tokens could not be updated yet; retry the request");
+  }
+}

@@ -1,0 +1,39 @@
+/** Values with consequences live here, each with the reason it has this value. See docs/. */
+
+/** Leeway for exp/nbf/iat of incoming ID tokens: CI runners' clocks drift a little, not minutes. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+/** Algorithms accepted on incoming ID tokens: asymmetric only, never HS* or none. */
+export const ALLOWED_ID_TOKEN_ALGS = [
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA", "Ed25519",
+] as const;
+
+/** Our own access tokens. */
+export const ACCESS_TOKEN_ALG = "ES256";
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+export const ACCESS_TOKEN_AUDIENCE = "edge-oidc-auth";
+
+/** Deployment-wide ceiling on any token lifetime when the var is unset (30 days). */
+export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 2_592_000;
+
+/** Infisical's defaults and bounds for OIDC Auth configurations. */
+export const OIDC_DEFAULT_TTL_SECONDS = 2_592_000;
+export const OIDC_MAX_TTL_BOUND_SECONDS = 315_360_000;
+export const DEFAULT_TRUSTED_IPS = ["0.0.0.0/0", "::/0"] as const;
+
+/** Discovery documents and key sets. */
+export const DISCOVERY_CACHE_TTL_SECONDS = 3600;
+export const JWKS_CACHE_TTL_SECONDS = 600;
+/** After an unknown kid forced a refetch, wait this long before the next one for the same issuer. */
+export const JWKS_REFETCH_COOLDOWN_SECONDS = 30;
+/** Identity + configuration copies in isolate memory; admin changes invalidate the local copy at once. */
+export const CONFIG_CACHE_TTL_MS = 10_000;
+export const CONFIG_CACHE_ENTRIES = 10_000;
+export const ISSUER_CACHE_ENTRIES = 1_000;
+
+/** Request bodies. */
+export const MAX_LOGIN_BODY_BYTES = 64 * 1024;
+export const MAX_ADMIN_BODY_BYTES = 256 * 1024;

@@ -1,0 +1,18 @@
+import type { TokenStateObject } from "./tokens/token-state-object";
+
+/** Bindings and vars of the Worker (wrangler.toml). Vars arrive as strings. */
+export interface Env {
+  DB: D1Database;
+  CACHE: KVNamespace;
+  TOKEN_STATE: DurableObjectNamespace<TokenStateObject>;
+
+  /** Secret: bearer key of the admin API. Unset means the admin API refuses everyone. */
+  ADMIN_API_KEY?: string;
+  /** Secret: JSON `{ "keys": [private JWK with kid, ...], "active": kid? }` used to sign access tokens. */
+  SIGNING_KEYS?: string;
+  /** "true" lets discovery/JWKS URLs be http, IP literals or loopback. Local dev and tests only. */
+  ALLOW_INSECURE_ISSUERS?: string;
+  /** Ceiling on any access token's lifetime, seconds (default 30 days). */
+  TOKEN_MAX_LIFETIME_SECONDS?: string;
+  AUDIT_RETENTION_DAYS?: string;
+}

@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from "hono";
+import { bearerToken, useAccessToken } from "../tokens/use-token";
+import { ApiError, forbidden } from "./errors";
+import { clientIp, type Actor, type AppEnv } from "./context";
+
+const CHALLENGE = 'Bearer realm="edge-oidc-auth"';
+
+async function sha256(text: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+}
+
+/** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
+export async function isAdminKey(presented: string, configured: string | undefined): Promise<boolean> {
+  if (!configured) return false;
+  const [a, b] = await Promise.all([sha256(presented), sha256(configured)]);
+  return crypto.subtle.timingSafeEqual(a, b);
+}
+
+/**
+ * The admin API admits the deployment's admin key, or the access token of an identity whose org role is
+ * admin (scoped to its own organization by `assertOrgAccess`). Using a token here is a use of it.
+ */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) {
+    throw new ApiError(401, "credentials_missing", "Send Authorization: Bearer <admin key or access token>", {
+      "WWW-Authenticate": CHALLENGE,
+    });
+  }
+  let actor: Actor;
+  if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
+    actor = { kind: "admin-key" };
+  } else if (token.split(".").length === 3) {
+    const use = await useAccessToken(c.env, token, clientIp(c));
+    if (use.policy.orgRole !== "admin") {
+      throw forbidden("insufficient_role", "Only identities with the organization role 'admin' may use the admin API");
+    }
+    actor = { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti };
+  } else {
+    throw new ApiError(401, "credentials_invalid", "The admin key or access token is not valid", {
+      "WWW-Authenticate": `${CHALLENGE}, error="invalid_token"`,
+    });
+  }
+  c.set("actor", actor);
+  await next();
+};
+
+/** An identity actor may act only inside its own organization. */
+export function assertOrgAccess(actor: Actor, orgId: string): void {
+  if (actor.kind === "identity" && actor.orgId !== orgId) {
+    throw forbidden("organization_forbidden", "This identity may only manage its own organization");
+  }
+}
+
+export function assertAdminKey(actor: Actor): void {
+  if (actor.kind !== "admin-key") {
+    throw forbidden("admin_key_required", "Only the deployment's admin key may do this");
+  }
+}

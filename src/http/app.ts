@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./context";
+import { ApiError, errorBody } from "./errors";
+import { identityAdminRoutes } from "./routes/identities";
+import { loginRoutes } from "./routes/login";
+import { oidcConfigRoutes } from "./routes/oidc-config";
+import { organizationRoutes } from "./routes/organizations";
+import { projectRoutes } from "./routes/projects";
+import { tokenDetailsRoutes } from "./routes/token-details";
+import { tokenLifecycleRoutes } from "./routes/token-lifecycle";
+import { wellKnownRoutes } from "./routes/well-known";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    c.set("reqId", `req-${crypto.randomUUID()}`);
+    await next();
+    c.header("X-Request-Id", c.var.reqId);
+  });
+
+  app.get("/", (c) => c.json({ service: "edge-oidc-auth", docs: "/docs", jwks: "/.well-known/jwks.json" }));
+  app.get("/api/status", (c) => c.json({ status: "ok" }));
+
+  // Public: login, token lifecycle, token details. Then the admin API (each route module guards itself).
+  app.route("/", loginRoutes);
+  app.route("/", tokenLifecycleRoutes);
+  app.route("/", tokenDetailsRoutes);
+  app.route("/", wellKnownRoutes);
+  app.route("/", organizationRoutes);
+  app.route("/", identityAdminRoutes);
+  app.route("/", oidcConfigRoutes);
+  app.route("/", projectRoutes);
+
+  app.notFound((c) =>
+    c.json(errorBody(new ApiError(404, "route_not_found", "No such endpoint"), c.var.reqId ?? "req-unknown"), 404),
+  );
+
+  app.onError((err, c) => {
+    const reqId = c.var.reqId ?? "req-unknown";
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(errorBody(err, reqId), err.status);
+    }
+    // Unexpected: log the kind only (errors may carry token payloads), answer without internals.
+    console.error(JSON.stringify({ event: "unhandled_error", reqId, name: err?.name ?? "Error" }));
+    return c.json(errorBody(new ApiError(500, "internal_error", "Internal error"), reqId), 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import type { Env } from "../env";
+
+/** Who is calling the admin API: the deployment's admin key, or an org-admin identity's access token. */
+export type Actor =
+  | { kind: "admin-key" }
+  | { kind: "identity"; identityId: string; orgId: string; tokenId: string };
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { reqId: string; actor: Actor };
+}
+
+export type AppContext = Context<AppEnv>;
+
+/** The client address as Cloudflare saw it. X-Forwarded-For is caller-controlled and never read. */
+export const clientIp = (c: AppContext): string | null => c.req.header("cf-connecting-ip") ?? null;
+
+export const waitUntilOf = (c: AppContext) => (p: Promise<unknown>) => {
+  try {
+    c.executionCtx.waitUntil(p);
+  } catch {
+    void p; // no execution context (direct app.request in a unit test): let it run unawaited
+  }
+};
+
+export const allowInsecureIssuers = (env: Env): boolean => env.ALLOW_INSECURE_ISSUERS === "true";
+
+export const tokenCeilingSeconds = (env: Env): number => {
+  const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
+  return Number.isInteger(n) && n > 0 ? n : 2_592_000;
+};

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { MAX_LOGIN_BODY_BYTES } from "../../constants";
+import { markTokenRevoked } from "../../storage/access-tokens";
+import { signAccessToken, verifyAccessToken } from "../../tokens/access-token";
+import { tokenResponse } from "../../tokens/issue";
+import { loadSigningKeys } from "../../tokens/signing-keys";
+import { refusalError, stateObject, tokenRef } from "../../tokens/use-token";
+import { recordIssuedToken } from "../../storage/access-tokens";
+import { readBody } from "../body";
+import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppEnv } from "../context";
+
+const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
+
+export const tokenLifecycleRoutes = new Hono<AppEnv>()
+  /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
+  .post("/api/v1/auth/token/renew", async (c) => {
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
+    const claims = await verifyAccessToken(keys, accessToken);
+    const outcome = await stateObject(c.env, claims.sob).renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env));
+    if (!outcome.ok) throw refusalError(outcome);
+    const now = Math.floor(Date.now() / 1000);
+    const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
+    const token = await signAccessToken(keys, renewed);
+    waitUntilOf(c)(recordIssuedToken(c.env.DB, renewed, clientIp(c)));
+    return c.json(tokenResponse(token, renewed, now));
+  })
+  /** Possession of the token is the authorisation; works on expired tokens too. */
+  .post("/api/v1/auth/token/revoke", async (c) => {
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
+    const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
+    await stateObject(c.env, claims.sob).revoke(tokenRef(claims));
+    waitUntilOf(c)(markTokenRevoked(c.env.DB, claims.jti));
+    return c.json({ message: "Successfully revoked access token" });
+  });

@@ -1,0 +1,12 @@
+import type { Env } from "./env";
+import { createApp } from "./http/app";
+
+export { TokenStateObject } from "./tokens/token-state-object";
+export { AuthService } from "./rpc/auth-service";
+export type { AuthenticateOptions, AuthenticateResult, AuthServiceBinding } from "./rpc/types";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,68 @@
+import type { JWTPayload } from "jose";
+import { ApiError, unauthorized } from "../http/errors";
+import type { OidcAuthConfig } from "../storage/records";
+import { checkBindings } from "./bindings";
+import { loadDiscovery } from "./discovery";
+import { IdpFetchError } from "./fetch-json";
+import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
+import { checkFetchableUrl } from "./url-policy";
+import { verifyIdToken } from "./verify-id-token";
+
+export interface AuthenticateIo extends KeyIo {
+  allowInsecureIssuers: boolean;
+}
+
+/** Seconds a client should wait before retrying when the IdP is unreachable and nothing is cached. */
+const IDP_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * Verifies an ID token against one identity's OIDC configuration: keys (static, or discovery then JWKS,
+ * both cached), signature and time claims, exact issuer, then subject, audiences and claims.
+ * Returns the verified payload or throws an ApiError (401 refusal, 503 when the IdP cannot be reached).
+ */
+export async function authenticateIdToken(io: AuthenticateIo, config: OidcAuthConfig, jwt: string): Promise<JWTPayload> {
+  const lookupKeys = config.jwksJson
+    ? async () => staticKeySet(config.jwksJson!)
+    : async (kid: string | undefined) => keysForKid(io, await jwksUrlFor(io, config), kid);
+  let payload: JWTPayload;
+  try {
+    payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer);
+  } catch (err) {
+    if (err instanceof IdpFetchError) {
+      throw new ApiError(
+        503,
+        "idp_unavailable",
+        `The identity provider could not be reached (${err.message}) and no cached keys are available; retry later`,
+        { "Retry-After": String(IDP_RETRY_AFTER_SECONDS) },
+      );
+    }
+    throw err;
+  }
+  const bindings = checkBindings(payload, config);
+  if (!bindings.ok) throw unauthorized(bindings.reasonCode, bindings.message);
+  return payload;
+}
+
+async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<string> {
+  let discovery;
+  try {
+    discovery = await loadDiscovery(io, config.oidcDiscoveryUrl);
+  } catch (err) {
+    if (err instanceof IdpFetchError) throw err;
+    throw new IdpFetchError("not_json", "published an unusable discovery document");
+  }
+  if (discovery.issuer !== config.boundIssuer) {
+    throw unauthorized(
+      "discovery_issuer_mismatch",
+      "The discovery document's issuer is not the configured bound issuer",
+    );
+  }
+  if (config.jwksUrl) return config.jwksUrl;
+  const check = checkFetchableUrl(discovery.jwks_uri, { allowInsecure: io.allowInsecureIssuers });
+  if (!check.ok) throw unauthorized("jwks_uri_refused", `The IdP's jwks_uri is refused: ${check.reason}`);
+  // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
+  if (check.url.host !== new URL(config.oidcDiscoveryUrl).host) {
+    throw unauthorized("jwks_uri_refused", "The IdP's jwks_uri is on another host; configure jwksUrl explicitly to allow it");
+  }
+  return discovery.jwks_uri;
+}

@@ -1,0 +1,145 @@
+import { z } from "zod";
+import {
+  DEFAULT_TRUSTED_IPS,
+  OIDC_DEFAULT_TTL_SECONDS,
+  OIDC_MAX_TTL_BOUND_SECONDS,
+} from "../constants";
+import type { OidcAuthFields } from "../storage/oidc-auth-configs";
+import type { OidcAuthConfig } from "../storage/records";
+import { normalizeIpRange } from "../net/ip-ranges";
+import { checkFetchableUrl } from "./url-policy";
+import { splitPatternList } from "./glob";
+
+/** Integers arrive as JSON numbers from the API and as digit strings from HTML forms. */
+const seconds = z.preprocess(
+  (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
+  z.number().int().min(0).max(OIDC_MAX_TTL_BOUND_SECONDS),
+);
+const count = z.preprocess(
+  (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
+  z.number().int().min(0).max(1_000_000_000),
+);
+
+const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*$/;
+
+const trustedIps = z
+  .array(
+    z.object({
+      ipAddress: z
+        .string()
+        .trim()
+        .transform((v, ctx) => {
+          const normal = normalizeIpRange(v);
+          if (normal === null) {
+            ctx.addIssue({ code: "custom", message: "must be an IPv4/IPv6 address or CIDR range" });
+            return z.NEVER;
+          }
+          return normal;
+        }),
+    }),
+  )
+  .min(1, "at least one range; use 0.0.0.0/0 and ::/0 to allow every address")
+  .max(100);
+
+const claimKey = z.string().min(1).max(256);
+const patternText = z.string().max(4096);
+
+/** Every field of a configuration; all optional so the same shape serves POST (with defaults) and PATCH. */
+const fieldsSchema = z.strictObject({
+  oidcDiscoveryUrl: z.string().trim().min(1).max(2048),
+  boundIssuer: z.string().min(1).max(2048),
+  caCert: z
+    .string()
+    .max(65_536)
+    .refine((v) => v.trim() === "" || PEM_CERT.test(v.trim()), "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"),
+  boundSubject: patternText,
+  boundAudiences: patternText,
+  boundClaims: z.record(claimKey, patternText).refine((r) => Object.keys(r).length <= 64, "at most 64 claims"),
+  claimMetadataMapping: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - only"), claimKey)
+    .refine((r) => Object.keys(r).length <= 32, "at most 32 mappings")
+    .nullable(),
+  accessTokenTTL: seconds,
+  accessTokenMaxTTL: seconds,
+  accessTokenNumUsesLimit: count,
+  accessTokenTrustedIps: trustedIps,
+  jwksUrl: z.string().trim().max(2048).nullable(),
+  jwksJson: z.string().max(65_536).nullable(),
+  replayProtection: z.boolean(),
+});
+
+export const oidcConfigInputSchema = fieldsSchema.partial();
+export type OidcConfigInput = z.input<typeof oidcConfigInputSchema>;
+
+const DEFAULTS: Omit<OidcAuthFields, "oidcDiscoveryUrl" | "boundIssuer"> = {
+  caCert: "",
+  boundSubject: "",
+  boundAudiences: "",
+  boundClaims: {},
+  claimMetadataMapping: null,
+  accessTokenTTL: OIDC_DEFAULT_TTL_SECONDS,
+  accessTokenMaxTTL: OIDC_DEFAULT_TTL_SECONDS,
+  accessTokenNumUsesLimit: 0,
+  accessTokenTrustedIps: DEFAULT_TRUSTED_IPS.map((ipAddress) => ({ ipAddress })),
+  jwksUrl: null,
+  jwksJson: null,
+  replayProtection: false,
+};
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export type ConfigParseResult = { ok: true; fields: OidcAuthFields } | { ok: false; issues: FieldIssue[] };
+
+/** A pattern made only of wildcards binds nothing. */
+const bindsSomething = (pattern: string) => splitPatternList(pattern).some((p) => /[^*?]/.test(p));
+
+/**
+ * Validates a POST (existing = null, defaults applied) or a PATCH (merged over existing), then checks the
+ * rules that span fields. Returns every issue with the field it belongs to, so forms can show them inline.
+ */
+export function parseOidcConfig(
+  input: unknown,
+  existing: OidcAuthConfig | null,
+  opts: { allowInsecure: boolean },
+): ConfigParseResult {
+  const parsed = oidcConfigInputSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({
+        field: i.path.length ? i.path.map(String).join(".") : i.code === "unrecognized_keys" ? i.keys.join(",") : "",
+        message: i.message,
+      })),
+    };
+  }
+  const input_ = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  const base = existing ?? DEFAULTS;
+  const merged = { ...DEFAULTS, ...base, ...input_ } as Partial<OidcAuthFields>;
+  const issues: FieldIssue[] = [];
+
+  if (!merged.oidcDiscoveryUrl) issues.push({ field: "oidcDiscoveryUrl", message: "is required" });
+  if (!merged.boundIssuer) issues.push({ field: "boundIssuer", message: "is required" });
+  for (const field of ["oidcDiscoveryUrl", "jwksUrl"] as const) {
+    const url = merged[field];
+    if (!url) continue;
+    const check = checkFetchableUrl(url, opts);
+    if (!check.ok) issues.push({ field, message: check.reason });
+  }
+  const f = merged as OidcAuthFields;
+  if (f.accessTokenMaxTTL > 0 && f.accessTokenTTL > f.accessTokenMaxTTL) {
+    issues.push({ field: "accessTokenTTL", message: "must not be greater than accessTokenMaxTTL" });
+  }
+  const bindsSubject = bindsSomething(f.boundSubject ?? "");
+  const bindsClaim = Object.values(f.boundClaims ?? {}).some(bindsSomething);
+  if (!bindsSubject && !bindsClaim) {
+    issues.push({
+      field: "boundSubject",
+      message:
+        "bind a subject or at least one claim: on a shared issuer (gitlab.com, GitHub) issuer and audience alone admit every user of that issuer",
+    });
+  }
+  return issues.length ? { ok: false, issues } : { ok: true, fields: f };
+}

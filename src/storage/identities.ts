@@ -1,0 +1,75 @@
+import type { Identity, OrgRole } from "./records";
+import { AUTH_METHOD_OIDC } from "./records";
+import { newId, nowIso } from "./ids";
+
+interface IdentityRow {
+  id: string;
+  org_id: string;
+  name: string;
+  role: OrgRole;
+  state_object: string;
+  has_oidc: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const SELECT_IDENTITY = `
+  SELECT i.*, EXISTS (SELECT 1 FROM identity_oidc_auths o WHERE o.identity_id = i.id) AS has_oidc
+  FROM identities i`;
+
+const toIdentity = (r: IdentityRow): Identity => ({
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  role: r.role,
+  stateObject: r.state_object,
+  authMethods: r.has_oidc ? [AUTH_METHOD_OIDC] : [],
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertIdentity(
+  db: D1Database,
+  input: { orgId: string; name: string; role: OrgRole; stateObject: string },
+): Promise<Identity> {
+  const now = nowIso();
+  const id = newId();
+  await db
+    .prepare(
+      "INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now)
+    .run();
+  return { id, ...input, authMethods: [], createdAt: now, updatedAt: now };
+}
+
+export async function getIdentity(db: D1Database, id: string): Promise<Identity | null> {
+  const row = await db.prepare(`${SELECT_IDENTITY} WHERE i.id = ?`).bind(id).first<IdentityRow>();
+  return row ? toIdentity(row) : null;
+}
+
+export async function listIdentities(db: D1Database, orgId: string): Promise<Identity[]> {
+  const { results } = await db
+    .prepare(`${SELECT_IDENTITY} WHERE i.org_id = ? ORDER BY i.created_at, i.id`)
+    .bind(orgId)
+    .all<IdentityRow>();
+  return results.map(toIdentity);
+}
+
+export async function updateIdentity(
+  db: D1Database,
+  id: string,
+  patch: { name?: string; role?: OrgRole },
+): Promise<Identity | null> {
+  await db
+    .prepare("UPDATE identities SET name = COALESCE(?, name), role = COALESCE(?, role), updated_at = ? WHERE id = ?")
+    .bind(patch.name ?? null, patch.role ?? null, nowIso(), id)
+    .run();
+  return getIdentity(db, id);
+}
+
+export async function deleteIdentity(db: D1Database, id: string): Promise<boolean> {
+  // The OIDC config row goes with it (ON DELETE CASCADE needs foreign keys, which D1 enforces).
+  const res = await db.prepare("DELETE FROM identities WHERE id = ?").bind(id).run();
+  return res.meta.changes > 0;
+}

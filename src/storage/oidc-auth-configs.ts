@@ -1,0 +1,109 @@
+import type { OidcAuthConfig, TrustedIp } from "./records";
+import { newId, nowIso } from "./ids";
+
+interface OidcAuthRow {
+  id: string;
+  identity_id: string;
+  oidc_discovery_url: string;
+  bound_issuer: string;
+  ca_cert: string;
+  bound_subject: string;
+  bound_audiences: string;
+  bound_claims: string;
+  claim_metadata_mapping: string | null;
+  access_token_ttl: number;
+  access_token_max_ttl: number;
+  access_token_num_uses_limit: number;
+  access_token_trusted_ips: string;
+  jwks_url: string | null;
+  jwks_json: string | null;
+  replay_protection: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
+  id: r.id,
+  identityId: r.identity_id,
+  oidcDiscoveryUrl: r.oidc_discovery_url,
+  boundIssuer: r.bound_issuer,
+  caCert: r.ca_cert,
+  boundSubject: r.bound_subject,
+  boundAudiences: r.bound_audiences,
+  boundClaims: JSON.parse(r.bound_claims) as Record<string, string>,
+  claimMetadataMapping: r.claim_metadata_mapping
+    ? (JSON.parse(r.claim_metadata_mapping) as Record<string, string>)
+    : null,
+  accessTokenTTL: r.access_token_ttl,
+  accessTokenMaxTTL: r.access_token_max_ttl,
+  accessTokenNumUsesLimit: r.access_token_num_uses_limit,
+  accessTokenTrustedIps: JSON.parse(r.access_token_trusted_ips) as TrustedIp[],
+  jwksUrl: r.jwks_url,
+  jwksJson: r.jwks_json,
+  replayProtection: r.replay_protection === 1,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** The writable part of a configuration; ids and timestamps are ours. */
+export type OidcAuthFields = Omit<OidcAuthConfig, "id" | "identityId" | "createdAt" | "updatedAt">;
+
+const COLUMNS = [
+  "oidc_discovery_url", "bound_issuer", "ca_cert", "bound_subject", "bound_audiences", "bound_claims",
+  "claim_metadata_mapping", "access_token_ttl", "access_token_max_ttl", "access_token_num_uses_limit",
+  "access_token_trusted_ips", "jwks_url", "jwks_json", "replay_protection",
+] as const;
+
+const columnValues = (f: OidcAuthFields) => [
+  f.oidcDiscoveryUrl, f.boundIssuer, f.caCert, f.boundSubject, f.boundAudiences, JSON.stringify(f.boundClaims),
+  f.claimMetadataMapping === null ? null : JSON.stringify(f.claimMetadataMapping), f.accessTokenTTL,
+  f.accessTokenMaxTTL, f.accessTokenNumUsesLimit, JSON.stringify(f.accessTokenTrustedIps), f.jwksUrl, f.jwksJson,
+  f.replayProtection ? 1 : 0,
+];
+
+export async function getOidcAuthConfig(db: D1Database, identityId: string): Promise<OidcAuthConfig | null> {
+  const row = await db
+    .prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?")
+    .bind(identityId)
+    .first<OidcAuthRow>();
+  return row ? toConfig(row) : null;
+}
+
+/** Inserts; returns null when the identity already has a configuration (unique identity_id). */
+export async function insertOidcAuthConfig(
+  db: D1Database,
+  identityId: string,
+  fields: OidcAuthFields,
+): Promise<OidcAuthConfig | null> {
+  const now = nowIso();
+  const id = newId();
+  const res = await db
+    .prepare(
+      `INSERT INTO identity_oidc_auths (id, identity_id, ${COLUMNS.join(", ")}, created_at, updated_at)
+       VALUES (?, ?, ${COLUMNS.map(() => "?").join(", ")}, ?, ?) ON CONFLICT(identity_id) DO NOTHING`,
+    )
+    .bind(id, identityId, ...columnValues(fields), now, now)
+    .run();
+  if (res.meta.changes === 0) return null;
+  return { id, identityId, ...fields, createdAt: now, updatedAt: now };
+}
+
+export async function replaceOidcAuthConfig(
+  db: D1Database,
+  identityId: string,
+  fields: OidcAuthFields,
+): Promise<OidcAuthConfig | null> {
+  await db
+    .prepare(
+      `UPDATE identity_oidc_auths SET ${COLUMNS.map((c) => `${c} = ?`).join(", ")}, updated_at = ?
+       WHERE identity_id = ?`,
+    )
+    .bind(...columnValues(fields), nowIso(), identityId)
+    .run();
+  return getOidcAuthConfig(db, identityId);
+}
+
+export async function deleteOidcAuthConfig(db: D1Database, identityId: string): Promise<boolean> {
+  const res = await db.prepare("DELETE FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId).run();
+  return res.meta.changes > 0;
+}

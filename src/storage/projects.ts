@@ -1,0 +1,121 @@
+import { newId, nowIso } from "./ids";
+
+export interface Project {
+  id: string;
+  orgId: string;
+  name: string;
+  slug: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IdentityMembership {
+  id: string;
+  identityId: string;
+  projectId: string;
+  roles: { role: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toProject = (r: Record<string, string>): Project => ({
+  id: r.id!, orgId: r.org_id!, name: r.name!, slug: r.slug!, createdAt: r.created_at!, updatedAt: r.updated_at!,
+});
+
+const toMembership = (r: Record<string, string>): IdentityMembership => ({
+  id: r.id!,
+  identityId: r.identity_id!,
+  projectId: r.project_id!,
+  roles: (JSON.parse(r.roles!) as string[]).map((role) => ({ role })),
+  createdAt: r.created_at!,
+  updatedAt: r.updated_at!,
+});
+
+/** Returns null when the slug is taken in that organization. */
+export async function insertProject(db: D1Database, input: { orgId: string; name: string; slug: string }): Promise<Project | null> {
+  const now = nowIso();
+  const project = { id: newId(), ...input, createdAt: now, updatedAt: now };
+  const res = await db
+    .prepare(
+      `INSERT INTO projects (id, org_id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(org_id, slug) DO NOTHING`,
+    )
+    .bind(project.id, project.orgId, project.name, project.slug, now, now)
+    .run();
+  return res.meta.changes ? project : null;
+}
+
+export async function getProject(db: D1Database, id: string): Promise<Project | null> {
+  const row = await db.prepare("SELECT * FROM projects WHERE id = ?").bind(id).first<Record<string, string>>();
+  return row ? toProject(row) : null;
+}
+
+export async function listProjects(db: D1Database, orgId: string): Promise<Project[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM projects WHERE org_id = ? ORDER BY created_at, id")
+    .bind(orgId)
+    .all<Record<string, string>>();
+  return results.map(toProject);
+}
+
+/** Identities that were members, so their token state can be told. */
+export async function deleteProject(db: D1Database, id: string): Promise<{ id: string; stateObject: string }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT i.id, i.state_object FROM project_identity_memberships m JOIN identities i ON i.id = m.identity_id
+       WHERE m.project_id = ?`,
+    )
+    .bind(id)
+    .all<{ id: string; state_object: string }>();
+  await db.prepare("DELETE FROM projects WHERE id = ?").bind(id).run();
+  return results.map((r) => ({ id: r.id, stateObject: r.state_object }));
+}
+
+export async function upsertMembership(
+  db: D1Database,
+  projectId: string,
+  identityId: string,
+  roles: string[],
+  mode: "create" | "update",
+): Promise<IdentityMembership | null> {
+  const now = nowIso();
+  const res =
+    mode === "create"
+      ? await db
+          .prepare(
+            `INSERT INTO project_identity_memberships (id, project_id, identity_id, roles, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(project_id, identity_id) DO NOTHING`,
+          )
+          .bind(newId(), projectId, identityId, JSON.stringify(roles), now, now)
+          .run()
+      : await db
+          .prepare("UPDATE project_identity_memberships SET roles = ?, updated_at = ? WHERE project_id = ? AND identity_id = ?")
+          .bind(JSON.stringify(roles), now, projectId, identityId)
+          .run();
+  return res.meta.changes ? getMembership(db, projectId, identityId) : null;
+}
+
+export async function getMembership(db: D1Database, projectId: string, identityId: string): Promise<IdentityMembership | null> {
+  const row = await db
+    .prepare("SELECT * FROM project_identity_memberships WHERE project_id = ? AND identity_id = ?")
+    .bind(projectId, identityId)
+    .first<Record<string, string>>();
+  return row ? toMembership(row) : null;
+}
+
+export async function listMemberships(db: D1Database, by: { projectId: string } | { identityId: string }): Promise<IdentityMembership[]> {
+  const [column, value] = "projectId" in by ? ["project_id", by.projectId] : ["identity_id", by.identityId];
+  const { results } = await db
+    .prepare(`SELECT * FROM project_identity_memberships WHERE ${column} = ? ORDER BY created_at, id`)
+    .bind(value)
+    .all<Record<string, string>>();
+  return results.map(toMembership);
+}
+
+export async function deleteMembership(db: D1Database, projectId: string, identityId: string): Promise<boolean> {
+  const res = await db
+    .prepare("DELETE FROM project_identity_memberships WHERE project_id = ? AND identity_id = ?")
+    .bind(projectId, identityId)
+    .run();
+  return res.meta.changes > 0;
+}

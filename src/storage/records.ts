@@ -1,0 +1,54 @@
+/** Domain records as the API returns them (camelCase, Infisical's field names). */
+
+export const ORG_ROLES = ["admin", "member", "no-access"] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+
+export const PROJECT_ROLES = ["admin", "member", "viewer", "no-access"] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+export const AUTH_METHOD_OIDC = "oidc-auth";
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Identity {
+  id: string;
+  orgId: string;
+  name: string;
+  role: OrgRole;
+  /** Durable Object id (hex) holding this identity's token state. */
+  stateObject: string;
+  authMethods: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TrustedIp {
+  ipAddress: string;
+}
+
+export interface OidcAuthConfig {
+  id: string;
+  identityId: string;
+  oidcDiscoveryUrl: string;
+  boundIssuer: string;
+  caCert: string;
+  boundSubject: string;
+  boundAudiences: string;
+  boundClaims: Record<string, string>;
+  claimMetadataMapping: Record<string, string> | null;
+  accessTokenTTL: number;
+  accessTokenMaxTTL: number;
+  accessTokenNumUsesLimit: number;
+  accessTokenTrustedIps: TrustedIp[];
+  jwksUrl: string | null;
+  jwksJson: string | null;
+  replayProtection: boolean;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,69 @@
+import type { JWTPayload } from "jose";
+import { mapClaims } from "../oidc/claims";
+import type { Identity, OidcAuthConfig } from "../storage/records";
+import { AUTH_METHOD_OIDC } from "../storage/records";
+import { recordIssuedToken } from "../storage/access-tokens";
+import { signAccessToken, type AccessTokenClaims } from "./access-token";
+import type { SigningKeys } from "./signing-keys";
+import { secondsLeft, tokenExpiry } from "./ttl";
+
+/** Infisical's login and renew response; both numbers are true seconds (clients schedule renewal on them). */
+export interface TokenResponse {
+  accessToken: string;
+  expiresIn: number;
+  accessTokenMaxTTL: number;
+  tokenType: "Bearer";
+}
+
+export function tokenResponse(accessToken: string, claims: AccessTokenClaims, now: number): TokenResponse {
+  return {
+    accessToken,
+    expiresIn: secondsLeft(claims.exp, now),
+    accessTokenMaxTTL: claims.max_exp - claims.first_iat,
+    tokenType: "Bearer",
+  };
+}
+
+/** Mints a new access token for a verified login. No storage round trip: the ledger write is deferred. */
+export async function issueAccessToken(
+  keys: SigningKeys,
+  input: {
+    identity: Identity;
+    config: OidcAuthConfig;
+    idToken: JWTPayload;
+    ceilingSeconds: number;
+    db: D1Database;
+    clientIp: string | null;
+    waitUntil: (p: Promise<unknown>) => void;
+  },
+): Promise<{ response: TokenResponse; claims: AccessTokenClaims }> {
+  const now = Math.floor(Date.now() / 1000);
+  const { config, identity } = input;
+  const { expiresAt, maxExpiresAt } = tokenExpiry({
+    now,
+    firstIssuedAt: now,
+    ttl: config.accessTokenTTL,
+    maxTtl: config.accessTokenMaxTTL,
+    ceiling: input.ceilingSeconds,
+  });
+  const claims: AccessTokenClaims = {
+    sub: identity.id,
+    jti: crypto.randomUUID(),
+    iat: now,
+    exp: expiresAt,
+    org: identity.orgId,
+    auth_method: AUTH_METHOD_OIDC,
+    sob: identity.stateObject,
+    first_iat: now,
+    max_exp: maxExpiresAt,
+    ttl: config.accessTokenTTL,
+    uses: config.accessTokenNumUsesLimit,
+  };
+  if (config.claimMetadataMapping) {
+    const metadata = mapClaims(input.idToken as Record<string, unknown>, config.claimMetadataMapping);
+    if (Object.keys(metadata).length > 0) claims.metadata = metadata;
+  }
+  const accessToken = await signAccessToken(keys, claims);
+  input.waitUntil(recordIssuedToken(input.db, claims, input.clientIp));
+  return { response: tokenResponse(accessToken, claims, now), claims };
+}

@@ -1,0 +1,37 @@
+import type { OrgRole } from "../storage/records";
+import { AUTH_METHOD_OIDC } from "../storage/records";
+
+/**
+ * What a token's use is checked against besides the token itself: the identity's current state.
+ * The identity's Durable Object keeps it in memory, reloads it from D1 when an admin change tells it to.
+ */
+export interface IdentityPolicy {
+  identityId: string;
+  orgId: string;
+  orgRole: OrgRole;
+  /** auth method -> trusted IP ranges of that method's configuration */
+  trustedIpsByMethod: Record<string, string[]>;
+  /** project id -> role slugs */
+  projectRoles: Record<string, string[]>;
+}
+
+export async function loadIdentityPolicy(db: D1Database, identityId: string): Promise<IdentityPolicy | null> {
+  const [identity, oidc, memberships] = await db.batch([
+    db.prepare("SELECT id, org_id, role FROM identities WHERE id = ?").bind(identityId),
+    db.prepare("SELECT access_token_trusted_ips FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
+    db.prepare("SELECT project_id, roles FROM project_identity_memberships WHERE identity_id = ?").bind(identityId),
+  ]);
+  const row = identity?.results[0] as { id: string; org_id: string; role: OrgRole } | undefined;
+  if (!row) return null;
+  const trustedIpsByMethod: Record<string, string[]> = {};
+  const oidcRow = oidc?.results[0] as { access_token_trusted_ips: string } | undefined;
+  if (oidcRow) {
+    const ips = JSON.parse(oidcRow.access_token_trusted_ips) as { ipAddress: string }[];
+    trustedIpsByMethod[AUTH_METHOD_OIDC] = ips.map((i) => i.ipAddress);
+  }
+  const projectRoles: Record<string, string[]> = {};
+  for (const m of (memberships?.results ?? []) as { project_id: string; roles: string }[]) {
+    projectRoles[m.project_id] = JSON.parse(m.roles) as string[];
+  }
+  return { identityId: row.id, orgId: row.org_id, orgRole: row.role, trustedIpsByMethod, projectRoles };
+}

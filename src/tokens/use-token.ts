@@ -1,0 +1,55 @@
+import type { Env } from "../env";
+import { ApiError, unauthorized } from "../http/errors";
+import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
+import type { IdentityPolicy } from "./policy";
+import { loadSigningKeys } from "./signing-keys";
+import type { Refusal, TokenRef, TokenStateObject } from "./token-state-object";
+
+export interface TokenUse {
+  claims: AccessTokenClaims;
+  usesLeft: number | null;
+  policy: IdentityPolicy;
+}
+
+export const tokenRef = (c: AccessTokenClaims): TokenRef => ({
+  jti: c.jti,
+  identityId: c.sub,
+  authMethod: c.auth_method,
+  exp: c.exp,
+  maxExp: c.max_exp,
+  firstIat: c.first_iat,
+  ttl: c.ttl,
+  uses: c.uses,
+});
+
+export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenStateObject> {
+  let id: DurableObjectId;
+  try {
+    id = env.TOKEN_STATE.idFromString(hexId);
+  } catch {
+    throw unauthorized("access_token_invalid", "The access token is invalid");
+  }
+  return env.TOKEN_STATE.get(id);
+}
+
+export const refusalError = (r: Refusal) => new ApiError(r.status, r.reasonCode, r.message);
+
+/**
+ * One use of an access token, the same for HTTP callers and RPC consumers: signature and expiry here,
+ * then one Durable Object round trip that checks the identity's current policy, trusted IPs, revocation
+ * and uses, and consumes a use only if everything passed.
+ */
+export async function useAccessToken(env: Env, token: string, clientIp: string | null): Promise<TokenUse> {
+  const keys = await loadSigningKeys(env.SIGNING_KEYS);
+  const claims = await verifyAccessToken(keys, token);
+  const outcome = await stateObject(env, claims.sob).use(tokenRef(claims), clientIp);
+  if (!outcome.ok) throw refusalError(outcome);
+  return { claims, usesLeft: outcome.usesLeft, policy: outcome.policy };
+}
+
+/** Bearer token from an Authorization header, per RFC 6750 (scheme case-insensitive). */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}

@@ -1,0 +1,156 @@
+// Test-side handle on the local IdP (test/support/idp-server.ts). Runs inside workerd: fetch only.
+//
+//   const idp = createIdp();                       // fresh, isolated tenant
+//   const token = await idp.mint(gitlabClaims({ ref: "dev" }), { alg: "ES256" });
+//   await idp.behaviour({ mode: "down" });         // discovery + JWKS stop answering
+import { env } from "cloudflare:workers";
+import type { JWK } from "jose";
+import type { Behaviour, IdpStats, JwkPair, MintRequest, SigningAlg } from "./idp-server";
+
+export type { Behaviour, BehaviourMode, IdpStats, JwkPair, SigningAlg } from "./idp-server";
+
+export type Claims = Record<string, unknown>;
+export type MintOptions = Omit<MintRequest, "claims">;
+
+export interface TestIdp {
+  tenant: string;
+  /** http://127.0.0.1:PORT/t/<tenant> — also the `iss` of minted tokens. */
+  issuer: string;
+  /** What to register with the service as the discovery URL: the issuer itself. */
+  discoveryUrl: string;
+  /** issuer + '/.well-known/openid-configuration' */
+  wellKnownUrl: string;
+  /** issuer + '/jwks' */
+  jwksUrl: string;
+  /** Signed token: default claims (iss, iat, nbf, exp, jti) overridden by `claims`. */
+  mint(claims: Claims | string, opts?: MintOptions): Promise<string>;
+  /** New key for `alg` (default RS256), published next to the old one and used from now on. Returns its kid. */
+  rotate(alg?: SigningAlg): Promise<string>;
+  /** Remove a key from the JWKS. */
+  retire(kid: string): Promise<void>;
+  /** Replace the public endpoints' behaviour; `behaviour({})` restores normal service. */
+  behaviour(b: Behaviour): Promise<void>;
+  stats(): Promise<IdpStats>;
+  resetStats(): Promise<void>;
+  /** The tenant's published keys as private JWKs (kid, alg, use included), oldest first. */
+  keys(): Promise<JWK[]>;
+  /** A fresh key pair attached to no tenant (for static-JWKS configurations). */
+  jwkPair(alg: SigningAlg): Promise<JwkPair>;
+}
+
+function idpBaseUrl(): string {
+  const url = (env as unknown as { TEST_IDP_URL?: string }).TEST_IDP_URL;
+  if (!url) throw new Error("TEST_IDP_URL binding is missing (set by vitest.config.ts from global-setup.ts)");
+  return url;
+}
+
+export function createIdp(tenant: string = `t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`): TestIdp {
+  const issuer = `${idpBaseUrl()}/t/${tenant}`;
+
+  async function control<T>(method: "GET" | "POST", op: string, body: unknown = {}): Promise<T> {
+    const res = await fetch(`${issuer}/_control/${op}`, {
+      method,
+      ...(method === "POST" ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`test IdP ${method} ${op} -> ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  return {
+    tenant,
+    issuer,
+    discoveryUrl: issuer,
+    wellKnownUrl: `${issuer}/.well-known/openid-configuration`,
+    jwksUrl: `${issuer}/jwks`,
+    mint: async (claims, opts = {}) => (await control<{ token: string }>("POST", "mint", { ...opts, claims })).token,
+    rotate: async (alg) => (await control<{ kid: string }>("POST", "rotate", { alg })).kid,
+    retire: async (kid) => void (await control("POST", "retire", { kid })),
+    behaviour: async (b) => void (await control("POST", "behaviour", b)),
+    stats: () => control<IdpStats>("GET", "stats"),
+    resetStats: async () => void (await control("POST", "reset-stats")),
+    keys: async () => (await control<{ keys: JWK[] }>("GET", "keys")).keys,
+    jwkPair: (alg) => control<JwkPair>("POST", "jwk-pair", { alg }),
+  };
+}
+
+/** Defaults merged with overrides; an override of `undefined` removes the claim. */
+function merge(defaults: Claims, overrides: Claims): Claims {
+  const out: Claims = { ...defaults, ...overrides };
+  for (const [name, value] of Object.entries(overrides)) if (value === undefined) delete out[name];
+  return out;
+}
+
+const GITLAB_SHA = "714a629c0b401fdce83e847fc9589983fc6f46bc";
+
+/** GitLab CI `id_tokens:` claims for a push pipeline on protected branch main (iss/iat/nbf/exp/jti come from mint). */
+export function gitlabClaims(overrides: Claims = {}): Claims {
+  return merge(
+    {
+      sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
+      aud: "https://edge-oidc-auth.example",
+      namespace_id: "72",
+      namespace_path: "mygroup",
+      project_id: "20",
+      project_path: "mygroup/myproject",
+      job_project_id: "20",
+      job_project_path: "mygroup/myproject",
+      job_namespace_id: "72",
+      job_namespace_path: "mygroup",
+      user_id: "1",
+      user_login: "sample-user",
+      user_email: "sample-user@example.com",
+      user_access_level: "developer",
+      pipeline_id: "574",
+      pipeline_source: "push",
+      job_id: "302",
+      ref: "main",
+      ref_type: "branch",
+      ref_path: "refs/heads/main",
+      ref_protected: "true",
+      runner_id: 1,
+      runner_environment: "gitlab-hosted",
+      sha: GITLAB_SHA,
+      ci_config_ref_uri: "gitlab.com/mygroup/myproject//.gitlab-ci.yml@refs/heads/main",
+      ci_config_sha: GITLAB_SHA,
+      project_visibility: "private",
+    },
+    overrides,
+  );
+}
+
+const GITHUB_SHA = "e3a2f1b9c0d4e5f60718293a4b5c6d7e8f901234";
+
+/** GitHub Actions claims for a push to main (no environment; iss/iat/nbf/exp/jti come from mint). */
+export function githubClaims(overrides: Claims = {}): Claims {
+  return merge(
+    {
+      sub: "repo:octo-org/octo-repo:ref:refs/heads/main",
+      aud: "https://github.com/octo-org",
+      ref: "refs/heads/main",
+      ref_type: "branch",
+      ref_protected: "false",
+      sha: GITHUB_SHA,
+      repository: "octo-org/octo-repo",
+      repository_id: "74",
+      repository_owner: "octo-org",
+      repository_owner_id: "65",
+      repository_visibility: "private",
+      run_id: "9876543210",
+      run_number: "10",
+      run_attempt: "1",
+      actor: "octocat",
+      actor_id: "12",
+      workflow: "deploy",
+      workflow_ref: "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
+      workflow_sha: GITHUB_SHA,
+      job_workflow_ref: "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
+      job_workflow_sha: GITHUB_SHA,
+      event_name: "push",
+      base_ref: "",
+      head_ref: "",
+      runner_environment: "github-hosted",
+    },
+    overrides,
+  );
+}
