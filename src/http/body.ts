@@ -34,9 +34,10 @@ export async function readRawBody(c: AppContext, maxBytes: number): Promise<unkn
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/x-www-form-urlencoded") {
     const form = new URLSearchParams(text);
-    const out: Record<string, string> = {};
+    // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
+    const out: Record<string, string> = Object.create(null);
     for (const [k, v] of form) {
-      if (k in out) throw unprocessable("invalid_request", `The form field '${k.slice(0, 64)}' appears more than once`);
+      if (Object.hasOwn(out, k)) throw unprocessable("invalid_request", `The form field '${k.slice(0, 64)}' appears more than once`);
       out[k] = v;
     }
     return out;

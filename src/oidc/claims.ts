@@ -73,16 +73,29 @@ export function checkBoundClaims(
   return { ok: true };
 }
 
+// Metadata travels inside the access token, which must stay under its size limit (8 KiB) or the
+// service would issue a token it then refuses to accept. Longer values are omitted, never cut.
+export const MAX_METADATA_VALUE_LENGTH = 256;
+export const MAX_METADATA_JSON_LENGTH = 2048;
+
 // Copies claims into token metadata: metadata key -> claim path. Values are stored as text
-// (array elements joined with ","); claims with no textual value are omitted.
+// (array elements joined with ","); claims with no textual value are omitted, and so are values
+// over MAX_METADATA_VALUE_LENGTH and entries past MAX_METADATA_JSON_LENGTH in total.
 export function mapClaims(
   payload: Record<string, unknown>,
   mapping: Record<string, string>,
 ): Record<string, string> {
   const entries: [string, string][] = [];
+  let size = 2; // "{}"
   for (const [metadataKey, claimPath] of Object.entries(mapping)) {
     const strings = claimValueStrings(readClaim(payload, claimPath));
-    if (strings.length > 0) entries.push([metadataKey, strings.join(",")]);
+    if (strings.length === 0) continue;
+    const value = strings.join(",");
+    if (value.length > MAX_METADATA_VALUE_LENGTH) continue;
+    const entrySize = JSON.stringify(metadataKey).length + JSON.stringify(value).length + 2; // ':' and ','
+    if (size + entrySize > MAX_METADATA_JSON_LENGTH) continue;
+    size += entrySize;
+    entries.push([metadataKey, value]);
   }
   // fromEntries defines own data properties, so a "__proto__" metadata key stays a plain key.
   return Object.fromEntries(entries);

@@ -93,8 +93,15 @@ export interface FieldIssue {
 
 export type ConfigParseResult = { ok: true; fields: OidcAuthFields } | { ok: false; issues: FieldIssue[] };
 
-/** A pattern made only of wildcards binds nothing. */
-const bindsSomething = (pattern: string) => splitPatternList(pattern).some((p) => /[^*?]/.test(p));
+/** A pattern made only of wildcards (`*`, `**`, `?`) binds nothing. */
+const patternBinds = (pattern: string) => /[^*?]/.test(pattern);
+/** A comma list is any-of: it binds only if every alternative does (`20, *` admits any value). */
+const listBinds = (list: string) => {
+  const patterns = splitPatternList(list);
+  return patterns.length > 0 && patterns.every(patternBinds);
+};
+/** Claims that every token of the issuer can satisfy: binding them identifies no workload. */
+const NON_IDENTIFYING_CLAIMS = new Set(["iss", "aud", "exp", "nbf", "iat", "jti"]);
 
 /**
  * Validates a POST (existing = null, defaults applied) or a PATCH (merged over existing), then checks the
@@ -132,13 +139,16 @@ export function parseOidcConfig(
   if (f.accessTokenMaxTTL > 0 && f.accessTokenTTL > f.accessTokenMaxTTL) {
     issues.push({ field: "accessTokenTTL", message: "must not be greater than accessTokenMaxTTL" });
   }
-  const bindsSubject = bindsSomething(f.boundSubject ?? "");
-  const bindsClaim = Object.values(f.boundClaims ?? {}).some(bindsSomething);
+  // The subject is one pattern (checkBindings does not split it); claim values are comma lists.
+  const bindsSubject = patternBinds(f.boundSubject ?? "");
+  const bindsClaim = Object.entries(f.boundClaims ?? {}).some(
+    ([claim, list]) => !NON_IDENTIFYING_CLAIMS.has(claim) && listBinds(list),
+  );
   if (!bindsSubject && !bindsClaim) {
     issues.push({
       field: "boundSubject",
       message:
-        "bind a subject or at least one claim: on a shared issuer (gitlab.com, GitHub) issuer and audience alone admit every user of that issuer",
+        "bind a subject or at least one identifying claim (not only wildcards, not iss/aud/exp/nbf/iat/jti): on a shared issuer (gitlab.com, GitHub) issuer and audience alone admit every user of that issuer",
     });
   }
   return issues.length ? { ok: false, issues } : { ok: true, fields: f };

@@ -3,6 +3,7 @@ import { LruCache } from "../cache/lru";
 import { readTiered } from "../cache/tiered";
 import { ISSUER_CACHE_ENTRIES } from "../constants";
 import { asIdpAnswer, fetchJsonObject } from "./fetch-json";
+import { SingleFlight } from "./single-flight";
 import { discoveryDocumentUrl } from "./url-policy";
 
 export interface DiscoveryDocument {
@@ -14,6 +15,7 @@ export interface DiscoveryDocument {
 export const IDP_STALE_IF_ERROR_SECONDS = 6 * 3600;
 
 const memory = new LruCache<{ value: DiscoveryDocument; fetchedAt: number }>(ISSUER_CACHE_ENTRIES);
+const loads = new SingleFlight<DiscoveryDocument>();
 
 export function parseDiscovery(raw: unknown): DiscoveryDocument {
   const doc = raw as Record<string, unknown>;
@@ -27,16 +29,19 @@ export function loadDiscovery(
   oidcDiscoveryUrl: string,
 ): Promise<DiscoveryDocument> {
   const url = discoveryDocumentUrl(oidcDiscoveryUrl);
-  return readTiered({
+  const key = `discovery:${url}`;
+  const hit = memory.get(key);
+  if (hit) return Promise.resolve(hit.value);
+  return loads.run(key, () => readTiered({
     memory,
     kv: io.kv,
-    key: `discovery:${url}`,
+    key,
     ttlSeconds: DISCOVERY_CACHE_TTL_SECONDS,
     staleSeconds: IDP_STALE_IF_ERROR_SECONDS,
     load: () => fetchJsonObject(url),
     parse: asIdpAnswer(parseDiscovery),
     waitUntil: io.waitUntil,
-  });
+  }));
 }
 
 /** Tests and admin changes drop isolate copies; KV copies expire on their own. */

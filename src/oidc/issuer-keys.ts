@@ -4,6 +4,7 @@ import { readTiered } from "../cache/tiered";
 import { IDP_STALE_IF_ERROR_SECONDS } from "./discovery";
 import { asIdpAnswer, fetchJsonObject } from "./fetch-json";
 import { KeySet, parseJwks } from "./jwks";
+import { SingleFlight } from "./single-flight";
 
 export interface KeyIo {
   kv: KVNamespace;
@@ -14,6 +15,9 @@ const memory = new LruCache<{ value: KeySet; fetchedAt: number }>(ISSUER_CACHE_E
 const staticSets = new LruCache<KeySet>(ISSUER_CACHE_ENTRIES);
 /** Last forced refetch per JWKS URL in this isolate; KV carries it to the others. */
 const lastRefetch = new LruCache<number>(ISSUER_CACHE_ENTRIES);
+/** Concurrent cold reads, and concurrent forced refetches, of one JWKS URL share one request. */
+const reads = new SingleFlight<KeySet>();
+const refetches = new SingleFlight<KeySet>();
 
 function jwksSource(io: KeyIo, jwksUrl: string) {
   return {
@@ -41,14 +45,23 @@ export function staticKeySet(jwksJson: string): KeySet {
 /**
  * The issuer's keys, refetched once when the token names a kid we do not know (the IdP rotated), but at
  * most once per cooldown per JWKS URL across isolates, so a stream of bogus kids cannot hammer the IdP.
+ * Requests that arrive while that refetch is in flight, or during its cooldown, use what it found: right
+ * after a rotation, every job presenting the new kid is admitted, not just the first.
  */
 export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undefined): Promise<KeySet> {
   const src = jwksSource(io, jwksUrl);
-  const keys = await readTiered(src);
+  const cached = memory.get(src.key)?.value;
+  const keys = cached ?? (await reads.run(jwksUrl, () => readTiered(src)));
   if (kid === undefined || keys.hasKid(kid)) return keys;
-  if (!(await mayRefetch(io, jwksUrl))) return keys;
+  const pending = refetches.pending(jwksUrl);
+  if (pending) return pending.catch(() => keys);
+  if (!(await mayRefetch(io, jwksUrl))) {
+    const joined = refetches.pending(jwksUrl);
+    if (joined) return joined.catch(() => keys);
+    return memory.get(src.key)?.value ?? keys; // refreshed by another request since we read `keys`?
+  }
   try {
-    return await readTiered(src, { refresh: true });
+    return await refetches.run(jwksUrl, () => readTiered(src, { refresh: true }));
   } catch {
     return keys; // the IdP failed; the kid is still unknown and the caller refuses the token
   }

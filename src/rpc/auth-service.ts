@@ -2,32 +2,46 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import { useAccessToken } from "../tokens/use-token";
-import type { AuthenticateOptions, AuthenticateResult } from "./types";
+import type { AuthenticateFailure, AuthenticateOptions, AuthenticateResult } from "./types";
+
+const failure = (status: number, reasonCode: string, message: string): AuthenticateFailure => ({
+  ok: false,
+  status,
+  reasonCode,
+  message,
+});
+
+/** Longest project id we look up; longer is a caller bug, refused before the token is used. */
+const MAX_PROJECT_ID_LENGTH = 128;
 
 /**
  * Token validation for downstream Workers over a service binding:
  *   services = [{ binding = "AUTH", service = "edge-oidc-auth", entrypoint = "AuthService" }]
  * A call is a use of the token and applies every rule the HTTP API applies. It never throws for a bad
  * token or bad arguments: it answers a refusal, so a consumer cannot fail open by forgetting a catch.
+ * Arguments of the wrong shape are refused (400 invalid_arguments) before the token is used, so a
+ * consumer bug never consumes a use or passes a trusted-IP check by accident.
  */
 export class AuthService extends WorkerEntrypoint<Env> {
-  async authenticate(accessToken: unknown, options: AuthenticateOptions = { clientIp: null }): Promise<AuthenticateResult> {
+  async authenticate(accessToken: unknown, options?: unknown): Promise<AuthenticateResult> {
     try {
-      if (typeof accessToken !== "string" || typeof options !== "object" || options === null) {
-        return { ok: false, status: 401, reasonCode: "access_token_invalid", message: "The access token is invalid" };
+      if (accessToken !== undefined && accessToken !== null && typeof accessToken !== "string") {
+        return failure(401, "access_token_invalid", "The access token is invalid");
       }
-      const clientIp = typeof options.clientIp === "string" ? options.clientIp : null;
-      const projectId = typeof options.projectId === "string" ? options.projectId : undefined;
-      const token = accessToken.replace(/^Bearer\s+/i, "");
+      // The raw token or the whole Authorization header value.
+      const token = (accessToken ?? "").trim().replace(/^Bearer(?:\s+|$)/i, "");
+      if (token === "") return failure(401, "credentials_missing", "No access token was given");
+      const parsed = parseOptions(options);
+      if (!parsed.ok) return parsed;
+      const { clientIp, projectId } = parsed;
       const use = await useAccessToken(this.env, token, clientIp);
       const { claims, policy } = use;
-      const projectRoles = projectId === undefined ? undefined : (policy.projectRoles[projectId] ?? []);
       return {
         ok: true,
         identityId: claims.sub,
         organizationId: policy.orgId,
         orgRole: policy.orgRole,
-        ...(projectId === undefined ? {} : { projectId, projectRoles }),
+        ...(projectId === undefined ? {} : { projectId, projectRoles: [...(policy.projectRoles[projectId] ?? [])] }),
         tokenId: claims.jti,
         authMethod: claims.auth_method,
         expiresAt: claims.exp,
@@ -35,11 +49,28 @@ export class AuthService extends WorkerEntrypoint<Env> {
         metadata: claims.metadata ?? {},
       };
     } catch (err) {
-      if (err instanceof ApiError) {
-        return { ok: false, status: err.status, reasonCode: err.reasonCode, message: err.message };
-      }
+      if (err instanceof ApiError) return failure(err.status, err.reasonCode, err.message);
       console.error(JSON.stringify({ event: "rpc_authenticate_failed", name: (err as Error)?.name ?? "Error" }));
-      return { ok: false, status: 503, reasonCode: "unavailable", message: "Token validation is unavailable; retry" };
+      return failure(503, "unavailable", "Token validation is unavailable; retry");
     }
   }
+}
+
+/** `{ clientIp: string | null, projectId?: string }`; omitted options mean "no client IP known". */
+function parseOptions(
+  options: unknown,
+): { ok: true; clientIp: string | null; projectId: string | undefined } | AuthenticateFailure {
+  const invalid = (message: string) => failure(400, "invalid_arguments", message);
+  if (options === undefined || options === null) return { ok: true, clientIp: null, projectId: undefined };
+  if (typeof options !== "object" || Array.isArray(options)) {
+    return invalid("authenticate(accessToken, options): options must be an object { clientIp, projectId? }");
+  }
+  const { clientIp, projectId } = options as Partial<Record<keyof AuthenticateOptions, unknown>>;
+  if (clientIp !== undefined && clientIp !== null && typeof clientIp !== "string") {
+    return invalid("options.clientIp must be a string (the CF-Connecting-IP header) or null");
+  }
+  if (projectId !== undefined && (typeof projectId !== "string" || projectId === "" || projectId.length > MAX_PROJECT_ID_LENGTH)) {
+    return invalid("options.projectId must be a non-empty string when given");
+  }
+  return { ok: true, clientIp: clientIp || null, projectId };
 }

@@ -1,10 +1,14 @@
 /**
- * Types for consumers of the AuthService binding. Import them with
- *   import type { AuthenticateResult } from "edge-oidc-auth/rpc";
- * or copy this file: it has no dependencies.
+ * Types for consumers of the AuthService binding. This file has no dependencies: copy it into the
+ * consumer, or import it by path (the package's entry, src/index.ts, re-exports the same types). A consumer
+ * types its binding as `AUTH: AuthServiceBinding`; test/consumer/index.ts is a complete example.
  */
 export interface AuthenticateOptions {
-  /** The caller's address as your Worker saw it (CF-Connecting-IP); checked against trusted IPs. */
+  /**
+   * The caller's address as your Worker saw it (the CF-Connecting-IP header, never X-Forwarded-For);
+   * checked against the identity's trusted IPs. null when unknown: then only identities that trust every
+   * address (the default 0.0.0.0/0, ::/0) are admitted.
+   */
   clientIp: string | null;
   /** When given, the result carries the identity's roles in that project (empty when not a member). */
   projectId?: string;
@@ -31,7 +35,10 @@ export interface AuthenticateSuccess {
 
 export interface AuthenticateFailure {
   ok: false;
-  /** HTTP status a consumer should answer with: 401, 403, or 503 */
+  /**
+   * HTTP status a consumer should answer with: 401 (no, bad, expired, revoked or exhausted token),
+   * 403 (client IP not trusted), 503 (retry later); 400 means the consumer called with wrong arguments.
+   */
   status: number;
   reasonCode: string;
   message: string;

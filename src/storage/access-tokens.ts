@@ -51,3 +51,12 @@ export async function listLiveTokens(db: D1Database, identityId: string, now: nu
     revokedAt: (r.revoked_at as number | null) ?? null,
   }));
 }
+
+/**
+ * Drops ledger rows of tokens whose latest expiry has passed (the maintenance cron). Enforcement does not
+ * read this table, so nothing depends on expired rows; the identity's Durable Object cleans its own rows.
+ */
+export async function pruneExpiredTokens(db: D1Database, nowSeconds: number): Promise<number> {
+  const res = await db.prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(nowSeconds).run();
+  return res.meta.changes ?? 0;
+}

@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from "jose";
-import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE, CLOCK_SKEW_SECONDS } from "../constants";
+import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from "../constants";
 import { unauthorized } from "../http/errors";
 import type { SigningKeys } from "./signing-keys";
 
@@ -17,6 +17,11 @@ export interface AccessTokenClaims {
   exp: number;
   org: string;
   auth_method: string;
+  /**
+   * Id of the auth method configuration the token was issued under. A detach and a new attach give a new
+   * id, so tokens of the detached configuration stay dead. Optional only for tokens signed before it existed.
+   */
+  auth_id?: string;
   /** Durable Object id (hex) that holds this identity's token state. */
   sob: string;
   /** when the token (this jti) was first issued, and the latest any renewal may reach */
@@ -45,8 +50,13 @@ export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClai
 const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
 /**
- * Checks signature, issuer, audience, type and expiry of one of our tokens. `allowExpired` serves revoke,
- * which must work on any token we signed.
+ * Checks signature, issuer, audience, type and expiry of one of our tokens. `allowExpired` serves revoke
+ * (which must work on any token we signed) and renew (which tells "expired" from "past max TTL" itself).
+ *
+ * No clock leeway on `exp`: we set it ourselves, and the issuing clock and this one are the same fleet's
+ * (CLOCK_SKEW_SECONDS is for ID tokens from CI runners' IdPs). A leeway here would let every token live
+ * that much longer than the `expiresIn` we told the client, and the identity's Durable Object, which
+ * refuses at `exp` exactly, would disagree with this check.
  */
 export async function verifyAccessToken(
   keys: SigningKeys,
@@ -67,12 +77,14 @@ export async function verifyAccessToken(
       audience: ACCESS_TOKEN_AUDIENCE,
       typ: ACCESS_TOKEN_TYPE,
       requiredClaims: ["exp", "jti", "sub"],
-      clockTolerance: CLOCK_SKEW_SECONDS,
+      clockTolerance: 0,
       currentDate: opts.allowExpired ? new Date(0) : undefined,
     });
     if (
       typeof payload.org !== "string" || typeof payload.sob !== "string" || typeof payload.max_exp !== "number" ||
-      typeof payload.first_iat !== "number" || typeof payload.ttl !== "number" || typeof payload.uses !== "number"
+      typeof payload.jti !== "string" || typeof payload.auth_method !== "string" ||
+      typeof payload.first_iat !== "number" || typeof payload.ttl !== "number" || typeof payload.uses !== "number" ||
+      (payload.auth_id !== undefined && typeof payload.auth_id !== "string")
     ) {
       throw unauthorized("access_token_invalid", "The access token is missing required claims");
     }

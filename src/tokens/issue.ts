@@ -53,6 +53,7 @@ export async function issueAccessToken(
     exp: expiresAt,
     org: identity.orgId,
     auth_method: AUTH_METHOD_OIDC,
+    auth_id: config.id,
     sob: identity.stateObject,
     first_iat: now,
     max_exp: maxExpiresAt,

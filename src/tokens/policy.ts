@@ -11,6 +11,8 @@ export interface IdentityPolicy {
   orgRole: OrgRole;
   /** auth method -> trusted IP ranges of that method's configuration */
   trustedIpsByMethod: Record<string, string[]>;
+  /** auth method -> id of its current configuration (a detach and re-attach changes it) */
+  authConfigIdByMethod: Record<string, string>;
   /** project id -> role slugs */
   projectRoles: Record<string, string[]>;
 }
@@ -18,20 +20,22 @@ export interface IdentityPolicy {
 export async function loadIdentityPolicy(db: D1Database, identityId: string): Promise<IdentityPolicy | null> {
   const [identity, oidc, memberships] = await db.batch([
     db.prepare("SELECT id, org_id, role FROM identities WHERE id = ?").bind(identityId),
-    db.prepare("SELECT access_token_trusted_ips FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
+    db.prepare("SELECT id, access_token_trusted_ips FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
     db.prepare("SELECT project_id, roles FROM project_identity_memberships WHERE identity_id = ?").bind(identityId),
   ]);
   const row = identity?.results[0] as { id: string; org_id: string; role: OrgRole } | undefined;
   if (!row) return null;
   const trustedIpsByMethod: Record<string, string[]> = {};
-  const oidcRow = oidc?.results[0] as { access_token_trusted_ips: string } | undefined;
+  const authConfigIdByMethod: Record<string, string> = {};
+  const oidcRow = oidc?.results[0] as { id: string; access_token_trusted_ips: string } | undefined;
   if (oidcRow) {
     const ips = JSON.parse(oidcRow.access_token_trusted_ips) as { ipAddress: string }[];
     trustedIpsByMethod[AUTH_METHOD_OIDC] = ips.map((i) => i.ipAddress);
+    authConfigIdByMethod[AUTH_METHOD_OIDC] = oidcRow.id;
   }
   const projectRoles: Record<string, string[]> = {};
   for (const m of (memberships?.results ?? []) as { project_id: string; roles: string }[]) {
     projectRoles[m.project_id] = JSON.parse(m.roles) as string[];
   }
-  return { identityId: row.id, orgId: row.org_id, orgRole: row.role, trustedIpsByMethod, projectRoles };
+  return { identityId: row.id, orgId: row.org_id, orgRole: row.role, trustedIpsByMethod, authConfigIdByMethod, projectRoles };
 }

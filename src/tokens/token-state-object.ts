@@ -3,13 +3,14 @@ import type { Env } from "../env";
 import { isIpAllowed } from "../net/ip-ranges";
 import { tokenExpiry } from "./ttl";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
-import { CLOCK_SKEW_SECONDS } from "../constants";
 
 /** The signed facts about a token that its state is created from on first use. */
 export interface TokenRef {
   jti: string;
   identityId: string;
   authMethod: string;
+  /** the auth method configuration's id at issuance (absent in tokens signed before it was recorded) */
+  authConfigId?: string;
   exp: number;
   maxExp: number;
   firstIat: number;
@@ -17,7 +18,7 @@ export interface TokenRef {
   uses: number;
 }
 
-export type Refusal = { ok: false; status: 401 | 403; reasonCode: string; message: string };
+export type Refusal = { ok: false; status: 401 | 403 | 503; reasonCode: string; message: string };
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Refusal;
 export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Refusal;
 
@@ -30,7 +31,17 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-const refuse = (status: 401 | 403, reasonCode: string, message: string): Refusal => ({ ok: false, status, reasonCode, message });
+const refuse = (status: Refusal["status"], reasonCode: string, message: string): Refusal => ({ ok: false, status, reasonCode, message });
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const POLICY_UNAVAILABLE = refuse(503, "token_state_unavailable", "Token state is unavailable; retry");
+
+/**
+ * An admin change tells the object at once (policyChanged); this bound only matters when that call failed
+ * (the admin saw a 503): the cached policy is reloaded from D1 at least this often anyway.
+ */
+export const POLICY_MAX_AGE_MS = 60_000;
 
 /**
  * One object per identity (see docs/architecture.md): it holds the mutable state of every token the
@@ -39,7 +50,7 @@ const refuse = (status: 401 | 403, reasonCode: string, message: string): Refusal
  * limit is exact under any concurrency, and a revocation is seen by the very next use.
  */
 export class TokenStateObject extends DurableObject<Env> {
-  private policy: { identityId: string; value: IdentityPolicy | null } | undefined;
+  private policy: { identityId: string; value: IdentityPolicy | null; loadedAt: number } | undefined;
   private policyLoad: Promise<IdentityPolicy | null> | undefined;
   private policyGeneration = 0;
 
@@ -55,9 +66,18 @@ export class TokenStateObject extends DurableObject<Env> {
     )`);
   }
 
-  /** A use of the token: checks policy, IP, revocation and uses, then consumes one use. */
+  /**
+   * A use of the token: checks expiry, policy, IP, revocation and uses, then consumes one use. Expiry is
+   * checked here too (not only by the Worker that verified the JWT): this object's clock is the one its
+   * cleanup alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row.
+   */
   async use(ref: TokenRef, clientIp: string | null): Promise<UseOutcome> {
     const policy = await this.currentPolicy(ref.identityId);
+    if (policy === "unavailable") return POLICY_UNAVAILABLE;
+    // Everything from here to the return is synchronous: no other call interleaves, so the check and the
+    // increment below are one atomic step.
+    const expired = this.checkExpiry(ref);
+    if (expired) return expired;
     const refusal = this.checkPolicy(policy, ref, clientIp);
     if (refusal) return refusal;
     const row = this.row(ref);
@@ -73,15 +93,17 @@ export class TokenStateObject extends DurableObject<Env> {
   /** Extends the token up to its max TTL. Not a use: consumes nothing. */
   async renew(ref: TokenRef, clientIp: string | null, ceilingSeconds: number): Promise<RenewOutcome> {
     const policy = await this.currentPolicy(ref.identityId);
+    if (policy === "unavailable") return POLICY_UNAVAILABLE;
+    const expired = this.checkExpiry(ref);
+    if (expired) return expired;
     const refusal = this.checkPolicy(policy, ref, clientIp);
     if (refusal) return refusal;
     const row = this.row(ref);
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds();
     if (row.revoked_at !== null) return refuse(401, "token_revoked", "The access token has been revoked");
     if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
       return refuse(401, "token_uses_exhausted", "The access token has no uses left");
     }
-    if (now >= row.max_exp) return refuse(401, "token_max_ttl_reached", "The access token reached its max TTL");
     const { expiresAt } = tokenExpiry({
       now,
       firstIssuedAt: ref.firstIat,
@@ -98,7 +120,7 @@ export class TokenStateObject extends DurableObject<Env> {
     this.row(ref);
     this.ctx.storage.sql.exec(
       "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?",
-      Math.floor(Date.now() / 1000),
+      nowSeconds(),
       ref.jti,
     );
   }
@@ -110,11 +132,23 @@ export class TokenStateObject extends DurableObject<Env> {
     this.policyLoad = undefined;
   }
 
+  /**
+   * Deletes the rows of tokens whose latest expiry has passed. Safe without a grace period: use and renew
+   * refuse any token at or past its `exp` before they read or create a row, so a deleted row is never
+   * needed again (revoke may recreate one; the next alarm drops it).
+   */
   override async alarm(): Promise<void> {
-    const cutoff = Math.floor(Date.now() / 1000) - CLOCK_SKEW_SECONDS;
-    this.ctx.storage.sql.exec("DELETE FROM tokens WHERE expires_at < ?", cutoff);
+    this.ctx.storage.sql.exec("DELETE FROM tokens WHERE expires_at <= ?", nowSeconds());
     const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
-    if (next !== null) await this.ctx.storage.setAlarm((next + CLOCK_SKEW_SECONDS + 1) * 1000);
+    if (next !== null) await this.ctx.storage.setAlarm(cleanupTime(next));
+  }
+
+  /** `exp` is exclusive (a token is expired at now >= exp), as in the JWT check. */
+  private checkExpiry(ref: TokenRef): Refusal | null {
+    const now = nowSeconds();
+    if (now >= ref.maxExp) return refuse(401, "token_max_ttl_reached", "The access token reached its max TTL; log in again");
+    if (now >= ref.exp) return refuse(401, "access_token_expired", "The access token has expired");
+    return null;
   }
 
   private checkPolicy(policy: IdentityPolicy | null, ref: TokenRef, clientIp: string | null): Refusal | null {
@@ -122,7 +156,10 @@ export class TokenStateObject extends DurableObject<Env> {
       return refuse(401, "identity_not_found", "The identity of this access token no longer exists");
     }
     const ranges = policy.trustedIpsByMethod[ref.authMethod];
-    if (!ranges) return refuse(401, "auth_method_removed", `The identity no longer has ${ref.authMethod} attached`);
+    const configId = policy.authConfigIdByMethod[ref.authMethod];
+    if (!ranges || (ref.authConfigId !== undefined && ref.authConfigId !== configId)) {
+      return refuse(401, "auth_method_removed", `The ${ref.authMethod} configuration this token was issued under was removed`);
+    }
     const allowsAll = ranges.includes("0.0.0.0/0") && ranges.includes("::/0");
     if (!allowsAll && (clientIp === null || !isIpAllowed(clientIp, ranges))) {
       return refuse(403, "ip_not_trusted", "The client IP address is not in the identity's trusted IP ranges");
@@ -150,25 +187,37 @@ export class TokenStateObject extends DurableObject<Env> {
   }
 
   private scheduleCleanup(expiresAt: number): void {
-    const at = (expiresAt + CLOCK_SKEW_SECONDS + 1) * 1000;
+    const at = cleanupTime(expiresAt);
     void this.ctx.storage.getAlarm().then((current) => {
       if (current === null || current > at) return this.ctx.storage.setAlarm(at);
     });
   }
 
-  private async currentPolicy(identityId: string): Promise<IdentityPolicy | null> {
-    if (this.policy?.identityId === identityId) return this.policy.value;
+  /** The identity's policy (null: the identity is gone), or "unavailable" when D1 could not be read. */
+  private async currentPolicy(identityId: string): Promise<IdentityPolicy | null | "unavailable"> {
+    const cached = this.policy;
+    if (cached?.identityId === identityId && Date.now() - cached.loadedAt < POLICY_MAX_AGE_MS) return cached.value;
     if (!this.policyLoad) {
       const generation = this.policyGeneration;
+      const loadedAt = Date.now();
       this.policyLoad = loadIdentityPolicy(this.env.DB, identityId)
         .then((p) => {
-          if (generation === this.policyGeneration) this.policy = { identityId, value: p };
+          if (generation === this.policyGeneration) this.policy = { identityId, value: p, loadedAt };
           return p;
         })
         .finally(() => {
           if (generation === this.policyGeneration) this.policyLoad = undefined;
         });
     }
-    return this.policyLoad;
+    try {
+      return await this.policyLoad;
+    } catch (err) {
+      // Not cached: the next call tries again.
+      console.error(JSON.stringify({ level: "error", event: "policy_load_failed", name: (err as Error)?.name ?? "Error" }));
+      return "unavailable";
+    }
   }
 }
+
+/** One second after the last second in which a token with this `exp` is still valid. */
+const cleanupTime = (expiresAt: number) => (expiresAt + 1) * 1000;

@@ -3,7 +3,7 @@ import { ApiError, unauthorized } from "../http/errors";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
 import type { IdentityPolicy } from "./policy";
 import { loadSigningKeys } from "./signing-keys";
-import type { Refusal, TokenRef, TokenStateObject } from "./token-state-object";
+import type { Refusal, TokenRef, TokenStateObject, UseOutcome } from "./token-state-object";
 
 export interface TokenUse {
   claims: AccessTokenClaims;
@@ -15,6 +15,7 @@ export const tokenRef = (c: AccessTokenClaims): TokenRef => ({
   jti: c.jti,
   identityId: c.sub,
   authMethod: c.auth_method,
+  authConfigId: c.auth_id,
   exp: c.exp,
   maxExp: c.max_exp,
   firstIat: c.first_iat,
@@ -32,7 +33,22 @@ export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenSta
   return env.TOKEN_STATE.get(id);
 }
 
-export const refusalError = (r: Refusal) => new ApiError(r.status, r.reasonCode, r.message);
+export const refusalError = (r: Refusal) =>
+  new ApiError(r.status, r.reasonCode, r.message, r.status === 503 ? { "Retry-After": "1" } : {});
+
+/**
+ * A call to the identity's Durable Object. When the object (or the D1 read of the policy behind it)
+ * fails, the caller gets a 503 it can retry, never a 500 and never an admission.
+ */
+export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    console.error(JSON.stringify({ level: "error", event: "token_state_unavailable", name: (err as Error)?.name ?? "Error" }));
+    throw new ApiError(503, "token_state_unavailable", "Token state is unavailable; retry", { "Retry-After": "1" });
+  }
+}
 
 /**
  * One use of an access token, the same for HTTP callers and RPC consumers: signature and expiry here,
@@ -42,7 +58,8 @@ export const refusalError = (r: Refusal) => new ApiError(r.status, r.reasonCode,
 export async function useAccessToken(env: Env, token: string, clientIp: string | null): Promise<TokenUse> {
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, token);
-  const outcome = await stateObject(env, claims.sob).use(tokenRef(claims), clientIp);
+  const stub = stateObject(env, claims.sob);
+  const outcome = await withStateObject<UseOutcome>(() => stub.use(tokenRef(claims), clientIp));
   if (!outcome.ok) throw refusalError(outcome);
   return { claims, usesLeft: outcome.usesLeft, policy: outcome.policy };
 }

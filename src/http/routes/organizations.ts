@@ -14,6 +14,8 @@ const createOrg = z.object({
   slug: z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes").optional(),
 });
 
+const slugTaken = () => new ApiError(409, "slug_taken", "An organization with this slug already exists");
+
 export function slugify(name: string): string {
   const s = name.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48);
   return s || "org";
@@ -27,10 +29,17 @@ export const organizationRoutes = new Hono<AppEnv>()
     const body = await readBody(c, createOrg, MAX_ADMIN_BODY_BYTES);
     let slug = body.slug ?? slugify(body.name);
     if (await getOrganizationBySlug(c.env.DB, slug)) {
-      if (body.slug) throw new ApiError(409, "slug_taken", "An organization with this slug already exists");
+      if (body.slug) throw slugTaken();
       slug = `${slug}-${crypto.randomUUID().slice(0, 6)}`;
     }
-    const organization = await insertOrganization(c.env.DB, { name: body.name, slug });
+    let organization;
+    try {
+      organization = await insertOrganization(c.env.DB, { name: body.name, slug });
+    } catch (err) {
+      // Another request took the slug between our check and our insert: a conflict, not a 500.
+      if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw slugTaken();
+      throw err;
+    }
     return c.json({ organization }, 200);
   })
   .get("/api/v1/organizations", async (c) => {

@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { MAX_LOGIN_BODY_BYTES } from "../../constants";
-import { markTokenRevoked } from "../../storage/access-tokens";
+import { markTokenRevoked, recordIssuedToken } from "../../storage/access-tokens";
 import { signAccessToken, verifyAccessToken } from "../../tokens/access-token";
 import { tokenResponse } from "../../tokens/issue";
+import type { RenewOutcome } from "../../tokens/token-state-object";
 import { loadSigningKeys } from "../../tokens/signing-keys";
-import { refusalError, stateObject, tokenRef } from "../../tokens/use-token";
-import { recordIssuedToken } from "../../storage/access-tokens";
+import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
 import { readBody } from "../body";
+import { unauthorized } from "../errors";
 import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppEnv } from "../context";
 
 const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
@@ -17,8 +18,15 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
   .post("/api/v1/auth/token/renew", async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
-    const claims = await verifyAccessToken(keys, accessToken);
-    const outcome = await stateObject(c.env, claims.sob).renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env));
+    // Expired tokens pass the signature check here only so that the refusal can say which limit was hit.
+    const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    if (nowSeconds >= claims.max_exp) {
+      throw unauthorized("token_max_ttl_reached", "The access token reached its max TTL; log in again");
+    }
+    if (nowSeconds >= claims.exp) throw unauthorized("access_token_expired", "The access token has expired");
+    const stub = stateObject(c.env, claims.sob);
+    const outcome = await withStateObject<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
     if (!outcome.ok) throw refusalError(outcome);
     const now = Math.floor(Date.now() / 1000);
     const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
@@ -31,7 +39,8 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-    await stateObject(c.env, claims.sob).revoke(tokenRef(claims));
+    const stub = stateObject(c.env, claims.sob);
+    await withStateObject(() => stub.revoke(tokenRef(claims)));
     waitUntilOf(c)(markTokenRevoked(c.env.DB, claims.jti));
     return c.json({ message: "Successfully revoked access token" });
   });

@@ -1,0 +1,287 @@
+// The admin API: who may call it, organizations, identities.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { attachOidc, call, createIdentity, createOrg, login, ok } from "../support/api";
+import { createIdp, gitlabClaims } from "../support/idp";
+import { expectIssued, expectRefused } from "../support/login-scenario";
+
+const uniqueSlug = () => `acme-${crypto.randomUUID().slice(0, 8)}`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+/** An identity with the given org role that has logged in; returns its access token. */
+async function loggedInIdentity(role: "admin" | "member" | "no-access") {
+  const idp = createIdp();
+  const org = await createOrg();
+  const identity = await createIdentity(org.id, role);
+  await attachOidc(identity.id, { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: "project_path:mygroup/myproject:*" });
+  const accessToken = expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
+  return { org, identity, accessToken };
+}
+
+describe("admin authentication", () => {
+  const adminEndpoints: [string, string][] = [
+    ["GET", "/api/v1/organizations"],
+    ["POST", "/api/v1/organizations"],
+    ["GET", `/api/v1/organizations/${crypto.randomUUID()}`],
+    ["GET", `/api/v1/identities?organizationId=${crypto.randomUUID()}`],
+    ["POST", "/api/v1/identities"],
+    ["GET", `/api/v1/identities/${crypto.randomUUID()}`],
+    ["PATCH", `/api/v1/identities/${crypto.randomUUID()}`],
+    ["DELETE", `/api/v1/identities/${crypto.randomUUID()}`],
+    ["POST", `/api/v1/auth/oidc-auth/identities/${crypto.randomUUID()}`],
+    ["PATCH", `/api/v1/auth/oidc-auth/identities/${crypto.randomUUID()}`],
+    ["GET", `/api/v1/auth/oidc-auth/identities/${crypto.randomUUID()}`],
+    ["DELETE", `/api/v1/auth/oidc-auth/identities/${crypto.randomUUID()}`],
+  ];
+
+  it.each(adminEndpoints)("%s %s without Authorization is 401 with a Bearer challenge", async (method, path) => {
+    const res = await call(method, path, { token: null, body: method === "GET" || method === "DELETE" ? undefined : { name: "x" } });
+    expectRefused(res, 401, "credentials_missing");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="edge-oidc-auth"');
+  });
+
+  it.each(adminEndpoints)("%s %s with a wrong key is 401", async (method, path) => {
+    const res = await call(method, path, { token: "not-the-admin-key", body: method === "GET" || method === "DELETE" ? undefined : { name: "x" } });
+    expectRefused(res, 401, "credentials_invalid", ["not-the-admin-key"]);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="edge-oidc-auth", error="invalid_token"$/);
+  });
+
+  it("refuses the admin key with one character changed", async () => {
+    const key = env.ADMIN_API_KEY!;
+    const wrong = key.slice(0, -1) + (key.endsWith("a") ? "b" : "a");
+    expectRefused(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid", [wrong]);
+  });
+
+  it("refuses a prefix of the admin key and the key with a suffix", async () => {
+    const key = env.ADMIN_API_KEY!;
+    for (const wrong of [key.slice(0, 8), `${key}x`]) {
+      expectRefused(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid");
+    }
+  });
+
+  it("refuses a non-Bearer scheme", async () => {
+    const res = await call("GET", "/api/v1/organizations", { token: null, headers: { authorization: `Basic ${env.ADMIN_API_KEY}` } });
+    expectRefused(res, 401, "credentials_missing", [env.ADMIN_API_KEY!]);
+  });
+
+  it("refuses a JWT-shaped credential that is not one of our access tokens", async () => {
+    const forged = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl";
+    const res = await call("GET", "/api/v1/organizations", { token: forged });
+    expectRefused(res, 401, "access_token_invalid", [forged]);
+  });
+
+  it("refuses an access token of another issuer's identity (an IdP ID token)", async () => {
+    const idToken = await createIdp().mint(gitlabClaims());
+    expectRefused(await call("GET", "/api/v1/organizations", { token: idToken }), 401, "access_token_invalid", [idToken]);
+  });
+
+  it("admits the admin key, with the scheme in any case", async () => {
+    expect((await call("GET", "/api/v1/organizations")).status).toBe(200);
+    const res = await call("GET", "/api/v1/organizations", { token: null, headers: { authorization: `bearer ${env.ADMIN_API_KEY}` } });
+    expect(res.status).toBe(200);
+  });
+
+  it("does not guard the public endpoints", async () => {
+    expect((await call("GET", "/.well-known/jwks.json", { token: null })).status).toBe(200);
+    expectRefused(await call("POST", "/api/v1/auth/oidc-auth/login", { token: null, body: {} }), 422, "invalid_request");
+  });
+});
+
+describe("admin API with an identity's access token", () => {
+  it("admits an org-admin identity within its own organization", async () => {
+    const { org, accessToken } = await loggedInIdentity("admin");
+    const res = await call("GET", "/api/v1/organizations", { token: accessToken });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.organizations.map((o: { id: string }) => o.id)).toEqual([org.id]);
+    const created = await call("POST", "/api/v1/identities", { token: accessToken, body: { name: "made-by-admin", organizationId: org.id } });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+  });
+
+  it("refuses an org-admin identity in another organization (403)", async () => {
+    const { accessToken } = await loggedInIdentity("admin");
+    const other = await createOrg();
+    expectRefused(await call("GET", `/api/v1/organizations/${other.id}`, { token: accessToken }), 403, "organization_forbidden", [accessToken]);
+    const res = await call("POST", "/api/v1/identities", { token: accessToken, body: { name: "intruder", organizationId: other.id } });
+    expectRefused(res, 403, "organization_forbidden", [accessToken]);
+  });
+
+  it("refuses organization creation to anything but the admin key", async () => {
+    const { accessToken } = await loggedInIdentity("admin");
+    const res = await call("POST", "/api/v1/organizations", { token: accessToken, body: { name: "new" } });
+    expectRefused(res, 403, "admin_key_required", [accessToken]);
+  });
+
+  it.each(["member", "no-access"] as const)("refuses an identity whose org role is %s (403)", async (role) => {
+    const { accessToken } = await loggedInIdentity(role);
+    expectRefused(await call("GET", "/api/v1/organizations", { token: accessToken }), 403, "insufficient_role", [accessToken]);
+  });
+});
+
+describe("organizations", () => {
+  it("creates an organization with a slug derived from its name", async () => {
+    const res = await ok("POST", "/api/v1/organizations", { body: { name: "Acme Platform Team" } });
+    expect(res.organization).toEqual({
+      id: expect.stringMatching(UUID),
+      name: "Acme Platform Team",
+      slug: expect.stringMatching(/^acme-platform-team(-[0-9a-f]{6})?$/),
+      createdAt: expect.stringMatching(ISO_TIME),
+      updatedAt: expect.stringMatching(ISO_TIME),
+    });
+  });
+
+  it("keeps an explicit slug", async () => {
+    const slug = uniqueSlug();
+    expect((await ok("POST", "/api/v1/organizations", { body: { name: "Acme", slug } })).organization.slug).toBe(slug);
+  });
+
+  it("answers 409 slug_taken for an explicit slug already in use", async () => {
+    const slug = uniqueSlug();
+    await ok("POST", "/api/v1/organizations", { body: { name: "First", slug } });
+    const res = await call("POST", "/api/v1/organizations", { body: { name: "Second", slug } });
+    expectRefused(res, 409, "slug_taken");
+  });
+
+  it("makes a derived slug unique instead of failing", async () => {
+    const name = `Dup ${crypto.randomUUID().slice(0, 6)}`;
+    const a = (await ok("POST", "/api/v1/organizations", { body: { name } })).organization;
+    const b = (await ok("POST", "/api/v1/organizations", { body: { name } })).organization;
+    expect(a.slug).not.toBe(b.slug);
+    expect(b.slug.startsWith(a.slug)).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ["no name", {}],
+    ["an empty name", { name: "  " }],
+    ["a numeric name", { name: 42 }],
+    ["an uppercase slug", { name: "x", slug: "Acme" }],
+    ["a slug with a double dash", { name: "x", slug: "a--b" }],
+    ["a slug with a space", { name: "x", slug: "a b" }],
+  ])("refuses %s (422)", async (_name, body) => {
+    expectRefused(await call("POST", "/api/v1/organizations", { body }), 422, "invalid_request");
+  });
+
+  it("lists organizations", async () => {
+    const a = await createOrg();
+    const b = await createOrg();
+    const { organizations } = await ok("GET", "/api/v1/organizations");
+    const ids = organizations.map((o: { id: string }) => o.id);
+    expect(ids).toEqual(expect.arrayContaining([a.id, b.id]));
+    expect(organizations.find((o: { id: string }) => o.id === a.id)).toMatchObject({ name: a.name, slug: a.slug });
+  });
+
+  it("gets one organization by id", async () => {
+    const org = await createOrg();
+    expect((await ok("GET", `/api/v1/organizations/${org.id}`)).organization).toMatchObject(org);
+  });
+
+  it("answers 404 organization_not_found for an unknown id", async () => {
+    expectRefused(await call("GET", `/api/v1/organizations/${crypto.randomUUID()}`), 404, "organization_not_found");
+  });
+});
+
+describe("identities", () => {
+  it("creates an identity in Infisical's shape, role no-access by default", async () => {
+    const org = await createOrg();
+    const res = await ok("POST", "/api/v1/identities", { body: { name: "gitlab-deployer", organizationId: org.id } });
+    expect(res.identity).toEqual({
+      id: expect.stringMatching(UUID),
+      name: "gitlab-deployer",
+      orgId: org.id,
+      role: "no-access",
+      authMethods: [],
+      createdAt: expect.stringMatching(ISO_TIME),
+      updatedAt: expect.stringMatching(ISO_TIME),
+    });
+  });
+
+  it.each(["admin", "member", "no-access"])("accepts org role %s", async (role) => {
+    const org = await createOrg();
+    expect((await createIdentity(org.id, role)).role).toBe(role);
+  });
+
+  it.each<[string, (orgId: string) => unknown]>([
+    ["an unknown role", (orgId) => ({ name: "x", organizationId: orgId, role: "owner" })],
+    ["no name", (orgId) => ({ organizationId: orgId })],
+    ["no organizationId", () => ({ name: "x" })],
+    ["a name over 64 characters", (orgId) => ({ name: "x".repeat(65), organizationId: orgId })],
+  ])("refuses %s (422)", async (_name, body) => {
+    const org = await createOrg();
+    expectRefused(await call("POST", "/api/v1/identities", { body: body(org.id) }), 422, "invalid_request");
+  });
+
+  it("answers 404 organization_not_found for an unknown organization", async () => {
+    const res = await call("POST", "/api/v1/identities", { body: { name: "x", organizationId: crypto.randomUUID() } });
+    expectRefused(res, 404, "organization_not_found");
+  });
+
+  it("gets an identity, with oidc-auth among its auth methods once attached", async () => {
+    const org = await createOrg();
+    const identity = await createIdentity(org.id, "member", "getter");
+    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity).toMatchObject({ id: identity.id, name: "getter", authMethods: [] });
+    await attachOidc(identity.id, { oidcDiscoveryUrl: "https://gitlab.com", boundIssuer: "https://gitlab.com", boundClaims: { project_id: "20" } });
+    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.authMethods).toEqual(["oidc-auth"]);
+  });
+
+  it("never exposes the internal Durable Object id", async () => {
+    const org = await createOrg();
+    const identity = await createIdentity(org.id);
+    const got = await ok("GET", `/api/v1/identities/${identity.id}`);
+    expect(Object.keys(got.identity).sort()).toEqual(["authMethods", "createdAt", "id", "name", "orgId", "role", "updatedAt"]);
+  });
+
+  it("patches name and role independently", async () => {
+    const org = await createOrg();
+    const identity = await createIdentity(org.id, "no-access", "before");
+    const renamed = (await ok("PATCH", `/api/v1/identities/${identity.id}`, { body: { name: "after" } })).identity;
+    expect(renamed).toMatchObject({ name: "after", role: "no-access" });
+    const promoted = (await ok("PATCH", `/api/v1/identities/${identity.id}`, { body: { role: "member" } })).identity;
+    expect(promoted).toMatchObject({ name: "after", role: "member" });
+    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity).toMatchObject({ name: "after", role: "member" });
+  });
+
+  it("refuses an empty PATCH and an unknown role (422)", async () => {
+    const org = await createOrg();
+    const identity = await createIdentity(org.id);
+    expectRefused(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: {} }), 422, "invalid_request");
+    expectRefused(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: { role: "root" } }), 422, "invalid_request");
+  });
+
+  it("lists the identities of one organization only", async () => {
+    const org = await createOrg();
+    const other = await createOrg();
+    const a = await createIdentity(org.id, "member", "a");
+    const b = await createIdentity(org.id, "admin", "b");
+    await createIdentity(other.id, "member", "elsewhere");
+    const { identities } = await ok("GET", `/api/v1/identities?organizationId=${org.id}`);
+    expect(identities.map((i: { id: string }) => i.id).sort()).toEqual([a.id, b.id].sort());
+    expect(identities.every((i: { orgId: string }) => i.orgId === org.id)).toBe(true);
+  });
+
+  it("requires organizationId to list with the admin key (422)", async () => {
+    expectRefused(await call("GET", "/api/v1/identities"), 422, "invalid_request");
+  });
+
+  it("deletes an identity: it is gone, its OIDC Auth with it, and it can no longer log in", async () => {
+    const idp = createIdp();
+    const org = await createOrg();
+    const identity = await createIdentity(org.id);
+    await attachOidc(identity.id, { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: "project_path:mygroup/*:**" });
+    expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
+
+    const deleted = await ok("DELETE", `/api/v1/identities/${identity.id}`);
+    expect(deleted.identity.id).toBe(identity.id);
+    expectRefused(await call("GET", `/api/v1/identities/${identity.id}`), 404, "identity_not_found");
+    expectRefused(await call("GET", `/api/v1/auth/oidc-auth/identities/${identity.id}`), 404, "identity_not_found");
+    const jwt = await idp.mint(gitlabClaims());
+    expectRefused(await login(identity.id, jwt), 404, "identity_not_found", [jwt]);
+    expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
+    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM identity_oidc_auths WHERE identity_id = ?").bind(identity.id).first<{ n: number }>();
+    expect(orphans?.n).toBe(0);
+  });
+
+  it.each(["GET", "PATCH", "DELETE"])("%s of an unknown identity is 404 identity_not_found", async (method) => {
+    const res = await call(method, `/api/v1/identities/${crypto.randomUUID()}`, { body: method === "PATCH" ? { name: "x" } : undefined });
+    expectRefused(res, 404, "identity_not_found");
+  });
+});

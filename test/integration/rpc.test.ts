@@ -1,0 +1,153 @@
+// The AuthService entrypoint as a downstream Worker uses it: test/consumer/ is a second Worker with a
+// service binding AUTH -> AuthService (vitest.config.ts), reached here through env.CONSUMER.
+import { describe, expect, it } from "vitest";
+import { jwtPayload, ok } from "../support/api";
+import { expectOk, loggedIn, rawAuthenticate, revoke, sleepUntil, tally, useToken, whoami } from "../support/tokens";
+
+describe("AuthService.authenticate from a bound consumer Worker", () => {
+  it("answers who the token is: identity, organization, roles, token id, expiry, uses left", async () => {
+    const { token, identity, org } = await loggedIn({ accessTokenNumUsesLimit: 5 }, "member");
+    const project = (await ok("POST", "/api/v1/projects", { body: { name: "api", organizationId: org.id } })).project;
+    await ok("POST", `/api/v1/projects/${project.id}/memberships/identities/${identity.id}`, {
+      body: { roles: [{ role: "viewer" }, { role: "member" }] },
+    });
+    const claims = jwtPayload(token);
+
+    const res = await whoami(token, { projectId: project.id, ip: "198.51.100.20" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      ok: true,
+      identityId: identity.id,
+      organizationId: org.id,
+      orgRole: "member",
+      projectId: project.id,
+      projectRoles: ["viewer", "member"],
+      tokenId: claims.jti,
+      authMethod: "oidc-auth",
+      expiresAt: claims.exp,
+      usesLeft: 4,
+      metadata: {},
+    });
+
+    // Without a projectId there are no project fields; in a project it is not a member of, no roles.
+    const plain = await whoami(token);
+    expect(plain.body).toMatchObject({ ok: true, usesLeft: 3 });
+    expect(plain.body).not.toHaveProperty("projectId");
+    expect(plain.body).not.toHaveProperty("projectRoles");
+    const elsewhere = await whoami(token, { projectId: crypto.randomUUID() });
+    expect(elsewhere.body).toMatchObject({ ok: true, projectRoles: [], usesLeft: 2 });
+  });
+
+  it("carries the claims copied by claimMetadataMapping; usesLeft is null without a limit", async () => {
+    const { token } = await loggedIn({ claimMetadataMapping: { repository: "project_path", pipeline: "pipeline_id" } });
+    expect((await whoami(token)).body).toMatchObject({
+      ok: true,
+      usesLeft: null,
+      metadata: { repository: "mygroup/myproject", pipeline: "574" },
+    });
+  });
+
+  it("100 concurrent calls with a token limited to 5: exactly 5 succeed, no 5xx", async () => {
+    const { token } = await loggedIn({ accessTokenNumUsesLimit: 5 });
+    const results = await Promise.all(Array.from({ length: 100 }, () => whoami(token)));
+    expect(tally(results)).toEqual({ "200": 5, "401 token_uses_exhausted": 95 });
+    for (const r of results) expect(r.body.ok).toBe(r.status === 200);
+    expect(results.filter((r) => r.status === 200).map((r) => r.body.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
+    // The HTTP API agrees: the same counter.
+    const http = await useToken(token);
+    expect({ status: http.status, reasonCode: http.body.reasonCode }).toEqual({ status: 401, reasonCode: "token_uses_exhausted" });
+  });
+
+  it("answers refusals with a status and a reasonCode", async () => {
+    const restricted = await loggedIn({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }], accessTokenNumUsesLimit: 1 });
+    expect(await whoami(restricted.token, { ip: "198.51.100.1" })).toEqual({
+      status: 403,
+      body: { ok: false, status: 403, reasonCode: "ip_not_trusted", message: expect.any(String) },
+    });
+    // The refusal consumed nothing: the one use is still there.
+    expect((await whoami(restricted.token, { ip: "203.0.113.9" })).body).toMatchObject({ ok: true, usesLeft: 0 });
+    expect((await whoami(restricted.token, { ip: "203.0.113.9" })).body).toMatchObject({
+      ok: false,
+      status: 401,
+      reasonCode: "token_uses_exhausted",
+    });
+
+    const revoked = await loggedIn();
+    expectOk(await revoke(revoked.token));
+    expect((await whoami(revoked.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "token_revoked" });
+
+    const short = await loggedIn({ accessTokenTTL: 1, accessTokenMaxTTL: 60 });
+    await sleepUntil(jwtPayload(short.token).exp);
+    expect((await whoami(short.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "access_token_expired" });
+
+    const deleted = await loggedIn();
+    await ok("DELETE", `/api/v1/identities/${deleted.identity.id}`);
+    expect((await whoami(deleted.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "identity_not_found" });
+
+    expect(await whoami("garbage")).toEqual({
+      status: 401,
+      body: { ok: false, status: 401, reasonCode: "access_token_invalid", message: expect.any(String) },
+    });
+    expect((await whoami("")).body).toMatchObject({ ok: false, status: 401, reasonCode: "credentials_missing" });
+  });
+});
+
+describe("AuthService.authenticate with arguments of the wrong shape", () => {
+  it("never throws; a missing or non-string token is a 401", async () => {
+    const cases: [unknown[], string][] = [
+      [[], "credentials_missing"],
+      [[null, { clientIp: null }], "credentials_missing"],
+      [["", { clientIp: null }], "credentials_missing"],
+      [["Bearer ", { clientIp: null }], "credentials_missing"],
+      [[123, { clientIp: null }], "access_token_invalid"],
+      [[{ token: "x" }, { clientIp: null }], "access_token_invalid"],
+      [[["a", "b"], { clientIp: null }], "access_token_invalid"],
+      [["garbage", { clientIp: null }], "access_token_invalid"],
+      [["a.b.c", { clientIp: null }], "access_token_invalid"],
+      [["x".repeat(100_000), { clientIp: null }], "access_token_invalid"],
+    ];
+    for (const [args, reasonCode] of cases) {
+      const out = await rawAuthenticate(args);
+      expect(out, JSON.stringify(args).slice(0, 80)).toEqual({
+        threw: false,
+        result: { ok: false, status: 401, reasonCode, message: expect.any(String) },
+      });
+    }
+  });
+
+  it("refuses malformed options with 400 invalid_arguments, before the token is used", async () => {
+    const { token } = await loggedIn({ accessTokenNumUsesLimit: 1 });
+    const cases: unknown[][] = [
+      [token, "198.51.100.1"],
+      [token, 42],
+      [token, [token]],
+      [token, { clientIp: 42 }],
+      [token, { clientIp: { ip: "198.51.100.1" } }],
+      [token, { clientIp: null, projectId: 7 }],
+      [token, { clientIp: null, projectId: "" }],
+      [token, { clientIp: null, projectId: "p".repeat(500) }],
+    ];
+    for (const args of cases) {
+      const out = await rawAuthenticate(args);
+      expect(out, JSON.stringify(args[1])).toEqual({
+        threw: false,
+        result: { ok: false, status: 400, reasonCode: "invalid_arguments", message: expect.any(String) },
+      });
+    }
+    // None of those consumed the single use.
+    expect(await rawAuthenticate([token, { clientIp: "198.51.100.1" }])).toMatchObject({ threw: false, result: { ok: true, usesLeft: 0 } });
+  });
+
+  it("accepts omitted or null options and a 'Bearer ' prefix", async () => {
+    const { token, identity } = await loggedIn();
+    for (const args of [[token], [token, null], [token, {}], [`Bearer ${token}`, { clientIp: null }]]) {
+      expect(await rawAuthenticate(args)).toMatchObject({ threw: false, result: { ok: true, identityId: identity.id } });
+    }
+  });
+
+  it("without a client IP, a token restricted to trusted IPs is refused", async () => {
+    const { token } = await loggedIn({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] });
+    expect(await rawAuthenticate([token])).toMatchObject({ result: { ok: false, status: 403, reasonCode: "ip_not_trusted" } });
+    expect(await rawAuthenticate([token, { clientIp: "203.0.113.1" }])).toMatchObject({ result: { ok: true } });
+  });
+});
