@@ -1,5 +1,6 @@
 import type { Env } from "./env";
 import { createApp } from "./http/app";
+import { runMaintenance } from "./maintenance";
 
 export { TokenStateObject } from "./tokens/token-state-object";
 export { AuthService } from "./rpc/auth-service";
@@ -9,4 +10,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runMaintenance(env));
+  },
 } satisfies ExportedHandler<Env>;

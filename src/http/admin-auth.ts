@@ -45,15 +45,4 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** An identity actor may act only inside its own organization. */
-export function assertOrgAccess(actor: Actor, orgId: string): void {
-  if (actor.kind === "identity" && actor.orgId !== orgId) {
-    throw forbidden("organization_forbidden", "This identity may only manage its own organization");
-  }
-}
-
-export function assertAdminKey(actor: Actor): void {
-  if (actor.kind !== "admin-key") {
-    throw forbidden("admin_key_required", "Only the deployment's admin key may do this");
-  }
-}
+export { assertAdminKey, assertOrgAccess } from "../admin/actor";

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./context";
 import { ApiError, errorBody } from "./errors";
+import { auditLogRoutes } from "./routes/audit-logs";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
 import { oidcConfigRoutes } from "./routes/oidc-config";
@@ -31,6 +32,7 @@ export function createApp() {
   app.route("/", identityAdminRoutes);
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
+  app.route("/", auditLogRoutes);
 
   app.notFound((c) =>
     c.json(errorBody(new ApiError(404, "route_not_found", "No such endpoint"), c.var.reqId ?? "req-unknown"), 404),

@@ -1,10 +1,9 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 
-/** Who is calling the admin API: the deployment's admin key, or an org-admin identity's access token. */
-export type Actor =
-  | { kind: "admin-key" }
-  | { kind: "identity"; identityId: string; orgId: string; tokenId: string };
+import type { Actor, AdminContext } from "../admin/actor";
+
+export type { Actor };
 
 export interface AppEnv {
   Bindings: Env;
@@ -30,3 +29,11 @@ export const tokenCeilingSeconds = (env: Env): number => {
   const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
   return Number.isInteger(n) && n > 0 ? n : 2_592_000;
 };
+
+/** The admin services' view of a request (set by requireAdmin). */
+export const adminContext = (c: AppContext): AdminContext => ({
+  env: c.env,
+  actor: c.var.actor,
+  clientIp: clientIp(c),
+  waitUntil: waitUntilOf(c),
+});

@@ -1,7 +1,7 @@
 import type { JWTPayload } from "jose";
 import { ApiError, unauthorized } from "../http/errors";
 import type { OidcAuthConfig } from "../storage/records";
-import { checkBindings } from "./bindings";
+import { checkBindings, checkedClaims } from "./bindings";
 import { loadDiscovery } from "./discovery";
 import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
@@ -12,6 +12,11 @@ export interface AuthenticateIo extends KeyIo {
   allowInsecureIssuers: boolean;
 }
 
+/** Filled in as a login proceeds, for the audit trail: the claims checked once the signature verified. */
+export interface LoginTrace {
+  checkedClaims?: Record<string, string | string[]>;
+}
+
 /** Seconds a client should wait before retrying when the IdP is unreachable and nothing is cached. */
 const IDP_RETRY_AFTER_SECONDS = 30;
 
@@ -20,7 +25,12 @@ const IDP_RETRY_AFTER_SECONDS = 30;
  * both cached), signature and time claims, exact issuer, then subject, audiences and claims.
  * Returns the verified payload or throws an ApiError (401 refusal, 503 when the IdP cannot be reached).
  */
-export async function authenticateIdToken(io: AuthenticateIo, config: OidcAuthConfig, jwt: string): Promise<JWTPayload> {
+export async function authenticateIdToken(
+  io: AuthenticateIo,
+  config: OidcAuthConfig,
+  jwt: string,
+  trace: LoginTrace = {},
+): Promise<JWTPayload> {
   const lookupKeys = config.jwksJson
     ? async () => staticKeySet(config.jwksJson!)
     : async (kid: string | undefined) => keysForKid(io, await jwksUrlFor(io, config), kid);
@@ -38,6 +48,7 @@ export async function authenticateIdToken(io: AuthenticateIo, config: OidcAuthCo
     }
     throw err;
   }
+  trace.checkedClaims = checkedClaims(payload, config);
   const bindings = checkBindings(payload, config);
   if (!bindings.ok) throw unauthorized(bindings.reasonCode, bindings.message);
   return payload;

@@ -1,19 +1,42 @@
 import type { AccessTokenClaims } from "../tokens/access-token";
+import { WriteBehind } from "./write-behind";
 
-/** The ledger of issued tokens (for listing and revoking); enforcement lives in the Durable Object. */
-export async function recordIssuedToken(db: D1Database, c: AccessTokenClaims, clientIp: string | null): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at, max_expires_at,
-         num_uses_limit, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
-    )
-    .bind(c.jti, c.sub, c.org, c.auth_method, c.first_iat, c.exp, c.max_exp, c.uses, clientIp)
-    .run()
-    .catch((err: unknown) => console.error(JSON.stringify({ event: "ledger_write_failed", error: String(err) })));
+interface LedgerRow {
+  claims: AccessTokenClaims;
+  clientIp: string | null;
 }
 
+const UPSERT = `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at,
+    max_expires_at, num_uses_limit, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`;
+
+const ledger = new WriteBehind<LedgerRow>(async (db, rows) => {
+  const stmt = db.prepare(UPSERT);
+  await db.batch(
+    rows.map(({ claims: c, clientIp }) =>
+      stmt.bind(c.jti, c.sub, c.org, c.auth_method, c.first_iat, c.exp, c.max_exp, c.uses, clientIp),
+    ),
+  );
+});
+
+/**
+ * The ledger of issued tokens (for listing and revoking); enforcement lives in the Durable Object.
+ * Written behind the response, batched per isolate (docs/architecture.md, "Write-behind").
+ */
+export function recordIssuedToken(
+  db: D1Database,
+  claims: AccessTokenClaims,
+  clientIp: string | null,
+  waitUntil: (p: Promise<unknown>) => void,
+): void {
+  ledger.push(db, { claims, clientIp }, waitUntil);
+}
+
+/** Writes this isolate's queued ledger rows (readers call it first to see their own writes). */
+export const flushLedger = (db: D1Database) => ledger.flush(db);
+
 export async function markTokenRevoked(db: D1Database, jti: string): Promise<void> {
+  await flushLedger(db); // a token revoked right after its login may still be queued here
   await db
     .prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
     .bind(Math.floor(Date.now() / 1000), jti)
@@ -33,23 +56,14 @@ export interface IssuedToken {
 }
 
 export async function listLiveTokens(db: D1Database, identityId: string, now: number): Promise<IssuedToken[]> {
+  await flushLedger(db);
   const { results } = await db
     .prepare(
       `SELECT * FROM access_tokens WHERE identity_id = ? AND expires_at > ? ORDER BY first_issued_at DESC LIMIT 200`,
     )
     .bind(identityId, now)
     .all<Record<string, unknown>>();
-  return results.map((r) => ({
-    id: r.id as string,
-    identityId: r.identity_id as string,
-    authMethod: r.auth_method as string,
-    firstIssuedAt: r.first_issued_at as number,
-    expiresAt: r.expires_at as number,
-    maxExpiresAt: r.max_expires_at as number,
-    numUsesLimit: r.num_uses_limit as number,
-    clientIp: (r.client_ip as string | null) ?? null,
-    revokedAt: (r.revoked_at as number | null) ?? null,
-  }));
+  return results.map(toIssuedToken);
 }
 
 /**
@@ -60,3 +74,24 @@ export async function pruneExpiredTokens(db: D1Database, nowSeconds: number): Pr
   const res = await db.prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(nowSeconds).run();
   return res.meta.changes ?? 0;
 }
+
+export async function getIssuedToken(db: D1Database, identityId: string, jti: string): Promise<IssuedToken | null> {
+  await flushLedger(db);
+  const row = await db
+    .prepare("SELECT * FROM access_tokens WHERE identity_id = ? AND id = ?")
+    .bind(identityId, jti)
+    .first<Record<string, unknown>>();
+  return row ? toIssuedToken(row) : null;
+}
+
+const toIssuedToken = (r: Record<string, unknown>): IssuedToken => ({
+  id: r.id as string,
+  identityId: r.identity_id as string,
+  authMethod: r.auth_method as string,
+  firstIssuedAt: r.first_issued_at as number,
+  expiresAt: r.expires_at as number,
+  maxExpiresAt: r.max_expires_at as number,
+  numUsesLimit: r.num_uses_limit as number,
+  clientIp: (r.client_ip as string | null) ?? null,
+  revokedAt: (r.revoked_at as number | null) ?? null,
+});

@@ -65,6 +65,6 @@ export async function issueAccessToken(
     if (Object.keys(metadata).length > 0) claims.metadata = metadata;
   }
   const accessToken = await signAccessToken(keys, claims);
-  input.waitUntil(recordIssuedToken(input.db, claims, input.clientIp));
+  recordIssuedToken(input.db, claims, input.clientIp, input.waitUntil);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

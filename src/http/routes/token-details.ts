@@ -4,7 +4,7 @@ import { getOrganization } from "../../storage/organizations";
 import { bearerToken, useAccessToken } from "../../tokens/use-token";
 import { clientIp, type AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { publicIdentity } from "./identities";
+import { publicIdentity } from "../../admin/identities";
 
 /** Who an access token is. A use of the token: it counts against max uses and checks trusted IPs. */
 export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/details", async (c) => {

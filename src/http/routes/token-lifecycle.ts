@@ -9,7 +9,9 @@ import { loadSigningKeys } from "../../tokens/signing-keys";
 import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
 import { readBody } from "../body";
 import { unauthorized } from "../errors";
-import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppEnv } from "../context";
+import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
+import { recordAudit } from "../../storage/audit-log";
+import type { AccessTokenClaims } from "../../tokens/access-token";
 
 const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
 
@@ -31,7 +33,8 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const now = Math.floor(Date.now() / 1000);
     const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
     const token = await signAccessToken(keys, renewed);
-    waitUntilOf(c)(recordIssuedToken(c.env.DB, renewed, clientIp(c)));
+    recordIssuedToken(c.env.DB, renewed, clientIp(c), waitUntilOf(c));
+    auditTokenEvent(c, "token.renew", renewed);
     return c.json(tokenResponse(token, renewed, now));
   })
   /** Possession of the token is the authorisation; works on expired tokens too. */
@@ -42,5 +45,22 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const stub = stateObject(c.env, claims.sob);
     await withStateObject(() => stub.revoke(tokenRef(claims)));
     waitUntilOf(c)(markTokenRevoked(c.env.DB, claims.jti));
+    auditTokenEvent(c, "token.revoke", claims);
     return c.json({ message: "Successfully revoked access token" });
   });
+
+function auditTokenEvent(c: AppContext, event: string, claims: AccessTokenClaims): void {
+  recordAudit(
+    c.env.DB,
+    {
+      event,
+      outcome: "success",
+      orgId: claims.org,
+      identityId: claims.sub,
+      actor: `identity:${claims.sub}`,
+      clientIp: clientIp(c),
+      tokenId: claims.jti,
+    },
+    waitUntilOf(c),
+  );
+}

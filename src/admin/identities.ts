@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { notFound } from "../http/errors";
+import { deleteIdentity, getIdentity, insertIdentity, listIdentities, updateIdentity } from "../storage/identities";
+import { getOrganization } from "../storage/organizations";
+import { ORG_ROLES, type Identity } from "../storage/records";
+import { assertOrgAccess, type AdminContext } from "./actor";
+import { auditChange } from "./audit";
+import { propagateIdentityChange } from "./propagate";
+
+export const createIdentityInput = z.object({
+  name: z.string().trim().min(1).max(64),
+  organizationId: z.string().trim().min(1).max(64),
+  role: z.enum(ORG_ROLES).default("no-access"),
+});
+
+export const updateIdentityInput = z
+  .object({ name: z.string().trim().min(1).max(64).optional(), role: z.enum(ORG_ROLES).optional() })
+  .refine((v) => v.name !== undefined || v.role !== undefined, "send name or role");
+
+/** The API shape (Infisical's): no internal Durable Object id. */
+export function publicIdentity(i: Identity) {
+  return {
+    id: i.id,
+    name: i.name,
+    orgId: i.orgId,
+    role: i.role,
+    authMethods: i.authMethods,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+  };
+}
+
+/** An identity the actor may manage: 404 when missing, 403 when in another organization. */
+export async function getManagedIdentity(ctx: AdminContext, id: string): Promise<Identity> {
+  const identity = await getIdentity(ctx.env.DB, id);
+  if (!identity) throw notFound("identity_not_found", "No identity has this id");
+  assertOrgAccess(ctx.actor, identity.orgId);
+  return identity;
+}
+
+export async function createIdentity(ctx: AdminContext, input: z.output<typeof createIdentityInput>): Promise<Identity> {
+  assertOrgAccess(ctx.actor, input.organizationId);
+  if (!(await getOrganization(ctx.env.DB, input.organizationId))) {
+    throw notFound("organization_not_found", "No organization has this id");
+  }
+  const identity = await insertIdentity(ctx.env.DB, {
+    orgId: input.organizationId,
+    name: input.name,
+    role: input.role,
+    // Each identity gets its own token-state Durable Object (docs/architecture.md, "Token state").
+    stateObject: ctx.env.TOKEN_STATE.newUniqueId().toString(),
+  });
+  auditChange(ctx, { event: "identity.create", orgId: identity.orgId, identityId: identity.id, after: publicIdentity(identity) });
+  return identity;
+}
+
+export async function listOrganizationIdentities(ctx: AdminContext, orgId: string): Promise<Identity[]> {
+  assertOrgAccess(ctx.actor, orgId);
+  return listIdentities(ctx.env.DB, orgId);
+}
+
+export async function updateManagedIdentity(
+  ctx: AdminContext,
+  id: string,
+  input: z.output<typeof updateIdentityInput>,
+): Promise<Identity> {
+  const before = await getManagedIdentity(ctx, id);
+  const after = (await updateIdentity(ctx.env.DB, before.id, input))!;
+  auditChange(ctx, {
+    event: "identity.update",
+    orgId: before.orgId,
+    identityId: before.id,
+    before: publicIdentity(before),
+    after: publicIdentity(after),
+  });
+  await propagateIdentityChange(ctx.env, before);
+  return after;
+}
+
+export async function deleteManagedIdentity(ctx: AdminContext, id: string): Promise<Identity> {
+  const identity = await getManagedIdentity(ctx, id);
+  await deleteIdentity(ctx.env.DB, identity.id);
+  auditChange(ctx, { event: "identity.delete", orgId: identity.orgId, identityId: identity.id, before: publicIdentity(identity) });
+  await propagateIdentityChange(ctx.env, identity);
+  return identity;
+}

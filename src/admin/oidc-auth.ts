@@ -1,0 +1,62 @@
+import { badRequest, notFound, unprocessable } from "../http/errors";
+import { parseOidcConfig } from "../oidc/config-schema";
+import {
+  deleteOidcAuthConfig,
+  getOidcAuthConfig,
+  insertOidcAuthConfig,
+  replaceOidcAuthConfig,
+} from "../storage/oidc-auth-configs";
+import type { OidcAuthConfig } from "../storage/records";
+import type { AdminContext } from "./actor";
+import { auditChange } from "./audit";
+import { getManagedIdentity } from "./identities";
+import { propagateIdentityChange } from "./propagate";
+
+/** Validates raw input (JSON body or console form) for a new or changed configuration. */
+function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig | null) {
+  const result = parseOidcConfig(input, existing, { allowInsecure: ctx.env.ALLOW_INSECURE_ISSUERS === "true" });
+  if (!result.ok) {
+    const summary = result.issues.map((i) => (i.field ? `${i.field} ${i.message}` : i.message)).join("; ");
+    throw unprocessable("invalid_oidc_config", `Invalid OIDC Auth configuration: ${summary}`, result.issues);
+  }
+  return result.fields;
+}
+
+/** The identity (managed by the actor) and its configuration; 404 when it has none. */
+async function managedConfig(ctx: AdminContext, identityId: string) {
+  const identity = await getManagedIdentity(ctx, identityId);
+  const config = await getOidcAuthConfig(ctx.env.DB, identity.id);
+  if (!config) throw notFound("oidc_auth_not_configured", "This identity has no OIDC Auth configuration");
+  return { identity, config };
+}
+
+export async function getOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {
+  return (await managedConfig(ctx, identityId)).config;
+}
+
+export async function attachOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  const fields = validated(ctx, input, null);
+  const created = await insertOidcAuthConfig(ctx.env.DB, identity.id, fields);
+  if (!created) throw badRequest("auth_method_exists", "This identity already has OIDC Auth; use PATCH to change it");
+  auditChange(ctx, { event: "oidc-auth.attach", orgId: identity.orgId, identityId: identity.id, after: created });
+  await propagateIdentityChange(ctx.env, identity);
+  return created;
+}
+
+export async function updateOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
+  const { identity, config: before } = await managedConfig(ctx, identityId);
+  const fields = validated(ctx, input, before);
+  const after = (await replaceOidcAuthConfig(ctx.env.DB, identity.id, fields))!;
+  auditChange(ctx, { event: "oidc-auth.update", orgId: identity.orgId, identityId: identity.id, before, after });
+  await propagateIdentityChange(ctx.env, identity);
+  return after;
+}
+
+export async function detachOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {
+  const { identity, config } = await managedConfig(ctx, identityId);
+  await deleteOidcAuthConfig(ctx.env.DB, identity.id);
+  auditChange(ctx, { event: "oidc-auth.detach", orgId: identity.orgId, identityId: identity.id, before: config });
+  await propagateIdentityChange(ctx.env, identity);
+  return config;
+}

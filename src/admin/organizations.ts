@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { ApiError, notFound } from "../http/errors";
+import { getOrganization, getOrganizationBySlug, insertOrganization, listOrganizations } from "../storage/organizations";
+import type { Organization } from "../storage/records";
+import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
+import { auditChange } from "./audit";
+
+export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes");
+
+export const createOrganizationInput = z.object({
+  name: z.string().trim().min(1).max(64),
+  slug: slugSchema.optional(),
+});
+
+export function slugify(name: string): string {
+  const s = name.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48);
+  return s || "org";
+}
+
+const slugTaken = () => new ApiError(409, "slug_taken", "An organization with this slug already exists");
+
+export async function createOrganization(
+  ctx: AdminContext,
+  input: z.output<typeof createOrganizationInput>,
+): Promise<Organization> {
+  assertAdminKey(ctx.actor);
+  const db = ctx.env.DB;
+  let slug = input.slug ?? slugify(input.name);
+  if (await getOrganizationBySlug(db, slug)) {
+    if (input.slug) throw slugTaken();
+    slug = `${slug}-${crypto.randomUUID().slice(0, 6)}`;
+  }
+  let organization: Organization;
+  try {
+    organization = await insertOrganization(db, { name: input.name, slug });
+  } catch (err) {
+    // Another request took the slug between our check and our insert: a conflict, not a 500.
+    if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw slugTaken();
+    throw err;
+  }
+  auditChange(ctx, { event: "organization.create", orgId: organization.id, after: organization });
+  return organization;
+}
+
+export function listVisibleOrganizations(ctx: AdminContext): Promise<Organization[]> {
+  return listOrganizations(ctx.env.DB, ctx.actor.kind === "identity" ? [ctx.actor.orgId] : undefined);
+}
+
+export async function getManagedOrganization(ctx: AdminContext, id: string): Promise<Organization> {
+  assertOrgAccess(ctx.actor, id);
+  const organization = await getOrganization(ctx.env.DB, id);
+  if (!organization) throw notFound("organization_not_found", "No organization has this id");
+  return organization;
+}

@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { ApiError, notFound, unprocessable } from "../http/errors";
+import { getOrganization } from "../storage/organizations";
+import {
+  deleteMembership,
+  deleteProject,
+  getMembership,
+  getProject,
+  insertProject,
+  listMemberships,
+  listProjects,
+  upsertMembership,
+  type IdentityMembership,
+  type Project,
+} from "../storage/projects";
+import { PROJECT_ROLES, type Identity } from "../storage/records";
+import { assertOrgAccess, type AdminContext } from "./actor";
+import { auditChange } from "./audit";
+import { getManagedIdentity } from "./identities";
+import { slugify, slugSchema } from "./organizations";
+import { propagateIdentityChange } from "./propagate";
+
+export const createProjectInput = z.object({
+  name: z.string().trim().min(1).max(64),
+  organizationId: z.string().trim().min(1).max(64),
+  slug: slugSchema.optional(),
+});
+
+const projectRole = z.enum(PROJECT_ROLES);
+/** `{ roles: [{ role }] }`, or the older `{ role }` some clients still send. Yields the role slugs. */
+export const membershipRolesInput = z
+  .union([
+    z.object({ roles: z.array(z.object({ role: projectRole })).min(1).max(8) }),
+    z.object({ role: projectRole }),
+  ])
+  .transform((b) => [...new Set("roles" in b ? b.roles.map((r) => r.role) : [b.role])]);
+
+export async function getManagedProject(ctx: AdminContext, id: string): Promise<Project> {
+  const project = await getProject(ctx.env.DB, id);
+  if (!project) throw notFound("project_not_found", "No project has this id");
+  assertOrgAccess(ctx.actor, project.orgId);
+  return project;
+}
+
+export async function createProject(ctx: AdminContext, input: z.output<typeof createProjectInput>): Promise<Project> {
+  assertOrgAccess(ctx.actor, input.organizationId);
+  const db = ctx.env.DB;
+  if (!(await getOrganization(db, input.organizationId))) {
+    throw notFound("organization_not_found", "No organization has this id");
+  }
+  const base = { orgId: input.organizationId, name: input.name };
+  let project = await insertProject(db, { ...base, slug: input.slug ?? slugify(input.name) });
+  if (!project && !input.slug) {
+    project = await insertProject(db, { ...base, slug: `${slugify(input.name)}-${crypto.randomUUID().slice(0, 6)}` });
+  }
+  if (!project) throw new ApiError(409, "slug_taken", "A project with this slug already exists in the organization");
+  auditChange(ctx, { event: "project.create", orgId: project.orgId, after: project });
+  return project;
+}
+
+export async function listOrganizationProjects(ctx: AdminContext, orgId: string): Promise<Project[]> {
+  assertOrgAccess(ctx.actor, orgId);
+  return listProjects(ctx.env.DB, orgId);
+}
+
+export async function deleteManagedProject(ctx: AdminContext, id: string): Promise<Project> {
+  const project = await getManagedProject(ctx, id);
+  const members = await deleteProject(ctx.env.DB, project.id);
+  auditChange(ctx, { event: "project.delete", orgId: project.orgId, before: project });
+  await Promise.all(members.map((m) => propagateIdentityChange(ctx.env, m)));
+  return project;
+}
+
+export async function listProjectMemberships(ctx: AdminContext, projectId: string): Promise<IdentityMembership[]> {
+  const project = await getManagedProject(ctx, projectId);
+  return listMemberships(ctx.env.DB, { projectId: project.id });
+}
+
+/** The identity must belong to the project's organization. */
+async function memberOf(ctx: AdminContext, project: Project, identityId: string): Promise<Identity> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  if (identity.orgId !== project.orgId) {
+    throw unprocessable("identity_not_in_organization", "The identity belongs to another organization than the project");
+  }
+  return identity;
+}
+
+const notMember = () => notFound("membership_not_found", "The identity is not a member of this project");
+
+export async function getProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<IdentityMembership> {
+  const project = await getManagedProject(ctx, projectId);
+  const membership = await getMembership(ctx.env.DB, project.id, identityId);
+  if (!membership) throw notMember();
+  return membership;
+}
+
+export async function setProjectMembership(
+  ctx: AdminContext,
+  projectId: string,
+  identityId: string,
+  roles: string[],
+  mode: "create" | "update",
+): Promise<IdentityMembership> {
+  const project = await getManagedProject(ctx, projectId);
+  const identity = await memberOf(ctx, project, identityId);
+  const before = mode === "update" ? await getMembership(ctx.env.DB, project.id, identity.id) : null;
+  const membership = await upsertMembership(ctx.env.DB, project.id, identity.id, roles, mode);
+  if (!membership) {
+    if (mode === "create") throw new ApiError(400, "membership_exists", "The identity is already a member; use PATCH");
+    throw notMember();
+  }
+  auditChange(ctx, {
+    event: mode === "create" ? "membership.create" : "membership.update",
+    orgId: project.orgId,
+    identityId: identity.id,
+    before,
+    after: membership,
+  });
+  await propagateIdentityChange(ctx.env, identity);
+  return membership;
+}
+
+export async function removeProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<IdentityMembership> {
+  const project = await getManagedProject(ctx, projectId);
+  const identity = await memberOf(ctx, project, identityId);
+  const membership = await getMembership(ctx.env.DB, project.id, identity.id);
+  if (!membership || !(await deleteMembership(ctx.env.DB, project.id, identity.id))) throw notMember();
+  auditChange(ctx, { event: "membership.delete", orgId: project.orgId, identityId: identity.id, before: membership });
+  await propagateIdentityChange(ctx.env, identity);
+  return membership;
+}

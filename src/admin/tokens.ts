@@ -1,0 +1,32 @@
+import { notFound } from "../http/errors";
+import { getIssuedToken, listLiveTokens, markTokenRevoked, type IssuedToken } from "../storage/access-tokens";
+import { stateObject } from "../tokens/use-token";
+import type { AdminContext } from "./actor";
+import { auditChange } from "./audit";
+import { getManagedIdentity } from "./identities";
+
+/** Tokens of an identity that have not expired yet, newest first (from the ledger). */
+export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  return listLiveTokens(ctx.env.DB, identity.id, Math.floor(Date.now() / 1000));
+}
+
+/** Revokes one token of an identity by its id; the next use anywhere fails. */
+export async function revokeIdentityToken(ctx: AdminContext, identityId: string, tokenId: string): Promise<IssuedToken> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
+  if (!token) throw notFound("token_not_found", "This identity has no token with this id");
+  await stateObject(ctx.env, identity.stateObject).revoke({
+    jti: token.id,
+    identityId: identity.id,
+    authMethod: token.authMethod,
+    exp: token.expiresAt,
+    maxExp: token.maxExpiresAt,
+    firstIat: token.firstIssuedAt,
+    ttl: 0,
+    uses: token.numUsesLimit,
+  });
+  await markTokenRevoked(ctx.env.DB, token.id);
+  auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
+  return { ...token, revokedAt: token.revokedAt ?? Math.floor(Date.now() / 1000) };
+}

@@ -1,0 +1,121 @@
+import { env } from "cloudflare:workers";
+import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { createIdp, gitlabClaims } from "../support/idp";
+import { call, login, ok, setupIdentity } from "../support/api";
+
+async function auditFor(orgId: string, query = "") {
+  return (await ok("GET", `/api/v1/audit-logs?organizationId=${orgId}${query}`)).auditLogs as any[];
+}
+
+describe("audit trail", () => {
+  it("records a successful login with the checked claims and the issued token id", async () => {
+    const idp = createIdp();
+    const { org, identity } = await setupIdentity(idp.issuer, { boundClaims: { ref_protected: "true" } });
+    const res = await login(identity.id, await idp.mint(gitlabClaims()), { ip: "203.0.113.9" });
+    expect(res.status).toBe(200);
+    const jti = JSON.parse(atob(res.body.accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).jti;
+
+    const [event] = await auditFor(org.id, "&event=login");
+    expect(event).toMatchObject({
+      event: "login",
+      outcome: "success",
+      identityId: identity.id,
+      orgId: org.id,
+      clientIp: "203.0.113.9",
+      tokenId: jti,
+    });
+    expect(event.details.claims).toMatchObject({
+      iss: idp.issuer,
+      sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
+      ref_protected: "true",
+    });
+    expect(JSON.stringify(event)).not.toContain(res.body.accessToken);
+  });
+
+  it("records a refused login with its reasonCode, and never the token", async () => {
+    const idp = createIdp();
+    const { org, identity } = await setupIdentity(idp.issuer);
+    const jwt = await idp.mint(gitlabClaims({ aud: "https://someone-else.example" }));
+    expect((await login(identity.id, jwt)).status).toBe(401);
+
+    const [event] = await auditFor(org.id, "&outcome=failure");
+    expect(event).toMatchObject({ event: "login", outcome: "failure", reasonCode: "audience_not_allowed", tokenId: null });
+    expect(JSON.stringify(event)).not.toContain(jwt.split(".")[1]);
+  });
+
+  it("records admin changes with who made them and before/after", async () => {
+    const idp = createIdp();
+    const { org, identity } = await setupIdentity(idp.issuer);
+    await ok("PATCH", `/api/v1/identities/${identity.id}`, { body: { role: "member" } });
+
+    const [change] = await auditFor(org.id, "&event=identity.update");
+    expect(change).toMatchObject({ actor: "admin-key", identityId: identity.id, outcome: "success" });
+    expect(change.details.before.role).toBe("no-access");
+    expect(change.details.after.role).toBe("member");
+    const events = (await auditFor(org.id)).map((e) => e.event);
+    expect(events).toEqual(expect.arrayContaining(["identity.create", "oidc-auth.attach", "identity.update"]));
+  });
+
+  it("filters by identity, outcome and time, and pages with a cursor", async () => {
+    const idp = createIdp();
+    const { org, identity } = await setupIdentity(idp.issuer);
+    const before = Date.now();
+    for (let i = 0; i < 5; i++) await login(identity.id, await idp.mint(gitlabClaims({ sub: `wrong-${i}` })));
+    const page1 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2`);
+    expect(page1.auditLogs).toHaveLength(2);
+    const page2 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page1.nextCursor}`);
+    const page3 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page2.nextCursor}`);
+    const ids = [...page1.auditLogs, ...page2.auditLogs, ...page3.auditLogs].map((e: any) => e.id);
+    expect(new Set(ids).size).toBe(5);
+    expect(page3.nextCursor).toBeNull();
+    const future = await auditFor(org.id, `&from=${new Date(Date.now() + 60_000).toISOString()}`);
+    expect(future).toHaveLength(0);
+    const since = await auditFor(org.id, `&outcome=failure&from=${before}`);
+    expect(since).toHaveLength(5);
+  });
+
+  it("refuses bad filters with 422 and another organization's log to an org-admin token with 403", async () => {
+    const bad = await call("GET", "/api/v1/audit-logs?outcome=maybe");
+    expect(bad.status).toBe(422);
+    expect(bad.body.reasonCode).toBe("invalid_request");
+    const unauth = await call("GET", "/api/v1/audit-logs", { token: null });
+    expect(unauth.status).toBe(401);
+  });
+
+  it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest", async () => {
+    const old = Date.now() - 91 * 86_400_000;
+    await env.DB.prepare(
+      "INSERT INTO audit_logs (id, created_at, event, outcome, org_id) VALUES (?, ?, 'login', 'success', 'retention-org')",
+    ).bind(crypto.randomUUID(), old).run();
+    await env.DB.prepare(
+      "INSERT INTO audit_logs (id, created_at, event, outcome, org_id) VALUES (?, ?, 'login', 'success', 'retention-org')",
+    ).bind(crypto.randomUUID(), Date.now() - 89 * 86_400_000).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "17 3 * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const { results } = await env.DB.prepare("SELECT created_at FROM audit_logs WHERE org_id = 'retention-org'").all();
+    expect(results).toHaveLength(1);
+  });
+});
+
+describe("an identity's live tokens", () => {
+  it("lists them and revokes one: its next use fails", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer);
+    const res = await login(identity.id, await idp.mint(gitlabClaims()));
+    const token = res.body.accessToken;
+    const { accessTokens } = await ok("GET", `/api/v1/identities/${identity.id}/access-tokens`);
+    expect(accessTokens).toHaveLength(1);
+    expect(accessTokens[0].revokedAt).toBeNull();
+    await ok("POST", `/api/v1/identities/${identity.id}/access-tokens/${accessTokens[0].id}/revoke`);
+    const use = await call("GET", "/api/v1/identities/details", { token });
+    expect(use.status).toBe(401);
+    expect(use.body.reasonCode).toBe("token_revoked");
+    const after = await ok("GET", `/api/v1/identities/${identity.id}/access-tokens`);
+    expect(after.accessTokens[0].revokedAt).toBeGreaterThan(0);
+    const unknown = await call("POST", `/api/v1/identities/${identity.id}/access-tokens/nope/revoke`);
+    expect(unknown.status).toBe(404);
+  });
+});
