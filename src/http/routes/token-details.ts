@@ -1,10 +1,7 @@
 import { Hono } from "hono";
-import { getIdentity } from "../../storage/identities";
-import { getOrganization } from "../../storage/organizations";
 import { bearerToken, useAccessToken } from "../../tokens/use-token";
 import { clientIp, type AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { publicIdentity } from "../../admin/identities";
 
 /** Who an access token is. A use of the token: it counts against max uses and checks trusted IPs. */
 export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/details", async (c) => {
@@ -14,21 +11,17 @@ export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/det
       "WWW-Authenticate": 'Bearer realm="edge-oidc-auth"',
     });
   }
-  const use = await useAccessToken(c.env, token, clientIp(c));
-  const [organization, identity] = await Promise.all([
-    getOrganization(c.env.DB, use.policy.orgId),
-    getIdentity(c.env.DB, use.claims.sub),
-  ]);
-  if (!organization || !identity) throw new ApiError(401, "identity_not_found", "The identity of this access token no longer exists");
+  // Everything below comes from the identity's Durable Object, which the use has just consulted.
+  const { policy, claims, usesLeft } = await useAccessToken(c.env, token, clientIp(c));
   return c.json({
     identityDetails: {
-      organization: { id: organization.id, name: organization.name, slug: organization.slug },
-      identity: publicIdentity(identity),
-      projectMemberships: Object.entries(use.policy.projectRoles).map(([projectId, roles]) => ({
+      organization: { id: policy.orgId, name: policy.organization.name, slug: policy.organization.slug },
+      identity: { id: policy.identityId, orgId: policy.orgId, role: policy.orgRole, ...policy.identity },
+      projectMemberships: Object.entries(policy.projectRoles).map(([projectId, roles]) => ({
         projectId,
         roles: roles.map((role) => ({ role })),
       })),
-      token: { id: use.claims.jti, expiresAt: use.claims.exp, usesLeft: use.usesLeft },
+      token: { id: claims.jti, expiresAt: claims.exp, usesLeft },
     },
   });
 });
