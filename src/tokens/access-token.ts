@@ -19,9 +19,9 @@ export interface AccessTokenClaims {
   auth_method: string;
   /**
    * Id of the auth method configuration the token was issued under. A detach and a new attach give a new
-   * id, so tokens of the detached configuration stay dead. Optional only for tokens signed before it existed.
+   * id, so tokens of the detached configuration stay dead.
    */
-  auth_id?: string;
+  auth_id: string;
   /** Durable Object id (hex) that holds this identity's token state. */
   sob: string;
   /** when the token (this jti) was first issued, and the latest any renewal may reach */
@@ -84,7 +84,7 @@ export async function verifyAccessToken(
       typeof payload.org !== "string" || typeof payload.sob !== "string" || typeof payload.max_exp !== "number" ||
       typeof payload.jti !== "string" || typeof payload.auth_method !== "string" ||
       typeof payload.first_iat !== "number" || typeof payload.ttl !== "number" || typeof payload.uses !== "number" ||
-      (payload.auth_id !== undefined && typeof payload.auth_id !== "string")
+      typeof payload.auth_id !== "string"
     ) {
       throw unauthorized("access_token_invalid", "The access token is missing required claims");
     }

@@ -9,7 +9,7 @@ export interface TokenRef {
   jti: string;
   identityId: string;
   authMethod: string;
-  /** the auth method configuration's id at issuance (absent in tokens signed before it was recorded) */
+  /** the auth method configuration's id at issuance; required for uses (an admin revoke may lack it) */
   authConfigId?: string;
   exp: number;
   maxExp: number;
@@ -157,7 +157,7 @@ export class TokenStateObject extends DurableObject<Env> {
     }
     const ranges = policy.trustedIpsByMethod[ref.authMethod];
     const configId = policy.authConfigIdByMethod[ref.authMethod];
-    if (!ranges || (ref.authConfigId !== undefined && ref.authConfigId !== configId)) {
+    if (!ranges || ref.authConfigId !== configId) {
       return refuse(401, "auth_method_removed", `The ${ref.authMethod} configuration this token was issued under was removed`);
     }
     const allowsAll = ranges.includes("0.0.0.0/0") && ranges.includes("::/0");
