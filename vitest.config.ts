@@ -5,5 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: ["vitest.*.config.ts", "examples/*/vitest.config.ts"],
+    // The Worker writes one JSON access log line per request: show console output of failed tests only.
+    silent: "passed-only",
   },
 });

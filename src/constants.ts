@@ -11,6 +11,14 @@ export const ALLOWED_ID_TOKEN_ALGS = [
   "EdDSA", "Ed25519",
 ] as const;
 
+/**
+ * Presented ID tokens (src/oidc/token-shape.ts): at most 16 KiB, refused with 413 `token_too_large` before
+ * anything is decoded. Real CI tokens are 1-2 KiB (GitLab, GitHub); 16 KiB leaves room for IdPs with many
+ * group claims while bounding what one request can make us parse. Header and payload nest at most 16 deep.
+ */
+export const MAX_ID_TOKEN_BYTES = 16 * 1024;
+export const MAX_ID_TOKEN_JSON_DEPTH = 16;
+
 /** Our own access tokens. */
 export const ACCESS_TOKEN_ALG = "ES256";
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -37,3 +45,11 @@ export const ISSUER_CACHE_ENTRIES = 1_000;
 /** Request bodies. */
 export const MAX_LOGIN_BODY_BYTES = 64 * 1024;
 export const MAX_ADMIN_BODY_BYTES = 256 * 1024;
+
+/**
+ * Login rate limits (src/http/rate-limit.ts; the limits themselves are `simple.limit` of the
+ * `[[ratelimits]]` bindings in wrangler.toml). These periods must equal the bindings' `simple.period`:
+ * they are the Retry-After of each 429 and how long an isolate blocks an (identity, client) pair.
+ */
+export const FAILED_LOGIN_PERIOD_SECONDS = 60;
+export const CLIENT_LOGIN_PERIOD_SECONDS = 10;

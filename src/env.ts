@@ -15,4 +15,9 @@ export interface Env {
   /** Ceiling on any access token's lifetime, seconds (default 30 days). */
   TOKEN_MAX_LIFETIME_SECONDS?: string;
   AUDIT_RETENTION_DAYS?: string;
+
+  /** Refused logins per (identity, client address); `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
+  LOGIN_FAILURE_LIMITER?: RateLimit;
+  /** All logins per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
+  LOGIN_CLIENT_LIMITER?: RateLimit;
 }

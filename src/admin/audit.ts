@@ -1,5 +1,5 @@
-import { recordAudit } from "../storage/audit-log";
-import { actorLabel, type AdminContext } from "./actor";
+import { flushAudit, queryAudit, recordAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
+import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
 
 /** Every admin change is audited with who made it and the record before and after. */
 export function auditChange(
@@ -19,4 +19,18 @@ export function auditChange(
     },
     ctx.waitUntil,
   );
+}
+
+/**
+ * The audit log as an admin may read it: an identity actor only its own organization's events (and the
+ * organization filter defaults to it). Flushes this isolate's queue first, so a reader sees its own writes.
+ */
+export async function queryAuditLog(
+  ctx: AdminContext,
+  query: Omit<AuditQuery, "orgId"> & { orgId?: string | undefined },
+): Promise<{ records: AuditRecord[]; nextCursor: string | null }> {
+  const orgId = query.orgId ?? (ctx.actor.kind === "identity" ? ctx.actor.orgId : undefined);
+  if (orgId) assertOrgAccess(ctx.actor, orgId);
+  await flushAudit(ctx.env.DB);
+  return queryAudit(ctx.env.DB, { ...query, orgId });
 }

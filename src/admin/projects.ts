@@ -129,3 +129,9 @@ export async function removeProjectMembership(ctx: AdminContext, projectId: stri
   await propagateIdentityChange(ctx.env, identity);
   return membership;
 }
+
+/** The projects an identity (managed by the actor) is a member of, with its roles in each. */
+export async function listIdentityMemberships(ctx: AdminContext, identityId: string): Promise<IdentityMembership[]> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  return listMemberships(ctx.env.DB, { identityId: identity.id });
+}

@@ -4,6 +4,25 @@ import { ApiError, forbidden } from "./errors";
 import { clientIp, type Actor, type AppEnv } from "./context";
 
 const CHALLENGE = 'Bearer realm="edge-oidc-auth"';
+const INVALID_TOKEN_CHALLENGE = `${CHALLENGE}, error="invalid_token"`;
+
+/**
+ * RFC 6750 section 3: a 401 for a presented but unusable bearer token (invalid, expired, revoked, out of
+ * uses) carries `WWW-Authenticate` with `error="invalid_token"`. Other errors pass through unchanged.
+ */
+export function withInvalidTokenChallenge(err: unknown): unknown {
+  if (!(err instanceof ApiError) || err.status !== 401 || "WWW-Authenticate" in err.headers) return err;
+  return new ApiError(err.status, err.reasonCode, err.message, { ...err.headers, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE }, err.details);
+}
+
+/** One use of a presented access token; a 401 refusal gets the invalid_token challenge. */
+export async function useBearerToken(...args: Parameters<typeof useAccessToken>): ReturnType<typeof useAccessToken> {
+  try {
+    return await useAccessToken(...args);
+  } catch (err) {
+    throw withInvalidTokenChallenge(err);
+  }
+}
 
 async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -31,14 +50,14 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
     actor = { kind: "admin-key" };
   } else if (token.split(".").length === 3) {
-    const use = await useAccessToken(c.env, token, clientIp(c));
+    const use = await useBearerToken(c.env, token, clientIp(c));
     if (use.policy.orgRole !== "admin") {
       throw forbidden("insufficient_role", "Only identities with the organization role 'admin' may use the admin API");
     }
     actor = { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti };
   } else {
     throw new ApiError(401, "credentials_invalid", "The admin key or access token is not valid", {
-      "WWW-Authenticate": `${CHALLENGE}, error="invalid_token"`,
+      "WWW-Authenticate": INVALID_TOKEN_CHALLENGE,
     });
   }
   c.set("actor", actor);

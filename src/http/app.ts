@@ -1,6 +1,10 @@
 import { Hono } from "hono";
+import { consoleRoutes } from "../console";
+import { errorName, log } from "../observability/log";
 import type { AppEnv } from "./context";
 import { ApiError, errorBody } from "./errors";
+import { requestLog } from "./request-log";
+import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
@@ -14,11 +18,8 @@ import { wellKnownRoutes } from "./routes/well-known";
 export function createApp() {
   const app = new Hono<AppEnv>();
 
-  app.use(async (c, next) => {
-    c.set("reqId", `req-${crypto.randomUUID()}`);
-    await next();
-    c.header("X-Request-Id", c.var.reqId);
-  });
+  // Request id, request context for logs, one access log line per request (src/http/request-log.ts).
+  app.use(requestLog);
 
   app.get("/", (c) => c.json({ service: "edge-oidc-auth", docs: "/docs", jwks: "/.well-known/jwks.json" }));
   app.get("/api/status", (c) => c.json({ status: "ok" }));
@@ -33,6 +34,11 @@ export function createApp() {
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
   app.route("/", auditLogRoutes);
+  // GET /openapi.json and GET /docs (src/http/openapi/).
+  app.route("/", apiDocsRoutes);
+
+  // The admin console: server-rendered pages over the same admin services (src/console/).
+  app.route("/admin", consoleRoutes);
 
   app.notFound((c) =>
     c.json(errorBody(new ApiError(404, "route_not_found", "No such endpoint"), c.var.reqId ?? "req-unknown"), 404),
@@ -45,7 +51,7 @@ export function createApp() {
       return c.json(errorBody(err, reqId), err.status);
     }
     // Unexpected: log the kind only (errors may carry token payloads), answer without internals.
-    console.error(JSON.stringify({ event: "unhandled_error", reqId, name: err?.name ?? "Error" }));
+    log("error", "unhandled_error", { name: errorName(err) });
     return c.json(errorBody(new ApiError(500, "internal_error", "Internal error"), reqId), 500);
   });
 

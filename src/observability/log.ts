@@ -1,13 +1,52 @@
 /**
- * Structured JSON logs with the request id. Only codes, ids and sizes are logged: never a token, a JWT,
- * a key, a CA certificate or an error object (jose errors carry the whole token payload).
+ * Structured JSON logs with the request id. Only codes, ids, sizes and durations are logged: never a
+ * token, a JWT, a key, a CA certificate or an error object (jose errors carry the whole token payload).
+ *
+ * Every log line of the Worker goes through `log()` (test/integration/logs.test.ts checks src for stray
+ * `console.*`). Inside a request, `reqId` is added from the request context, so code deep in the call tree
+ * (a Durable Object call, a write-behind flush started by a request) logs with the id of the request that
+ * caused it without passing it down.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
+
 type Level = "info" | "warn" | "error";
 type Field = string | number | boolean | null | undefined;
 
+interface RequestContext {
+  reqId: string;
+}
+
+const requestContext = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with `reqId` as the request id of every log line written inside it (sync or async). */
+export function withRequestId<T>(reqId: string, fn: () => T): T {
+  return requestContext.run({ reqId }, fn);
+}
+
+/** The request id of the request being served, if any. */
+export const currentReqId = (): string | undefined => requestContext.getStore()?.reqId;
+
+/**
+ * Last line of defence: a JWT-shaped run (`eyJ...` header, then a dot) in any string field is replaced.
+ * Callers must not pass tokens at all; this only keeps a mistake from leaking one.
+ */
+const JWT_SHAPED = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]*/g;
+
+function scrub(value: Field): Field {
+  return typeof value === "string" && value.includes("eyJ") ? value.replace(JWT_SHAPED, "[redacted-jwt]") : value;
+}
+
 export function log(level: Level, event: string, fields: Record<string, Field> = {}): void {
-  const line = JSON.stringify({ level, event, ...fields });
+  const out: Record<string, Field> = { level, event };
+  const reqId = currentReqId();
+  if (reqId !== undefined) out.reqId = reqId;
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = scrub(v);
+  const line = JSON.stringify(out);
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
 }
+
+/** The name of an error (TypeError, ApiError, ...) and nothing else: messages and payloads may hold secrets. */
+export const errorName = (err: unknown): string =>
+  err instanceof Error && typeof err.name === "string" ? err.name.slice(0, 64) : "Error";

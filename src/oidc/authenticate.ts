@@ -3,6 +3,7 @@ import { ApiError, unauthorized } from "../http/errors";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBindings, checkedClaims } from "./bindings";
 import { loadDiscovery } from "./discovery";
+import type { ClaimIdToken } from "./replay";
 import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
 import { checkFetchableUrl } from "./url-policy";
@@ -10,7 +11,12 @@ import { verifyIdToken } from "./verify-id-token";
 
 export interface AuthenticateIo extends KeyIo {
   allowInsecureIssuers: boolean;
+  /** Replay protection (src/oidc/replay.ts); called only when the configuration turns it on. */
+  claimIdToken?: ClaimIdToken;
 }
+
+/** Longest `jti` recorded for replay protection; real ones are UUIDs or short random strings. */
+const MAX_JTI_LENGTH = 256;
 
 /** Filled in as a login proceeds, for the audit trail: the claims checked once the signature verified. */
 export interface LoginTrace {
@@ -31,7 +37,8 @@ export async function authenticateIdToken(
   jwt: string,
   trace: LoginTrace = {},
 ): Promise<JWTPayload> {
-  const lookupKeys = config.jwksJson
+  // Static keys (jwksJson, blank counts as none): nothing is fetched, not even discovery.
+  const lookupKeys = config.jwksJson?.trim()
     ? async () => staticKeySet(config.jwksJson!)
     : async (kid: string | undefined) => keysForKid(io, await jwksUrlFor(io, config), kid);
   let payload: JWTPayload;
@@ -51,7 +58,21 @@ export async function authenticateIdToken(
   trace.checkedClaims = checkedClaims(payload, config);
   const bindings = checkBindings(payload, config);
   if (!bindings.ok) throw unauthorized(bindings.reasonCode, bindings.message);
+  // Last, so that only a token that would be admitted is recorded (a refused one can be fixed and retried).
+  if (config.replayProtection) await checkReplay(io, payload);
   return payload;
+}
+
+async function checkReplay(io: AuthenticateIo, payload: JWTPayload): Promise<void> {
+  const { jti, iss, exp } = payload;
+  if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
+    throw unauthorized("jti_required", "Replay protection is on for this identity: the token must carry a jti (at most 256 characters)");
+  }
+  // iss was checked equal to boundIssuer and exp to be numeric by verifyIdToken.
+  if (!io.claimIdToken) throw new ApiError(503, "replay_check_unavailable", "Replay protection is unavailable; retry", { "Retry-After": "1" });
+  if (!(await io.claimIdToken(iss as string, jti, exp as number))) {
+    throw unauthorized("token_replayed", "This ID token was already used to log in; request a new one");
+  }
 }
 
 async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<string> {

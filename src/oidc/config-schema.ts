@@ -8,6 +8,9 @@ import type { OidcAuthFields } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
 import { normalizeIpRange } from "../net/ip-ranges";
 import { checkFetchableUrl } from "./url-policy";
+import { parseJwks, PRIVATE_MEMBERS, rejectKey } from "./jwks";
+import { pemCertificateProblem } from "./pem";
+import { parseStrictJson } from "./strict-json";
 import { splitPatternList } from "./glob";
 
 /** Integers arrive as JSON numbers from the API and as digit strings from HTML forms. */
@@ -19,8 +22,6 @@ const count = z.preprocess(
   (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
   z.number().int().min(0).max(1_000_000_000),
 );
-
-const PEM_CERT = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*$/;
 
 const trustedIps = z
   .array(
@@ -48,10 +49,14 @@ const patternText = z.string().max(4096);
 const fieldsSchema = z.strictObject({
   oidcDiscoveryUrl: z.string().trim().min(1).max(2048),
   boundIssuer: z.string().min(1).max(2048),
+  // Informational on Workers (fetch cannot trust a custom CA): validated and stored, see src/oidc/pem.ts.
   caCert: z
     .string()
     .max(65_536)
-    .refine((v) => v.trim() === "" || PEM_CERT.test(v.trim()), "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"),
+    .superRefine((v, ctx) => {
+      const problem = v.trim() === "" ? null : pemCertificateProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   boundSubject: patternText,
   boundAudiences: patternText,
   boundClaims: z.record(claimKey, patternText).refine((r) => Object.keys(r).length <= 64, "at most 64 claims"),
@@ -136,6 +141,10 @@ export function parseOidcConfig(
     if (!check.ok) issues.push({ field, message: check.reason });
   }
   const f = merged as OidcAuthFields;
+  if (f.jwksJson && f.jwksJson.trim() !== "") {
+    const problem = jwksJsonProblem(f.jwksJson);
+    if (problem) issues.push({ field: "jwksJson", message: problem });
+  }
   if (f.accessTokenMaxTTL > 0 && f.accessTokenTTL > f.accessTokenMaxTTL) {
     issues.push({ field: "accessTokenTTL", message: "must not be greater than accessTokenMaxTTL" });
   }
@@ -152,4 +161,33 @@ export function parseOidcConfig(
     });
   }
   return issues.length ? { ok: false, issues } : { ok: true, fields: f };
+}
+
+/**
+ * `jwksJson`, the key set an admin supplies for an IdP the Worker cannot reach: a JWKS object with at least
+ * one key the login would use (the same parseJwks/rejectKey rules as a fetched JWKS), and no private or
+ * symmetric key at all: pasting one is a leak to report, never something to store.
+ */
+export function jwksJsonProblem(text: string): string | null {
+  let raw: unknown;
+  try {
+    raw = parseStrictJson(text, { maxDepth: 8 });
+  } catch {
+    return 'must be a JWKS: a JSON object {"keys":[...]} (no duplicate member names)';
+  }
+  const keys = (raw as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'must be a JWKS with a non-empty "keys" array';
+  if (keys.length > 100) return "at most 100 keys";
+  for (const [i, key] of keys.entries()) {
+    if (typeof key !== "object" || key === null || Array.isArray(key)) return `key ${i} is not a JSON object`;
+    const secret = PRIVATE_MEMBERS.find((m) => Object.hasOwn(key, m));
+    if (secret !== undefined || (key as { kty?: unknown }).kty === "oct") {
+      return `must not contain private or symmetric keys (key ${i} has '${secret ?? "kty: oct"}'): supply the IdP's public keys only, and treat the pasted key as leaked`;
+    }
+  }
+  if (parseJwks(raw).keys.length === 0) {
+    const reasons = keys.map((k, i) => `key ${i}: ${rejectKey(k as Record<string, unknown>) ?? "duplicate"}`).slice(0, 5);
+    return `has no usable public signing key (${reasons.join("; ")})`;
+  }
+  return null;
 }

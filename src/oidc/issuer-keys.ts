@@ -3,8 +3,10 @@ import { LruCache } from "../cache/lru";
 import { readTiered } from "../cache/tiered";
 import { IDP_STALE_IF_ERROR_SECONDS } from "./discovery";
 import { asIdpAnswer, fetchJsonObject } from "./fetch-json";
+import { unauthorized } from "../http/errors";
 import { KeySet, parseJwks } from "./jwks";
 import { SingleFlight } from "./single-flight";
+import { parseStrictJson } from "./strict-json";
 
 export interface KeyIo {
   kv: KVNamespace;
@@ -18,6 +20,10 @@ const lastRefetch = new LruCache<number>(ISSUER_CACHE_ENTRIES);
 /** Concurrent cold reads, and concurrent forced refetches, of one JWKS URL share one request. */
 const reads = new SingleFlight<KeySet>();
 const refetches = new SingleFlight<KeySet>();
+/** Re-reads of the KV copy while a cooldown blocks refetching (see adoptNewerKvCopy). */
+const KV_RECHECK_MS = 1_000;
+const lastKvRecheck = new LruCache<number>(ISSUER_CACHE_ENTRIES);
+const kvRechecks = new SingleFlight<KeySet | undefined>();
 
 function jwksSource(io: KeyIo, jwksUrl: string) {
   return {
@@ -32,11 +38,19 @@ function jwksSource(io: KeyIo, jwksUrl: string) {
   };
 }
 
-/** A JWKS the admin pasted into the configuration: parsed once per isolate. */
+/**
+ * A JWKS the admin pasted into the configuration (`jwksJson`): parsed once per isolate. The configuration
+ * schema already refused anything unusable (src/oidc/config-schema.ts); a stored value that still does not
+ * parse (written before that check existed) refuses logins with a clear code, never a 500.
+ */
 export function staticKeySet(jwksJson: string): KeySet {
   let set = staticSets.get(jwksJson);
   if (!set) {
-    set = parseJwks(JSON.parse(jwksJson));
+    try {
+      set = parseJwks(parseStrictJson(jwksJson, { maxDepth: 8 }));
+    } catch {
+      throw unauthorized("static_keys_invalid", "The configuration's jwksJson is not a usable JWKS; an admin must fix it");
+    }
     staticSets.set(jwksJson, set, 3600_000);
   }
   return set;
@@ -58,6 +72,11 @@ export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undef
   if (!(await mayRefetch(io, jwksUrl))) {
     const joined = refetches.pending(jwksUrl);
     if (joined) return joined.catch(() => keys);
+    // Inside the cooldown: the refetch that started it may have run in another isolate, which wrote what it
+    // found to KV. Adopt that copy if it is newer than ours, so a rotated key is admitted everywhere, not
+    // only in the isolate that refetched.
+    const adopted = await adoptNewerKvCopy(src);
+    if (adopted) return adopted;
     return memory.get(src.key)?.value ?? keys; // refreshed by another request since we read `keys`?
   }
   try {
@@ -65,6 +84,40 @@ export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undef
   } catch {
     return keys; // the IdP failed; the kid is still unknown and the caller refuses the token
   }
+}
+
+/** KV entries as src/cache/tiered.ts writes them. */
+interface KvEntry {
+  raw: unknown;
+  fetchedAt: number;
+}
+
+/**
+ * Reads the KV copy of a JWKS and keeps it in memory if it was fetched after ours. At most one such read
+ * per JWKS URL per isolate per KV_RECHECK_MS (concurrent callers share it), so a burst of bogus kids during
+ * the cooldown costs a KV read per second, not one per request.
+ */
+async function adoptNewerKvCopy(src: ReturnType<typeof jwksSource>): Promise<KeySet | undefined> {
+  const pending = kvRechecks.pending(src.key);
+  if (pending) return pending;
+  if (lastKvRecheck.get(src.key) !== undefined) return undefined;
+  lastKvRecheck.set(src.key, Date.now(), KV_RECHECK_MS);
+  return kvRechecks.run(src.key, async () => {
+    const entry = await src.kv.get<KvEntry>(src.key, "json").catch(() => null);
+    if (!entry || typeof entry.fetchedAt !== "number") return undefined;
+    const ours = src.memory.peek(src.key)?.value.fetchedAt ?? 0;
+    if (entry.fetchedAt <= ours) return undefined;
+    let value: KeySet;
+    try {
+      value = src.parse(entry.raw);
+    } catch {
+      return undefined; // a bad KV copy is ignored, never trusted
+    }
+    const now = Date.now();
+    const freshFor = entry.fetchedAt + src.ttlSeconds * 1000 - now;
+    if (freshFor > 0) src.memory.set(src.key, { value, fetchedAt: entry.fetchedAt }, freshFor, now);
+    return value;
+  });
 }
 
 async function mayRefetch(io: KeyIo, jwksUrl: string): Promise<boolean> {
@@ -87,4 +140,5 @@ export function forgetKeys(): void {
   memory.clear();
   staticSets.clear();
   lastRefetch.clear();
+  lastKvRecheck.clear();
 }

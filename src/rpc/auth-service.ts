@@ -1,5 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
+import { errorName, log, withRequestId } from "../observability/log";
 import { ApiError } from "../http/errors";
 import { useAccessToken } from "../tokens/use-token";
 import type { AuthenticateFailure, AuthenticateOptions, AuthenticateResult } from "./types";
@@ -24,6 +25,11 @@ const MAX_PROJECT_ID_LENGTH = 128;
  */
 export class AuthService extends WorkerEntrypoint<Env> {
   async authenticate(accessToken: unknown, options?: unknown): Promise<AuthenticateResult> {
+    // A request id for the log lines this call may write (RPC calls have no HTTP request id).
+    return withRequestId(`rpc-${crypto.randomUUID()}`, () => this.#authenticate(accessToken, options));
+  }
+
+  async #authenticate(accessToken: unknown, options: unknown): Promise<AuthenticateResult> {
     try {
       if (accessToken !== undefined && accessToken !== null && typeof accessToken !== "string") {
         return failure(401, "access_token_invalid", "The access token is invalid");
@@ -50,7 +56,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
       };
     } catch (err) {
       if (err instanceof ApiError) return failure(err.status, err.reasonCode, err.message);
-      console.error(JSON.stringify({ event: "rpc_authenticate_failed", name: (err as Error)?.name ?? "Error" }));
+      log("error", "rpc_authenticate_failed", { name: errorName(err) });
       return failure(503, "unavailable", "Token validation is unavailable; retry");
     }
   }

@@ -7,6 +7,8 @@
  * requests, never an I/O object. A crashing isolate can lose the rows of its last batch (documented in
  * docs/architecture.md).
  */
+import { errorName, log } from "../observability/log";
+
 export const FLUSH_DELAY_MS = 50;
 export const MAX_BATCH_ROWS = 200;
 
@@ -32,10 +34,8 @@ export class WriteBehind<Row> {
       try {
         await this.write(db, rows);
       } catch (err) {
-        console.error(JSON.stringify({ level: "error", event: "write_behind_failed", rows: rows.length, error: errorName(err) }));
+        log("error", "write_behind_failed", { rows: rows.length, error: errorName(err) });
       }
     }
   }
 }
-
-const errorName = (err: unknown) => (err instanceof Error ? err.name : "Error");

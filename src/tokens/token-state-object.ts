@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { CLOCK_SKEW_SECONDS } from "../constants";
 import type { Env } from "../env";
 import { isIpAllowed } from "../net/ip-ranges";
+import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
 
@@ -125,6 +127,52 @@ export class TokenStateObject extends DurableObject<Env> {
     );
   }
 
+  /**
+   * Replay protection for logins (opt-in per configuration, `replayProtection`): records the (iss, jti) of
+   * an ID token that is about to be admitted, and refuses it when that pair was already recorded and the
+   * token could still be accepted (its `exp` plus the clock-skew leeway has not passed). Everything from
+   * the read to the write is synchronous, so of any number of concurrent logins with one token exactly one
+   * is admitted. Only called when the identity's configuration turns replay protection on: the default
+   * login path makes no Durable Object call at all. The table is created on first use.
+   */
+  claimIdToken(iss: string, jti: string, exp: number): { ok: true } | Refusal {
+    this.ensureReplayTable();
+    const sql = this.ctx.storage.sql;
+    const now = nowSeconds();
+    const seen = sql
+      .exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti)
+      .toArray()[0];
+    if (seen && seen.keep_until > now) {
+      return refuse(401, "token_replayed", "This ID token was already used to log in; request a new one");
+    }
+    const keepUntil = Math.ceil(exp) + CLOCK_SKEW_SECONDS;
+    sql.exec("INSERT OR REPLACE INTO id_tokens (iss, jti, keep_until) VALUES (?, ?, ?)", iss, jti, keepUntil);
+    this.scheduleCleanup(Math.min(keepUntil, now + ALARM_HORIZON_SECONDS));
+    return { ok: true };
+  }
+
+  private replayTable = false;
+
+  private ensureReplayTable(): void {
+    if (this.replayTable) return;
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS id_tokens (
+      iss TEXT NOT NULL,
+      jti TEXT NOT NULL,
+      keep_until INTEGER NOT NULL,
+      PRIMARY KEY (iss, jti)
+    )`);
+    this.replayTable = true;
+  }
+
+  private hasReplayTable(): boolean {
+    if (this.replayTable) return true;
+    const found = this.ctx.storage.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'")
+      .toArray().length > 0;
+    this.replayTable = found;
+    return found;
+  }
+
   /** Called after every admin change to the identity; the next use reloads the policy from D1. */
   policyChanged(): void {
     this.policyGeneration++;
@@ -138,9 +186,17 @@ export class TokenStateObject extends DurableObject<Env> {
    * needed again (revoke may recreate one; the next alarm drops it).
    */
   override async alarm(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM tokens WHERE expires_at <= ?", nowSeconds());
-    const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
-    if (next !== null) await this.ctx.storage.setAlarm(cleanupTime(next));
+    const sql = this.ctx.storage.sql;
+    const now = nowSeconds();
+    sql.exec("DELETE FROM tokens WHERE expires_at <= ?", now);
+    let next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
+    // Replay records (claimIdToken) go once their ID token can no longer be accepted anyway.
+    if (this.hasReplayTable()) {
+      sql.exec("DELETE FROM id_tokens WHERE keep_until <= ?", now);
+      const replayNext = sql.exec<{ next: number | null }>("SELECT MIN(keep_until) AS next FROM id_tokens").one().next;
+      if (replayNext !== null && (next === null || replayNext < next)) next = replayNext;
+    }
+    if (next !== null) await this.ctx.storage.setAlarm(cleanupTime(Math.min(next, now + ALARM_HORIZON_SECONDS)));
   }
 
   /** `exp` is exclusive (a token is expired at now >= exp), as in the JWT check. */
@@ -213,11 +269,17 @@ export class TokenStateObject extends DurableObject<Env> {
       return await this.policyLoad;
     } catch (err) {
       // Not cached: the next call tries again.
-      console.error(JSON.stringify({ level: "error", event: "policy_load_failed", name: (err as Error)?.name ?? "Error" }));
+      log("error", "policy_load_failed", { name: errorName(err) });
       return "unavailable";
     }
   }
 }
+
+/**
+ * Alarms are set at most this far ahead: an ID token may carry an absurd `exp` (its replay record is kept
+ * that long regardless); the alarm then just runs, deletes nothing, and re-arms.
+ */
+const ALARM_HORIZON_SECONDS = 365 * 86_400;
 
 /** One second after the last second in which a token with this `exp` is still valid. */
 const cleanupTime = (expiresAt: number) => (expiresAt + 1) * 1000;

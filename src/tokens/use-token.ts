@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { errorName, log } from "../observability/log";
 import { ApiError, unauthorized } from "../http/errors";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
 import type { IdentityPolicy } from "./policy";
@@ -45,7 +46,7 @@ export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T>
     return await call();
   } catch (err) {
     if (err instanceof ApiError) throw err;
-    console.error(JSON.stringify({ level: "error", event: "token_state_unavailable", name: (err as Error)?.name ?? "Error" }));
+    log("error", "token_state_unavailable", { name: errorName(err) });
     throw new ApiError(503, "token_state_unavailable", "Token state is unavailable; retry", { "Retry-After": "1" });
   }
 }

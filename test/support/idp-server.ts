@@ -42,6 +42,12 @@ export interface Behaviour {
   jwksOverride?: unknown;
   /** Shallow-merged over the discovery document; a `null` value removes that field. */
   discoveryOverride?: Record<string, unknown>;
+  /** Mode 'ok' only: answer with this HTTP status instead of 200. */
+  status?: number;
+  /** Mode 'ok' only: answer with this Content-Type instead of application/json. */
+  contentType?: string;
+  /** Mode 'ok' only: answer with this text verbatim instead of the JSON document (e.g. '[]', '{"a":'). */
+  body?: string;
 }
 
 export interface MintRequest {
@@ -62,6 +68,8 @@ export interface MintRequest {
   omit?: string[];
   /** Payload is exactly `claims` (no default claims); a string `claims` is used verbatim as the payload. */
   raw?: boolean;
+  /** The protected header's JSON text, verbatim (e.g. with a duplicate member); `header` is then ignored. */
+  rawHeader?: string;
 }
 
 export interface IdpStats {
@@ -155,9 +163,9 @@ function signParams(alg: string): SubtleCryptoSignAlgorithm {
 }
 
 /** Compact JWS by hand, so the header may say anything (jose would refuse a lying `alg`). */
-async function sign(key: Key, header: Record<string, unknown>, payload: string): Promise<string> {
+async function sign(key: Key, header: Record<string, unknown> | string, payload: string): Promise<string> {
   const enc = (s: string) => base64url.encode(new TextEncoder().encode(s));
-  const input = `${enc(JSON.stringify(header))}.${enc(payload)}`;
+  const input = `${enc(typeof header === "string" ? header : JSON.stringify(header))}.${enc(payload)}`;
   const signature = await crypto.subtle.sign(signParams(key.alg), key.privateKey, new TextEncoder().encode(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }
@@ -283,6 +291,9 @@ export async function startIdpServer(port = 0): Promise<IdpServer> {
         return;
       }
       default:
+        if (applies && (b.status !== undefined || b.contentType !== undefined || b.body !== undefined)) {
+          return send(res, b.status ?? 200, b.contentType ?? "application/json", b.body ?? JSON.stringify(body));
+        }
         return sendJson(res, 200, body);
     }
   }
@@ -309,7 +320,7 @@ export async function startIdpServer(port = 0): Promise<IdpServer> {
         payload = JSON.stringify(all);
       }
       const header = withoutNulls({ alg: key.alg, kid: req.kid ?? key.kid, typ: "JWT", ...req.header });
-      return { token: await sign(key, header, payload) };
+      return { token: await sign(key, req.rawHeader ?? header, payload) };
     },
     async "POST rotate"(t, body) {
       const key = await newKey((body.alg as SigningAlg | undefined) ?? "RS256");

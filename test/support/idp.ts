@@ -4,7 +4,7 @@
 //   const token = await idp.mint(gitlabClaims({ ref: "dev" }), { alg: "ES256" });
 //   await idp.behaviour({ mode: "down" });         // discovery + JWKS stop answering
 import { env } from "cloudflare:workers";
-import type { JWK } from "jose";
+import { base64url, type JWK } from "jose";
 import type { Behaviour, IdpStats, JwkPair, MintRequest, SigningAlg } from "./idp-server";
 
 export type { Behaviour, BehaviourMode, IdpStats, JwkPair, SigningAlg } from "./idp-server";
@@ -153,4 +153,49 @@ export function githubClaims(overrides: Claims = {}): Claims {
     },
     overrides,
   );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hand-made tokens, for the hostile-token tests: signed inside workerd with keys no tenant publishes (or
+// with a tenant's private JWK from `keys()`), so the header, payload and signature may be anything.
+
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/** The public half of a JWK from `keys()` or `jwkPair()` (private members removed, kid/alg/use kept). */
+export function publicJwk(jwk: JWK): JWK {
+  return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_JWK_MEMBERS.includes(name))) as JWK;
+}
+
+export const b64url = (bytes: Uint8Array): string => base64url.encode(bytes);
+export const b64urlText = (text: string): string => base64url.encode(new TextEncoder().encode(text));
+export const b64urlJson = (value: unknown): string => b64urlText(JSON.stringify(value));
+
+function signAlgorithm(alg: string): { import: SubtleCryptoImportKeyAlgorithm; sign: SubtleCryptoSignAlgorithm } {
+  const hash = `SHA-${alg.slice(2)}`;
+  if (alg.startsWith("RS")) return { import: { name: "RSASSA-PKCS1-v1_5", hash }, sign: { name: "RSASSA-PKCS1-v1_5" } };
+  if (alg.startsWith("PS")) return { import: { name: "RSA-PSS", hash }, sign: { name: "RSA-PSS", saltLength: Number(alg.slice(2)) / 8 } };
+  if (alg.startsWith("ES")) {
+    const namedCurve = { ES256: "P-256", ES384: "P-384", ES512: "P-521" }[alg]!;
+    return { import: { name: "ECDSA", namedCurve }, sign: { name: "ECDSA", hash } };
+  }
+  return { import: { name: "Ed25519" }, sign: { name: "Ed25519" } };
+}
+
+/**
+ * A compact JWS signed with `key` (a private JWK or CryptoKey) under `alg`, whatever the header says.
+ * `header` and `payload` are JSON-encoded unless given as text (used verbatim).
+ */
+export async function signJws(
+  key: JWK | CryptoKey,
+  alg: string,
+  header: Record<string, unknown> | string,
+  payload: Record<string, unknown> | string,
+): Promise<string> {
+  const params = signAlgorithm(alg);
+  const cryptoKey =
+    key instanceof CryptoKey ? key : await crypto.subtle.importKey("jwk", { ...key, alg: undefined, key_ops: undefined, use: undefined } as JsonWebKey, params.import, false, ["sign"]);
+  const text = (v: Record<string, unknown> | string) => (typeof v === "string" ? v : JSON.stringify(v));
+  const input = `${b64urlText(text(header))}.${b64urlText(text(payload))}`;
+  const signature = await crypto.subtle.sign(params.sign, cryptoKey, new TextEncoder().encode(input));
+  return `${input}.${b64url(new Uint8Array(signature))}`;
 }

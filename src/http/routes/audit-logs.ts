@@ -17,7 +17,7 @@ const timeParam = z
   })
   .optional();
 
-const auditQuery = z.object({
+export const auditQuery = z.object({
   organizationId: z.string().max(64).optional(),
   identityId: z.string().max(64).optional(),
   outcome: z.enum(["success", "failure"]).optional(),

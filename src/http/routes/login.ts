@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { MAX_LOGIN_BODY_BYTES } from "../../constants";
+import { MAX_ID_TOKEN_BYTES, MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { authenticateIdToken, type LoginTrace } from "../../oidc/authenticate";
+import { replayGuard } from "../../oidc/replay";
+import { tokenTooLarge } from "../../oidc/token-shape";
 import { recordAudit } from "../../storage/audit-log";
 import { loadLoginContext } from "../../storage/login-context";
 import { issueAccessToken } from "../../tokens/issue";
@@ -9,20 +11,28 @@ import { loadSigningKeys } from "../../tokens/signing-keys";
 import { readBody } from "../body";
 import { allowInsecureIssuers, clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
 import { ApiError, notFound } from "../errors";
+import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";
 
-/** A JWT is at most this long here; larger bodies are refused before any decoding (docs/security.md). */
-export const MAX_ID_TOKEN_LENGTH = 16 * 1024;
+/** A JWT is at most this long (MAX_ID_TOKEN_BYTES, docs/security.md); longer ones are refused before any decoding. */
+export const MAX_ID_TOKEN_LENGTH = MAX_ID_TOKEN_BYTES;
 
-const loginBody = z.object({
+export const loginBody = z.object({
   identityId: z.string().trim().min(1).max(128),
   jwt: z.string().trim().min(1).max(MAX_ID_TOKEN_LENGTH),
   organizationSlug: z.string().trim().max(128).optional(),
 });
+/** What the route reads: the same body, but an oversized jwt is a 413 `token_too_large` (below), not a 422. */
+const loginBodyRead = loginBody.extend({ jwt: z.string().trim().min(1) });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login", async (c) => {
-  const body = await readBody(c, loginBody, MAX_LOGIN_BODY_BYTES);
+  // Rate limits (src/http/rate-limit.ts): every login counts against its client address, before the body
+  // is read; a blocked (identity, client) pair is refused before any lookup or verification.
+  await limitClientLogins(c.env, clientIp(c));
+  const body = await readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES);
+  if (body.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
+  assertLoginNotBlocked(body.identityId, clientIp(c));
   const waitUntil = waitUntilOf(c);
   const attempt: LoginAttempt = { identityId: UUID.test(body.identityId) ? body.identityId : null, orgId: null, trace: {} };
   try {
@@ -36,7 +46,12 @@ export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login
     if (!config) throw notFound("oidc_auth_not_configured", "This identity has no OIDC Auth configuration");
 
     const idToken = await authenticateIdToken(
-      { kv: c.env.CACHE, waitUntil, allowInsecureIssuers: allowInsecureIssuers(c.env) },
+      {
+        kv: c.env.CACHE,
+        waitUntil,
+        allowInsecureIssuers: allowInsecureIssuers(c.env),
+        claimIdToken: replayGuard(c.env, identity.stateObject), // only called with replayProtection on
+      },
       config,
       body.jwt,
       attempt.trace,
@@ -54,8 +69,13 @@ export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login
     auditLogin(c, attempt, { outcome: "success", tokenId: claims.jti });
     return c.json(response);
   } catch (err) {
-    if (err instanceof ApiError) auditLogin(c, attempt, { outcome: "failure", reasonCode: err.reasonCode });
-    throw err;
+    if (!(err instanceof ApiError)) throw err;
+    // A refusal (not an outage: 5xx are not the caller's doing) counts against the (identity, client) pair.
+    const limited = err.status >= 400 && err.status < 500 ? await countLoginFailure(c.env, body.identityId, clientIp(c)) : null;
+    auditLogin(c, attempt, limited
+      ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
+      : { outcome: "failure", reasonCode: err.reasonCode });
+    throw limited ?? err;
   }
 });
 
@@ -69,7 +89,7 @@ interface LoginAttempt {
 function auditLogin(
   c: AppContext,
   attempt: LoginAttempt,
-  result: { outcome: "success" | "failure"; reasonCode?: string; tokenId?: string },
+  result: { outcome: "success" | "failure"; reasonCode?: string; tokenId?: string; refusedFor?: string },
 ): void {
   if (!attempt.identityId) return;
   const cf = c.req.raw.cf as { country?: string; colo?: string } | undefined;
@@ -86,7 +106,13 @@ function auditLogin(
       country: typeof cf?.country === "string" ? cf.country : null,
       colo: typeof cf?.colo === "string" ? cf.colo : null,
       tokenId: result.tokenId ?? null,
-      details: attempt.trace.checkedClaims ? { claims: attempt.trace.checkedClaims } : undefined,
+      details:
+        attempt.trace.checkedClaims || result.refusedFor
+          ? {
+              ...(attempt.trace.checkedClaims ? { claims: attempt.trace.checkedClaims } : {}),
+              ...(result.refusedFor ? { refusedFor: result.refusedFor } : {}),
+            }
+          : undefined,
     },
     waitUntilOf(c),
   );

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { bearerToken, useAccessToken } from "../../tokens/use-token";
+import { bearerToken } from "../../tokens/use-token";
+import { useBearerToken } from "../admin-auth";
 import { clientIp, type AppEnv } from "../context";
 import { ApiError } from "../errors";
 
@@ -12,7 +13,7 @@ export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/det
     });
   }
   // Everything below comes from the identity's Durable Object, which the use has just consulted.
-  const { policy, claims, usesLeft } = await useAccessToken(c.env, token, clientIp(c));
+  const { policy, claims, usesLeft } = await useBearerToken(c.env, token, clientIp(c));
   return c.json({
     identityDetails: {
       organization: { id: policy.orgId, name: policy.organization.name, slug: policy.organization.slug },

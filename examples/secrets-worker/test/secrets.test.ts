@@ -1,0 +1,199 @@
+// The example secrets Worker with edge-oidc-auth bound over a real service binding (AuthService): the
+// queries Infisical's clients send, project roles, and every token rule enforced through the binding.
+import { describe, expect, it } from "vitest";
+import { authApi, fixture, getSecrets, sdkListQuery, seedSecrets } from "./helpers";
+
+const keys = (body: { secrets: { secretKey: string; secretPath: string }[] }) =>
+  body.secrets.map((s) => `${s.secretPath}:${s.secretKey}`);
+
+describe("reading secrets with an access token", () => {
+  it("lists a folder with the query @infisical/sdk sends, in Infisical's response shape", async () => {
+    const f = await fixture("viewer");
+    const token = await f.login();
+    const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(keys(res.body)).toEqual(["/:API_KEY", "/:DATABASE_URL"]);
+    expect(res.body.imports).toEqual([]);
+    expect(res.body.secrets[1]).toMatchObject({
+      secretKey: "DATABASE_URL",
+      secretValue: "postgres://prod",
+      secretValueHidden: false,
+      workspace: f.projectId,
+      environment: "production",
+      secretPath: "/",
+      type: "shared",
+      version: 1,
+      tags: [],
+    });
+  });
+
+  it("lists sub-folders with recursive=true, other environments apart", async () => {
+    const f = await fixture("member");
+    const token = await f.login();
+    const all = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { recursive: "true" })}`, { token });
+    expect(keys(all.body)).toEqual(["/:API_KEY", "/:DATABASE_URL", "/app/api:API_TOKEN"]);
+    const folder = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { secretPath: "/app/api/" })}`, { token });
+    expect(keys(folder.body)).toEqual(["/app/api:API_TOKEN"]);
+    const staging = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "staging")}`, { token });
+    expect(staging.body.secrets.map((s: { secretValue: string }) => s.secretValue)).toEqual(["postgres://staging"]);
+  });
+
+  it("reads one secret by name, and hides values when viewSecretValue=false", async () => {
+    const f = await fixture("admin");
+    const token = await f.login();
+    const one = await getSecrets(`/api/v3/secrets/raw/API_KEY${sdkListQuery(f.projectId)}`, { token });
+    expect(one.status).toBe(200);
+    expect(one.body.secret).toMatchObject({ secretKey: "API_KEY", secretValue: "prod-key" });
+    const missing = await getSecrets(`/api/v3/secrets/raw/NOPE${sdkListQuery(f.projectId)}`, { token });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, reasonCode: "secret_not_found" });
+    expect((await getSecrets(`/api/v3/secrets/raw/%E0%A4%A${sdkListQuery(f.projectId)}`, { token })).status).toBe(422);
+    const hidden = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { viewSecretValue: "false" })}`, { token });
+    expect(hidden.body.secrets[0]).toMatchObject({ secretValue: "<hidden-by-infisical>", secretValueHidden: true });
+  });
+
+  it("answers the v4 paths and query current `infisical run` sends (projectId, includeImports)", async () => {
+    const f = await fixture("viewer");
+    const token = await f.login();
+    // Infisical CLI (packages/api CallGetSecretsV4): User-Agent cli, Accept application/json, Bearer token.
+    const q = new URLSearchParams({
+      projectId: f.projectId,
+      environment: "production",
+      secretPath: "/",
+      includeImports: "true",
+      recursive: "false",
+      expandSecretReferences: "true",
+      includePersonalOverrides: "false",
+    });
+    const list = await getSecrets(`/api/v4/secrets?${q}`, { token });
+    expect(list.status).toBe(200);
+    expect(keys(list.body)).toEqual(["/:API_KEY", "/:DATABASE_URL"]);
+    const one = await getSecrets(`/api/v4/secrets/DATABASE_URL?${q}`, { token });
+    expect(one.body.secret.secretValue).toBe("postgres://prod");
+  });
+
+  it("finds the project by slug (workspaceSlug, as Infisical's GitHub Action sends it)", async () => {
+    const f = await fixture("viewer");
+    const token = await f.login();
+    const q = new URLSearchParams({
+      secretPath: "/",
+      environment: "production",
+      include_imports: "true",
+      recursive: "false",
+      workspaceSlug: f.projectSlug,
+      expandSecretReferences: "true",
+    });
+    const res = await getSecrets(`/api/v3/secrets/raw?${q}`, { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(keys(res.body)).toEqual(["/:API_KEY", "/:DATABASE_URL"]);
+    const unknown = await getSecrets(`/api/v3/secrets/raw?${new URLSearchParams({ environment: "production", workspaceSlug: "nope" })}`, { token });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.reasonCode).toBe("project_not_found");
+  });
+});
+
+describe("project roles", () => {
+  for (const role of ["admin", "member", "viewer"]) {
+    it(`${role} may read`, async () => {
+      const f = await fixture(role);
+      expect((await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: await f.login() })).status).toBe(200);
+    });
+  }
+
+  it("no-access may not (403 project_role_forbidden)", async () => {
+    const f = await fixture("no-access");
+    const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: await f.login() });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ statusCode: 403, error: "Forbidden", reasonCode: "project_role_forbidden" });
+  });
+
+  it("an identity that is not a member may not (403 not_a_project_member), nor read another project", async () => {
+    const outsider = await fixture(null);
+    const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(outsider.projectId)}`, { token: await outsider.login() });
+    expect(res.status).toBe(403);
+    expect(res.body.reasonCode).toBe("not_a_project_member");
+
+    const other = await fixture("viewer");
+    const member = await fixture("admin");
+    const cross = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(other.projectId)}`, { token: await member.login() });
+    expect(cross.status).toBe(403);
+  });
+
+  it("a membership removed takes effect on the very next read of a live token", async () => {
+    const f = await fixture("viewer");
+    const token = await f.login();
+    const url = `/api/v3/secrets/raw${sdkListQuery(f.projectId)}`;
+    expect((await getSecrets(url, { token })).status).toBe(200);
+    const removed = await authApi("DELETE", `/api/v1/projects/${f.projectId}/memberships/identities/${f.identityId}`);
+    expect(removed.status).toBe(200);
+    expect((await getSecrets(url, { token })).status).toBe(403);
+  });
+});
+
+describe("token rules, enforced through the AuthService binding", () => {
+  it("refuses a request without a token (401, with a challenge) and a forged one", async () => {
+    const f = await fixture("viewer");
+    const none = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`);
+    expect(none.status).toBe(401);
+    expect(none.body.reasonCode).toBe("credentials_missing");
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const token = await f.login();
+    const forged = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: `${token.slice(0, -4)}AAAA` });
+    expect(forged.status).toBe(401);
+  });
+
+  it("refuses a revoked token at once", async () => {
+    const f = await fixture("viewer");
+    const token = await f.login();
+    const url = `/api/v3/secrets/raw${sdkListQuery(f.projectId)}`;
+    expect((await getSecrets(url, { token })).status).toBe(200);
+    expect((await authApi("POST", "/api/v1/auth/token/revoke", { accessToken: token }, null)).status).toBe(200);
+    const res = await getSecrets(url, { token });
+    expect(res.status).toBe(401);
+  });
+
+  it("counts each read as a use; a malformed request consumes none", async () => {
+    const f = await fixture("viewer", { accessTokenNumUsesLimit: 2 });
+    const token = await f.login();
+    const url = `/api/v3/secrets/raw${sdkListQuery(f.projectId)}`;
+    const malformed = await getSecrets("/api/v3/secrets/raw?environment=production", { token });
+    expect(malformed.status).toBe(422);
+    expect((await getSecrets(url, { token })).status).toBe(200);
+    expect((await getSecrets(url, { token })).status).toBe(200);
+    const third = await getSecrets(url, { token });
+    expect(third.status).toBe(401);
+  });
+
+  it("checks the trusted IPs against the address Cloudflare saw (CF-Connecting-IP)", async () => {
+    const f = await fixture("viewer", { accessTokenTrustedIps: [{ ipAddress: "10.0.0.0/8" }] });
+    const token = await f.login();
+    const url = `/api/v3/secrets/raw${sdkListQuery(f.projectId)}`;
+    expect((await getSecrets(url, { token, ip: "10.1.2.3" })).status).toBe(200);
+    const outside = await getSecrets(url, { token, ip: "203.0.113.9" });
+    expect(outside.status).toBe(403);
+    expect(outside.body.reasonCode).toBe("ip_not_trusted");
+  });
+});
+
+describe("seeding (PUT /admin/secrets)", () => {
+  it("needs the Worker's own admin key, not edge-oidc-auth's", async () => {
+    const body = { projectId: crypto.randomUUID(), environment: "dev", secrets: { A: "1" } };
+    expect((await seedSecrets(body, null)).status).toBe(401);
+    expect((await seedSecrets(body, "test-admin-key-0123456789abcdef")).status).toBe(401);
+    expect((await seedSecrets(body)).status).toBe(200);
+  });
+
+  it("validates the body and versions changed values", async () => {
+    expect((await seedSecrets({ environment: "dev", secrets: {} })).status).toBe(422);
+    expect((await seedSecrets({ projectId: "p", environment: "dev", secrets: { "bad name": "x" } })).status).toBe(422);
+    expect((await seedSecrets({ projectId: "p", environment: "dev", secretPath: "../etc", secrets: {} })).status).toBe(422);
+
+    const f = await fixture("viewer");
+    await seedSecrets({ projectId: f.projectId, environment: "production", secrets: { API_KEY: "rotated", DATABASE_URL: "postgres://prod" } });
+    const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: await f.login() });
+    const byKey = Object.fromEntries(res.body.secrets.map((s: { secretKey: string }) => [s.secretKey, s]));
+    expect(byKey.API_KEY).toMatchObject({ secretValue: "rotated", version: 2 });
+    expect(byKey.DATABASE_URL).toMatchObject({ secretValue: "postgres://prod", version: 1 });
+  });
+});

@@ -1,0 +1,120 @@
+import { ApiError } from "../http/errors";
+import { authenticateIdToken } from "../oidc/authenticate";
+import { checkBindings, checkedClaims } from "../oidc/bindings";
+import type { OidcAuthConfig } from "../storage/records";
+import type { AdminContext } from "./actor";
+import { getOidcAuth } from "./oidc-auth";
+
+export type RuleStatus = "pass" | "fail" | "not-checked" | "not-bound";
+
+export interface DryRunRule {
+  /** "signature" | "issuer" | "subject" | "audience" | "claim" */
+  rule: string;
+  /** for claims: the claim name (or dot path) */
+  claim?: string;
+  status: RuleStatus;
+  /** the configured pattern(s) for this rule */
+  expected?: string;
+  /** the token's value, only once its signature verified (cut like the audit trail's) */
+  actual?: string | string[];
+  reasonCode?: string;
+  message?: string;
+}
+
+export interface DryRunResult {
+  /** What POST /api/v1/auth/oidc-auth/login would decide: admitted, or the reasonCode of its refusal. */
+  admitted: boolean;
+  status?: number;
+  reasonCode?: string;
+  message?: string;
+  rules: DryRunRule[];
+}
+
+/** Failures of verifyIdToken/authenticateIdToken that concern the issuer rather than the signature. */
+const ISSUER_CODES = new Set(["issuer_mismatch", "discovery_issuer_mismatch"]);
+
+const NO_BINDINGS = { boundSubject: "", boundAudiences: "", boundClaims: {} } as const;
+
+/**
+ * Checks an ID token against an identity's saved OIDC Auth configuration exactly as a login would (the
+ * same authenticateIdToken and checkBindings), without issuing a token or recording a login. Every rule is
+ * evaluated on its own so an admin sees all that pass and fail, not only the first refusal; the overall
+ * verdict is the login's (first refusal in the login's order). The token itself is never stored or logged.
+ */
+export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt: string): Promise<DryRunResult> {
+  const config = await getOidcAuth(ctx, identityId);
+  const io = {
+    kv: ctx.env.CACHE,
+    waitUntil: ctx.waitUntil,
+    allowInsecureIssuers: ctx.env.ALLOW_INSECURE_ISSUERS === "true",
+  };
+  const rules: DryRunRule[] = [];
+
+  // 1. Keys, signature, time claims and the exact issuer: authenticateIdToken with the bindings left out,
+  //    so that it returns the verified payload whatever the bindings say. Never replay-checked: a dry run
+  //    must not spend the token a CI job is about to log in with.
+  const verification: OidcAuthConfig = { ...config, ...NO_BINDINGS, replayProtection: false };
+  let payload;
+  try {
+    payload = await authenticateIdToken(io, verification, jwt);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const issuerFailed = ISSUER_CODES.has(err.reasonCode);
+    const signature: DryRunRule =
+      err.reasonCode === "issuer_mismatch"
+        ? { rule: "signature", status: "pass" } // jose checks the signature before the claims
+        : issuerFailed
+          ? { rule: "signature", status: "not-checked" }
+          : { rule: "signature", status: "fail", reasonCode: err.reasonCode, message: err.message };
+    rules.push(signature, {
+      rule: "issuer",
+      expected: config.boundIssuer,
+      ...(issuerFailed ? { status: "fail" as const, reasonCode: err.reasonCode, message: err.message } : { status: "not-checked" as const }),
+    });
+    rules.push(...bindingRules(config, null));
+    return { admitted: false, status: err.status, reasonCode: err.reasonCode, message: err.message, rules };
+  }
+
+  const seen = checkedClaims(payload, config);
+  rules.push({ rule: "signature", status: "pass" }, { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: seen.iss });
+  rules.push(...bindingRules(config, payload, seen));
+  const verdict = checkBindings(payload, config);
+  return verdict.ok
+    ? { admitted: true, rules }
+    : { admitted: false, status: 401, reasonCode: verdict.reasonCode, message: verdict.message, rules };
+}
+
+/** Subject, audiences and each bound claim, each checked alone with checkBindings (the login's own code). */
+function bindingRules(
+  config: OidcAuthConfig,
+  payload: Parameters<typeof checkBindings>[0] | null,
+  seen: Record<string, string | string[]> = {},
+): DryRunRule[] {
+  const one = (
+    rule: string,
+    expected: string,
+    only: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims">>,
+    actual: string | string[] | undefined,
+    claim?: string,
+  ): DryRunRule => {
+    const base = { rule, expected, ...(claim ? { claim } : {}) };
+    if (!payload) return { ...base, status: "not-checked" };
+    const result = checkBindings(payload, { ...config, ...NO_BINDINGS, ...only });
+    return result.ok
+      ? { ...base, status: "pass", actual }
+      : { ...base, status: "fail", actual, reasonCode: result.reasonCode, message: result.message };
+  };
+  const rules: DryRunRule[] = [
+    config.boundSubject === ""
+      ? { rule: "subject", status: "not-bound" }
+      : one("subject", config.boundSubject, { boundSubject: config.boundSubject }, seen.sub),
+    config.boundAudiences === ""
+      ? { rule: "audience", status: "not-bound" }
+      : one("audience", config.boundAudiences, { boundAudiences: config.boundAudiences }, seen.aud),
+  ];
+  for (const claim of Object.keys(config.boundClaims).sort()) {
+    const patterns = config.boundClaims[claim]!;
+    rules.push(one("claim", patterns, { boundClaims: { [claim]: patterns } }, seen[claim], claim));
+  }
+  return rules;
+}

@@ -1,0 +1,245 @@
+import { Hono } from "hono";
+import { queryAuditLog } from "../admin/audit";
+import { listOrganizationIdentities } from "../admin/identities";
+import { getManagedOrganization } from "../admin/organizations";
+import type { AuditRecord } from "../storage/audit-log";
+import { adminCtx, href, type ConsoleEnv } from "./context";
+import { Card, Empty, Field, Layout, render, uiOf, whenSeconds } from "./layout";
+import { orgCrumbs, orgTabs } from "./organizations";
+
+export const AUDIT_EVENTS = [
+  "login",
+  "token.renew",
+  "token.revoke",
+  "identity.create",
+  "identity.update",
+  "identity.delete",
+  "oidc-auth.attach",
+  "oidc-auth.update",
+  "oidc-auth.detach",
+  "project.create",
+  "project.delete",
+  "membership.create",
+  "membership.update",
+  "membership.delete",
+  "organization.create",
+];
+
+const PAGE_SIZE = 50;
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+const EVENT = /^[a-z0-9._:-]{1,64}$/;
+const CURSOR = /^\d{1,15}:[0-9a-f-]{36}$/;
+/** datetime-local inputs, read as UTC */
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+export interface AuditFilters {
+  identity: string;
+  outcome: string;
+  event: string;
+  from: string;
+  to: string;
+}
+
+function readFilters(q: (name: string) => string | undefined) {
+  const f: AuditFilters = { identity: "", outcome: "", event: "", from: "", to: "" };
+  const errors: Record<string, string> = {};
+  const identity = q("identity") ?? "";
+  if (identity && ID.test(identity)) f.identity = identity;
+  const outcome = q("outcome") ?? "";
+  if (outcome === "success" || outcome === "failure") f.outcome = outcome;
+  const event = q("event") ?? "";
+  if (event && EVENT.test(event)) f.event = event;
+  for (const key of ["from", "to"] as const) {
+    const v = q(key) ?? "";
+    if (!v) continue;
+    if (LOCAL_TIME.test(v) && Number.isFinite(Date.parse(`${v}Z`))) f[key] = v;
+    else errors[key] = "a date and time (UTC)";
+  }
+  const cursorText = q("cursor") ?? "";
+  const cursor = CURSOR.test(cursorText)
+    ? { createdAt: Number(cursorText.split(":")[0]), id: cursorText.slice(cursorText.indexOf(":") + 1) }
+    : undefined;
+  return { f, errors, cursor };
+}
+
+const filterQuery = (f: AuditFilters, extra: Record<string, string> = {}) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...f, ...extra })) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+};
+
+function Details({ r }: { r: AuditRecord }) {
+  if (r.details === null || r.details === undefined) return <span class="muted">—</span>;
+  return (
+    <details class="row-details">
+      <summary>{r.event === "login" ? "checked claims" : "before / after"}</summary>
+      <pre class="json">{JSON.stringify(r.details, null, 2)}</pre>
+    </details>
+  );
+}
+
+export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", async (c) => {
+  const ctx = adminCtx(c);
+  const org = await getManagedOrganization(ctx, c.req.param("orgId"));
+  const { f, errors, cursor } = readFilters((n) => c.req.query(n));
+  const identities = await listOrganizationIdentities(ctx, org.id);
+  const names = new Map(identities.map((i) => [i.id, i.name]));
+  const page = await queryAuditLog(ctx, {
+    orgId: org.id,
+    identityId: f.identity || undefined,
+    outcome: (f.outcome || undefined) as "success" | "failure" | undefined,
+    event: f.event || undefined,
+    fromMs: f.from ? Date.parse(`${f.from}Z`) : undefined,
+    toMs: f.to ? Date.parse(`${f.to}Z`) : undefined,
+    limit: PAGE_SIZE,
+    cursor,
+  });
+  const ui = uiOf(c);
+  const base = href(`/orgs/${org.id}/audit`);
+  const events = AUDIT_EVENTS.includes(f.event) || !f.event ? AUDIT_EVENTS : [...AUDIT_EVENTS, f.event];
+  const actorLabel = (actor: string | null) => {
+    if (!actor) return "—";
+    if (actor === "admin-key") return "admin key";
+    const id = actor.startsWith("identity:") ? actor.slice("identity:".length) : null;
+    return id ? (names.get(id) ?? `identity ${id.slice(0, 8)}`) : actor;
+  };
+  const filtered = Object.values(f).some(Boolean);
+  return render(
+    c,
+    200,
+    <Layout
+      ui={ui}
+      title={`Audit log · ${org.name}`}
+      nav="orgs"
+      crumbs={[...orgCrumbs(org), ["Audit log"]]}
+      heading={org.name}
+      sub={
+        <>
+          Organization · <code>{org.slug}</code>
+        </>
+      }
+      tabs={orgTabs(org, "audit")}
+    >
+      <Card>
+        <form method="get" action={base} class="filters" id="audit-filters">
+          <Field label="Identity" for="f-identity">
+            <select id="f-identity" name="identity">
+              <option value="">Any identity</option>
+              {identities.map((i) => (
+                <option value={i.id} selected={i.id === f.identity}>
+                  {i.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Event" for="f-event">
+            <select id="f-event" name="event">
+              <option value="">Any event</option>
+              {events.map((e) => (
+                <option value={e} selected={e === f.event}>
+                  {e}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Outcome" for="f-outcome">
+            <select id="f-outcome" name="outcome">
+              <option value="">Any</option>
+              <option value="success" selected={f.outcome === "success"}>
+                success
+              </option>
+              <option value="failure" selected={f.outcome === "failure"}>
+                failure
+              </option>
+            </select>
+          </Field>
+          <Field label="From (UTC)" for="f-from" errors={errors.from ? [errors.from] : undefined}>
+            <input type="datetime-local" id="f-from" name="from" value={f.from} />
+          </Field>
+          <Field label="To (UTC)" for="f-to" errors={errors.to ? [errors.to] : undefined}>
+            <input type="datetime-local" id="f-to" name="to" value={f.to} />
+          </Field>
+          <div class="inline nowrap">
+            <button type="submit" class="btn primary">
+              Apply
+            </button>
+            {filtered && (
+              <a class="btn" href={base}>
+                Reset
+              </a>
+            )}
+          </div>
+        </form>
+      </Card>
+      <Card flush title="Events" sub="Logins (with the claims they were decided on) and every admin change, newest first.">
+        {page.records.length === 0 ? (
+          <Empty title={filtered ? "No events match these filters" : "No events yet"} />
+        ) : (
+          <table class="list compact top" id="audit-events">
+            <thead>
+              <tr>
+                <th>Time (UTC)</th>
+                <th>Event</th>
+                <th>Outcome</th>
+                <th>Identity</th>
+                <th>Actor</th>
+                <th>Client IP</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.records.map((r) => (
+                <tr data-event={r.event} data-outcome={r.outcome}>
+                  <td class="muted nowrap">{whenSeconds(r.createdAt).replace(" UTC", "")}</td>
+                  <td>
+                    <code>{r.event}</code>
+                  </td>
+                  <td>
+                    {r.outcome === "success" ? <span class="badge ok">success</span> : <span class="badge bad">failure</span>}
+                    {r.reasonCode && (
+                      <div class="small">
+                        <code>{r.reasonCode}</code>
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    {r.identityId ? (
+                      <a class="nowrap" href={href(`/identities/${r.identityId}`)}>
+                        {names.get(r.identityId) ?? r.identityId.slice(0, 8)}
+                      </a>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
+                  </td>
+                  <td class="nowrap">{actorLabel(r.actor)}</td>
+                  <td>{r.clientIp ? <code>{r.clientIp}</code> : <span class="muted">—</span>}</td>
+                  <td>
+                    <Details r={r} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <div class="pager">
+          <span>
+            {page.records.length} event{page.records.length === 1 ? "" : "s"} on this page
+          </span>
+          <span class="inline">
+            {cursor && (
+              <a class="btn sm" href={`${base}${filterQuery(f)}`}>
+                ← Newest
+              </a>
+            )}
+            {page.nextCursor && (
+              <a class="btn sm" href={`${base}${filterQuery(f, { cursor: page.nextCursor })}`} rel="next">
+                Older →
+              </a>
+            )}
+          </span>
+        </div>
+      </Card>
+    </Layout>,
+  );
+});

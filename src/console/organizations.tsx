@@ -1,0 +1,128 @@
+import { Hono } from "hono";
+import {
+  createOrganization,
+  createOrganizationInput,
+  getManagedOrganization,
+  listVisibleOrganizations,
+} from "../admin/organizations";
+import type { Organization } from "../storage/records";
+import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
+import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { Card, Empty, Field, Layout, PostForm, render, uiOf, when, day } from "./layout";
+
+/** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
+export const orgTabs = (org: Organization, on: "identities" | "projects" | "audit") => [
+  { label: "Machine identities", href: href(`/orgs/${org.id}/identities`), on: on === "identities" },
+  { label: "Projects", href: href(`/orgs/${org.id}/projects`), on: on === "projects" },
+  { label: "Audit log", href: href(`/orgs/${org.id}/audit`), on: on === "audit" },
+];
+
+export const orgCrumbs = (org: Organization): [string, string?][] => [
+  ["Organizations", href("/orgs")],
+  [org.name, href(`/orgs/${org.id}/identities`)],
+];
+
+async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+  const ctx = adminCtx(c);
+  const orgs = await listVisibleOrganizations(ctx);
+  const canCreate = ctx.actor.kind === "admin-key";
+  const ui = uiOf(c);
+  return render(
+    c,
+    status,
+    <Layout
+      ui={ui}
+      title="Organizations"
+      nav="orgs"
+      heading="Organizations"
+      sub="Each organization holds machine identities and projects."
+      done={c.req.query("done")}
+    >
+      <div class={canCreate ? "grid2" : ""}>
+        <Card flush title="All organizations" sub={`${orgs.length} organization${orgs.length === 1 ? "" : "s"}`}>
+          {orgs.length === 0 ? (
+            <Empty title="No organizations yet">Create the first one to add machine identities to it.</Empty>
+          ) : (
+            <table class="list">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Slug</th>
+                  <th>Created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {orgs.map((o) => (
+                  <tr>
+                    <td>
+                      <div class="idcell">
+                        <a href={href(`/orgs/${o.id}/identities`)}>
+                          <strong>{o.name}</strong>
+                        </a>
+                        <span class="mono">{o.id}</span>
+                      </div>
+                    </td>
+                    <td>
+                      <code>{o.slug}</code>
+                    </td>
+                    <td class="muted nowrap" title={when(o.createdAt)}>
+                      {day(o.createdAt)}
+                    </td>
+                    <td class="actions">
+                      <a class="btn sm" href={href(`/orgs/${o.id}/identities`)}>
+                        Open
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        {canCreate && (
+          <Card title="New organization">
+            <PostForm ui={ui} action={href("/orgs")}>
+              <Field label="Name" for="org-name" errors={form?.errors.name}>
+                <input type="text" id="org-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
+              </Field>
+              <Field
+                label="Slug"
+                for="org-slug"
+                optional
+                errors={form?.errors.slug}
+                help="Lowercase letters, digits and single dashes. Derived from the name when left empty. Clients may send it as organizationSlug at login."
+              >
+                <input type="text" id="org-slug" name="slug" value={form?.values.slug ?? ""} maxlength={64} class="mono" />
+              </Field>
+              <button type="submit" class="btn primary">
+                Create organization
+              </button>
+            </PostForm>
+          </Card>
+        )}
+      </div>
+    </Layout>,
+  );
+}
+
+export const organizationRoutes = new Hono<ConsoleEnv>()
+  .get("/orgs", (c) => showOrganizations(c, 200))
+  .post("/orgs", async (c) => {
+    const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
+    const parsed = createOrganizationInput.safeParse({ name: values.name, slug: values.slug || undefined });
+    if (!parsed.success) return showOrganizations(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    try {
+      const org = await createOrganization(adminCtx(c), parsed.data);
+      return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
+    } catch (err) {
+      if (isFormError(err) && err.reasonCode === "slug_taken") {
+        return showOrganizations(c, 409, { values, errors: { slug: [err.message] } });
+      }
+      throw err;
+    }
+  })
+  .get("/orgs/:orgId", async (c) => {
+    const org = await getManagedOrganization(adminCtx(c), c.req.param("orgId"));
+    return c.redirect(href(`/orgs/${org.id}/identities`), 303);
+  });

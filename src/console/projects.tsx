@@ -1,0 +1,282 @@
+import { Hono } from "hono";
+import { listOrganizationIdentities } from "../admin/identities";
+import { getManagedOrganization } from "../admin/organizations";
+import {
+  createProject,
+  createProjectInput,
+  getManagedProject,
+  listOrganizationProjects,
+  listProjectMemberships,
+  membershipRolesInput,
+  removeProjectMembership,
+  setProjectMembership,
+} from "../admin/projects";
+import { PROJECT_ROLES } from "../storage/records";
+import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
+import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { Card, Empty, Field, Layout, PostForm, RoleBadge, render, uiOf, when, day } from "./layout";
+import { orgCrumbs, orgTabs } from "./organizations";
+
+const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) => (
+  <select id={p.id} name="role" aria-label={p.label}>
+    {PROJECT_ROLES.map((r) => (
+      <option value={r} selected={r === p.value}>
+        {r}
+      </option>
+    ))}
+  </select>
+);
+
+async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+  const ctx = adminCtx(c);
+  const org = await getManagedOrganization(ctx, c.req.param("orgId")!);
+  const projects = await listOrganizationProjects(ctx, org.id);
+  const ui = uiOf(c);
+  return render(
+    c,
+    status,
+    <Layout
+      ui={ui}
+      title={`Projects · ${org.name}`}
+      nav="orgs"
+      crumbs={[...orgCrumbs(org), ["Projects"]]}
+      heading={org.name}
+      sub={
+        <>
+          Organization · <code>{org.slug}</code>
+        </>
+      }
+      tabs={orgTabs(org, "projects")}
+      done={c.req.query("done")}
+    >
+      <div class="grid2">
+        <Card flush title="Projects" sub="Machine identities get access to a project through a membership with a project role.">
+          {projects.length === 0 ? (
+            <Empty title="No projects yet">Create one, then add machine identities to it.</Empty>
+          ) : (
+            <table class="list">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Slug</th>
+                  <th>Created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {projects.map((p) => (
+                  <tr>
+                    <td>
+                      <div class="idcell">
+                        <a href={href(`/projects/${p.id}`)}>
+                          <strong>{p.name}</strong>
+                        </a>
+                        <span class="mono">{p.id}</span>
+                      </div>
+                    </td>
+                    <td>
+                      <code>{p.slug}</code>
+                    </td>
+                    <td class="muted nowrap" title={when(p.createdAt)}>
+                      {day(p.createdAt)}
+                    </td>
+                    <td class="actions">
+                      <a class="btn sm" href={href(`/projects/${p.id}`)}>
+                        Access control
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        <Card title="New project">
+          <PostForm ui={ui} action={href(`/orgs/${org.id}/projects`)}>
+            <Field label="Name" for="project-name" errors={form?.errors.name}>
+              <input type="text" id="project-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
+            </Field>
+            <Field label="Slug" for="project-slug" optional errors={form?.errors.slug} help="Derived from the name when left empty.">
+              <input type="text" id="project-slug" name="slug" value={form?.values.slug ?? ""} class="mono" maxlength={64} />
+            </Field>
+            <button type="submit" class="btn primary">
+              Create project
+            </button>
+          </PostForm>
+        </Card>
+      </div>
+    </Layout>,
+  );
+}
+
+async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, error?: string) {
+  const ctx = adminCtx(c);
+  const project = await getManagedProject(ctx, c.req.param("projectId")!);
+  const org = await getManagedOrganization(ctx, project.orgId);
+  const [memberships, identities] = await Promise.all([listProjectMemberships(ctx, project.id), listOrganizationIdentities(ctx, org.id)]);
+  const byId = new Map(identities.map((i) => [i.id, i]));
+  const members = new Set(memberships.map((m) => m.identityId));
+  const candidates = identities.filter((i) => !members.has(i.id));
+  const ui = uiOf(c);
+  return render(
+    c,
+    status,
+    <Layout
+      ui={ui}
+      title={`${project.name} · Access control`}
+      nav="orgs"
+      crumbs={[...orgCrumbs(org), ["Projects", href(`/orgs/${org.id}/projects`)], [project.name]]}
+      heading={project.name}
+      sub={
+        <>
+          Project · <code>{project.slug}</code> · Access Control › Machine Identities
+        </>
+      }
+      done={c.req.query("done")}
+      error={error}
+    >
+      <Card title="Add identity" sub="Give a machine identity of this organization a role in the project.">
+        {candidates.length === 0 ? (
+          <p class="muted">
+            Every machine identity of {org.name} is already a member. <a href={href(`/orgs/${org.id}/identities`)}>Create one</a>.
+          </p>
+        ) : (
+          <PostForm ui={ui} action={href(`/projects/${project.id}/memberships`)} class="inline">
+            <Field label="Machine identity" for="member-identity">
+              <select id="member-identity" name="identityId">
+                {candidates.map((i) => (
+                  <option value={i.id}>{i.name}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Project role" for="member-role">
+              <ProjectRoleSelect id="member-role" value="viewer" />
+            </Field>
+            <button type="submit" class="btn primary">
+              Add identity
+            </button>
+          </PostForm>
+        )}
+        <div class="help">
+          Infisical's built-in project roles: admin, member, viewer, no-access. Downstream services read an identity's project roles from
+          its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
+        </div>
+      </Card>
+      <Card flush title="Machine identities" sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}>
+        {memberships.length === 0 ? (
+          <Empty title="No machine identities in this project">Add one with a project role.</Empty>
+        ) : (
+          <table class="list" id="memberships">
+            <thead>
+              <tr>
+                <th>Identity</th>
+                <th>Organization role</th>
+                <th>Project role</th>
+                <th>Added</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {memberships.map((m) => {
+                const identity = byId.get(m.identityId);
+                const name = identity?.name ?? m.identityId;
+                return (
+                  <tr data-identity-id={m.identityId}>
+                    <td>
+                      <div class="idcell">
+                        <a href={href(`/identities/${m.identityId}`)}>
+                          <strong>{name}</strong>
+                        </a>
+                        <span class="mono">{m.identityId}</span>
+                      </div>
+                    </td>
+                    <td>{identity && <RoleBadge role={identity.role} />}</td>
+                    <td>
+                      <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
+                        <select class="sm" name="role" aria-label={`Project role of ${name}`}>
+                          {PROJECT_ROLES.map((r) => (
+                            <option value={r} selected={r === m.roles[0]?.role}>
+                              {r}
+                            </option>
+                          ))}
+                        </select>
+                        <button type="submit" class="btn sm">
+                          Change
+                        </button>
+                      </PostForm>
+                    </td>
+                    <td class="muted nowrap" title={when(m.createdAt)}>
+                      {day(m.createdAt)}
+                    </td>
+                    <td class="actions">
+                      <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)}>
+                        <button type="submit" class="btn sm subtle-danger">
+                          Remove
+                        </button>
+                      </PostForm>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </Layout>,
+  );
+}
+
+/** The role from a form, validated with the API's own schema. */
+function rolesFrom(form: URLSearchParams): string[] | null {
+  const parsed = membershipRolesInput.safeParse({ role: text(form, "role") });
+  return parsed.success ? parsed.data : null;
+}
+
+export const projectRoutes = new Hono<ConsoleEnv>()
+  .get("/orgs/:orgId/projects", (c) => showProjects(c, 200))
+  .post("/orgs/:orgId/projects", async (c) => {
+    const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
+    const parsed = createProjectInput.safeParse({ name: values.name, slug: values.slug || undefined, organizationId: c.req.param("orgId") });
+    if (!parsed.success) return showProjects(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    try {
+      const project = await createProject(adminCtx(c), parsed.data);
+      return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
+    } catch (err) {
+      if (isFormError(err) && err.reasonCode === "slug_taken") return showProjects(c, 409, { values, errors: { slug: [err.message] } });
+      throw err;
+    }
+  })
+  .get("/projects/:projectId", (c) => showProject(c, 200))
+  .post("/projects/:projectId/memberships", async (c) => {
+    const roles = rolesFrom(c.var.form);
+    if (!roles) return showProject(c, 422, "Choose one of the project roles.");
+    try {
+      await setProjectMembership(adminCtx(c), c.req.param("projectId"), text(c.var.form, "identityId"), roles, "create");
+    } catch (err) {
+      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      throw err;
+    }
+    return c.redirect(href(`/projects/${c.req.param("projectId")}?done=member-added`), 303);
+  })
+  .post("/projects/:projectId/memberships/:identityId", async (c) => {
+    const roles = rolesFrom(c.var.form);
+    if (!roles) return showProject(c, 422, "Choose one of the project roles.");
+    const { projectId, identityId } = c.req.param();
+    try {
+      await setProjectMembership(adminCtx(c), projectId, identityId, roles, "update");
+    } catch (err) {
+      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      throw err;
+    }
+    return c.redirect(href(`/projects/${projectId}?done=member-updated`), 303);
+  })
+  .post("/projects/:projectId/memberships/:identityId/remove", async (c) => {
+    const { projectId, identityId } = c.req.param();
+    try {
+      await removeProjectMembership(adminCtx(c), projectId, identityId);
+    } catch (err) {
+      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      throw err;
+    }
+    return c.redirect(href(`/projects/${projectId}?done=member-removed`), 303);
+  });

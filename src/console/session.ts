@@ -1,0 +1,207 @@
+// Console sessions: a signed, short-lived cookie. Sign-in takes the admin key or an org-admin identity's
+// access token; an identity session carries its token (encrypted) and re-checks it on every request with a
+// normal token use, so revocation, expiry, trusted IPs and role changes end the session at once.
+import type { MiddlewareHandler } from "hono";
+import { getCookie, setCookie, deleteCookie } from "hono/cookie";
+import type { Actor } from "../admin/actor";
+import { isAdminKey } from "../http/admin-auth";
+import { ApiError } from "../http/errors";
+import { useAccessToken } from "../tokens/use-token";
+import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from "./context";
+import { checkCsrf, csrfToken, readForm } from "./csrf";
+import { consoleKeys, fromB64url, hmac, hmacVerify, randomId, seal, unseal, b64url, type ConsoleKeys } from "./keys";
+
+/** Idle timeout: the cookie slides forward on every request, and dies after this long without one. */
+export const SESSION_IDLE_SECONDS = 30 * 60;
+/** Absolute limit, however active the session is: then sign in again. */
+export const SESSION_MAX_SECONDS = 8 * 60 * 60;
+
+export interface SessionPayload {
+  v: 1;
+  kind: "admin-key" | "identity";
+  /** random session id; the CSRF token is derived from it */
+  sid: string;
+  /** signed in at, last seen at (epoch seconds) */
+  iat: number;
+  seen: number;
+  /** identity sessions: the access token, AES-GCM sealed */
+  tok?: string;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** http://localhost and http://127.0.0.1 (local development) get a cookie without Secure; anything else needs https. */
+export function isLocalHttp(url: URL): boolean {
+  return url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+}
+
+/** `__Host-` pins the cookie to this host and path / (needs Secure); local http uses a plain name on /admin. */
+const cookieNames = (c: ConsoleContext) =>
+  isLocalHttp(new URL(c.req.url))
+    ? { session: "eoa_console", pre: "eoa_console_pre", secure: false, path: BASE }
+    : { session: "__Host-eoa_console", pre: "__Host-eoa_console_pre", secure: true, path: "/" };
+
+export async function encodeSession(keys: ConsoleKeys, payload: SessionPayload): Promise<string> {
+  const body = b64url(new TextEncoder().encode(JSON.stringify(payload)));
+  return `${body}.${await hmac(keys.session, `session.${body}`)}`;
+}
+
+export async function decodeSession(keys: ConsoleKeys, cookie: string | undefined): Promise<SessionPayload | null> {
+  if (!cookie || cookie.length > 4096) return null;
+  const [body, mac, extra] = cookie.split(".");
+  if (!body || !mac || extra !== undefined) return null;
+  if (!(await hmacVerify(keys.session, `session.${body}`, mac))) return null;
+  try {
+    const p = JSON.parse(new TextDecoder().decode(fromB64url(body) ?? new Uint8Array())) as SessionPayload;
+    if (p.v !== 1 || (p.kind !== "admin-key" && p.kind !== "identity") || typeof p.sid !== "string") return null;
+    if (typeof p.iat !== "number" || typeof p.seen !== "number") return null;
+    const t = now();
+    if (t - p.seen > SESSION_IDLE_SECONDS || t - p.iat > SESSION_MAX_SECONDS || p.seen > t + 60) return null;
+    if (p.kind === "identity" && typeof p.tok !== "string") return null;
+    return p;
+  } catch {
+    return null;
+  }
+}
+
+function writeSessionCookie(c: ConsoleContext, value: string) {
+  const n = cookieNames(c);
+  setCookie(c, n.session, value, {
+    httpOnly: true,
+    secure: n.secure,
+    sameSite: "Strict",
+    path: n.path,
+    maxAge: SESSION_IDLE_SECONDS,
+  });
+}
+
+export function clearSessionCookie(c: ConsoleContext) {
+  const n = cookieNames(c);
+  deleteCookie(c, n.session, { path: n.path, secure: n.secure, httpOnly: true, sameSite: "Strict" });
+}
+
+/** What a presented credential signs in as; throws an ApiError (401/403) when it may not. */
+export async function signInActor(
+  c: ConsoleContext,
+  credential: string,
+): Promise<{ kind: "admin-key"; viewer: Viewer } | { kind: "identity"; viewer: Viewer; token: string }> {
+  if (await isAdminKey(credential, c.env.ADMIN_API_KEY)) {
+    return { kind: "admin-key", viewer: { kind: "admin-key", label: "Admin key" } };
+  }
+  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(credential)) {
+    const { viewer } = await identityActor(c, credential);
+    return { kind: "identity", viewer, token: credential };
+  }
+  throw new ApiError(401, "credentials_invalid", "This is neither the admin key nor a valid access token");
+}
+
+/**
+ * One use of an org-admin identity's access token, as the admin API makes it (src/http/admin-auth.ts):
+ * signature, expiry, revocation, trusted IPs and uses are checked by the identity's Durable Object, and
+ * the identity's organization role must be admin.
+ */
+async function identityActor(c: ConsoleContext, token: string): Promise<{ actor: Actor; viewer: Viewer }> {
+  const use = await useAccessToken(c.env, token, c.req.header("cf-connecting-ip") ?? null);
+  if (use.policy.orgRole !== "admin") {
+    throw new ApiError(403, "insufficient_role", "Only identities with the organization role 'admin' may use the console");
+  }
+  return {
+    actor: { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti },
+    viewer: { kind: "identity", label: `${use.policy.identity.name} (${use.policy.organization.name})`, orgId: use.policy.orgId },
+  };
+}
+
+/** Starts a session after a successful sign-in. */
+export async function startSession(
+  c: ConsoleContext,
+  who: { kind: "admin-key" } | { kind: "identity"; token: string },
+): Promise<void> {
+  const keys = await consoleKeys(c.env.ADMIN_API_KEY)!;
+  const t = now();
+  const payload: SessionPayload = { v: 1, kind: who.kind, sid: randomId(), iat: t, seen: t };
+  if (who.kind === "identity") payload.tok = await seal(keys.token, who.token);
+  writeSessionCookie(c, await encodeSession(keys, payload));
+  deleteCookie(c, cookieNames(c).pre, { path: cookieNames(c).path, secure: cookieNames(c).secure });
+}
+
+/** A same-site path under the console to go back to after sign-in (never another origin). */
+export function safeNext(next: string | undefined | null): string {
+  if (!next || !next.startsWith(`${BASE}/`) || next.startsWith("//") || /[\\\r\n]/.test(next)) return href("");
+  return next;
+}
+
+const signInRedirect = (c: ConsoleContext, reason?: string) => {
+  const next = c.req.method === "GET" ? new URL(c.req.url).pathname + new URL(c.req.url).search : undefined;
+  const q = new URLSearchParams();
+  if (next && next !== href("/") && next !== href("")) q.set("next", next);
+  if (reason) q.set("ended", reason);
+  const qs = q.toString();
+  return c.redirect(href(`/sign-in${qs ? `?${qs}` : ""}`), 303);
+};
+
+/**
+ * Every console page except sign-in: a valid session (else to the sign-in page), the actor it stands for,
+ * the sliding cookie, and for POSTs the form, read once and CSRF-checked.
+ */
+export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
+  if (!keysPromise) return signInRedirect(c);
+  const keys = await keysPromise;
+  const session = await decodeSession(keys, getCookie(c, cookieNames(c).session));
+  if (!session) {
+    clearSessionCookie(c);
+    return signInRedirect(c, getCookie(c, cookieNames(c).session) ? "expired" : undefined);
+  }
+  if (session.kind === "admin-key") {
+    c.set("actor", { kind: "admin-key" });
+    c.set("viewer", { kind: "admin-key", label: "Admin key" });
+  } else {
+    const token = await unseal(keys.token, session.tok!);
+    if (!token) return signInRedirect(c, "expired");
+    try {
+      const { actor, viewer } = await identityActor(c, token);
+      c.set("actor", actor);
+      c.set("viewer", viewer);
+    } catch (err) {
+      if (err instanceof ApiError && err.status !== 503) {
+        clearSessionCookie(c);
+        return signInRedirect(c, err.reasonCode);
+      }
+      throw err;
+    }
+  }
+  c.set("csrf", await csrfToken(keys, `session:${session.sid}`));
+  if (c.req.method === "POST") {
+    const form = await readForm(c);
+    await checkCsrf(c, keys, `session:${session.sid}`, form);
+    c.set("form", form);
+  }
+  // Sliding expiry: each request moves the idle deadline (sign-out clears the cookie itself).
+  writeSessionCookie(c, await encodeSession(keys, { ...session, seen: now() }));
+  await next();
+};
+
+/** The sign-in form's CSRF token, bound to a random pre-session cookie (login CSRF). */
+export async function preSessionCsrf(c: ConsoleContext): Promise<string | null> {
+  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
+  if (!keysPromise) return null;
+  const keys = await keysPromise;
+  const n = cookieNames(c);
+  let nonce = getCookie(c, n.pre);
+  if (!nonce || !/^[A-Za-z0-9_-]{24}$/.test(nonce)) {
+    nonce = randomId();
+    setCookie(c, n.pre, nonce, { httpOnly: true, secure: n.secure, sameSite: "Strict", path: n.path, maxAge: 3600 });
+  }
+  return csrfToken(keys, `pre:${nonce}`);
+}
+
+/** Checks the sign-in form's CSRF token against the pre-session cookie. Returns the form. */
+export async function checkPreSessionCsrf(c: ConsoleContext): Promise<URLSearchParams> {
+  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
+  if (!keysPromise) throw new ApiError(503, "console_closed", "The console is closed: this deployment has no ADMIN_API_KEY");
+  const keys = await keysPromise;
+  const form = await readForm(c);
+  const nonce = getCookie(c, cookieNames(c).pre) ?? "";
+  await checkCsrf(c, keys, `pre:${nonce}`, form);
+  return form;
+}

@@ -1,0 +1,115 @@
+import { Hono } from "hono";
+import { ApiError } from "../http/errors";
+import { href, type ConsoleContext, type ConsoleEnv } from "./context";
+import { Card, Field, Layout, render, type Ui } from "./layout";
+import { checkPreSessionCsrf, clearSessionCookie, isLocalHttp, preSessionCsrf, safeNext, signInActor, startSession, SESSION_IDLE_SECONDS } from "./session";
+
+/** Why a session ended, shown on the sign-in page (fixed texts by code). */
+const ENDED: Record<string, string> = {
+  "signed-out": "You are signed out.",
+  expired: "Your session expired. Sign in again.",
+  token_revoked: "Your session ended: the access token was revoked.",
+  access_token_expired: "Your session ended: the access token expired.",
+  token_max_ttl_reached: "Your session ended: the access token reached its max TTL.",
+  token_uses_exhausted: "Your session ended: the access token has no uses left.",
+  ip_not_trusted: "Your session ended: this address is not in the identity's trusted IPs.",
+  insufficient_role: "Your session ended: the identity is no longer an organization admin.",
+  identity_not_found: "Your session ended: the identity was deleted.",
+  auth_method_removed: "Your session ended: the identity's OIDC Auth configuration was removed.",
+};
+
+const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; closed?: boolean; insecure?: boolean }) => (
+  <Layout ui={p.ui} title="Sign in">
+    <div class="signin">
+      <div class="brand-big">
+        <svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">
+          <rect x="1" y="1" width="22" height="22" rx="6" fill="#2f5bd8" />
+          <path d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z" fill="none" stroke="#fff" stroke-width="1.7" stroke-linejoin="round" />
+          <path d="M9.6 11.9l1.7 1.7 3.2-3.4" fill="none" stroke="#fff" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
+        Sign in to the admin console
+      </div>
+      {p.ended && ENDED[p.ended] && <div class={`alert ${p.ended === "signed-out" ? "info" : "warn"}`}>{ENDED[p.ended]}</div>}
+      {p.error && (
+        <div class="alert bad" role="alert">
+          {p.error}
+        </div>
+      )}
+      {p.insecure && (
+        <div class="alert warn">
+          This page is served over plain http on a host that is not localhost: the browser will not keep the session cookie.
+          Use https.
+        </div>
+      )}
+      {p.closed ? (
+        <Card>
+          <p>
+            The console is closed: this deployment has no <code>ADMIN_API_KEY</code> secret.
+          </p>
+        </Card>
+      ) : (
+        <Card>
+          <form method="post" action={href("/sign-in")}>
+            <input type="hidden" name="_csrf" value={p.ui.csrf} />
+            <input type="hidden" name="next" value={p.next} />
+            <Field
+              label="Admin key or access token"
+              for="credential"
+              help={
+                <>
+                  The deployment's <code>ADMIN_API_KEY</code>, or the access token of a machine identity whose organization role is{" "}
+                  <strong>admin</strong> (the console is then limited to its organization, and each page is one use of the token).
+                  Sessions end after {SESSION_IDLE_SECONDS / 60} minutes without activity.
+                </>
+              }
+            >
+              <input type="password" id="credential" name="credential" autocomplete="current-password" required autofocus />
+            </Field>
+            <button type="submit" class="btn primary block">
+              Sign in
+            </button>
+          </form>
+        </Card>
+      )}
+    </div>
+  </Layout>
+);
+
+async function showSignIn(c: ConsoleContext, status: 200 | 401 | 403 | 503, extra: { error?: string; next?: string } = {}) {
+  const csrf = await preSessionCsrf(c);
+  const url = new URL(c.req.url);
+  const insecure = url.protocol === "http:" && !isLocalHttp(url);
+  return render(
+    c,
+    csrf ? status : 503,
+    <SignInPage
+      ui={{ nonce: c.var.nonce, csrf: csrf ?? "" }}
+      next={safeNext(extra.next ?? c.req.query("next"))}
+      error={extra.error}
+      ended={c.req.query("ended")}
+      closed={!csrf}
+      insecure={insecure}
+    />,
+  );
+}
+
+export const signInRoutes = new Hono<ConsoleEnv>()
+  .get("/sign-in", (c) => showSignIn(c, 200))
+  .post("/sign-in", async (c) => {
+    const form = await checkPreSessionCsrf(c);
+    const credential = (form.get("credential") ?? "").trim();
+    const next = form.get("next") ?? undefined;
+    try {
+      if (!credential) throw new ApiError(401, "credentials_missing", "Enter the admin key or an access token");
+      const who = await signInActor(c, credential);
+      clearSessionCookie(c);
+      await startSession(c, who.kind === "admin-key" ? { kind: "admin-key" } : { kind: "identity", token: who.token });
+      const target = who.kind === "identity" && safeNext(next) === href("") ? href(`/orgs/${who.viewer.orgId}/identities`) : safeNext(next);
+      return c.redirect(target, 303);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        return showSignIn(c, err.status, { error: `${err.message} (${err.reasonCode})`, next });
+      }
+      throw err;
+    }
+  });

@@ -1,0 +1,87 @@
+import { Hono } from "hono";
+import { listIdentityTokens, revokeIdentityToken } from "../admin/tokens";
+import { adminCtx, href, type ConsoleEnv } from "./context";
+import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
+import { Card, Empty, Layout, PostForm, render, uiOf, when, relative } from "./layout";
+
+export const tokenRoutes = new Hono<ConsoleEnv>()
+  .get("/identities/:id/tokens", async (c) => {
+    const { ctx, identity, org } = await loadIdentity(c, c.req.param("id"));
+    const tokens = await listIdentityTokens(ctx, identity.id);
+    const ui = uiOf(c);
+    const live = tokens.filter((t) => t.revokedAt === null).length;
+    return render(
+      c,
+      200,
+      <Layout
+        ui={ui}
+        title={`Access tokens · ${identity.name}`}
+        nav="orgs"
+        crumbs={identityCrumbs(org, identity, "Access tokens")}
+        heading={identity.name}
+        sub="Access tokens"
+        tabs={identityTabs(identity, "tokens")}
+        done={c.req.query("done")}
+      >
+        <Card
+          flush
+          title="Live access tokens"
+          sub={`${live} active, ${tokens.length - live} revoked, not yet expired. Revoking is immediate: the next use anywhere is refused.`}
+        >
+          {tokens.length === 0 ? (
+            <Empty title="No live tokens">Tokens appear here when a CI job logs in as this identity.</Empty>
+          ) : (
+            <table class="list compact" id="tokens">
+              <thead>
+                <tr>
+                  <th>Token ID</th>
+                  <th>Issued</th>
+                  <th>Expires</th>
+                  <th>Uses</th>
+                  <th>From</th>
+                  <th>Status</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {tokens.map((t) => (
+                  <tr data-token-id={t.id}>
+                    <td>
+                      <code>{t.id}</code>
+                    </td>
+                    <td class="muted nowrap">{when(t.firstIssuedAt)}</td>
+                    <td class="nowrap">
+                      <div title={when(t.expiresAt)}>{relative(t.expiresAt)}</div>
+                      <div class="muted small" title={when(t.maxExpiresAt)}>
+                        max TTL {relative(t.maxExpiresAt)}
+                      </div>
+                    </td>
+                    <td>{t.numUsesLimit === 0 ? "unlimited" : `limit ${t.numUsesLimit}`}</td>
+                    <td>{t.clientIp ? <code>{t.clientIp}</code> : <span class="muted">unknown</span>}</td>
+                    <td>{t.revokedAt === null ? <span class="badge ok">active</span> : <span class="badge bad">revoked</span>}</td>
+                    <td class="actions">
+                      {t.revokedAt === null && (
+                        <PostForm ui={ui} action={href(`/identities/${identity.id}/tokens/${t.id}/revoke`)}>
+                          <button type="submit" class="btn sm subtle-danger">
+                            Revoke
+                          </button>
+                        </PostForm>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+        <p class="muted small">
+          Expired tokens are not listed. A token's current use count lives in the identity's Durable Object and is not shown here.
+        </p>
+      </Layout>,
+    );
+  })
+  .post("/identities/:id/tokens/:tokenId/revoke", async (c) => {
+    const { id, tokenId } = c.req.param();
+    await revokeIdentityToken(adminCtx(c), id, tokenId);
+    return c.redirect(href(`/identities/${id}/tokens?done=token-revoked`), 303);
+  });

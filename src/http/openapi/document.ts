@@ -1,0 +1,188 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route registry (./routes.ts) with zod's own JSON Schema
+ * conversion: request bodies and queries as the routes parse them (io "input"), responses as the code
+ * produces them (io "output"). Built once per isolate.
+ */
+import { z } from "zod";
+import { components, errorBodySchema } from "./schemas";
+import { ROUTES, TAGS, type RouteAuth, type RouteDoc } from "./routes";
+
+type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  jsonSchemaDialect: string;
+  tags: { name: string }[];
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
+}
+
+export interface Operation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security: Record<string, string[]>[];
+  parameters?: Parameter[];
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+}
+
+export interface Parameter {
+  name: string;
+  in: "path" | "query";
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+/** Hono's `/a/:id/b` is OpenAPI's `/a/{id}/b`. */
+export const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+
+const SECURITY: Record<RouteAuth, Record<string, string[]>[]> = {
+  none: [],
+  accessToken: [{ accessToken: [] }],
+  admin: [{ adminKey: [] }, { accessToken: [] }],
+  adminKey: [{ adminKey: [] }],
+};
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad request (e.g. the resource already exists)",
+  401: "Credentials missing, invalid, expired, revoked or exhausted",
+  403: "Forbidden: wrong organization, insufficient role or client IP not trusted",
+  404: "Not found",
+  409: "Conflict (slug taken)",
+  413: "Request body too large",
+  422: "Malformed request; `details` names the fields",
+  429: "Rate limited; retry after `Retry-After` seconds",
+  503: "Temporarily unavailable (IdP, token state or signing key); retry",
+};
+
+/**
+ * Converts one zod schema. Named schemas (./schemas.ts) come out as `$ref`s and their definitions are
+ * collected into `defs`; the same name must always produce the same definition.
+ */
+function convert(schema: z.ZodType, io: "input" | "output", defs: Record<string, JsonSchema>): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, metadata: components, unrepresentable: "any" }) as JsonSchema;
+  const { $schema: _s, $defs, ...rest } = json as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  for (const [name, def] of Object.entries($defs ?? {})) {
+    const fixed = rewriteRefs(def);
+    if (defs[name] && JSON.stringify(defs[name]) !== JSON.stringify(fixed)) {
+      throw new Error(`OpenAPI: schema ${name} converts differently in two places`);
+    }
+    defs[name] = fixed;
+  }
+  return rewriteRefs(rest);
+}
+
+function rewriteRefs<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
+}
+
+/** Adds descriptions to top-level properties that have none. */
+function describeFields(schema: JsonSchema, notes: Record<string, string> | undefined): JsonSchema {
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  if (!notes || !properties) return schema;
+  for (const [name, note] of Object.entries(notes)) {
+    const property = properties[name];
+    if (!property) throw new Error(`OpenAPI: no body field ${name} to describe`);
+    property.description ??= note;
+  }
+  return schema;
+}
+
+const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
+
+function operation(route: RouteDoc, defs: Record<string, JsonSchema>): Operation {
+  const parameters: Parameter[] = [];
+  for (const [, name] of route.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
+    parameters.push({ name: name!, in: "path", required: true, schema: { type: "string" } });
+  }
+  if (route.query) {
+    const query = convert(route.query, "input", defs) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    for (const [name, schema] of Object.entries(query.properties ?? {})) {
+      const { description, ...rest } = schema as JsonSchema & { description?: string };
+      parameters.push({
+        name,
+        in: "query",
+        required: query.required?.includes(name) ?? false,
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+
+  const op: Operation = {
+    operationId: `${route.method}${openApiPath(route.path).replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    security: SECURITY[route.auth],
+    responses: {},
+  };
+  if (parameters.length) op.parameters = parameters;
+  if (route.body) {
+    const schema = describeFields(convert(route.body, "input", defs), route.bodyFields);
+    op.requestBody = {
+      required: true,
+      content: { ...jsonContent(schema), ...(route.formBody ? { "application/x-www-form-urlencoded": { schema } } : {}) },
+    };
+  }
+  op.responses["200"] =
+    route.response === "html"
+      ? { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }
+      : { description: "OK", content: jsonContent(convert(route.response, "output", defs)) };
+  for (const status of route.errors) {
+    op.responses[String(status)] = { description: STATUS_TEXT[status] ?? "Error", content: jsonContent({ $ref: "#/components/schemas/Error" }) };
+  }
+  return op;
+}
+
+export function buildOpenApiDocument(): OpenApiDocument {
+  const defs: Record<string, JsonSchema> = {};
+  convert(errorBodySchema, "output", defs);
+  const paths: OpenApiDocument["paths"] = {};
+  for (const route of ROUTES) {
+    const path = openApiPath(route.path);
+    const item = (paths[path] ??= {});
+    if (item[route.method]) throw new Error(`OpenAPI: ${route.method} ${route.path} is listed twice`);
+    item[route.method] = operation(route, defs);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-oidc-auth",
+      version: "0.1.0",
+      description:
+        "OIDC machine-identity login at the edge, wire-compatible with Infisical's OIDC Auth. A CI job exchanges its " +
+        "platform's ID token for a short-lived access token (`POST /api/v1/auth/oidc-auth/login`); downstream services " +
+        "check that token. Errors are always `{ statusCode, error, message, reqId, reasonCode }`.",
+    },
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    tags: Object.values(TAGS).map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b))),
+      securitySchemes: {
+        adminKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "The deployment's ADMIN_API_KEY secret. The admin API also accepts (scheme accessToken) the access token of an identity " +
+            "whose organization role is `admin`, limited to its own organization.",
+        },
+        accessToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "An access token from login or renew. Each request made with it is a use (max uses, trusted IPs).",
+        },
+      },
+    },
+  };
+}
+
+let cached: OpenApiDocument | undefined;
+/** The document, built on first use in this isolate. */
+export const openApiDocument = (): OpenApiDocument => (cached ??= buildOpenApiDocument());

@@ -1,0 +1,181 @@
+/**
+ * Response shapes of the API as zod schemas: the OpenAPI document (./document.ts) is generated from them,
+ * and the tests validate real responses against that document. Request schemas are not repeated here:
+ * the route registry (./routes.ts) points at the very schemas the routes parse with.
+ *
+ * The type assertions at the bottom tie each schema to the TypeScript type the code returns, so a field
+ * added to a record without being documented here fails `npm run typecheck`.
+ */
+import { z } from "zod";
+import type { AuditRecord } from "../../storage/audit-log";
+import type { IssuedToken } from "../../storage/access-tokens";
+import type { IdentityMembership, Project } from "../../storage/projects";
+import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from "../../storage/records";
+import type { TokenResponse } from "../../tokens/issue";
+import type { ErrorBody } from "../errors";
+
+/** Schemas that become named components (`#/components/schemas/<id>`) of the OpenAPI document. */
+export const components = z.registry<{ id: string }>();
+function named<S extends z.ZodType>(schema: S, id: string): S {
+  components.add(schema, { id });
+  return schema;
+}
+
+const id = z.string().describe("UUID");
+const timestamp = z.string().describe("ISO 8601 date-time");
+const epochSeconds = z.number().int().describe("epoch seconds");
+
+export const organizationSchema = named(
+  z.object({ id, name: z.string(), slug: z.string(), createdAt: timestamp, updatedAt: timestamp }),
+  "Organization",
+);
+
+export const identitySchema = named(
+  z.object({
+    id,
+    name: z.string(),
+    orgId: id,
+    role: z.enum(ORG_ROLES).describe("organization role"),
+    authMethods: z.array(z.string()).describe('attached auth methods, e.g. ["oidc-auth"]'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  "Identity",
+);
+
+export const identityOidcAuthSchema = named(
+  z.object({
+    id,
+    identityId: id,
+    oidcDiscoveryUrl: z.string(),
+    boundIssuer: z.string(),
+    caCert: z.string(),
+    boundSubject: z.string(),
+    boundAudiences: z.string(),
+    boundClaims: z.record(z.string(), z.string()),
+    claimMetadataMapping: z.record(z.string(), z.string()).nullable(),
+    accessTokenTTL: z.number().int(),
+    accessTokenMaxTTL: z.number().int(),
+    accessTokenNumUsesLimit: z.number().int(),
+    accessTokenTrustedIps: z.array(z.object({ ipAddress: z.string() })),
+    jwksUrl: z.string().nullable(),
+    jwksJson: z.string().nullable(),
+    replayProtection: z.boolean(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  "IdentityOidcAuth",
+);
+
+export const projectSchema = named(
+  z.object({ id, orgId: id, name: z.string(), slug: z.string(), createdAt: timestamp, updatedAt: timestamp }),
+  "Project",
+);
+
+const projectRoles = z.array(z.object({ role: z.enum(PROJECT_ROLES) }));
+
+export const identityMembershipSchema = named(
+  z.object({ id, identityId: id, projectId: id, roles: projectRoles, createdAt: timestamp, updatedAt: timestamp }),
+  "IdentityMembership",
+);
+
+export const tokenResponseSchema = named(
+  z.object({
+    accessToken: z.string().describe("ES256 JWT; verify offline with GET /.well-known/jwks.json"),
+    expiresIn: z.number().int().describe("seconds this token lives"),
+    accessTokenMaxTTL: z.number().int().describe("seconds from first issuance past which no renewal reaches"),
+    tokenType: z.literal("Bearer"),
+  }),
+  "TokenResponse",
+);
+
+export const identityDetailsSchema = named(
+  z.object({
+    organization: z.object({ id, name: z.string(), slug: z.string() }),
+    identity: identitySchema,
+    projectMemberships: z.array(z.object({ projectId: id, roles: projectRoles })),
+    token: z.object({
+      id: z.string().describe("the token's jti"),
+      expiresAt: epochSeconds,
+      usesLeft: z.number().int().nullable().describe("null when the token has no max-uses limit"),
+    }),
+  }),
+  "IdentityDetails",
+);
+
+export const issuedTokenSchema = named(
+  z.object({
+    id: z.string().describe("the token's jti"),
+    identityId: id,
+    authMethod: z.string(),
+    firstIssuedAt: epochSeconds,
+    expiresAt: epochSeconds,
+    maxExpiresAt: epochSeconds,
+    numUsesLimit: z.number().int(),
+    clientIp: z.string().nullable(),
+    revokedAt: epochSeconds.nullable(),
+  }),
+  "IssuedAccessToken",
+);
+
+export const auditLogSchema = named(
+  z.object({
+    id,
+    createdAt: timestamp,
+    event: z.string().describe("login, token.renew, identity.create, ..."),
+    outcome: z.enum(["success", "failure"]),
+    reasonCode: z.string().nullable(),
+    orgId: z.string().nullable(),
+    identityId: z.string().nullable(),
+    actor: z.string().nullable(),
+    clientIp: z.string().nullable(),
+    country: z.string().nullable(),
+    colo: z.string().nullable(),
+    tokenId: z.string().nullable(),
+    details: z.unknown().describe("event-specific: checked claims of a login, before/after of an admin change"),
+  }),
+  "AuditLog",
+);
+
+export const errorBodySchema = named(
+  z.object({
+    statusCode: z.number().int(),
+    error: z.string().describe("HTTP status text"),
+    message: z.string().describe("for humans; never contains a token"),
+    reqId: z.string(),
+    reasonCode: z.string().describe("stable machine-readable reason, e.g. audience_not_allowed"),
+    details: z.unknown().optional().describe("e.g. the invalid fields of a 422"),
+  }),
+  "Error",
+);
+
+export const jwksSchema = named(
+  z.object({
+    keys: z.array(
+      z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal("sig") }).describe("public JWK"),
+    ),
+  }),
+  "JWKS",
+);
+
+/** `{ [key]: schema }`, the envelope every resource response uses (Infisical's shape). */
+export const envelope = <S extends z.ZodType>(key: string, schema: S) => z.object({ [key]: schema });
+
+// ------------------------------------------------------------------------------------------------------
+// Compile-time: each schema's output type equals the type the code returns (both directions).
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+type PublicIdentity = ReturnType<typeof import("../../admin/identities").publicIdentity>;
+
+export type SchemaTypeChecks = [
+  Assert<Equal<z.output<typeof organizationSchema>, Organization>>,
+  Assert<Equal<z.output<typeof identitySchema>, PublicIdentity>>,
+  Assert<Equal<z.output<typeof identityOidcAuthSchema>, OidcAuthConfig>>,
+  Assert<Equal<z.output<typeof projectSchema>, Project>>,
+  Assert<Equal<Omit<z.output<typeof identityMembershipSchema>, "roles">, Omit<IdentityMembership, "roles">>>,
+  Assert<Equal<z.output<typeof tokenResponseSchema>, TokenResponse>>,
+  Assert<Equal<z.output<typeof issuedTokenSchema>, IssuedToken>>,
+  Assert<Equal<z.output<typeof auditLogSchema>, AuditRecord>>,
+  Assert<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
+];

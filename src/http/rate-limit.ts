@@ -1,0 +1,107 @@
+/**
+ * Login rate limits on the Workers rate-limiting binding (wrangler.toml `[[ratelimits]]`; docs/security.md,
+ * "Hostile callers"). Two limiters, both keyed by the client address Cloudflare saw (`CF-Connecting-IP`,
+ * never `X-Forwarded-For`; an IPv6 address counts as its /64):
+ *
+ * - LOGIN_CLIENT_LIMITER: every login request of a client address, checked before the body is read.
+ * - LOGIN_FAILURE_LIMITER: refused logins per (identity, client address). Only refusals are counted: the
+ *   limiter is consulted after a refusal. Once it answers "over", the pair is blocked in this isolate for
+ *   the limiter's period, and every further attempt is refused before any verification, valid token or
+ *   not. Another isolate learns the same at its own next refusal for the pair, since the limiter's
+ *   counter is shared within a Cloudflare location.
+ *
+ * The binding offers no way to read a counter without incrementing it; the isolate-memory block is what
+ * makes "refuse before verifying" possible without counting successful logins.
+ *
+ * A missing binding disables its limit, and a limiter that throws lets the request through (logged):
+ * these limits bound the cost of abuse, they are not what decides a login.
+ */
+import { CLIENT_LOGIN_PERIOD_SECONDS, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
+import { LruCache } from "../cache/lru";
+import { parseIpAddress } from "../net/ip-ranges";
+import { errorName, log } from "../observability/log";
+import type { Env } from "../env";
+import { ApiError } from "./errors";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** At most this many blocked (identity, client) pairs are remembered per isolate. */
+const MAX_BLOCKED_PAIRS = 10_000;
+const blocked = new LruCache<number>(MAX_BLOCKED_PAIRS);
+
+/**
+ * The rate-limit key of a client address: the address itself for IPv4, its /64 for IPv6 (one host is
+ * routinely given a whole /64, so per-address keys would not limit anyone), "unknown" without the header
+ * (only local requests lack it: Cloudflare always sets it).
+ */
+export function clientKey(ip: string | null | undefined): string {
+  if (!ip) return "unknown";
+  const parsed = parseIpAddress(ip.trim());
+  if (!parsed) return `raw:${ip.slice(0, 64)}`;
+  if (parsed.version === 4) return parsed.bytes.join(".");
+  const hex = [...parsed.bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.replace(/(.{4})(?!$)/g, "$1:")}::/64`;
+}
+
+/** An identity id as submitted: UUIDs case-folded, anything else (always a 404) shares one bucket. */
+export function identityKey(identityId: string): string {
+  return UUID.test(identityId) ? identityId.toLowerCase() : "malformed";
+}
+
+const failureKey = (identityId: string, ip: string | null) => `${identityKey(identityId)}|${clientKey(ip)}`;
+
+let warnedMissing = false;
+
+async function consume(env: Env, binding: "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILURE_LIMITER", key: string): Promise<boolean> {
+  const limiter = env[binding];
+  if (!limiter) {
+    if (!warnedMissing) {
+      warnedMissing = true;
+      log("warn", "rate_limiter_missing", { binding });
+    }
+    return true;
+  }
+  try {
+    return (await limiter.limit({ key })).success;
+  } catch (err) {
+    log("warn", "rate_limiter_unavailable", { binding, error: errorName(err) });
+    return true;
+  }
+}
+
+const clientLimited = () =>
+  new ApiError(429, "rate_limited_client", "Too many logins from this address; retry after the Retry-After delay", {
+    "Retry-After": String(CLIENT_LOGIN_PERIOD_SECONDS),
+  });
+
+const failuresLimited = (retryAfterSeconds: number) =>
+  new ApiError(
+    429,
+    "rate_limited_failed_logins",
+    "Too many refused logins for this identity from this address; retry after the Retry-After delay",
+    { "Retry-After": String(Math.max(1, retryAfterSeconds)) },
+  );
+
+/** Every login request: one unit of the client address's budget. Throws 429 `rate_limited_client`. */
+export async function limitClientLogins(env: Env, ip: string | null): Promise<void> {
+  if (!(await consume(env, "LOGIN_CLIENT_LIMITER", clientKey(ip)))) throw clientLimited();
+}
+
+/** Before any verification: throws 429 `rate_limited_failed_logins` while the pair is blocked. */
+export function assertLoginNotBlocked(identityId: string, ip: string | null, now = Date.now()): void {
+  const until = blocked.get(failureKey(identityId, ip), now);
+  if (until !== undefined) throw failuresLimited(Math.ceil((until - now) / 1000));
+}
+
+/**
+ * After a refused login: counts the refusal. Returns the 429 to answer instead when this refusal went
+ * over the limit (the pair is then blocked for one period), or null.
+ */
+export async function countLoginFailure(env: Env, identityId: string, ip: string | null, now = Date.now()): Promise<ApiError | null> {
+  const key = failureKey(identityId, ip);
+  if (await consume(env, "LOGIN_FAILURE_LIMITER", key)) return null;
+  const periodMs = FAILED_LOGIN_PERIOD_SECONDS * 1000;
+  blocked.set(key, now + periodMs, periodMs, now);
+  log("warn", "login_failures_limited", { identity: identityKey(identityId), client: clientKey(ip) });
+  return failuresLimited(FAILED_LOGIN_PERIOD_SECONDS);
+}

@@ -1,0 +1,54 @@
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { log, withRequestId } from "../observability/log";
+import type { AppContext, AppEnv } from "./context";
+import { ApiError } from "./errors";
+
+/**
+ * First middleware of the app: gives the request its id (`X-Request-Id`, `reqId` in error bodies and in
+ * every log line written while it is served) and writes one access log line when it is done:
+ *
+ *   {"level":"info","event":"request","reqId":"req-…","method":"POST","route":"/api/v1/auth/oidc-auth/login",
+ *    "status":401,"durationMs":3,"reasonCode":"subject_not_allowed"}
+ *
+ * `route` is the matched route *pattern* (`/api/v1/identities/:id`), never the path or the query string,
+ * which may carry ids or secrets a caller put there. No header, body or token is logged.
+ * `durationMs` is the Workers clock, which advances with I/O, not with CPU time.
+ */
+export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const reqId = `req-${crypto.randomUUID()}`;
+  c.set("reqId", reqId);
+  const started = Date.now();
+  await withRequestId(reqId, async () => {
+    await next();
+    c.header("X-Request-Id", reqId);
+    const status = c.res.status;
+    log(status >= 500 ? "error" : "info", "request", {
+      method: c.req.method.slice(0, 16),
+      route: routePattern(c),
+      status,
+      durationMs: Date.now() - started,
+      reasonCode: status >= 400 ? reasonCodeOf(c) : undefined,
+    });
+  });
+};
+
+/**
+ * The pattern of the route that answered: the last handler that ran, or, when a middleware answered (a
+ * refused admin credential), the first route after it. "(unmatched)" when no route matched (a 404).
+ */
+function routePattern(c: AppContext): string {
+  const routes = matchedRoutes(c);
+  for (let i = c.req.routeIndex; i < routes.length; i++) {
+    const r = routes[i];
+    if (r && r.method !== "ALL") return r.path;
+  }
+  return "(unmatched)";
+}
+
+function reasonCodeOf(c: AppContext): string {
+  const err = c.error;
+  if (err instanceof ApiError) return err.reasonCode;
+  if (err) return "internal_error";
+  return c.res.status === 404 ? "route_not_found" : "unknown";
+}

@@ -1,0 +1,201 @@
+// The admin console's security mechanics and its dry run, in workerd (the browser tests in test/browser/
+// cover the screens end to end in Chromium).
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { AdminContext } from "../../src/admin/actor";
+import { dryRunOidcLogin } from "../../src/admin/dry-run";
+import { consoleKeys } from "../../src/console/keys";
+import { decodeSession, encodeSession, safeNext, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, type SessionPayload } from "../../src/console/session";
+import { call, setupIdentity } from "../support/api";
+import { createIdp, gitlabClaims } from "../support/idp";
+
+const fetchConsole = (url: string, init: RequestInit = {}) => exports.default.fetch(new Request(url, { redirect: "manual", ...init }));
+
+const cookieValue = (res: Response, name: string) =>
+  res.headers
+    .getSetCookie()
+    .filter((c) => c.startsWith(`${name}=`))
+    .pop()
+    ?.split(";")[0]!
+    .slice(name.length + 1);
+
+/** Signs in with the admin key on `origin`; returns the session cookie (name=value) and a CSRF token. */
+async function signIn(origin: string) {
+  const page = await fetchConsole(`${origin}/admin/sign-in`);
+  const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const res = await fetchConsole(`${origin}/admin/sign-in`, {
+    method: "POST",
+    headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
+    body: new URLSearchParams({ _csrf: csrf, credential: env.ADMIN_API_KEY!, next: "/admin/orgs" }),
+  });
+  expect(res.status).toBe(303);
+  const name = origin.startsWith("https:") ? "__Host-eoa_console" : "eoa_console";
+  const cookie = `${name}=${cookieValue(res, name)}`;
+  const orgs = await fetchConsole(`${origin}/admin/orgs`, { headers: { cookie } });
+  const token = /name="_csrf" value="([^"]+)"/.exec(await orgs.text())![1]!;
+  return { res, cookie, csrf: token };
+}
+
+describe("console session cookie", () => {
+  it("is __Host-, Secure, HttpOnly, SameSite=Strict and 30 minutes long over https", async () => {
+    const page = await fetchConsole("https://console.example/admin/sign-in");
+    expect(page.headers.getSetCookie()[0]).toMatch(/^__Host-eoa_console_pre=[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    const { res } = await signIn("https://console.example");
+    const session = res.headers.getSetCookie().filter((c) => c.startsWith("__Host-eoa_console=")).pop()!;
+    expect(session).toMatch(/; Max-Age=1800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(res.headers.get("location")).toBe("/admin/orgs");
+  });
+
+  it("drops Secure only for plain http on localhost or 127.0.0.1", async () => {
+    for (const origin of ["http://localhost:8787", "http://127.0.0.1:8787"]) {
+      const cookie = (await fetchConsole(`${origin}/admin/sign-in`)).headers.getSetCookie()[0]!;
+      expect(cookie).toMatch(/^eoa_console_pre=[^;]+; Max-Age=3600; Path=\/admin; HttpOnly; SameSite=Strict$/);
+    }
+    const elsewhere = (await fetchConsole("http://console.example/admin/sign-in")).headers.getSetCookie()[0]!;
+    expect(elsewhere).toContain("; Secure");
+  });
+
+  it("is refused after a change of ADMIN_API_KEY, after 30 idle minutes, after 8 hours, or when tampered with", async () => {
+    const keys = await consoleKeys("first-admin-key")!;
+    const rotated = await consoleKeys("second-admin-key")!;
+    const now = Math.floor(Date.now() / 1000);
+    const payload: SessionPayload = { v: 1, kind: "admin-key", sid: "abcdefghijklmnopqrstuvwx", iat: now, seen: now };
+    const cookie = await encodeSession(keys, payload);
+    expect(await decodeSession(keys, cookie)).toEqual(payload);
+    expect(await decodeSession(rotated, cookie)).toBeNull();
+    expect(await decodeSession(keys, await encodeSession(keys, { ...payload, seen: now - SESSION_IDLE_SECONDS - 1 }))).toBeNull();
+    expect(await decodeSession(keys, await encodeSession(keys, { ...payload, iat: now - SESSION_MAX_SECONDS - 1 }))).toBeNull();
+    const [body, mac] = cookie.split(".");
+    const forged = btoa(JSON.stringify({ ...payload, kind: "identity" })).replace(/=+$/, "");
+    expect(await decodeSession(keys, `${forged}.${mac}`)).toBeNull();
+    expect(await decodeSession(keys, `${body}.${mac}x`)).toBeNull();
+  });
+
+  it("slides: every page view sends a fresh cookie", async () => {
+    const { cookie } = await signIn("https://console.example");
+    const res = await fetchConsole("https://console.example/admin/orgs", { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("__Host-eoa_console="))).toBe(true);
+  });
+
+  it("sends visitors without a session to sign-in, and only back to console paths", async () => {
+    const res = await fetchConsole("https://console.example/admin/orgs");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/sign-in?next=%2Fadmin%2Forgs");
+    expect(safeNext("/admin/orgs")).toBe("/admin/orgs");
+    for (const bad of ["//evil.example/admin/", "https://evil.example/admin/x", "/api/v1/organizations", "/admin\\..\\x", undefined]) {
+      expect(safeNext(bad)).toBe("/admin");
+    }
+  });
+});
+
+describe("console CSRF", () => {
+  const post = (cookie: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetchConsole("https://console.example/admin/orgs", {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(fields),
+    });
+
+  it("checks the synchronizer token and the Origin on every POST", async () => {
+    const { cookie, csrf } = await signIn("https://console.example");
+    expect((await post(cookie, { name: "no-token" })).status).toBe(403);
+    expect((await post(cookie, { name: "wrong-token", _csrf: csrf.slice(0, -2) + "AA" })).status).toBe(403);
+    expect((await post(cookie, { name: "cross-origin", _csrf: csrf }, { origin: "https://evil.example" })).status).toBe(403);
+    const refused = await post(cookie, { name: "null-origin", _csrf: csrf }, { origin: "null" });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("csrf_failed");
+    const ok = await post(cookie, { name: "Console Org", _csrf: csrf }, { origin: "https://console.example" });
+    expect(ok.status).toBe(303);
+  });
+
+  it("protects the sign-in form too (login CSRF)", async () => {
+    const res = await fetchConsole("https://console.example/admin/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ credential: env.ADMIN_API_KEY! }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("__Host-eoa_console="))).toBe(false);
+  });
+
+  it("takes only urlencoded forms", async () => {
+    const { cookie, csrf } = await signIn("https://console.example");
+    const res = await fetchConsole("https://console.example/admin/orgs", {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ name: "json", _csrf: csrf }),
+    });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe("console pages", () => {
+  it("carry a nonce-based CSP, no framing, no caching", async () => {
+    const res = await fetchConsole("https://console.example/admin/sign-in");
+    const csp = res.headers.get("content-security-policy")!;
+    const nonce = /style-src 'nonce-([^']+)'/.exec(csp)![1];
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(await res.text()).toContain(`<style nonce="${nonce}">`);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("escape what admins typed", async () => {
+    const { cookie, csrf } = await signIn("https://console.example");
+    const res = await fetchConsole("https://console.example/admin/orgs", {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: "https://console.example" },
+      body: new URLSearchParams({ name: "<script>alert(1)</script>", _csrf: csrf }),
+    });
+    const list = await fetchConsole("https://console.example/admin/orgs", { headers: { cookie } });
+    const html = await list.text();
+    expect(res.status).toBe(303);
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toContain("<script>alert(1)");
+  });
+});
+
+describe("dry run of a login", () => {
+  const ctx: AdminContext = { env, actor: { kind: "admin-key" }, clientIp: null, waitUntil: () => {} };
+
+  it("reports each rule, issues nothing and records no login", async () => {
+    const idp = createIdp();
+    const { org, identity } = await setupIdentity(idp.issuer, { boundClaims: { ref_protected: "true", project_id: "20" } });
+    const good = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
+    expect(good.admitted).toBe(true);
+    expect(good.rules.map((r) => `${r.claim ?? r.rule}:${r.status}`)).toEqual([
+      "signature:pass",
+      "issuer:pass",
+      "subject:pass",
+      "audience:pass",
+      "project_id:pass",
+      "ref_protected:pass",
+    ]);
+
+    const bad = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ ref_protected: "false", project_id: "99" })));
+    expect(bad).toMatchObject({ admitted: false, status: 401, reasonCode: "claim_not_allowed: project_id" });
+    expect(bad.rules.filter((r) => r.status === "fail").map((r) => [r.claim, r.actual])).toEqual([
+      ["project_id", "99"],
+      ["ref_protected", "false"],
+    ]);
+
+    const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
+    expect(expired.reasonCode).toBe("token_expired");
+    expect(expired.rules.map((r) => r.status)).toEqual(["fail", "not-checked", "not-checked", "not-checked", "not-checked", "not-checked"]);
+
+    const tokens = await call("GET", `/api/v1/identities/${identity.id}/access-tokens`);
+    expect(tokens.body.accessTokens).toEqual([]);
+    const logins = await call("GET", `/api/v1/audit-logs?organizationId=${org.id}&event=login`);
+    expect(logins.body.auditLogs).toEqual([]);
+  });
+
+  it("says which rules are not bound", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, { boundAudiences: "" });
+    const result = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
+    expect(result.rules.find((r) => r.rule === "audience")?.status).toBe("not-bound");
+  });
+});

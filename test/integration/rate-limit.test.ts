@@ -1,0 +1,173 @@
+// Login rate limits (src/http/rate-limit.ts, wrangler.toml [[ratelimits]]) against the real Worker and the
+// rate-limiting binding as Miniflare implements it: exact counts in fixed windows aligned to the wall
+// clock (window = floor(now / period)). Each test uses its own client addresses (the counters are shared
+// by every test file of the run) and starts early enough in a window to finish inside it.
+import { describe, expect, it } from "vitest";
+import { call, login } from "../support/api";
+import { gitlabClaims } from "../support/idp";
+import { expectIssued, expectRefused, scenario } from "../support/login-scenario";
+
+const LOGIN = "/api/v1/auth/oidc-auth/login";
+const FAILED_LOGIN_LIMIT = 20;
+const CLIENT_LIMIT = 1000;
+
+const byte = () => crypto.getRandomValues(new Uint8Array(1))[0]!;
+/** A fresh address in 198.18.0.0/15 (reserved for benchmarks), unique enough per test. */
+const freshIp = () => `198.${18 + (byte() & 1)}.${byte()}.${byte()}`;
+
+/** Waits for the next window of `periodSeconds` unless at least `needMs` of the current one are left. */
+async function freshWindow(periodSeconds: number, needMs: number): Promise<void> {
+  const periodMs = periodSeconds * 1000;
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 150));
+}
+
+/** Runs `n` calls of `fn` with at most `width` in flight. */
+async function pool<T>(n: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+async function liveTokenCount(identityId: string): Promise<number> {
+  const res = await call("GET", `/api/v1/identities/${identityId}/access-tokens`);
+  expect(res.status).toBe(200);
+  return res.body.accessTokens.length;
+}
+
+async function loginAudit(orgId: string, identityId: string): Promise<any[]> {
+  const res = await call("GET", `/api/v1/audit-logs?organizationId=${orgId}&identityId=${identityId}&event=login&limit=500`);
+  expect(res.status).toBe(200);
+  return res.body.auditLogs;
+}
+
+describe("failed logins per (identity, client address)", () => {
+  it(`counts refusals only: ${FAILED_LOGIN_LIMIT} refusals are answered, the next is 429, then even a valid token is refused before verification`, async () => {
+    const s = await scenario();
+    const ip = freshIp();
+    const good = await s.idp.mint(gitlabClaims());
+    const bad = await s.idp.mint(gitlabClaims({ sub: "project_path:evil/project:ref_type:branch:ref:main" }));
+    await freshWindow(60, 8_000);
+
+    // Successful logins are never counted.
+    for (let i = 0; i < 25; i++) expectIssued(await login(s.identity.id, good, { ip }));
+    // Exactly the limit of refusals get their own answer.
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", [bad]);
+    // The refusal that goes over the limit is answered 429.
+    const over = await login(s.identity.id, bad, { ip });
+    expectRefused(over, 429, "rate_limited_failed_logins", [bad]);
+    expect(over.headers.get("retry-after")).toBe("60");
+
+    // Now a valid token from the same address is refused before verification: no IdP request, no token.
+    await s.idp.resetStats();
+    const blocked = await login(s.identity.id, good, { ip });
+    expectRefused(blocked, 429, "rate_limited_failed_logins", [good]);
+    const retryAfter = Number(blocked.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // ... in form encoding too, and with an upper-case spelling of the same identity id.
+    expectRefused(await login(s.identity.id, good, { ip, form: true }), 429, "rate_limited_failed_logins", [good]);
+    expectRefused(await login(s.identity.id.toUpperCase(), good, { ip }), 429, "rate_limited_failed_logins", [good]);
+    expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+
+    // X-Forwarded-For is not the client address: it neither escapes the block nor causes one.
+    const other = freshIp();
+    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": other } });
+    expectRefused(spoofed, 429, "rate_limited_failed_logins", [good]);
+    expectIssued(await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip: other, headers: { "x-forwarded-for": ip } }));
+
+    // Another address, and another identity from the blocked address, are unaffected.
+    expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
+    const s2 = await scenario();
+    expectIssued(await login(s2.identity.id, await s2.idp.mint(gitlabClaims()), { ip }));
+
+    // Minted: the 25 before the block and the 2 from other addresses; nothing while blocked.
+    expect(await liveTokenCount(s.identity.id)).toBe(25 + 2);
+    const events = await loginAudit(s.org.id, s.identity.id);
+    expect(events.filter((e) => e.outcome === "success")).toHaveLength(27);
+    // Blocked attempts are not audited one by one; the refusal that went over the limit is, with its cause.
+    const failures = events.filter((e) => e.outcome === "failure");
+    expect(failures).toHaveLength(FAILED_LOGIN_LIMIT + 1);
+    const limited = failures.filter((e) => e.reasonCode === "rate_limited_failed_logins");
+    expect(limited).toHaveLength(1);
+    expect(limited[0]).toMatchObject({ clientIp: ip, details: { refusedFor: "subject_not_allowed" } });
+  });
+
+  it("limits guesses of identity ids too, malformed ones sharing one bucket per address", async () => {
+    const ip = freshIp();
+    await freshWindow(60, 5_000);
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXZhbGlk";
+    const unknown = crypto.randomUUID();
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(unknown, jwt, { ip }), 404, "identity_not_found", [jwt]);
+    expectRefused(await login(unknown, jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
+
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", [jwt]);
+    expectRefused(await login("yet-another-guess", jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
+    // A real identity from the same address is a different bucket.
+    const s = await scenario();
+    expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip }));
+  });
+
+  it("counts an IPv6 client by its /64", async () => {
+    const s = await scenario();
+    const prefix = `2001:db8:${byte().toString(16)}${byte().toString(16)}:${byte().toString(16)}`;
+    const bad = await s.idp.mint(gitlabClaims({ sub: "nope" }));
+    await freshWindow(60, 5_000);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) {
+      expectRefused(await login(s.identity.id, bad, { ip: `${prefix}::${(i + 1).toString(16)}` }), 401, "subject_not_allowed");
+    }
+    expectRefused(await login(s.identity.id, bad, { ip: `${prefix}:0:1:2:3` }), 429, "rate_limited_failed_logins");
+    expectRefused(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }), 429, "rate_limited_failed_logins");
+    expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `2001:db8:ffff:${byte().toString(16)}::1` }));
+  });
+
+  it("does not count outages (5xx) against the caller", async () => {
+    const s = await scenario();
+    const ip = freshIp();
+    await s.idp.behaviour({ mode: "error500" });
+    const jwt = await s.idp.mint(gitlabClaims());
+    await freshWindow(60, 5_000);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT + 5; i++) {
+      const res = await login(s.identity.id, jwt, { ip });
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+    }
+    // Had the outages been counted, this refusal (decided before any IdP request) would be a 429.
+    const wrongOrg = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" }, token: null, ip });
+    expectRefused(wrongOrg, 404, "identity_not_found", [jwt]);
+  });
+});
+
+describe("all logins per client address", () => {
+  it(`admits exactly ${CLIENT_LIMIT} logins per 10 s from one address, then 429 rate_limited_client before anything else`, async () => {
+    const s = await scenario();
+    const ip = freshIp();
+    const good = await s.idp.mint(gitlabClaims());
+    await freshWindow(10, 7_000);
+    // Cheap requests (an empty body is a 422) still count: the limit is checked before the body is read.
+    const statuses = await pool(CLIENT_LIMIT, 50, async () => (await call("POST", LOGIN, { body: {}, token: null, ip })).status);
+    expect(statuses.filter((st) => st === 422)).toHaveLength(CLIENT_LIMIT);
+
+    const over = await call("POST", LOGIN, { body: {}, token: null, ip });
+    expectRefused(over, 429, "rate_limited_client");
+    expect(over.headers.get("retry-after")).toBe("10");
+    // A valid login from that address is refused too: no IdP request, no token.
+    const blocked = await login(s.identity.id, good, { ip });
+    expectRefused(blocked, 429, "rate_limited_client", [good]);
+    expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+    // X-Forwarded-For changes nothing; other addresses are unaffected.
+    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": freshIp() } });
+    expectRefused(spoofed, 429, "rate_limited_client", [good]);
+    const accessToken = expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
+    expect(await liveTokenCount(s.identity.id)).toBe(1);
+    // Only logins are limited: the token works from the limited address.
+    expect((await call("GET", "/api/v1/identities/details", { token: accessToken, ip })).status).toBe(200);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { clientKey, identityKey } from "../../src/http/rate-limit";
+
+describe("rate-limit keys", () => {
+  it("keys a request without CF-Connecting-IP on 'unknown'", () => {
+    expect(clientKey(null)).toBe("unknown");
+    expect(clientKey(undefined)).toBe("unknown");
+    expect(clientKey("")).toBe("unknown");
+  });
+
+  it("keys IPv4 by the address", () => {
+    expect(clientKey("203.0.113.9")).toBe("203.0.113.9");
+    expect(clientKey("203.0.113.10")).not.toBe(clientKey("203.0.113.9"));
+  });
+
+  it("keys IPv6 by its /64, whatever the spelling", () => {
+    const a = clientKey("2001:db8:1:2::1");
+    expect(a).toBe("2001:0db8:0001:0002::/64");
+    expect(clientKey("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe(a);
+    expect(clientKey("2001:DB8:1:2:0:0:0:9")).toBe(a);
+    expect(clientKey("2001:db8:1:3::1")).not.toBe(a);
+  });
+
+  it("keeps an unparseable value apart from addresses, bounded in length", () => {
+    expect(clientKey("not an ip")).toBe("raw:not an ip");
+    expect(clientKey("x".repeat(10_000)).length).toBeLessThanOrEqual(68);
+  });
+
+  it("case-folds identity UUIDs and puts every malformed id in one bucket", () => {
+    const id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    expect(identityKey(id.toUpperCase())).toBe(id);
+    expect(identityKey("../../etc/passwd")).toBe("malformed");
+    expect(identityKey("x".repeat(128))).toBe("malformed");
+  });
+});
