@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { flushAudit, queryAudit } from "../../storage/audit-log";
-import { assertOrgAccess, requireAdmin } from "../admin-auth";
-import type { AppEnv } from "../context";
+import { queryAuditLog } from "../../admin/audit";
+import { requireAdmin } from "../admin-auth";
+import { adminContext, type AppEnv } from "../context";
 import { unprocessable } from "../errors";
 
 const timeParam = z
@@ -43,12 +43,8 @@ export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requi
     );
   }
   const q = parsed.data;
-  const actor = c.var.actor;
-  const orgId = q.organizationId ?? (actor.kind === "identity" ? actor.orgId : undefined);
-  if (orgId) assertOrgAccess(actor, orgId);
-  await flushAudit(c.env.DB);
-  const page = await queryAudit(c.env.DB, {
-    orgId,
+  const page = await queryAuditLog(adminContext(c), {
+    orgId: q.organizationId,
     identityId: q.identityId,
     outcome: q.outcome,
     event: q.event,
