@@ -5,7 +5,7 @@ import { getManagedOrganization } from "../admin/organizations";
 import type { AuditRecord } from "../storage/audit-log";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { Card, Empty, Field, Layout, render, uiOf, whenSeconds } from "./layout";
-import { orgCrumbs, orgTabs } from "./organizations";
+import { orgPage } from "./organizations";
 
 export const AUDIT_EVENTS = [
   "login",
@@ -108,19 +108,7 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
   return render(
     c,
     200,
-    <Layout
-      ui={ui}
-      title={`Audit log · ${org.name}`}
-      nav="orgs"
-      crumbs={[...orgCrumbs(org), ["Audit log"]]}
-      heading={org.name}
-      sub={
-        <>
-          Organization · <code>{org.slug}</code>
-        </>
-      }
-      tabs={orgTabs(org, "audit")}
-    >
+    <Layout ui={ui} {...orgPage(org, "audit")}>
       <Card>
         <form method="get" action={base} class="filters" id="audit-filters">
           <Field label="Identity" for="f-identity">

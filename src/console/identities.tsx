@@ -14,8 +14,8 @@ import { listIdentityMemberships, listOrganizationProjects } from "../admin/proj
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, Empty, Field, Layout, PostForm, RoleBadge, render, uiOf, when, day, type Ui } from "./layout";
-import { orgCrumbs, orgTabs } from "./organizations";
+import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf, when, type Ui } from "./layout";
+import { orgCrumbs, orgPage } from "./organizations";
 
 export const ORG_ROLE_HELP: Record<string, string> = {
   admin: "admin: may manage the organization (its access token can use the admin API and this console)",
@@ -77,20 +77,7 @@ async function showIdentities(
   return render(
     c,
     status,
-    <Layout
-      ui={ui}
-      title={`Machine identities · ${org.name}`}
-      nav="orgs"
-      crumbs={[...orgCrumbs(org), ["Machine identities"]]}
-      heading={org.name}
-      sub={
-        <>
-          Organization · <code>{org.slug}</code>
-        </>
-      }
-      tabs={orgTabs(org, "identities")}
-      done={c.req.query("done")}
-    >
+    <Layout ui={ui} {...orgPage(org, "identities")} done={c.req.query("done")}>
       <div class="grid2">
         <Card flush title="Machine identities" sub="Non-human principals your CI jobs log in as.">
           {identities.length === 0 ? (
@@ -110,12 +97,7 @@ async function showIdentities(
                 {identities.map((i) => (
                   <tr>
                     <td>
-                      <div class="idcell">
-                        <a href={href(`/identities/${i.id}`)}>
-                          <strong>{i.name}</strong>
-                        </a>
-                        <span class="mono">{i.id}</span>
-                      </div>
+                      <IdCell name={i.name} id={i.id} link={href(`/identities/${i.id}`)} />
                     </td>
                     <td>
                       <RoleBadge role={i.role} />
@@ -123,9 +105,7 @@ async function showIdentities(
                     <td>
                       <AuthBadges methods={i.authMethods} />
                     </td>
-                    <td class="muted nowrap" title={when(i.createdAt)}>
-                      {day(i.createdAt)}
-                    </td>
+                    <DayCell at={i.createdAt} />
                     <td class="actions">
                       <a class="btn sm" href={href(`/identities/${i.id}/oidc-auth`)}>
                         {i.authMethods.length ? "Edit auth" : "Add auth"}
@@ -257,9 +237,7 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { value
                           <RoleBadge role={r.role} />
                         ))}
                       </td>
-                      <td class="muted nowrap" title={when(m.createdAt)}>
-                      {day(m.createdAt)}
-                    </td>
+                      <DayCell at={m.createdAt} />
                     </tr>
                   ))}
                 </tbody>
@@ -323,11 +301,9 @@ const DeleteConfirm = (p: { ui: Ui; identity: Identity; org: Organization }) => 
       title="This cannot be undone"
       foot={
         <>
-          <PostForm ui={p.ui} action={href(`/identities/${p.identity.id}/delete`)}>
-            <button type="submit" class="btn danger">
-              Delete identity
-            </button>
-          </PostForm>
+          <PostButton ui={p.ui} action={href(`/identities/${p.identity.id}/delete`)} class="btn danger">
+            Delete identity
+          </PostButton>
           <a class="btn" href={href(`/identities/${p.identity.id}`)}>
             Cancel
           </a>

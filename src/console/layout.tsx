@@ -143,6 +143,15 @@ export const PostForm: FC<PropsWithChildren<{ ui: Ui; action: string; class?: st
   </form>
 );
 
+/** A form whose only content is its submit button: a one-click POST action (revoke, remove, delete). */
+export const PostButton: FC<PropsWithChildren<{ ui: Ui; action: string; class: string }>> = (p) => (
+  <PostForm ui={p.ui} action={p.action}>
+    <button type="submit" class={p.class}>
+      {p.children}
+    </button>
+  </PostForm>
+);
+
 export const Card: FC<PropsWithChildren<{ title?: Child; sub?: Child; actions?: Child; foot?: Child; flush?: boolean; id?: string }>> = (p) => (
   <section class="card" id={p.id}>
     {p.title !== undefined && (
@@ -181,6 +190,23 @@ export const Empty: FC<PropsWithChildren<{ title: string }>> = (p) => (
     <strong>{p.title}</strong>
     {p.children}
   </div>
+);
+
+/** A list's first cell: the record's name, linked to its page, over its id. */
+export const IdCell: FC<{ name: Child; id: string; link: string }> = (p) => (
+  <div class="idcell">
+    <a href={p.link}>
+      <strong>{p.name}</strong>
+    </a>
+    <span class="mono">{p.id}</span>
+  </div>
+);
+
+/** A list cell with the day a record was created; the full UTC time on hover. */
+export const DayCell: FC<{ at: string }> = ({ at }) => (
+  <td class="muted nowrap" title={when(at)}>
+    {day(at)}
+  </td>
 );
 
 export function render(c: ConsoleContext, status: ContentfulStatusCode, page: Child) {

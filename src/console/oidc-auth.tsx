@@ -9,7 +9,7 @@ import type { Identity, OidcAuthConfig, Organization } from "../storage/records"
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { apiIssues, type FieldIssue } from "./forms";
 import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
-import { Card, Field, Layout, PostForm, render, uiOf, when, duration, type Ui } from "./layout";
+import { Card, Field, Layout, PostButton, PostForm, render, uiOf, when, duration, type Ui } from "./layout";
 
 // ---------------------------------------------------------------------------------------------------
 // The form's values: what the admin typed (or the saved configuration, or the defaults).
@@ -239,22 +239,16 @@ const KvRows = (p: {
         <div class="kv-head">{p.heads[1]}</div>
         {rows.map(([k, v], i) => (
           <>
-            <input
-              type="text"
-              class={`mono${p.invalid ? " invalid" : ""}`}
-              name={p.names[0]}
-              value={k}
-              placeholder={i === 0 ? p.placeholders[0] : ""}
-              aria-label={`${p.heads[0]} ${i + 1}`}
-            />
-            <input
-              type="text"
-              class={`mono${p.invalid ? " invalid" : ""}`}
-              name={p.names[1]}
-              value={v}
-              placeholder={i === 0 ? p.placeholders[1] : ""}
-              aria-label={`${p.heads[1]} ${i + 1}`}
-            />
+            {([k, v] as const).map((value, col) => (
+              <input
+                type="text"
+                class={`mono${p.invalid ? " invalid" : ""}`}
+                name={p.names[col]}
+                value={value}
+                placeholder={i === 0 ? p.placeholders[col] : ""}
+                aria-label={`${p.heads[col]} ${i + 1}`}
+              />
+            ))}
           </>
         ))}
       </div>
@@ -672,11 +666,9 @@ const DetachConfirm = (p: { ui: Ui; identity: Identity; org: Organization }) => 
       title={p.identity.name}
       foot={
         <>
-          <PostForm ui={p.ui} action={href(`/identities/${p.identity.id}/oidc-auth/detach`)}>
-            <button type="submit" class="btn danger">
-              Remove OIDC Auth
-            </button>
-          </PostForm>
+          <PostButton ui={p.ui} action={href(`/identities/${p.identity.id}/oidc-auth/detach`)} class="btn danger">
+            Remove OIDC Auth
+          </PostButton>
           <a class="btn" href={href(`/identities/${p.identity.id}/oidc-auth`)}>
             Cancel
           </a>

@@ -8,7 +8,7 @@ import {
 import type { Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, Empty, Field, Layout, PostForm, render, uiOf, when, day } from "./layout";
+import { Card, DayCell, Empty, Field, IdCell, Layout, PostForm, render, uiOf, type PageProps } from "./layout";
 
 /** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
 export const orgTabs = (org: Organization, on: "identities" | "projects" | "audit") => [
@@ -21,6 +21,24 @@ export const orgCrumbs = (org: Organization): [string, string?][] => [
   ["Organizations", href("/orgs")],
   [org.name, href(`/orgs/${org.id}/identities`)],
 ];
+
+/** The page frame of an organization's tab: title, crumbs, heading and tabs, all named after the tab. */
+export const orgPage = (org: Organization, on: "identities" | "projects" | "audit") => {
+  const tabs = orgTabs(org, on);
+  const label = tabs.find((t) => t.on)!.label;
+  return {
+    title: `${label} · ${org.name}`,
+    nav: "orgs",
+    crumbs: [...orgCrumbs(org), [label]],
+    heading: org.name,
+    sub: (
+      <>
+        Organization · <code>{org.slug}</code>
+      </>
+    ),
+    tabs,
+  } satisfies Omit<PageProps, "ui">;
+};
 
 async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
   const ctx = adminCtx(c);
@@ -56,19 +74,12 @@ async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, for
                 {orgs.map((o) => (
                   <tr>
                     <td>
-                      <div class="idcell">
-                        <a href={href(`/orgs/${o.id}/identities`)}>
-                          <strong>{o.name}</strong>
-                        </a>
-                        <span class="mono">{o.id}</span>
-                      </div>
+                      <IdCell name={o.name} id={o.id} link={href(`/orgs/${o.id}/identities`)} />
                     </td>
                     <td>
                       <code>{o.slug}</code>
                     </td>
-                    <td class="muted nowrap" title={when(o.createdAt)}>
-                      {day(o.createdAt)}
-                    </td>
+                    <DayCell at={o.createdAt} />
                     <td class="actions">
                       <a class="btn sm" href={href(`/orgs/${o.id}/identities`)}>
                         Open

@@ -14,8 +14,8 @@ import {
 import { PROJECT_ROLES } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, Empty, Field, Layout, PostForm, RoleBadge, render, uiOf, when, day } from "./layout";
-import { orgCrumbs, orgTabs } from "./organizations";
+import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { orgCrumbs, orgPage } from "./organizations";
 
 const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) => (
   <select id={p.id} name="role" aria-label={p.label}>
@@ -35,20 +35,7 @@ async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: {
   return render(
     c,
     status,
-    <Layout
-      ui={ui}
-      title={`Projects · ${org.name}`}
-      nav="orgs"
-      crumbs={[...orgCrumbs(org), ["Projects"]]}
-      heading={org.name}
-      sub={
-        <>
-          Organization · <code>{org.slug}</code>
-        </>
-      }
-      tabs={orgTabs(org, "projects")}
-      done={c.req.query("done")}
-    >
+    <Layout ui={ui} {...orgPage(org, "projects")} done={c.req.query("done")}>
       <div class="grid2">
         <Card flush title="Projects" sub="Machine identities get access to a project through a membership with a project role.">
           {projects.length === 0 ? (
@@ -67,19 +54,12 @@ async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: {
                 {projects.map((p) => (
                   <tr>
                     <td>
-                      <div class="idcell">
-                        <a href={href(`/projects/${p.id}`)}>
-                          <strong>{p.name}</strong>
-                        </a>
-                        <span class="mono">{p.id}</span>
-                      </div>
+                      <IdCell name={p.name} id={p.id} link={href(`/projects/${p.id}`)} />
                     </td>
                     <td>
                       <code>{p.slug}</code>
                     </td>
-                    <td class="muted nowrap" title={when(p.createdAt)}>
-                      {day(p.createdAt)}
-                    </td>
+                    <DayCell at={p.createdAt} />
                     <td class="actions">
                       <a class="btn sm" href={href(`/projects/${p.id}`)}>
                         Access control
@@ -183,12 +163,7 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, err
                 return (
                   <tr data-identity-id={m.identityId}>
                     <td>
-                      <div class="idcell">
-                        <a href={href(`/identities/${m.identityId}`)}>
-                          <strong>{name}</strong>
-                        </a>
-                        <span class="mono">{m.identityId}</span>
-                      </div>
+                      <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
                     </td>
                     <td>{identity && <RoleBadge role={identity.role} />}</td>
                     <td>
@@ -205,15 +180,11 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, err
                         </button>
                       </PostForm>
                     </td>
-                    <td class="muted nowrap" title={when(m.createdAt)}>
-                      {day(m.createdAt)}
-                    </td>
+                    <DayCell at={m.createdAt} />
                     <td class="actions">
-                      <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)}>
-                        <button type="submit" class="btn sm subtle-danger">
-                          Remove
-                        </button>
-                      </PostForm>
+                      <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
+                        Remove
+                      </PostButton>
                     </td>
                   </tr>
                 );

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { listIdentityTokens, revokeIdentityToken } from "../admin/tokens";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
-import { Card, Empty, Layout, PostForm, render, uiOf, when, relative } from "./layout";
+import { Card, Empty, Layout, PostButton, render, uiOf, when, relative } from "./layout";
 
 export const tokenRoutes = new Hono<ConsoleEnv>()
   .get("/identities/:id/tokens", async (c) => {
@@ -61,11 +61,9 @@ export const tokenRoutes = new Hono<ConsoleEnv>()
                     <td>{t.revokedAt === null ? <span class="badge ok">active</span> : <span class="badge bad">revoked</span>}</td>
                     <td class="actions">
                       {t.revokedAt === null && (
-                        <PostForm ui={ui} action={href(`/identities/${identity.id}/tokens/${t.id}/revoke`)}>
-                          <button type="submit" class="btn sm subtle-danger">
-                            Revoke
-                          </button>
-                        </PostForm>
+                        <PostButton ui={ui} action={href(`/identities/${identity.id}/tokens/${t.id}/revoke`)} class="btn sm subtle-danger">
+                          Revoke
+                        </PostButton>
                       )}
                     </td>
                   </tr>

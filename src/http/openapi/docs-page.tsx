@@ -96,16 +96,7 @@ function SchemaView({ s, depth = 0 }: { s: Schema; depth?: number }): Child {
                 {required.has(name) ? <span class="req"> required</span> : null}
               </td>
               <td>
-                <span class="type">
-                  <TypeLabel s={p} />
-                </span>
-                {p.description ? (
-                  <span class="desc">
-                    {" "}
-                    <Prose text={p.description} />
-                  </span>
-                ) : null}
-                {constraints(p).length ? <span class="cons"> ({constraints(p).join("; ")})</span> : null}
+                <FieldSummary s={p} description={p.description} />
                 {inner ? <SchemaView s={p} depth={depth + 1} /> : null}
               </td>
             </tr>
@@ -113,6 +104,24 @@ function SchemaView({ s, depth = 0 }: { s: Schema; depth?: number }): Child {
         })}
       </tbody>
     </table>
+  );
+}
+
+/** A field's or parameter's type, description and constraints, on one line. */
+function FieldSummary({ s, description }: { s: Schema; description?: string }) {
+  return (
+    <>
+      <span class="type">
+        <TypeLabel s={s} />
+      </span>
+      {description ? (
+        <span class="desc">
+          {" "}
+          <Prose text={description} />
+        </span>
+      ) : null}
+      {constraints(s).length ? <span class="cons"> ({constraints(s).join("; ")})</span> : null}
+    </>
   );
 }
 
@@ -129,16 +138,7 @@ function Params({ params }: { params: Parameter[] }) {
                 {p.required ? <span class="req"> required</span> : null}
               </td>
               <td>
-                <span class="type">
-                  <TypeLabel s={p.schema} />
-                </span>
-                {p.description ? (
-                  <span class="desc">
-                    {" "}
-                    <Prose text={p.description} />
-                  </span>
-                ) : null}
-                {constraints(p.schema).length ? <span class="cons"> ({constraints(p.schema).join("; ")})</span> : null}
+                <FieldSummary s={p.schema} description={p.description} />
               </td>
             </tr>
           ))}
