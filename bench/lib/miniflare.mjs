@@ -1,0 +1,84 @@
+// One Miniflare (workerd) instance with these Workers:
+//   edge-oidc-auth  the built bundle, with the bindings wrangler.toml declares (D1, KV, Durable Object,
+//                   rate limits)
+//   edge-oidc-auth-no-ratelimit  the same bundle on the same D1 and KV, without the rate-limit bindings
+//                   (Miniflare simulates those with a Durable Object per call; see docs/performance.md)
+//   consumer        a downstream Worker with a service binding to edge-oidc-auth's AuthService entrypoint
+//   floor-crypto    floor (a): a login's crypto only
+//   floor-do        floor (b): one bare Durable Object increment over RPC
+// Every Worker gets a direct socket, so the load generator talks to workerd with nothing in between
+// (no `wrangler dev` proxy, no Miniflare entry router).
+import { join } from "node:path";
+import { applyMigrations as applySqlFiles, builtWorkerOptions, wranglerMiniflare } from "../../scripts/built-worker.mjs";
+
+// The Miniflare that wrangler itself depends on (there may be another copy at the top of node_modules).
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = wranglerMiniflare();
+
+export const MAIN_WORKER = "edge-oidc-auth";
+export const NO_RATELIMIT_WORKER = "edge-oidc-auth-no-ratelimit";
+const WORKERS_DIR = new URL("../workers/", import.meta.url).pathname;
+
+/**
+ * @param {object} o
+ * @param {string} o.root        repository root (wrangler.toml)
+ * @param {string} o.scriptPath  the dry-run bundle
+ * @param {Record<string,string>} o.vars  vars and secrets for the service (override wrangler.toml/.dev.vars)
+ * @param {Record<string,string>} o.floorVars  bindings of the crypto floor Worker
+ * @param {Record<string,number|null>} [o.rateLimits]  binding name -> `simple.limit` replacing wrangler.toml's
+ *   (null: no such binding)
+ */
+export async function startMiniflare({ root, scriptPath, vars, floorVars, rateLimits = {} }) {
+  const direct = [{ host: "127.0.0.1", port: 0 }];
+  // The bindings wrangler.toml declares (D1, KV, Durable Object, rate limits), vars and secrets on top.
+  const fromToml = builtWorkerOptions({ configPath: join(root, "wrangler.toml"), scriptPath, name: MAIN_WORKER, bindings: vars });
+  const ratelimits = { ...fromToml.ratelimits };
+  for (const [name, limit] of Object.entries(rateLimits)) {
+    if (!ratelimits[name]) throw new Error(`wrangler.toml has no rate-limit binding ${name}`);
+    if (limit === null) delete ratelimits[name];
+    else ratelimits[name] = { ...ratelimits[name], simple: { ...ratelimits[name].simple, limit } };
+  }
+  const main = { ...fromToml, ratelimits, unsafeDirectSockets: direct };
+  const plain = (name, extra) => ({
+    name,
+    rootPath: WORKERS_DIR,
+    scriptPath: join(WORKERS_DIR, `${name}.mjs`),
+    modules: true,
+    compatibilityDate: fromToml.compatibilityDate,
+    unsafeDirectSockets: direct,
+    ...extra,
+  });
+
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      // in-memory storage: every run starts empty and leaves nothing behind
+      log: new Log(LogLevel.WARN),
+      cf: false, // no request.cf download (loopback only)
+      inspectorPort: 0,
+      workers: [
+        main,
+        { ...main, name: NO_RATELIMIT_WORKER, ratelimits: {} },
+        plain("consumer", {
+          serviceBindings: {
+            AUTH: { name: MAIN_WORKER, entrypoint: "AuthService" },
+            FLOOR: { name: "floor-do", entrypoint: "CounterService" },
+          },
+        }),
+        plain("floor-crypto", { bindings: floorVars }),
+        plain("floor-do", { durableObjects: { COUNTER: { className: "Counter", useSQLite: true } } }),
+      ],
+    }),
+  );
+  await mf.ready;
+  const urls = {};
+  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", "floor-crypto", "floor-do"]) {
+    urls[name] = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  }
+  return { mf, urls, inspectorUrl: (await mf.getInspectorURL()).toString() };
+}
+
+/** Applies migrations/*.sql in name order, statement by statement, on the service's D1 binding. */
+export async function applyMigrations(mf, root) {
+  const db = await mf.getD1Database("DB", MAIN_WORKER);
+  await applySqlFiles(db, join(root, "migrations"));
+  return { db };
+}
