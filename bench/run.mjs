@@ -1,5 +1,5 @@
 // `npm run bench`: builds the Worker, runs it under Miniflare/workerd with its real bindings next to a
-// local IdP, a consumer Worker and two floor Workers, loads it with autocannon over loopback, and writes
+// local IdP, a consumer Worker, the example secrets Worker (examples/secrets-worker) and two floor Workers, loads it with autocannon over loopback, and writes
 // docs/performance.md + docs/performance-latency.svg. Stops by itself (a watchdog ends it in any case).
 //
 // Options (env): BENCH_DURATION (measured s per workload, default 10), BENCH_SLICES (default 4: the
@@ -10,17 +10,18 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { buildWorker as buildBundle } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
 import { buildWorker } from "./lib/build.mjs";
 import { startIdp } from "./lib/idp.mjs";
 import { cpuProfile, isolateHeap } from "./lib/inspector.mjs";
 import { measure } from "./lib/load.mjs";
-import { applyMigrations, MAIN_WORKER, NO_RATELIMIT_WORKER, startMiniflare } from "./lib/miniflare.mjs";
+import { applyMigrations, MAIN_WORKER, NO_RATELIMIT_WORKER, SECRETS_WORKER, startMiniflare } from "./lib/miniflare.mjs";
 import { childWorkerdPids, machineLoad, memoryKiB, waitForQuiet } from "./lib/proc.mjs";
 import { loadSourceMap, summarizeProfile } from "./lib/profile.mjs";
 import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
 import {
-  CLIENT_IP, countIdentities, gitlabClaims, growIdentities, loginRequest, serviceClient,
+  CLIENT_IP, countIdentities, gitlabClaims, growIdentities, loginRequest, sdkSecretsPath, seedSecrets, serviceClient,
 } from "./lib/service.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -66,6 +67,8 @@ async function main() {
   log("building with wrangler deploy --dry-run");
   const bundle = buildWorker(ROOT, join(OUT, "worker"));
   log(`bundle ${(bundle.rawBytes / 1024).toFixed(1)} KiB, gzip ${(bundle.gzipBytes / 1024).toFixed(1)} KiB`);
+  const secretsConfig = join(ROOT, "examples", "secrets-worker", "wrangler.toml");
+  const secretsScript = buildBundle(secretsConfig, join(OUT, "secrets-worker"));
 
   // ---- IdP and Miniflare -----------------------------------------------------------------------
   const idp = await startIdp();
@@ -79,11 +82,13 @@ async function main() {
 
   const signingKeys = await generateSigningKeys();
   const adminKey = randomBytes(24).toString("hex");
+  const secretsAdminKey = randomBytes(24).toString("hex");
   const { mf, urls, inspectorUrl } = await startMiniflare({
     root: ROOT,
     scriptPath: bundle.scriptPath,
     vars: { ALLOW_INSECURE_ISSUERS: "true", ADMIN_API_KEY: adminKey, SIGNING_KEYS: signingKeys },
     floorVars: { IDP_JWK: JSON.stringify(publicJwk), SIGNING_KEYS: signingKeys },
+    secrets: { configPath: secretsConfig, scriptPath: secretsScript, vars: { SECRETS_ADMIN_KEY: secretsAdminKey } },
     // The load comes from one address: the per-address login limit (1000 per 10 s in wrangler.toml) is
     // raised out of reach, as wrangler.toml suggests for a load test. The limiter is still called on
     // every login, so its cost is measured; the refused-logins limit keeps its production value.
@@ -107,7 +112,17 @@ async function main() {
     limited: await fixture("gitlab-limited", TENANT, { accessTokenNumUsesLimit: 1_000_000_000 }),
     keys50: await fixture("gitlab-50keys", TENANT_50),
     slow: await fixture("gitlab-slow-idp", TENANT_SLOW),
+    secrets: await fixture("gitlab-secrets-reader", TENANT),
   };
+  // The end-to-end pipeline (issue 6): the secrets reader is a `viewer` of a project whose secrets the
+  // example secrets Worker holds.
+  const project = await api.createProject(org.id, "Bench project");
+  await api.addProjectMember(project.id, ids.secrets, "viewer");
+  await seedSecrets(urls[SECRETS_WORKER], secretsAdminKey, {
+    projectId: project.id,
+    environment: "production",
+    secrets: { DATABASE_URL: "postgres://db.internal/prod", DEPLOY_TOKEN: "s3cr3t-deploy-token" },
+  });
   const jwt = await idp.mint(TENANT, gitlabClaims());
   const jwt50 = await idp.mint(TENANT_50, gitlabClaims());
   const jwtSlow = await idp.mint(TENANT_SLOW, gitlabClaims());
@@ -116,6 +131,7 @@ async function main() {
   const unlimitedToken = (await api.login(ids.login, jwt)).accessToken;
   const limitedToken = (await api.login(ids.limited, jwt)).accessToken;
   await api.login(ids.keys50, jwt50);
+  const secretsToken = (await api.login(ids.secrets, jwt)).accessToken;
 
   // ---- workloads -----------------------------------------------------------------------------
   const results = [];
@@ -195,6 +211,10 @@ async function main() {
   }, { floor: "floor-do" });
   await run("details", "GET /api/v1/identities/details", {
     url: urls[MAIN_WORKER], path: "/api/v1/identities/details", headers: bearer(unlimitedToken),
+  }, { floor: "floor-do" });
+  // A CI job's second step after its OIDC login: the SDK's secrets listing, one AuthService use per request
+  await run("secrets", "GET /api/v3/secrets/raw (SDK) on examples/secrets-worker, viewer", {
+    url: urls[SECRETS_WORKER], path: sdkSecretsPath(project.id, "production"), headers: bearer(secretsToken),
   }, { floor: "floor-do" });
 
   // ---- scaling: the identities table ------------------------------------------------------------

@@ -4,6 +4,7 @@
 //   edge-oidc-auth-no-ratelimit  the same bundle on the same D1 and KV, without the rate-limit bindings
 //                   (Miniflare simulates those with a Durable Object per call; see docs/performance.md)
 //   consumer        a downstream Worker with a service binding to edge-oidc-auth's AuthService entrypoint
+//   secrets-worker-example  examples/secrets-worker built as deployed, bound to AuthService by its wrangler.toml
 //   floor-crypto    floor (a): a login's crypto only
 //   floor-do        floor (b): one bare Durable Object increment over RPC
 // Every Worker gets a direct socket, so the load generator talks to workerd with nothing in between
@@ -16,6 +17,8 @@ const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = wranglerMiniflar
 
 export const MAIN_WORKER = "edge-oidc-auth";
 export const NO_RATELIMIT_WORKER = "edge-oidc-auth-no-ratelimit";
+/** examples/secrets-worker; its wrangler.toml binds AUTH to MAIN_WORKER's AuthService. */
+export const SECRETS_WORKER = "secrets-worker-example";
 const WORKERS_DIR = new URL("../workers/", import.meta.url).pathname;
 
 /**
@@ -24,10 +27,12 @@ const WORKERS_DIR = new URL("../workers/", import.meta.url).pathname;
  * @param {string} o.scriptPath  the dry-run bundle
  * @param {Record<string,string>} o.vars  vars and secrets for the service (override wrangler.toml/.dev.vars)
  * @param {Record<string,string>} o.floorVars  bindings of the crypto floor Worker
+ * @param {{ configPath: string, scriptPath: string, vars: Record<string,string> }} o.secrets  the example
+ *   secrets Worker's wrangler.toml, its dry-run bundle, and its vars and secrets
  * @param {Record<string,number|null>} [o.rateLimits]  binding name -> `simple.limit` replacing wrangler.toml's
  *   (null: no such binding)
  */
-export async function startMiniflare({ root, scriptPath, vars, floorVars, rateLimits = {} }) {
+export async function startMiniflare({ root, scriptPath, vars, floorVars, secrets, rateLimits = {} }) {
   const direct = [{ host: "127.0.0.1", port: 0 }];
   // The bindings wrangler.toml declares (D1, KV, Durable Object, rate limits), vars and secrets on top.
   const fromToml = builtWorkerOptions({ configPath: join(root, "wrangler.toml"), scriptPath, name: MAIN_WORKER, bindings: vars });
@@ -63,6 +68,10 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, rateLi
             FLOOR: { name: "floor-do", entrypoint: "CounterService" },
           },
         }),
+        {
+          ...builtWorkerOptions({ configPath: secrets.configPath, scriptPath: secrets.scriptPath, name: SECRETS_WORKER, bindings: secrets.vars }),
+          unsafeDirectSockets: direct,
+        },
         plain("floor-crypto", { bindings: floorVars }),
         plain("floor-do", { durableObjects: { COUNTER: { className: "Counter", useSQLite: true } } }),
       ],
@@ -70,15 +79,16 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, rateLi
   );
   await mf.ready;
   const urls = {};
-  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", "floor-crypto", "floor-do"]) {
+  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", SECRETS_WORKER, "floor-crypto", "floor-do"]) {
     urls[name] = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
   }
   return { mf, urls, inspectorUrl: (await mf.getInspectorURL()).toString() };
 }
 
-/** Applies migrations/*.sql in name order, statement by statement, on the service's D1 binding. */
+/** Applies the migrations/*.sql of the service and of the example secrets Worker to their D1 bindings. */
 export async function applyMigrations(mf, root) {
   const db = await mf.getD1Database("DB", MAIN_WORKER);
   await applySqlFiles(db, join(root, "migrations"));
+  await applySqlFiles(await mf.getD1Database("DB", SECRETS_WORKER), join(root, "examples", "secrets-worker", "migrations"));
   return { db };
 }

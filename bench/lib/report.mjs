@@ -274,6 +274,9 @@ function performanceMarkdown(report, svgName) {
   p("  *Floor (b) called from the consumer Worker* adds the service-binding hop RPC validation also has.");
   p("- **RPC validation**: `bench/workers/consumer.mjs`, a second Worker in the same workerd, service-bound to");
   p("  `AuthService`; `GET /validate` calls `env.AUTH.authenticate(token, { clientIp })`.");
+  p("- **End to end**: `examples/secrets-worker`, built by `wrangler deploy --dry-run` and bound to `AuthService` by");
+  p("  its own wrangler.toml, serves the SDK's `GET /api/v3/secrets/raw` listing (two secrets seeded with");
+  p("  `PUT /admin/secrets`) to an identity with project role `viewer`: one `authenticate` and one D1 query per request.");
   p(`- **The machine is shared**: 1-minute load average ${fmt(env.loadAtStart)} at the start, ${fmt(env.loadAtEnd)} at the end` +
     (drift === null ? "." : `; floor (a) measured again at the end differed by ${(drift * 100).toFixed(1)}% from the start.`));
   p(`  Before each workload the bench waits (at most ${env.quietWaitMaxS} s, ${env.quietBudgetS} s in all; ${fmt(env.quietWaitS, 0)} s this run) for other`);

@@ -61,8 +61,32 @@ export function serviceClient(baseUrl, adminKey) {
         },
       }),
     login: (identityId, jwt) => call("POST", "/api/v1/auth/oidc-auth/login", { body: { identityId, jwt }, token: "-" }),
+    createProject: async (organizationId, name) =>
+      (await call("POST", "/api/v1/projects", { body: { organizationId, name } })).project,
+    addProjectMember: (projectId, identityId, role) =>
+      call("POST", `/api/v1/projects/${projectId}/memberships/identities/${identityId}`, { body: { roles: [{ role }] } }),
   };
 }
+
+/** PUT /admin/secrets on the example secrets Worker (examples/secrets-worker/README.md), with its own key. */
+export async function seedSecrets(secretsUrl, secretsAdminKey, body) {
+  const res = await fetch(`${secretsUrl}/admin/secrets`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${secretsAdminKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`PUT /admin/secrets: HTTP ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Path and query of the secrets listing @infisical/sdk sends (`secrets().listSecrets({ projectId,
+ * environment })`, test/clients/infisical-sdk.test.ts).
+ */
+export const sdkSecretsPath = (projectId, environment) =>
+  `/api/v3/secrets/raw?${new URLSearchParams({
+    workspaceId: projectId, environment, expandSecretReferences: "true", include_imports: "false",
+    recursive: "false", secretPath: "/", viewSecretValue: "true",
+  })}`;
 
 /** JSON body, headers and path of one login, as a CI job sends it. */
 export const loginRequest = (identityId, jwt) => ({
