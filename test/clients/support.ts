@@ -141,40 +141,4 @@ export async function setUpPipeline(oidc: Record<string, unknown>, role = "viewe
   return { ...idp, identityId: identity.id, projectId: project.id, projectSlug: project.slug, orgId: org.id };
 }
 
-/** GitLab CI `id_tokens:` claims of a push pipeline on protected branch main of mygroup/myproject. */
-export const gitlabClaims = (overrides: Record<string, unknown> = {}) => ({
-  sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
-  aud: "https://edge-oidc-auth.example",
-  namespace_id: "72",
-  namespace_path: "mygroup",
-  project_id: "20",
-  project_path: "mygroup/myproject",
-  user_login: "sample-user",
-  pipeline_id: "574",
-  pipeline_source: "push",
-  job_id: "302",
-  ref: "main",
-  ref_type: "branch",
-  ref_path: "refs/heads/main",
-  ref_protected: "true",
-  runner_id: 1,
-  runner_environment: "gitlab-hosted",
-  ...overrides,
-});
-
-/** GitHub Actions OIDC claims of a push to main of octo-org/octo-repo. */
-export const githubClaims = (overrides: Record<string, unknown> = {}) => ({
-  sub: "repo:octo-org/octo-repo:ref:refs/heads/main",
-  aud: "https://github.com/octo-org",
-  ref: "refs/heads/main",
-  ref_type: "branch",
-  repository: "octo-org/octo-repo",
-  repository_id: "74",
-  repository_owner: "octo-org",
-  repository_owner_id: "65",
-  event_name: "push",
-  workflow: "deploy",
-  job_workflow_ref: "octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main",
-  runner_environment: "github-hosted",
-  ...overrides,
-});
+export { gitlabClaims, githubClaims } from "../support/ci-claims";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseOidcConfig, type ConfigParseResult } from "../../src/oidc/config-schema";
 import type { OidcAuthConfig } from "../../src/storage/records";
+import { TEST_CA_CERT } from "../support/certificates";
 
 const STRICT = { allowInsecure: false };
 const INSECURE = { allowInsecure: true };
@@ -263,20 +264,7 @@ describe("parseOidcConfig: bindings", () => {
 });
 
 describe("parseOidcConfig: other fields", () => {
-  // A real (self-signed, public-only) certificate: caCert is checked structurally (src/oidc/pem.ts).
-  const PEM = [
-    "-----BEGIN CERTIFICATE-----",
-    "MIIBmTCCAT+gAwIBAgIUG3j4z26FV9S1LCHVvs7dfjbt8kswCgYIKoZIzj0EAwIw",
-    "ITEfMB0GA1UEAwwWZWRnZS1vaWRjLWF1dGgtdGVzdC1jYTAgFw0yNjExMjUyMDQ1",
-    "MzRaGA8yMTI2MTEwMTIwNDUzNFowITEfMB0GA1UEAwwWZWRnZS1vaWRjLWF1dGgt",
-    "dGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABOlpxc9gRPYK+pXR3rDA",
-    "blokkKfdyYYMkQ31/O3m3wEd7mby+NVZzDLbwCkYksqv09Gj6mx5JBHR528Yv9Ay",
-    "RaejUzBRMB0GA1UdDgQWBBTN/OGfadFnA52aDouMHPo8qzrBhDAfBgNVHSMEGDAW",
-    "gBTN/OGfadFnA52aDouMHPo8qzrBhDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49",
-    "BAMCA0gAMEUCIHfHu6op2lBHAXzzQfz8YRXDUYy6mVNPSgrjeR1tEfrwAiEAtRjZ",
-    "n2trom7LMm6Wt+CwfGxIBTHB/T2bICQpipkrXxA=",
-    "-----END CERTIFICATE-----",
-  ].join("\n") + "\n";
+  const PEM = `${TEST_CA_CERT}\n`;
 
   it("accepts a PEM certificate or an empty caCert, and refuses anything else", () => {
     expect(accepted({ ...MINIMAL, caCert: PEM }).caCert).toBe(PEM);
