@@ -40,6 +40,7 @@ export default defineConfig({
             TEST_IDP_URL: inject<string>("idpUrl"),
             SIGNING_KEYS,
             TEST_MIGRATIONS: inject("migrations"),
+            ACCESS_LOG_SAMPLE_RATE: "1", // test/integration/logs.test.ts reads every access line
           },
           // Tests reach the consumer Worker as env.CONSUMER (test/integration/rpc*.test.ts).
           serviceBindings: { CONSUMER: "auth-consumer" },

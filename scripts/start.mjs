@@ -15,6 +15,8 @@ function ensureDevVars() {
   if (!/^ADMIN_API_KEY=/m.test(current)) lines.push(`ADMIN_API_KEY=${LOCAL_ADMIN_KEY}`);
   if (!/^SIGNING_KEYS=/m.test(current)) lines.push(`SIGNING_KEYS='${SIGNING_KEYS_PLACEHOLDER}'`);
   if (!/^ALLOW_INSECURE_ISSUERS=/m.test(current)) lines.push("ALLOW_INSECURE_ISSUERS=true");
+  // Locally, every request gets its access line (a deployment samples successes, wrangler.toml).
+  if (!/^ACCESS_LOG_SAMPLE_RATE=/m.test(current)) lines.push("ACCESS_LOG_SAMPLE_RATE=1");
   return { current, lines };
 }
 const SIGNING_KEYS_PLACEHOLDER = "__generate__";

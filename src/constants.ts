@@ -41,6 +41,8 @@ export const JWKS_REFETCH_COOLDOWN_SECONDS = 30;
 export const CONFIG_CACHE_TTL_MS = 10_000;
 export const CONFIG_CACHE_ENTRIES = 10_000;
 export const ISSUER_CACHE_ENTRIES = 1_000;
+/** Our access tokens whose signature verified, per isolate (src/tokens/access-token.ts); about 1 KiB each. */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 4_096;
 
 /** Request bodies. */
 export const MAX_LOGIN_BODY_BYTES = 64 * 1024;
@@ -53,3 +55,9 @@ export const MAX_ADMIN_BODY_BYTES = 256 * 1024;
  */
 export const FAILED_LOGIN_PERIOD_SECONDS = 60;
 export const CLIENT_LOGIN_PERIOD_SECONDS = 10;
+/**
+ * One unit of LOGIN_CLIENT_LIMITER is this many logins: an isolate reserves a block of logins for a client
+ * address with one limiter call and spends it locally (src/http/rate-limit.ts). wrangler.toml's `limit`
+ * for that binding is therefore in blocks: 100 blocks = 1000 logins per period.
+ */
+export const CLIENT_LOGINS_PER_LIMITER_UNIT = 10;

@@ -15,6 +15,8 @@ export interface Env {
   /** Ceiling on any access token's lifetime, seconds (default 30 days). */
   TOKEN_MAX_LIFETIME_SECONDS?: string;
   AUDIT_RETENTION_DAYS?: string;
+  /** Share of answers below 400 that get an access log line, 0 to 1 (refusals and errors always do). Unset: 1. */
+  ACCESS_LOG_SAMPLE_RATE?: string;
 
   /** Refused logins per (identity, client address); `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_FAILURE_LIMITER?: RateLimit;

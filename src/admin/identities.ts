@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { notFound } from "../http/errors";
 import { deleteIdentity, getIdentity, insertIdentity, listIdentities, updateIdentity } from "../storage/identities";
 import { getOrganization } from "../storage/organizations";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError, notFound } from "../http/errors";
 import { getOrganization, getOrganizationBySlug, insertOrganization, listOrganizations } from "../storage/organizations";
 import type { Organization } from "../storage/records";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError, notFound, unprocessable } from "../http/errors";
 import { getOrganization } from "../storage/organizations";
 import {

@@ -3,7 +3,12 @@
  * "Hostile callers"). Two limiters, both keyed by the client address Cloudflare saw (`CF-Connecting-IP`,
  * never `X-Forwarded-For`; an IPv6 address counts as its /64):
  *
- * - LOGIN_CLIENT_LIMITER: every login request of a client address, checked before the body is read.
+ * - LOGIN_CLIENT_LIMITER: every login request of a client address, checked before the body is read. The
+ *   limiter counts blocks of CLIENT_LOGINS_PER_LIMITER_UNIT logins: an isolate reserves a block with one
+ *   call and spends it locally, for at most one period. A client served by one isolate is admitted exactly
+ *   `limit` blocks' worth of logins; one spread over several isolates may be refused a little earlier
+ *   (each isolate's unspent remainder was counted), never later. Concurrent requests of a client with an
+ *   empty block wait for one reservation instead of each making their own.
  * - LOGIN_FAILURE_LIMITER: refused logins per (identity, client address). Only refusals are counted: the
  *   limiter is consulted after a refusal. Once it answers "over", the pair is blocked in this isolate for
  *   the limiter's period, and every further attempt is refused before any verification, valid token or
@@ -16,7 +21,7 @@
  * A missing binding disables its limit, and a limiter that throws lets the request through (logged):
  * these limits bound the cost of abuse, they are not what decides a login.
  */
-import { CLIENT_LOGIN_PERIOD_SECONDS, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
+import { CLIENT_LOGIN_PERIOD_SECONDS, CLIENT_LOGINS_PER_LIMITER_UNIT, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
 import { LruCache } from "../cache/lru";
 import { parseIpAddress } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
@@ -36,6 +41,21 @@ const blocked = new LruCache<number>(MAX_BLOCKED_PAIRS);
  */
 export function clientKey(ip: string | null | undefined): string {
   if (!ip) return "unknown";
+  if (ip.length > 64) return computeClientKey(ip); // not an address (Cloudflare sends only addresses): not kept
+  let key = clientKeys.get(ip);
+  if (key === undefined) {
+    key = computeClientKey(ip);
+    if (clientKeys.size >= MAX_CLIENT_KEYS) clientKeys.clear();
+    clientKeys.set(ip, key);
+  }
+  return key;
+}
+
+/** clientKey is pure and a login asks it up to three times: parsed addresses are kept per isolate. */
+const MAX_CLIENT_KEYS = 10_000;
+const clientKeys = new Map<string, string>();
+
+function computeClientKey(ip: string): string {
   const parsed = parseIpAddress(ip.trim());
   if (!parsed) return `raw:${ip.slice(0, 64)}`;
   if (parsed.version === 4) return parsed.bytes.join(".");
@@ -82,9 +102,40 @@ const failuresLimited = (retryAfterSeconds: number) =>
     { "Retry-After": String(Math.max(1, retryAfterSeconds)) },
   );
 
-/** Every login request: one unit of the client address's budget. Throws 429 `rate_limited_client`. */
-export async function limitClientLogins(env: Env, ip: string | null): Promise<void> {
-  if (!(await consume(env, "LOGIN_CLIENT_LIMITER", clientKey(ip)))) throw clientLimited();
+/** Logins a client address may still make from this isolate without asking the limiter. */
+interface Allowance {
+  left: number;
+}
+/** At most this many client addresses hold an allowance per isolate. */
+const MAX_ALLOWANCES = 10_000;
+const allowances = new LruCache<Allowance>(MAX_ALLOWANCES);
+const reserving = new Map<string, Promise<boolean>>();
+
+/**
+ * Every login request spends one login of the client address's budget. Throws 429 `rate_limited_client`.
+ * `waitUntil` keeps a reservation alive for the requests waiting on it even if its own client goes away.
+ */
+export async function limitClientLogins(env: Env, ip: string | null, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const key = clientKey(ip);
+  for (;;) {
+    const allowance = allowances.get(key);
+    if (allowance && allowance.left > 0) {
+      allowance.left--; // mutated in place: re-setting a hot key costs a Map rehash chain (src/cache/lru.ts)
+      return;
+    }
+    const pending = reserving.get(key);
+    if (pending) {
+      if (!(await pending)) throw clientLimited();
+      continue; // the block was granted: take from it (or reserve the next one if others emptied it)
+    }
+    const reservation = consume(env, "LOGIN_CLIENT_LIMITER", key).then((granted) => {
+      if (granted) allowances.set(key, { left: CLIENT_LOGINS_PER_LIMITER_UNIT }, CLIENT_LOGIN_PERIOD_SECONDS * 1000);
+      return granted;
+    }).finally(() => reserving.delete(key));
+    reserving.set(key, reservation);
+    waitUntil(reservation);
+    if (!(await reservation)) throw clientLimited();
+  }
 }
 
 /** Before any verification: throws 429 `rate_limited_failed_logins` while the pair is blocked. */

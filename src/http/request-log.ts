@@ -14,6 +14,10 @@ import { ApiError } from "./errors";
  * `route` is the matched route *pattern* (`/api/v1/identities/:id`), never the path or the query string,
  * which may carry ids or secrets a caller put there. No header, body or token is logged.
  * `durationMs` is the Workers clock, which advances with I/O, not with CPU time.
+ *
+ * Refusals and errors (status >= 400) are always logged. Answers below 400 are logged at the rate
+ * ACCESS_LOG_SAMPLE_RATE (0 to 1; wrangler.toml sets 0.01): Workers Logs already records every
+ * invocation, and a successful login is in the audit log, so a line per success mostly adds cost.
  */
 export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const reqId = `req-${crypto.randomUUID()}`;
@@ -23,6 +27,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     await next();
     c.header("X-Request-Id", reqId);
     const status = c.res.status;
+    if (status < 400 && !sampled(c.env.ACCESS_LOG_SAMPLE_RATE)) return;
     log(status >= 500 ? "error" : "info", "request", {
       method: c.req.method.slice(0, 16),
       route: routePattern(c),
@@ -32,6 +37,19 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     });
   });
 };
+
+const DEFAULT_SAMPLE_RATE = 1;
+let parsedRate: { from: string | undefined; rate: number } = { from: undefined, rate: DEFAULT_SAMPLE_RATE };
+
+/** Whether to log one answer below 400; an unset or unreadable rate logs everything. */
+function sampled(setting: string | undefined): boolean {
+  if (parsedRate.from !== setting) {
+    const n = setting === undefined || setting.trim() === "" ? NaN : Number(setting);
+    parsedRate = { from: setting, rate: Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : DEFAULT_SAMPLE_RATE };
+  }
+  const { rate } = parsedRate;
+  return rate >= 1 || (rate > 0 && Math.random() < rate);
+}
 
 /**
  * The pattern of the route that answered: the last handler that ran, or, when a middleware answered (a

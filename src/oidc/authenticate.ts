@@ -90,11 +90,27 @@ async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<s
     );
   }
   if (config.jwksUrl) return config.jwksUrl;
-  const check = checkFetchableUrl(discovery.jwks_uri, { allowInsecure: io.allowInsecureIssuers });
-  if (!check.ok) throw unauthorized("jwks_uri_refused", `The IdP's jwks_uri is refused: ${check.reason}`);
-  // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
-  if (check.url.host !== new URL(config.oidcDiscoveryUrl).host) {
-    throw unauthorized("jwks_uri_refused", "The IdP's jwks_uri is on another host; configure jwksUrl explicitly to allow it");
-  }
+  const refusal = jwksUriRefusal(discovery.jwks_uri, config.oidcDiscoveryUrl, io.allowInsecureIssuers);
+  if (refusal) throw unauthorized("jwks_uri_refused", refusal);
   return discovery.jwks_uri;
+}
+
+/** Verdicts of jwksUriRefusal, a pure function of its arguments: URL parsing is not redone per login. */
+const MAX_JWKS_URI_VERDICTS = 1_000;
+const jwksUriVerdicts = new Map<string, string | null>();
+
+/** Why the IdP's published jwks_uri is refused, or null when it may be fetched. */
+function jwksUriRefusal(jwksUri: string, discoveryUrl: string, allowInsecure: boolean): string | null {
+  const key = `${allowInsecure ? 1 : 0} ${discoveryUrl} ${jwksUri}`;
+  let verdict = jwksUriVerdicts.get(key);
+  if (verdict !== undefined) return verdict;
+  const check = checkFetchableUrl(jwksUri, { allowInsecure });
+  if (!check.ok) verdict = `The IdP's jwks_uri is refused: ${check.reason}`;
+  // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
+  else if (check.url.host !== new URL(discoveryUrl).host) {
+    verdict = "The IdP's jwks_uri is on another host; configure jwksUrl explicitly to allow it";
+  } else verdict = null;
+  if (jwksUriVerdicts.size >= MAX_JWKS_URI_VERDICTS) jwksUriVerdicts.clear();
+  jwksUriVerdicts.set(key, verdict);
+  return verdict;
 }

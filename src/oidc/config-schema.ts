@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import {
   DEFAULT_TRUSTED_IPS,
   OIDC_DEFAULT_TTL_SECONDS,

@@ -44,8 +44,47 @@ function tokenize(pattern: string): Token[] {
   return tokens;
 }
 
+/** Compiled patterns, per isolate: every login matches the same few patterns of its configuration. */
+const MAX_COMPILED = 4_096;
+const compiled = new Map<string, Glob>();
+
 export function compileGlob(pattern: string): Glob {
+  let glob = compiled.get(pattern);
+  if (glob) return glob;
+  glob = { source: pattern, matches: compileMatcher(pattern) };
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  compiled.set(pattern, glob);
+  return glob;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * A pattern is literal prefix + middle + literal suffix, the middle starting and ending with a wildcard:
+ * the literal ends are compared as strings and only the middle runs the NFA. A pattern with no wildcard
+ * is a string comparison. (Patterns with surrogates keep the plain NFA: a lone surrogate in a pattern must
+ * not match half of a pair in the value.)
+ */
+function compileMatcher(pattern: string): (value: string) => boolean {
   const tokens = tokenize(pattern);
+  if (SURROGATE.test(pattern)) return compileNfa(tokens);
+  const first = tokens.findIndex((t) => t.kind !== "literal");
+  if (first === -1) return (value) => value === pattern;
+  let last = tokens.length - 1;
+  while (tokens[last]!.kind === "literal") last--;
+  const literal = (ts: Token[]) => ts.map((t) => (t.kind === "literal" ? t.char : "")).join("");
+  const prefix = literal(tokens.slice(0, first));
+  const suffix = literal(tokens.slice(last + 1));
+  const middle = compileNfa(tokens.slice(first, last + 1));
+  const ends = prefix.length + suffix.length;
+  return (value) =>
+    value.length >= ends &&
+    value.startsWith(prefix) &&
+    value.endsWith(suffix) &&
+    middle(value.slice(prefix.length, value.length - suffix.length));
+}
+
+function compileNfa(tokens: Token[]): (value: string) => boolean {
   const n = tokens.length;
   // State i means "tokens[0..i) have consumed the input so far"; state n is accepting.
   const isStar = tokens.map((t) => t.kind === "star" || t.kind === "globstar");
@@ -101,7 +140,7 @@ export function compileGlob(pattern: string): Glob {
     return current[n] === 1;
   }
 
-  return { source: pattern, matches };
+  return matches;
 }
 
 export function matchesGlob(pattern: string, value: string): boolean {

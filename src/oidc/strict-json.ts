@@ -4,8 +4,10 @@
  * service's) could disagree about what a token says. This checker refuses such documents, and absurd
  * nesting and numbers that do not fit a double, before anything else reads them.
  *
- * It validates; the value itself then comes from `JSON.parse`, which for a document that passed reads
- * exactly what the checker read (the checker accepts a subset of RFC 8259, which is what JSON.parse takes).
+ * Fast path: `JSON.parse` reads the document (natively); then the member names written in the text are
+ * counted (a regex walks the string tokens) and compared with the members the parsed value holds: fewer
+ * held than written means a name was repeated. Depth and finiteness are checked on the parsed value.
+ * Only a document JSON.parse refuses goes through the scanner below, which says precisely what is wrong.
  */
 
 export class StrictJsonError extends Error {
@@ -24,6 +26,58 @@ export interface StrictJsonOptions {
 
 /** Parses `text` as JSON after checking it: no duplicate member names, bounded nesting, finite numbers. */
 export function parseStrictJson(text: string, opts: StrictJsonOptions): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    scan(text, opts); // throws the precise reason
+    throw new StrictJsonError("invalid JSON");
+  }
+  if ((opts.requireObject ?? true) && (value === null || typeof value !== "object" || Array.isArray(value))) {
+    throw new StrictJsonError("not a JSON object");
+  }
+  const held = membersHeld(value, 1, opts.maxDepth);
+  if (held !== membersWritten(text)) throw new StrictJsonError("duplicate member name");
+  return value;
+}
+
+/** Members of every object in a parsed value; throws on nesting deeper than maxDepth or a non-finite number. */
+function membersHeld(value: unknown, depth: number, maxDepth: number): number {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new StrictJsonError("number out of range");
+    return 0;
+  }
+  if (value === null || typeof value !== "object") return 0;
+  if (depth > maxDepth) throw new StrictJsonError("JSON nested too deeply");
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const element of value) count += membersHeld(element, depth + 1, maxDepth);
+    return count;
+  }
+  for (const key in value) {
+    count += 1 + membersHeld((value as Record<string, unknown>)[key], depth + 1, maxDepth);
+  }
+  return count;
+}
+
+/** String tokens of a valid JSON text: outside strings there is no `"`, so matches never start mid-string. */
+const STRING_TOKEN = /"(?:[^"\\]|\\[^])*"/g;
+
+/** Member names written in a valid JSON text: string tokens followed (after whitespace) by a colon. */
+function membersWritten(text: string): number {
+  let count = 0;
+  STRING_TOKEN.lastIndex = 0;
+  while (STRING_TOKEN.test(text)) {
+    let i = STRING_TOKEN.lastIndex;
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++i);
+    if (c === 0x3a /* : */) count++;
+  }
+  return count;
+}
+
+/** The slow path, for documents JSON.parse refused: finds and names the first problem. */
+function scan(text: string, opts: StrictJsonOptions): void {
   const scanner = new Scanner(text, opts.maxDepth);
   scanner.ws();
   if ((opts.requireObject ?? true) && text.charCodeAt(scanner.pos) !== 0x7b /* { */) {
@@ -32,7 +86,6 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions): unknown 
   scanner.value(1);
   scanner.ws();
   if (scanner.pos !== text.length) throw new StrictJsonError("trailing characters after the JSON value");
-  return JSON.parse(text) as unknown;
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;

@@ -18,7 +18,8 @@ export interface TokenShape {
   payload: Record<string, unknown>;
   alg: string;
   kid: string | undefined;
-  signature: Uint8Array;
+  /** Bytes of the decoded signature (RSA signatures are not decoded: only their length matters here). */
+  signatureLength: number;
 }
 
 const ALLOWED = new Set<string>(ALLOWED_ID_TOKEN_ALGS);
@@ -51,8 +52,7 @@ export function checkTokenShape(jwt: string): TokenShape {
 
   const header = decodeJsonSegment(headerPart, "header");
   const payload = decodeJsonSegment(payloadPart, "payload");
-  const signature = decodeBase64url(signaturePart);
-  if (signature === null) throw malformed("the signature is not strict base64url");
+  if (!isStrictBase64url(signaturePart)) throw malformed("the signature is not strict base64url");
 
   const alg = header.alg;
   if (typeof alg !== "string" || !ALLOWED.has(alg)) {
@@ -69,20 +69,24 @@ export function checkTokenShape(jwt: string): TokenShape {
     throw unauthorized("key_not_found", "The token's key id is not one of the issuer's keys");
   }
 
-  checkSignatureEncoding(alg, signature);
+  const signatureLength = checkSignatureEncoding(alg, signaturePart);
   checkTimeClaimTypes(payload);
-  return { header, payload, alg, kid, signature };
+  return { header, payload, alg, kid, signatureLength };
 }
 
 function decodeJsonSegment(segment: string, name: "header" | "payload"): Record<string, unknown> {
   if (segment === "") throw malformed(`the ${name} is empty`);
-  const bytes = decodeBase64url(segment);
-  if (bytes === null) throw malformed(`the ${name} is not strict base64url`);
+  const binary = decodeBase64urlBinary(segment);
+  if (binary === null) throw malformed(`the ${name} is not strict base64url`);
   let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw malformed(`the ${name} is not UTF-8`);
+  if (!NON_ASCII.test(binary)) {
+    text = binary; // ASCII bytes are their own UTF-8 decoding (the usual case): no byte array, no decoder
+  } else {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(binaryBytes(binary));
+    } catch {
+      throw malformed(`the ${name} is not UTF-8`);
+    }
   }
   try {
     return parseStrictJson(text, { maxDepth: MAX_ID_TOKEN_JSON_DEPTH }) as Record<string, unknown>;
@@ -91,6 +95,8 @@ function decodeJsonSegment(segment: string, name: "header" | "payload"): Record<
   }
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const BASE64URL_CHARS = /^[A-Za-z0-9_-]*$/;
 const B64URL_VALUE = new Int8Array(128).fill(-1);
 for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"].entries()) {
   B64URL_VALUE[c.charCodeAt(0)] = i;
@@ -102,25 +108,29 @@ for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
  * string has exactly one spelling. Returns null for anything else.
  */
 export function decodeBase64url(text: string): Uint8Array | null {
+  const binary = decodeBase64urlBinary(text);
+  return binary === null ? null : binaryBytes(binary);
+}
+
+/** decodeBase64url's bytes as a binary string (one char per byte), decoded by the runtime's atob. */
+function decodeBase64urlBinary(text: string): string | null {
+  if (!isStrictBase64url(text)) return null;
+  return atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+}
+
+function isStrictBase64url(text: string): boolean {
   const rem = text.length % 4;
-  if (rem === 1) return null;
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const v = code < 128 ? B64URL_VALUE[code]! : -1;
-    if (v < 0) return null;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-      acc &= (1 << bits) - 1;
-    }
-  }
-  if (acc !== 0) return null; // non-zero leftover bits: a second spelling of the same bytes
+  if (rem === 1 || !BASE64URL_CHARS.test(text)) return false;
+  // The last character of a 2- or 3-character tail carries 4 or 2 bits that encode nothing: they must be 0.
+  return rem === 0 || (B64URL_VALUE[text.charCodeAt(text.length - 1)]! & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** Bytes encoded by a strict base64url text. */
+const base64urlLength = (text: string) => Math.floor((text.length * 3) / 4);
+
+function binaryBytes(binary: string): Uint8Array {
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
@@ -150,23 +160,26 @@ const badSignature = () => unauthorized("signature_invalid", "The token's signat
  * S < L: signatures outside these ranges are invalid by definition (a verifier that forgot the range check
  * would accept r = s = 0 for any message, CVE-2022-21449), so they are refused here, whatever the library.
  */
-function checkSignatureEncoding(alg: string, signature: Uint8Array): void {
+function checkSignatureEncoding(alg: string, encoded: string): number {
+  const length = base64urlLength(encoded);
   const ec = EC_ORDERS[alg];
   if (ec) {
-    if (signature.length !== 2 * ec.size) throw badSignature();
+    if (length !== 2 * ec.size) throw badSignature();
+    const signature = decodeBase64url(encoded)!;
     const r = bigEndian(signature.subarray(0, ec.size));
     const s = bigEndian(signature.subarray(ec.size));
     if (r === 0n || s === 0n || r >= ec.n || s >= ec.n) throw badSignature();
-    return;
+    return length;
   }
   if (alg === "EdDSA" || alg === "Ed25519") {
-    if (signature.length !== 64) throw badSignature();
-    const S = bigEndian(Uint8Array.from(signature.subarray(32)).reverse()); // S is little-endian
+    if (length !== 64) throw badSignature();
+    const S = bigEndian(decodeBase64url(encoded)!.subarray(32).reverse()); // S is little-endian
     if (S >= ED25519_L) throw badSignature();
-    return;
+    return length;
   }
   // RS*/PS*: the exact length depends on the key (verify-id-token compares it with the modulus).
-  if (signature.length < RSA_MIN_MODULUS_BYTES || signature.length > RSA_MAX_MODULUS_BYTES) throw badSignature();
+  if (length < RSA_MIN_MODULUS_BYTES || length > RSA_MAX_MODULUS_BYTES) throw badSignature();
+  return length;
 }
 
 /**

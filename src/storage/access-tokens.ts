@@ -1,23 +1,23 @@
 import type { AccessTokenClaims } from "../tokens/access-token";
-import { WriteBehind } from "./write-behind";
+import { writeBehind, type RowKind } from "./write-behind";
 
 interface LedgerRow {
   claims: AccessTokenClaims;
   clientIp: string | null;
 }
 
+/** One statement per batch: each row is a JSON array in column order (src/storage/write-behind.ts). */
 const UPSERT = `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at,
-    max_expires_at, num_uses_limit, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    max_expires_at, num_uses_limit, client_ip)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8
+  FROM json_each(?) WHERE true
   ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`;
 
-const ledger = new WriteBehind<LedgerRow>(async (db, rows) => {
-  const stmt = db.prepare(UPSERT);
-  await db.batch(
-    rows.map(({ claims: c, clientIp }) =>
-      stmt.bind(c.jti, c.sub, c.org, c.auth_method, c.first_iat, c.exp, c.max_exp, c.uses, clientIp),
-    ),
-  );
-});
+const ledgerRows: RowKind<LedgerRow> = {
+  name: "token-ledger",
+  sql: UPSERT,
+  encode: ({ claims: c, clientIp }) => [c.jti, c.sub, c.org, c.auth_method, c.first_iat, c.exp, c.max_exp, c.uses, clientIp],
+};
 
 /**
  * The ledger of issued tokens (for listing and revoking); enforcement lives in the Durable Object.
@@ -29,11 +29,11 @@ export function recordIssuedToken(
   clientIp: string | null,
   waitUntil: (p: Promise<unknown>) => void,
 ): void {
-  ledger.push(db, { claims, clientIp }, waitUntil);
+  writeBehind.push(db, ledgerRows, { claims, clientIp }, waitUntil);
 }
 
-/** Writes this isolate's queued ledger rows (readers call it first to see their own writes). */
-export const flushLedger = (db: D1Database) => ledger.flush(db);
+/** Writes this isolate's queued rows (readers call it first to see their own writes). */
+export const flushLedger = (db: D1Database) => writeBehind.flush(db);
 
 export async function markTokenRevoked(db: D1Database, jti: string): Promise<void> {
   await flushLedger(db); // a token revoked right after its login may still be queued here

@@ -1,4 +1,4 @@
-import { WriteBehind } from "./write-behind";
+import { writeBehind, type RowKind } from "./write-behind";
 
 export type AuditOutcome = "success" | "failure";
 
@@ -27,29 +27,29 @@ interface Row extends AuditEvent {
   createdAt: number;
 }
 
+/** One statement per batch: each row is a JSON array in column order (src/storage/write-behind.ts). */
 const INSERT = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
-  client_ip, country, colo, token_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  client_ip, country, colo, token_id, details)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+    value->>9, value->>10, value->>11, value->>12 FROM json_each(?)`;
 
-const buffer = new WriteBehind<Row>(async (db, rows) => {
-  const stmt = db.prepare(INSERT);
-  await db.batch(
-    rows.map((r) =>
-      stmt.bind(
-        r.id, r.createdAt, r.event, r.outcome, r.reasonCode ?? null, r.orgId ?? null, r.identityId ?? null,
-        r.actor ?? null, r.clientIp ?? null, r.country ?? null, r.colo ?? null, r.tokenId ?? null,
-        r.details === undefined ? null : JSON.stringify(r.details),
-      ),
-    ),
-  );
-});
+const auditRows: RowKind<Row> = {
+  name: "audit",
+  sql: INSERT,
+  encode: (r) => [
+    r.id, r.createdAt, r.event, r.outcome, r.reasonCode ?? null, r.orgId ?? null, r.identityId ?? null,
+    r.actor ?? null, r.clientIp ?? null, r.country ?? null, r.colo ?? null, r.tokenId ?? null,
+    r.details === undefined ? null : JSON.stringify(r.details),
+  ],
+};
 
-/** Queues an audit event; it reaches D1 within a few tens of milliseconds, off the response path. */
+/** Queues an audit event; it reaches D1 within about a second (FLUSH_DELAY_MS), off the response path. */
 export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
-  buffer.push(db, { ...event, id: crypto.randomUUID(), createdAt: Date.now() }, waitUntil);
+  writeBehind.push(db, auditRows, { ...event, id: crypto.randomUUID(), createdAt: Date.now() }, waitUntil);
 }
 
 /** Writes what this isolate has queued (so a reader sees its own isolate's events). */
-export const flushAudit = (db: D1Database) => buffer.flush(db);
+export const flushAudit = (db: D1Database) => writeBehind.flush(db);
 
 export interface AuditQuery {
   orgId?: string;

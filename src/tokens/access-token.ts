@@ -1,5 +1,6 @@
-import { errors, jwtVerify, SignJWT } from "jose";
-import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE } from "../constants";
+import { errors, jwtVerify } from "jose";
+import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE, VERIFIED_TOKEN_CACHE_ENTRIES } from "../constants";
+import { LruCache } from "../cache/lru";
 import { unauthorized } from "../http/errors";
 import type { SigningKeys } from "./signing-keys";
 
@@ -34,18 +35,43 @@ export interface AccessTokenClaims {
   metadata?: Record<string, string>;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * Signs the claims as a compact JWS, ES256 (ACCESS_TOKEN_ALG), straight on WebCrypto: WebCrypto's ECDSA
+ * signature is r || s, which is exactly JWS's ES256 encoding (RFC 7518 §3.4), and the claims are ours and
+ * already typed, so there is nothing for a JOSE library to check on the way. Verification (of tokens
+ * presented to us) stays with jose.
+ */
 export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClaims): Promise<string> {
-  const { sub, jti, iat, exp, ...rest } = claims;
-  return new SignJWT({ ...rest })
-    .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid: keys.active.kid, typ: ACCESS_TOKEN_TYPE })
-    .setIssuer(ACCESS_TOKEN_ISSUER)
-    .setAudience(ACCESS_TOKEN_AUDIENCE)
-    .setSubject(sub)
-    .setJti(jti)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .sign(keys.active.key);
+  const { kid, key } = keys.active;
+  const input = `${protectedHeader(kid)}.${base64urlText(JSON.stringify({ iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, ...claims }))}`;
+  const signature = new Uint8Array(await crypto.subtle.sign(ES256, key, encoder.encode(input)));
+  return `${input}.${base64urlBinary(String.fromCharCode(...signature))}`;
 }
+
+const ES256 = { name: "ECDSA", hash: "SHA-256" } as const;
+
+/** The encoded protected header of a signing key id (one per key: computed once). */
+const headers = new Map<string, string>();
+function protectedHeader(kid: string): string {
+  let header = headers.get(kid);
+  if (!header) {
+    header = base64urlText(JSON.stringify({ alg: ACCESS_TOKEN_ALG, kid, typ: ACCESS_TOKEN_TYPE }));
+    headers.set(kid, header);
+  }
+  return header;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+/** base64url of a string's UTF-8 bytes (claims are ASCII unless metadata carries other characters). */
+function base64urlText(text: string): string {
+  if (!NON_ASCII.test(text)) return base64urlBinary(text);
+  let binary = "";
+  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
+  return base64urlBinary(binary);
+}
+const base64urlBinary = (binary: string) => btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
@@ -66,6 +92,29 @@ export async function verifyAccessToken(
   if (typeof token !== "string" || token.length === 0 || token.length > MAX_ACCESS_TOKEN_LENGTH) {
     throw unauthorized("access_token_invalid", "The access token is malformed");
   }
+  const verified = verifiedTokens.get(token);
+  if (verified && verified.keys === keys) {
+    if (!opts.allowExpired && Math.floor(Date.now() / 1000) >= verified.claims.exp) {
+      throw unauthorized("access_token_expired", "The access token has expired");
+    }
+    return verified.claims;
+  }
+  const claims = await verifySignedAccessToken(keys, token, opts);
+  verifiedTokens.set(token, { keys, claims }, VERIFIED_TOKEN_TTL_MS);
+  return claims;
+}
+
+/**
+ * Tokens whose signature and claims verified in this isolate, by their exact text. The same bytes verify
+ * the same way under the same keys, so a hit skips only the signature check; expiry is judged again on
+ * every hit, and revocation, uses and policy are the Durable Object's, which every use still asks. An
+ * entry holds the key set it verified under: another SIGNING_KEYS (a rotation that drops a key arrives as
+ * a new deployment, hence new isolates, anyway) misses. Claims are frozen: callers share one object.
+ */
+const verifiedTokens = new LruCache<{ keys: SigningKeys; claims: AccessTokenClaims }>(VERIFIED_TOKEN_CACHE_ENTRIES);
+const VERIFIED_TOKEN_TTL_MS = 10 * 60_000;
+
+async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: { allowExpired?: boolean }): Promise<AccessTokenClaims> {
   try {
     const { payload } = await jwtVerify(token, (header) => {
       const key = header.kid ? keys.verify.get(header.kid) : undefined;
@@ -88,7 +137,8 @@ export async function verifyAccessToken(
     ) {
       throw unauthorized("access_token_invalid", "The access token is missing required claims");
     }
-    return payload as unknown as AccessTokenClaims;
+    if (payload.metadata !== undefined) Object.freeze(payload.metadata);
+    return Object.freeze(payload) as unknown as AccessTokenClaims;
   } catch (err) {
     if (err && typeof err === "object" && "reasonCode" in err) throw err;
     if (err instanceof errors.JWTExpired) throw unauthorized("access_token_expired", "The access token has expired");

@@ -37,6 +37,13 @@ const refuse = (status: Refusal["status"], reasonCode: string, message: string):
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** One use of an existing, unrevoked token with uses left; no row back means "not that case". */
+const SPEND_USE = `UPDATE tokens SET uses = uses + 1, expires_at = MAX(expires_at, ?)
+  WHERE jti = ? AND revoked_at IS NULL AND (uses_limit = 0 OR uses < uses_limit)
+  RETURNING uses, uses_limit`;
+
+const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses : null);
+
 const POLICY_UNAVAILABLE = refuse(503, "token_state_unavailable", "Token state is unavailable; retry");
 
 /**
@@ -82,14 +89,20 @@ export class TokenStateObject extends DurableObject<Env> {
     if (expired) return expired;
     const refusal = this.checkPolicy(policy, ref, clientIp);
     if (refusal) return refusal;
+    // The usual case is one statement: the token's row exists, is not revoked and has uses left. (Its
+    // expires_at follows the presented token's exp, as in row(), so cleanup never drops a live token.)
+    const spent = this.ctx.storage.sql
+      .exec<{ uses: number; uses_limit: number }>(SPEND_USE, ref.exp, ref.jti)
+      .toArray()[0];
+    if (spent) return { ok: true, usesLeft: usesLeftAfter(spent.uses, spent.uses_limit), policy: policy! };
+    // Otherwise: first sight of the token (create its row), or a refusal to explain.
     const row = this.row(ref);
     if (row.revoked_at !== null) return refuse(401, "token_revoked", "The access token has been revoked");
     if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
       return refuse(401, "token_uses_exhausted", "The access token has no uses left");
     }
     this.ctx.storage.sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
-    const usesLeft = row.uses_limit > 0 ? row.uses_limit - row.uses - 1 : null;
-    return { ok: true, usesLeft, policy: policy! };
+    return { ok: true, usesLeft: usesLeftAfter(row.uses + 1, row.uses_limit), policy: policy! };
   }
 
   /** Extends the token up to its max TTL. Not a use: consumes nothing. */

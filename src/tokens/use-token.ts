@@ -24,12 +24,28 @@ export const tokenRef = (c: AccessTokenClaims): TokenRef => ({
   uses: c.uses,
 });
 
+/**
+ * Parsed Durable Object ids (plain values, not I/O objects) by their hex form: every use of a token names
+ * its identity's object, and parsing the id showed in profiles. Bounded; valid for one namespace binding.
+ */
+const MAX_STATE_OBJECT_IDS = 10_000;
+const stateObjectIds = new Map<string, DurableObjectId>();
+let stateObjectIdsOf: DurableObjectNamespace<TokenStateObject> | undefined;
+
 export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenStateObject> {
-  let id: DurableObjectId;
-  try {
-    id = env.TOKEN_STATE.idFromString(hexId);
-  } catch {
-    throw unauthorized("access_token_invalid", "The access token is invalid");
+  if (stateObjectIdsOf !== env.TOKEN_STATE) {
+    stateObjectIds.clear();
+    stateObjectIdsOf = env.TOKEN_STATE;
+  }
+  let id = stateObjectIds.get(hexId);
+  if (!id) {
+    try {
+      id = env.TOKEN_STATE.idFromString(hexId);
+    } catch {
+      throw unauthorized("access_token_invalid", "The access token is invalid");
+    }
+    if (stateObjectIds.size >= MAX_STATE_OBJECT_IDS) stateObjectIds.clear();
+    stateObjectIds.set(hexId, id);
   }
   return env.TOKEN_STATE.get(id);
 }

@@ -3,6 +3,7 @@
 // sizeable piece of one, whatever the caller sent; one access log line per request with the route
 // pattern and never the query string.
 import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, createIdentity, login, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
@@ -162,5 +163,36 @@ describe("logs", () => {
       .filter(([, text]) => /\bconsole\s*\.\s*[a-z]+\s*\(/.test(text))
       .map(([path]) => path);
     expect(offenders).toEqual([]);
+  });
+});
+
+describe("access log sampling", () => {
+  // ACCESS_LOG_SAMPLE_RATE applies to answers below 400 only; the Worker is called with a changed env.
+  async function fetchWith(rate: string, path: string, token: string | null) {
+    const { default: worker } = await import("../../src/index");
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`http://edge-oidc-auth.test${path}`, { headers }), { ...env, ACCESS_LOG_SAMPLE_RATE: rate }, ctx);
+    await res.text();
+    await waitOnExecutionContext(ctx);
+    return res.status;
+  }
+  const accessLines = () => lines.map((l) => JSON.parse(l.text) as Record<string, unknown>).filter((p) => p.event === "request");
+
+  it("at 0, successes get no access line, refusals still do", async () => {
+    for (let i = 0; i < 20; i++) expect(await fetchWith("0", "/api/v1/organizations", env.ADMIN_API_KEY!)).toBe(200);
+    expect(accessLines()).toEqual([]);
+    expect(await fetchWith("0", "/api/v1/organizations", "wrong-key")).toBe(401);
+    expect(accessLines()).toEqual([expect.objectContaining({ route: "/api/v1/organizations", status: 401 })]);
+  });
+
+  it("at 0.5, about half of the successes get one; an unreadable rate logs every one", async () => {
+    for (let i = 0; i < 200; i++) await fetchWith("0.5", "/api/v1/organizations", env.ADMIN_API_KEY!);
+    const logged = accessLines().length;
+    expect(logged).toBeGreaterThan(50); // binomial(200, 0.5): outside 50..150 has odds below 1e-12
+    expect(logged).toBeLessThan(150);
+    lines = [];
+    for (let i = 0; i < 10; i++) await fetchWith("often", "/api/v1/organizations", env.ADMIN_API_KEY!);
+    expect(accessLines()).toHaveLength(10);
   });
 });

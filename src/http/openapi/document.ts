@@ -3,7 +3,7 @@
  * conversion: request bodies and queries as the routes parse them (io "input"), responses as the code
  * produces them (io "output"). Built once per isolate.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { components, errorBodySchema } from "./schemas";
 import { ROUTES, TAGS, type RouteAuth, type RouteDoc } from "./routes";
 

@@ -5,7 +5,7 @@
  *
  * Paths are written the Hono way (`:id`); the document turns them into OpenAPI's `{id}`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { createIdentityInput, updateIdentityInput } from "../../admin/identities";
 import { createOrganizationInput } from "../../admin/organizations";
 import { createProjectInput, membershipRolesInput } from "../../admin/projects";

@@ -6,7 +6,7 @@
  * The type assertions at the bottom tie each schema to the TypeScript type the code returns, so a field
  * added to a record without being documented here fails `npm run typecheck`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";

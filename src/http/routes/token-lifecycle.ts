@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { markTokenRevoked, recordIssuedToken } from "../../storage/access-tokens";
 import { signAccessToken, verifyAccessToken } from "../../tokens/access-token";
