@@ -69,8 +69,16 @@ export function evaluateTargets(report) {
     add("RPC validation with a max-uses limit: >= 0.7 of the Durable Object floor", `${fmt(ratio)} (${int(limited.rps)} vs ${int(floorB.rps)} req/s)`, ratio >= 0.7, "", [limited, floorB]);
   }
   if (limited && unlimited) {
-    const ratio = unlimited.rps / limited.rps;
-    add("RPC validation without a limit is not slower than with one", `${fmt(ratio)} x the limited throughput`, ratio >= 0.95, "5% allowed for run-to-run noise", [limited, unlimited]);
+    const unlimitedRuns = [unlimited, byKey(report, "rpc-unlimited-again")].filter(Boolean);
+    const unlimitedRps = unlimitedRuns.reduce((n, r) => n + r.rps, 0) / unlimitedRuns.length;
+    const ratio = unlimitedRps / limited.rps;
+    add(
+      "RPC validation without a limit is not slower than with one",
+      `${fmt(ratio)} x the limited throughput (${unlimitedRuns.map((r) => int(r.rps)).join(" and ")} vs ${int(limited.rps)} req/s)`,
+      ratio >= 0.95,
+      `5% allowed for run-to-run noise; without a limit is measured before and after the limited run, and their mean compared`,
+      [limited, ...unlimitedRuns],
+    );
   }
   add(
     "Bundle under 200 KB gzipped",
@@ -252,10 +260,14 @@ function performanceMarkdown(report, svgName) {
   p("  token-state Durable Object, `ALLOW_INSECURE_ISSUERS=true`, a generated `SIGNING_KEYS` and admin key.");
   p("  Storage is in memory. Every Worker is reached on its own direct workerd socket (no `wrangler dev` proxy).");
   p("- **Rate limits**: all load comes from one client address, so `LOGIN_CLIENT_LIMITER`'s limit is raised out of");
-  p("  reach (as wrangler.toml suggests for a load test); the limiter is still called on every login. Miniflare");
-  p("  simulates a rate-limit binding with a Durable Object behind two Worker hops, which is far costlier than the");
-  p("  limiter a deployment calls; the row *without the rate-limit bindings* runs the same bundle on the same D1");
-  p("  and KV with no limiter, to show that share.");
+  p("  reach (as wrangler.toml suggests for a load test); the limiter is still called as in production, once per");
+  p("  block of 10 logins. Miniflare simulates a rate-limit binding with a Durable Object behind two Worker hops,");
+  p("  which is far costlier than the limiter a deployment calls; the row *without the rate-limit bindings* runs");
+  p("  the same bundle on the same D1 and KV with no limiter, to show that share.");
+  p("- **One thread**: workerd, as Miniflare runs it here, does all its work on one thread: the Worker, its");
+  p("  Durable Objects, and Miniflare's simulations of D1, KV and the rate limiter. The audit and ledger writes");
+  p("  (one D1 call per second per isolate, docs/architecture.md) therefore take CPU from the logins in this");
+  p("  bench; on Cloudflare that work runs in D1, not in the Worker. The crypto floor writes nothing.");
   p("- **The IdP** is the test suite's (`test/support/idp-server.ts`) on loopback. Tenant `bench` publishes one");
   p("  RS256 key, `bench-50keys` fifty (the token is signed by the newest, last in the set), `bench-slow` answers");
   p("  discovery and JWKS after 50 ms. IdP requests are counted by the IdP itself.");
