@@ -8,7 +8,7 @@
  *   call and spends it locally, for at most one period. A client served by one isolate is admitted exactly
  *   `limit` blocks' worth of logins; one spread over several isolates may be refused a little earlier
  *   (each isolate's unspent remainder was counted), never later. Concurrent requests of a client with an
- *   empty block wait for one reservation instead of each making their own.
+ *   empty block wait for one reservation instead of each making their own (polling shared plain data).
  * - LOGIN_FAILURE_LIMITER: refused logins per (identity, client address). Only refusals are counted: the
  *   limiter is consulted after a refusal. Once it answers "over", the pair is blocked in this isolate for
  *   the limiter's period, and every further attempt is refused before any verification, valid token or
@@ -102,39 +102,60 @@ const failuresLimited = (retryAfterSeconds: number) =>
     { "Retry-After": String(Math.max(1, retryAfterSeconds)) },
   );
 
-/** Logins a client address may still make from this isolate without asking the limiter. */
-interface Allowance {
-  left: number;
-}
-/** At most this many client addresses hold an allowance per isolate. */
-const MAX_ALLOWANCES = 10_000;
-const allowances = new LruCache<Allowance>(MAX_ALLOWANCES);
-const reserving = new Map<string, Promise<boolean>>();
-
 /**
- * Every login request spends one login of the client address's budget. Throws 429 `rate_limited_client`.
- * `waitUntil` keeps a reservation alive for the requests waiting on it even if its own client goes away.
+ * A client address's logins in this isolate: the unspent rest of its reserved blocks, and the state of a
+ * reservation under way. Plain data only: requests of the same client coordinate through it, never by
+ * awaiting each other's promises (a continuation resumed by another request's I/O would run in that
+ * request's context, and what it created there, such as its response, would belong to the wrong request).
  */
-export async function limitClientLogins(env: Env, ip: string | null, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+interface ClientBudget {
+  left: number;
+  /** Date.now() when the reservation under way started; 0 when none is. */
+  reservingSince: number;
+  /** Date.now() when a reservation was last refused. */
+  refusedAt: number;
+}
+/** At most this many client addresses hold a budget per isolate; a budget lasts one period. */
+const MAX_BUDGETS = 10_000;
+const budgets = new LruCache<ClientBudget>(MAX_BUDGETS);
+/** A request waiting for another's reservation looks again this often, ... */
+const RESERVATION_POLL_MS = 1;
+/** ... and reserves on its own once that one has taken this long (its request may have gone away). */
+const RESERVATION_WAIT_MS = 1_000;
+const PERIOD_MS = CLIENT_LOGIN_PERIOD_SECONDS * 1000;
+
+/** Every login request spends one login of the client address's budget. Throws 429 `rate_limited_client`. */
+export async function limitClientLogins(env: Env, ip: string | null): Promise<void> {
   const key = clientKey(ip);
+  let budget = budgets.get(key);
+  if (!budget) {
+    budget = { left: 0, reservingSince: 0, refusedAt: 0 };
+    budgets.set(key, budget, PERIOD_MS);
+  }
+  const arrived = Date.now();
   for (;;) {
-    const allowance = allowances.get(key);
-    if (allowance && allowance.left > 0) {
-      allowance.left--; // mutated in place: re-setting a hot key costs a Map rehash chain (src/cache/lru.ts)
+    if (budget.left > 0) {
+      budget.left--; // mutated in place: re-setting a hot key costs a Map rehash chain (src/cache/lru.ts)
       return;
     }
-    const pending = reserving.get(key);
-    if (pending) {
-      if (!(await pending)) throw clientLimited();
-      continue; // the block was granted: take from it (or reserve the next one if others emptied it)
+    if (budget.reservingSince !== 0 && Date.now() - budget.reservingSince < RESERVATION_WAIT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, RESERVATION_POLL_MS));
+      if (budget.refusedAt >= arrived) throw clientLimited(); // the reservation it waited for was refused
+      continue;
     }
-    const reservation = consume(env, "LOGIN_CLIENT_LIMITER", key).then((granted) => {
-      if (granted) allowances.set(key, { left: CLIENT_LOGINS_PER_LIMITER_UNIT }, CLIENT_LOGIN_PERIOD_SECONDS * 1000);
-      return granted;
-    }).finally(() => reserving.delete(key));
-    reserving.set(key, reservation);
-    waitUntil(reservation);
-    if (!(await reservation)) throw clientLimited();
+    budget.reservingSince = Date.now();
+    let granted: boolean;
+    try {
+      granted = await consume(env, "LOGIN_CLIENT_LIMITER", key);
+    } finally {
+      budget.reservingSince = 0;
+    }
+    if (!granted) {
+      budget.refusedAt = Date.now();
+      throw clientLimited();
+    }
+    budget.left += CLIENT_LOGINS_PER_LIMITER_UNIT;
+    budgets.set(key, budget, PERIOD_MS); // the block is spendable for one period from now
   }
 }
 

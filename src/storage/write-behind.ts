@@ -30,9 +30,10 @@ export interface RowKind<Row> {
   encode(row: Row): unknown[];
 }
 
+/** A row is encoded when queued: one flat string per row keeps a second's worth of rows cheap to hold. */
 interface Queued {
   kind: RowKind<never>;
-  row: unknown;
+  json: string;
 }
 
 class WriteBehind {
@@ -40,7 +41,7 @@ class WriteBehind {
   private scheduled = false;
 
   push<Row>(db: D1Database, kind: RowKind<Row>, row: Row, waitUntil: (p: Promise<unknown>) => void): void {
-    this.queue.push({ kind: kind as RowKind<never>, row });
+    this.queue.push({ kind: kind as RowKind<never>, json: JSON.stringify(kind.encode(row)) });
     if (this.scheduled && this.queue.length < MAX_QUEUED_ROWS) return;
     this.scheduled = true;
     const delay = this.queue.length >= MAX_QUEUED_ROWS ? 0 : FLUSH_DELAY_MS;
@@ -54,15 +55,14 @@ class WriteBehind {
     if (batch.length === 0) return;
     this.queue = [];
     const encoded = new Map<RowKind<never>, string[]>();
-    for (const { kind, row } of batch) {
+    for (const { kind, json } of batch) {
       const rows = encoded.get(kind);
-      const json = JSON.stringify(kind.encode(row as never));
       if (rows) rows.push(json);
       else encoded.set(kind, [json]);
     }
     const statements: D1PreparedStatement[] = [];
     for (const [kind, rows] of encoded) {
-      for (const chunk of chunks(rows)) statements.push(db.prepare(kind.sql).bind(`[${chunk.join(",")}]`));
+      for (const chunk of chunkRows(rows, MAX_PARAMETER_CHARS)) statements.push(db.prepare(kind.sql).bind(`[${chunk.join(",")}]`));
     }
     try {
       await db.batch(statements);
@@ -72,18 +72,21 @@ class WriteBehind {
   }
 }
 
-/** Splits encoded rows so that no statement's parameter exceeds MAX_PARAMETER_CHARS. */
-function* chunks(rows: string[]): Generator<string[]> {
+/**
+ * Splits encoded rows, in order, so that each chunk's JSON array (`[a,b,...]`) stays within maxChars; a
+ * row longer than that on its own is a chunk of its own.
+ */
+export function* chunkRows(rows: string[], maxChars: number): Generator<string[]> {
   let chunk: string[] = [];
-  let size = 2;
+  let size = 2; // the brackets
   for (const row of rows) {
-    if (chunk.length > 0 && size + row.length + 1 > MAX_PARAMETER_CHARS) {
+    if (chunk.length > 0 && size + 1 + row.length > maxChars) {
       yield chunk;
       chunk = [];
       size = 2;
     }
+    size += (chunk.length > 0 ? 1 : 0) + row.length; // a comma before every row but the first
     chunk.push(row);
-    size += row.length + 1;
   }
   if (chunk.length > 0) yield chunk;
 }

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { flushAudit, recordAudit } from "../../src/storage/audit-log";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { call, login, ok, setupIdentity } from "../support/api";
 
@@ -117,5 +118,22 @@ describe("an identity's live tokens", () => {
     expect(after.accessTokens[0].revokedAt).toBeGreaterThan(0);
     const unknown = await call("POST", `/api/v1/identities/${identity.id}/access-tokens/nope/revoke`);
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("write-behind batches (src/storage/write-behind.ts)", () => {
+  it("writes a flush of about 2.4 MB of rows completely and in order", async () => {
+    const orgId = `org-wb-${crypto.randomUUID()}`;
+    const queued: Promise<unknown>[] = [];
+    const big = "x".repeat(2_000); // about 2 KiB of details per event: 1,200 events are about 2.4 MB
+    for (let i = 0; i < 1_200; i++) {
+      recordAudit(env.DB, { event: "test.write-behind", outcome: "success", orgId, details: { i, big } }, (p) => queued.push(p));
+    }
+    await flushAudit(env.DB);
+    const { results } = await env.DB.prepare("SELECT details FROM audit_logs WHERE org_id = ? ORDER BY rowid").bind(orgId).all<{ details: string }>();
+    expect(results).toHaveLength(1_200);
+    expect(results.map((r) => JSON.parse(r.details).i)).toEqual([...Array(1_200).keys()]);
+    await Promise.all(queued); // the scheduled flush finds nothing left to write
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE org_id = ?").bind(orgId).first<{ n: number }>())?.n).toBe(1_200);
   });
 });

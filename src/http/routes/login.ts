@@ -29,11 +29,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login", async (c) => {
   // Rate limits (src/http/rate-limit.ts): every login counts against its client address, before the body
   // is read; a blocked (identity, client) pair is refused before any lookup or verification.
-  const waitUntil = waitUntilOf(c);
-  await limitClientLogins(c.env, clientIp(c), waitUntil);
+  await limitClientLogins(c.env, clientIp(c));
   const body = await readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES);
   if (body.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
   assertLoginNotBlocked(body.identityId, clientIp(c));
+  const waitUntil = waitUntilOf(c);
   const attempt: LoginAttempt = { identityId: UUID.test(body.identityId) ? body.identityId : null, orgId: null, trace: {} };
   try {
     const context = attempt.identityId ? await loadLoginContext(c.env.DB, attempt.identityId) : null;
