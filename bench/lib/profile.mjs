@@ -7,6 +7,34 @@ export function loadSourceMap(mapPath) {
   return new SourceMap(JSON.parse(readFileSync(mapPath, "utf8")));
 }
 
+/** Lines of each original source in the map (sourcesContent), for naming minified functions. */
+const sourceLines = new WeakMap();
+function originalLine(map, source, line) {
+  let bySource = sourceLines.get(map);
+  if (!bySource) {
+    bySource = new Map();
+    const { sources = [], sourcesContent = [] } = map.payload;
+    sources.forEach((s, i) => bySource.set(s, (sourcesContent[i] ?? "").split("\n")));
+    sourceLines.set(map, bySource);
+  }
+  return bySource.get(source)?.[line] ?? "";
+}
+
+/**
+ * The bundle is minified (wrangler.toml `minify`): a function's name in the profile is a mangled one.
+ * Its original name is read from the source at the function's original position: `function name(`,
+ * `name(` (a method), `name = (`/`name = async (` (a const arrow), else the mangled name is kept.
+ */
+function originalName(map, entry, mangled) {
+  const text = originalLine(map, entry.originalSource, entry.originalLine);
+  const before = text.slice(0, entry.originalColumn + 1);
+  const after = text.slice(entry.originalColumn);
+  const m =
+    /(?:function\*?\s+|(?:async\s+)?)([A-Za-z_$#][\w$]*)\s*(?:<[^>]*>)?\(/.exec(after) ??
+    /([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=\s*(?:async\s*)?\(?[^=]*$/.exec(before);
+  return m?.[1] ?? mangled;
+}
+
 /** "src/oidc/jwks.ts", "jose", "hono", "zod", or a bracketed V8 category. */
 function moduleOf(source) {
   const s = source.replace(/\\/g, "/");
@@ -33,7 +61,8 @@ function frameKey(callFrame, map, bundleUrlSuffix) {
   const entry = map.findEntry(lineNumber, columnNumber);
   const source = entry?.originalSource ? moduleOf(entry.originalSource) : "(bundle)";
   const line = entry?.originalLine !== undefined ? entry.originalLine + 1 : "?";
-  return { module: source, fn: `${functionName || "(anonymous)"} ${source}:${line}` };
+  const name = entry?.originalSource && functionName ? originalName(map, entry, functionName) : functionName;
+  return { module: source, fn: `${name || "(anonymous)"} ${source}:${line}` };
 }
 
 /**

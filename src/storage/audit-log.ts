@@ -1,3 +1,4 @@
+import { newTimeOrderedId } from "./ids";
 import { writeBehind, type RowKind } from "./write-behind";
 
 export type AuditOutcome = "success" | "failure";
@@ -45,7 +46,8 @@ const auditRows: RowKind<Row> = {
 
 /** Queues an audit event; it reaches D1 within about a second (FLUSH_DELAY_MS), off the response path. */
 export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
-  writeBehind.push(db, auditRows, { ...event, id: crypto.randomUUID(), createdAt: Date.now() }, waitUntil);
+  const createdAt = Date.now();
+  writeBehind.push(db, auditRows, { ...event, id: newTimeOrderedId(createdAt), createdAt }, waitUntil);
 }
 
 /** Writes what this isolate has queued (so a reader sees its own isolate's events). */

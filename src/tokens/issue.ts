@@ -3,6 +3,7 @@ import { mapClaims } from "../oidc/claims";
 import type { Identity, OidcAuthConfig } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
 import { recordIssuedToken } from "../storage/access-tokens";
+import { newTimeOrderedId } from "../storage/ids";
 import { signAccessToken, type AccessTokenClaims } from "./access-token";
 import type { SigningKeys } from "./signing-keys";
 import { secondsLeft, tokenExpiry } from "./ttl";
@@ -48,7 +49,7 @@ export async function issueAccessToken(
   });
   const claims: AccessTokenClaims = {
     sub: identity.id,
-    jti: crypto.randomUUID(),
+    jti: newTimeOrderedId(), // time-ordered: appends to the ledger's and the Durable Object's key B-trees
     iat: now,
     exp: expiresAt,
     org: identity.orgId,
