@@ -174,6 +174,10 @@ async function main() {
     url: urls["floor-crypto"], method: "POST", path: "/", headers: { "content-type": "application/json" },
     body: JSON.stringify({ jwt }),
   });
+  await run("floor-crypto-writes", "Floor (a+w): floor (a) plus a login's two write-behind rows to D1", {
+    url: urls["floor-crypto-writes"], method: "POST", path: "/", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jwt }),
+  }, { informational: true });
   await run("floor-do", "Floor (b): Durable Object SQLite increment over RPC", { url: urls["floor-do"], path: "/" });
   await run("floor-do-binding", "Floor (b) called from the consumer Worker over a service binding", {
     url: urls.consumer, path: "/floor",

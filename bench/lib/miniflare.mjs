@@ -6,6 +6,7 @@
 //   consumer        a downstream Worker with a service binding to edge-oidc-auth's AuthService entrypoint
 //   secrets-worker-example  examples/secrets-worker built as deployed, bound to AuthService by its wrangler.toml
 //   floor-crypto    floor (a): a login's crypto only
+//   floor-crypto-writes  floor (a+w): the same, plus a login's two write-behind rows to the service's D1
 //   floor-do        floor (b): one bare Durable Object increment over RPC
 // Every Worker gets a direct socket, so the load generator talks to workerd with nothing in between
 // (no `wrangler dev` proxy, no Miniflare entry router).
@@ -73,13 +74,15 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
           unsafeDirectSockets: direct,
         },
         plain("floor-crypto", { bindings: floorVars }),
+        // floor (a+w): the same script with the service's D1 (same database id), writing a login's rows
+        { ...plain("floor-crypto", { bindings: floorVars, d1Databases: main.d1Databases }), name: "floor-crypto-writes" },
         plain("floor-do", { durableObjects: { COUNTER: { className: "Counter", useSQLite: true } } }),
       ],
     }),
   );
   await mf.ready;
   const urls = {};
-  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", SECRETS_WORKER, "floor-crypto", "floor-do"]) {
+  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", SECRETS_WORKER, "floor-crypto", "floor-crypto-writes", "floor-do"]) {
     urls[name] = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
   }
   return { mf, urls, inspectorUrl: (await mf.getInspectorURL()).toString() };

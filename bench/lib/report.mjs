@@ -42,8 +42,18 @@ export function evaluateTargets(report) {
 
   if (login && floorA) {
     const ratio = login.rps / floorA.rps;
-    add("Login, warm caches: >= 0.7 of the crypto floor's throughput", `${fmt(ratio)} (${int(login.rps)} vs ${int(floorA.rps)} req/s)`, ratio >= 0.7, "", [login, floorA]);
-    add("Login, warm caches: p99 < 3 x p50", `p99 ${fmt(login.p99)} ms = ${fmt(login.p99 / login.p50, 1)} x p50 ${fmt(login.p50)} ms`, login.p99 < 3 * login.p50, "", [login]);
+    const floorAW = byKey(report, "floor-crypto-writes");
+    const withWrites = floorAW
+      ? `against floor (a+w), which adds the login's two D1 write-behind rows that Miniflare runs on workerd's one thread: ${fmt(login.rps / floorAW.rps)}`
+      : "";
+    add("Login, warm caches: >= 0.7 of the crypto floor's throughput", `${fmt(ratio)} (${int(login.rps)} vs ${int(floorA.rps)} req/s)`, ratio >= 0.7, withWrites, [login, floorA]);
+    add(
+      "Login, warm caches: p99 < 3 x p50",
+      `p99 ${fmt(login.p99)} ms = ${fmt(login.p99 / login.p50, 1)} x p50 ${fmt(login.p50)} ms`,
+      login.p99 < 3 * login.p50,
+      `floor (a) in the same run: p99 = ${fmt(floorA.p99 / floorA.p50, 1)} x p50`,
+      [login],
+    );
   }
   const warm = report.results.filter((r) => r.idp && r.key !== "login-slow-idp");
   if (warm.length) {
@@ -281,7 +291,9 @@ function performanceMarkdown(report, svgName) {
   p("  whole workerd process (every thread: the Worker, its Durable Object, D1, KV) divided by the answers.");
   p("- **Floors**: (a) `bench/workers/floor-crypto.mjs` verifies the same RS256 ID token and signs an ES256 token");
   p("  with WebCrypto and keys imported once: no router, no validation, no JOSE library. Login workloads are");
-  p("  compared to it. (b) `bench/workers/floor-do.mjs` makes one RPC call per request to a Durable Object that");
+  p("  compared to it. (a+w) is the same Worker writing, through the service's D1, the two rows a login writes");
+  p("  (audit event and token ledger, batched once a second as the service does).");
+  p("  (b) `bench/workers/floor-do.mjs` makes one RPC call per request to a Durable Object that");
   p("  increments a SQLite counter. RPC validation, renew and identity details are compared to it. The row");
   p("  *Floor (b) called from the consumer Worker* adds the service-binding hop RPC validation also has.");
   p("- **RPC validation**: `bench/workers/consumer.mjs`, a second Worker in the same workerd, service-bound to");
