@@ -1,3 +1,5 @@
+import { encodeBase64url } from "../encoding/base64url";
+
 // The console's keys, all derived with HKDF-SHA256 from ADMIN_API_KEY: rotating the admin key invalidates
 // every session cookie and every CSRF token at once. One derivation per isolate and admin key.
 
@@ -40,12 +42,7 @@ export function consoleKeys(adminKey: string | undefined): Promise<ConsoleKeys> 
   return cached.keys;
 }
 
-export function b64url(bytes: ArrayBuffer | Uint8Array): string {
-  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let s = "";
-  for (const b of u8) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+export const b64url = encodeBase64url;
 
 export function fromB64url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;

@@ -23,6 +23,7 @@
  */
 import { CLIENT_LOGIN_PERIOD_SECONDS, CLIENT_LOGINS_PER_LIMITER_UNIT, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
 import { LruCache } from "../cache/lru";
+import { BoundedMemo } from "../cache/memo";
 import { parseIpAddress } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
@@ -42,18 +43,11 @@ const blocked = new LruCache<number>(MAX_BLOCKED_PAIRS);
 export function clientKey(ip: string | null | undefined): string {
   if (!ip) return "unknown";
   if (ip.length > 64) return computeClientKey(ip); // not an address (Cloudflare sends only addresses): not kept
-  let key = clientKeys.get(ip);
-  if (key === undefined) {
-    key = computeClientKey(ip);
-    if (clientKeys.size >= MAX_CLIENT_KEYS) clientKeys.clear();
-    clientKeys.set(ip, key);
-  }
-  return key;
+  return clientKeys.get(ip, () => computeClientKey(ip));
 }
 
 /** clientKey is pure and a login asks it up to three times: parsed addresses are kept per isolate. */
-const MAX_CLIENT_KEYS = 10_000;
-const clientKeys = new Map<string, string>();
+const clientKeys = new BoundedMemo<string>(10_000);
 
 function computeClientKey(ip: string): string {
   const parsed = parseIpAddress(ip.trim());

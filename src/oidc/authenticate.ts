@@ -1,3 +1,4 @@
+import { BoundedMemo } from "../cache/memo";
 import type { JWTPayload } from "jose";
 import { ApiError, unauthorized } from "../http/errors";
 import type { OidcAuthConfig } from "../storage/records";
@@ -96,21 +97,17 @@ async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<s
 }
 
 /** Verdicts of jwksUriRefusal, a pure function of its arguments: URL parsing is not redone per login. */
-const MAX_JWKS_URI_VERDICTS = 1_000;
-const jwksUriVerdicts = new Map<string, string | null>();
+const jwksUriVerdicts = new BoundedMemo<string | null>(1_000);
 
 /** Why the IdP's published jwks_uri is refused, or null when it may be fetched. */
 function jwksUriRefusal(jwksUri: string, discoveryUrl: string, allowInsecure: boolean): string | null {
-  const key = `${allowInsecure ? 1 : 0} ${discoveryUrl} ${jwksUri}`;
-  let verdict = jwksUriVerdicts.get(key);
-  if (verdict !== undefined) return verdict;
-  const check = checkFetchableUrl(jwksUri, { allowInsecure });
-  if (!check.ok) verdict = `The IdP's jwks_uri is refused: ${check.reason}`;
-  // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
-  else if (check.url.host !== new URL(discoveryUrl).host) {
-    verdict = "The IdP's jwks_uri is on another host; configure jwksUrl explicitly to allow it";
-  } else verdict = null;
-  if (jwksUriVerdicts.size >= MAX_JWKS_URI_VERDICTS) jwksUriVerdicts.clear();
-  jwksUriVerdicts.set(key, verdict);
-  return verdict;
+  return jwksUriVerdicts.get(`${allowInsecure ? 1 : 0} ${discoveryUrl} ${jwksUri}`, () => {
+    const check = checkFetchableUrl(jwksUri, { allowInsecure });
+    if (!check.ok) return `The IdP's jwks_uri is refused: ${check.reason}`;
+    // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
+    if (check.url.host !== new URL(discoveryUrl).host) {
+      return "The IdP's jwks_uri is on another host; configure jwksUrl explicitly to allow it";
+    }
+    return null;
+  });
 }

@@ -11,6 +11,8 @@
 // Matching simulates an NFA over pattern positions instead of using a backtracking regex, so
 // it runs in O(len(value) * len(pattern)) and hostile claim values cannot cause a ReDoS.
 
+import { BoundedMemo } from "../cache/memo";
+
 type Token =
   | { kind: "literal"; char: string }
   | { kind: "star" } // *
@@ -45,16 +47,10 @@ function tokenize(pattern: string): Token[] {
 }
 
 /** Compiled patterns, per isolate: every login matches the same few patterns of its configuration. */
-const MAX_COMPILED = 4_096;
-const compiled = new Map<string, Glob>();
+const compiled = new BoundedMemo<Glob>(4_096);
 
 export function compileGlob(pattern: string): Glob {
-  let glob = compiled.get(pattern);
-  if (glob) return glob;
-  glob = { source: pattern, matches: compileMatcher(pattern) };
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
-  compiled.set(pattern, glob);
-  return glob;
+  return compiled.get(pattern, () => ({ source: pattern, matches: compileMatcher(pattern) }));
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;

@@ -1,6 +1,7 @@
 import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE, VERIFIED_TOKEN_CACHE_ENTRIES } from "../constants";
 import { LruCache } from "../cache/lru";
+import { encodeBase64url, encodeBase64urlText } from "../encoding/base64url";
 import { unauthorized } from "../http/errors";
 import type { SigningKeys } from "./signing-keys";
 
@@ -45,9 +46,9 @@ const encoder = new TextEncoder();
  */
 export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClaims): Promise<string> {
   const { kid, key } = keys.active;
-  const input = `${protectedHeader(kid)}.${base64urlText(JSON.stringify({ iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, ...claims }))}`;
-  const signature = new Uint8Array(await crypto.subtle.sign(ES256, key, encoder.encode(input)));
-  return `${input}.${base64urlBinary(String.fromCharCode(...signature))}`;
+  const input = `${protectedHeader(kid)}.${encodeBase64urlText(JSON.stringify({ iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, ...claims }))}`;
+  const signature = await crypto.subtle.sign(ES256, key, encoder.encode(input));
+  return `${input}.${encodeBase64url(signature)}`;
 }
 
 const ES256 = { name: "ECDSA", hash: "SHA-256" } as const;
@@ -57,21 +58,12 @@ const headers = new Map<string, string>();
 function protectedHeader(kid: string): string {
   let header = headers.get(kid);
   if (!header) {
-    header = base64urlText(JSON.stringify({ alg: ACCESS_TOKEN_ALG, kid, typ: ACCESS_TOKEN_TYPE }));
+    header = encodeBase64urlText(JSON.stringify({ alg: ACCESS_TOKEN_ALG, kid, typ: ACCESS_TOKEN_TYPE }));
     headers.set(kid, header);
   }
   return header;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-/** base64url of a string's UTF-8 bytes (claims are ASCII unless metadata carries other characters). */
-function base64urlText(text: string): string {
-  if (!NON_ASCII.test(text)) return base64urlBinary(text);
-  let binary = "";
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return base64urlBinary(binary);
-}
-const base64urlBinary = (binary: string) => btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
 const MAX_ACCESS_TOKEN_LENGTH = 8192;
 

@@ -1,3 +1,4 @@
+import { BoundedMemo } from "../cache/memo";
 import type { Env } from "../env";
 import { errorName, log } from "../observability/log";
 import { ApiError, unauthorized } from "../http/errors";
@@ -28,8 +29,7 @@ export const tokenRef = (c: AccessTokenClaims): TokenRef => ({
  * Parsed Durable Object ids (plain values, not I/O objects) by their hex form: every use of a token names
  * its identity's object, and parsing the id showed in profiles. Bounded; valid for one namespace binding.
  */
-const MAX_STATE_OBJECT_IDS = 10_000;
-const stateObjectIds = new Map<string, DurableObjectId>();
+const stateObjectIds = new BoundedMemo<DurableObjectId>(10_000);
 let stateObjectIdsOf: DurableObjectNamespace<TokenStateObject> | undefined;
 
 export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenStateObject> {
@@ -37,16 +37,13 @@ export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenSta
     stateObjectIds.clear();
     stateObjectIdsOf = env.TOKEN_STATE;
   }
-  let id = stateObjectIds.get(hexId);
-  if (!id) {
+  const id = stateObjectIds.get(hexId, () => {
     try {
-      id = env.TOKEN_STATE.idFromString(hexId);
+      return env.TOKEN_STATE.idFromString(hexId);
     } catch {
       throw unauthorized("access_token_invalid", "The access token is invalid");
     }
-    if (stateObjectIds.size >= MAX_STATE_OBJECT_IDS) stateObjectIds.clear();
-    stateObjectIds.set(hexId, id);
-  }
+  });
   return env.TOKEN_STATE.get(id);
 }
 
