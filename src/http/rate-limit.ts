@@ -24,6 +24,7 @@
 import { CLIENT_LOGIN_PERIOD_SECONDS, CLIENT_LOGINS_PER_LIMITER_UNIT, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
 import { LruCache } from "../cache/lru";
 import { BoundedMemo } from "../cache/memo";
+import { waitFor } from "../cache/wait-for";
 import { parseIpAddress } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
@@ -98,9 +99,8 @@ const failuresLimited = (retryAfterSeconds: number) =>
 
 /**
  * A client address's logins in this isolate: the unspent rest of its reserved blocks, and the state of a
- * reservation under way. Plain data only: requests of the same client coordinate through it, never by
- * awaiting each other's promises (a continuation resumed by another request's I/O would run in that
- * request's context, and what it created there, such as its response, would belong to the wrong request).
+ * reservation under way. Plain data only: requests of the same client wait for each other through it
+ * (src/cache/wait-for.ts), never by awaiting each other's promises.
  */
 interface ClientBudget {
   left: number;
@@ -132,10 +132,13 @@ export async function limitClientLogins(env: Env, ip: string | null): Promise<vo
       budget.left--; // mutated in place: re-setting a hot key costs a Map rehash chain (src/cache/lru.ts)
       return;
     }
-    if (budget.reservingSince !== 0 && Date.now() - budget.reservingSince < RESERVATION_WAIT_MS) {
-      await new Promise((resolve) => setTimeout(resolve, RESERVATION_POLL_MS));
-      if (budget.refusedAt >= arrived) throw clientLimited(); // the reservation it waited for was refused
-      continue;
+    if (budget.reservingSince !== 0) {
+      const b = budget;
+      const waitMs = RESERVATION_WAIT_MS - (Date.now() - b.reservingSince);
+      if (waitMs > 0 && (await waitFor(() => b.reservingSince === 0, { pollMs: RESERVATION_POLL_MS, timeoutMs: waitMs }))) {
+        if (b.refusedAt >= arrived) throw clientLimited(); // the reservation it waited for was refused
+        continue;
+      }
     }
     budget.reservingSince = Date.now();
     let granted: boolean;

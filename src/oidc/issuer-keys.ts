@@ -99,7 +99,7 @@ interface KvEntry {
  */
 async function adoptNewerKvCopy(src: ReturnType<typeof jwksSource>): Promise<KeySet | undefined> {
   const pending = kvRechecks.pending(src.key);
-  if (pending) return pending;
+  if (pending) return pending.catch(() => undefined);
   if (lastKvRecheck.get(src.key) !== undefined) return undefined;
   lastKvRecheck.set(src.key, Date.now(), KV_RECHECK_MS);
   return kvRechecks.run(src.key, async () => {
