@@ -1,0 +1,21 @@
+/**
+ * The service's one clock. Token lifetimes, ID token time checks and the Durable Object's expiry all read
+ * it, so a test can move time for all of them at once (`setClockOffsetForTests`) instead of sleeping: the
+ * Worker, its Durable Objects and the tests share one isolate under the vitest plugin. Timers and cache
+ * ages keep using Date.now() directly: they measure elapsed time, not the time of day.
+ */
+let offsetMs = 0;
+
+/** Milliseconds since the epoch. */
+export const nowMs = (): number => Date.now() + offsetMs;
+
+/** Whole seconds since the epoch: what JWT `iat`, `exp` and `nbf` are compared with. */
+export const nowSeconds = (): number => Math.floor(nowMs() / 1000);
+
+/**
+ * Moves the clock by `seconds` from real time (0 puts it back). For tests only: a deployment never calls
+ * it, and nothing else in `src/` does.
+ */
+export function setClockOffsetForTests(seconds: number): void {
+  offsetMs = seconds * 1000;
+}
