@@ -153,19 +153,25 @@ export function isReasonCode(value: unknown): value is ReasonCode {
 }
 
 /**
- * A refusal as plain data: what a Durable Object returns (custom classes do not survive RPC) and what the
- * RPC entrypoint answers. `qualifier` names the part concerned (`claim_not_allowed: ref_protected`).
+ * A refusal as plain data: what a Durable Object returns (custom classes do not survive RPC). Serializable,
+ * so it carries no free-form details. `qualifier` names the part concerned (`claim_not_allowed: ref_protected`).
  */
 export interface Failure {
   ok: false;
   reason: ReasonCode;
+  /** Set only where the reason is raised in another role than its registered kind (see DomainErrorOptions). */
+  kind?: ReasonKind;
   message: string;
   qualifier?: string;
-  details?: unknown;
   retryAfterSeconds?: number;
 }
 
 export interface DomainErrorOptions {
+  /**
+   * The registered kind, unless the raiser knows better: `identity_not_found` names a missing identity at
+   * login (not_found), but when a token's identity is gone the token is what is refused (refused).
+   */
+  kind?: ReasonKind;
   qualifier?: string;
   details?: unknown;
   /** When retrying may help: after how many seconds (edges answer it as Retry-After). */
@@ -180,6 +186,7 @@ export interface DomainErrorOptions {
 export class DomainError extends Error {
   override readonly name = "DomainError";
   readonly reason: ReasonCode;
+  readonly kind: ReasonKind;
   readonly qualifier: string | undefined;
   readonly details: unknown;
   readonly retryAfterSeconds: number | undefined;
@@ -187,13 +194,10 @@ export class DomainError extends Error {
   constructor(reason: ReasonCode, message: string = defaultMessage(reason), options: DomainErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
+    this.kind = options.kind ?? reasonKind(reason);
     this.qualifier = options.qualifier;
     this.details = options.details;
     this.retryAfterSeconds = options.retryAfterSeconds;
-  }
-
-  get kind(): ReasonKind {
-    return reasonKind(this.reason);
   }
 
   /** The code on the wire: the reason, with its qualifier when there is one. */
@@ -214,14 +218,17 @@ export class DomainError extends Error {
 export function failure(
   reason: ReasonCode,
   message: string = defaultMessage(reason),
-  options: Omit<DomainErrorOptions, "cause"> = {},
+  options: Omit<DomainErrorOptions, "cause" | "details"> = {},
 ): Failure {
   const f: Failure = { ok: false, reason, message };
+  if (options.kind !== undefined && options.kind !== reasonKind(reason)) f.kind = options.kind;
   if (options.qualifier !== undefined) f.qualifier = options.qualifier;
-  if (options.details !== undefined) f.details = options.details;
   if (options.retryAfterSeconds !== undefined) f.retryAfterSeconds = options.retryAfterSeconds;
   return f;
 }
+
+/** A failure of ours or of a dependency, not the caller's doing (5xx on HTTP). */
+export const isOutage = (err: DomainError): boolean => err.kind === "unavailable" || err.kind === "internal";
 
 /** Whether `err` is a refusal with one of the given reasons (instead of comparing bare strings). */
 export function isRefusal(err: unknown, ...reasons: ReasonCode[]): err is DomainError {

@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { forbidden } from "../http/errors";
+import { DomainError, Reason } from "../errors";
 
 /** Who is making an admin change: the deployment's admin key, or an org-admin identity's access token. */
 export type Actor =
@@ -19,12 +19,12 @@ export const actorLabel = (a: Actor) => (a.kind === "admin-key" ? "admin-key" : 
 /** An identity actor may act only inside its own organization. */
 export function assertOrgAccess(actor: Actor, orgId: string): void {
   if (actor.kind === "identity" && actor.orgId !== orgId) {
-    throw forbidden("organization_forbidden", "This identity may only manage its own organization");
+    throw new DomainError(Reason.organization_forbidden);
   }
 }
 
 export function assertAdminKey(actor: Actor): void {
   if (actor.kind !== "admin-key") {
-    throw forbidden("admin_key_required", "Only the deployment's admin key may do this");
+    throw new DomainError(Reason.admin_key_required);
   }
 }

@@ -1,9 +1,9 @@
-import { ApiError } from "../http/errors";
 import { authenticateIdToken } from "../oidc/authenticate";
 import { checkBindings, checkedClaims } from "../oidc/bindings";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { getOidcAuth } from "./oidc-auth";
+import { DomainError, Reason, type ReasonCode } from "../errors";
 
 export type RuleStatus = "pass" | "fail" | "not-checked" | "not-bound";
 
@@ -24,14 +24,13 @@ export interface DryRunRule {
 export interface DryRunResult {
   /** What POST /api/v1/auth/oidc-auth/login would decide: admitted, or the reasonCode of its refusal. */
   admitted: boolean;
-  status?: number;
   reasonCode?: string;
   message?: string;
   rules: DryRunRule[];
 }
 
 /** Failures of verifyIdToken/authenticateIdToken that concern the issuer rather than the signature. */
-const ISSUER_CODES = new Set(["issuer_mismatch", "discovery_issuer_mismatch"]);
+const ISSUER_REASONS: readonly ReasonCode[] = [Reason.issuer_mismatch, Reason.discovery_issuer_mismatch];
 
 const NO_BINDINGS = { boundSubject: "", boundAudiences: "", boundClaims: {} } as const;
 
@@ -58,10 +57,10 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
   try {
     payload = await authenticateIdToken(io, verification, jwt);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    const issuerFailed = ISSUER_CODES.has(err.reasonCode);
+    if (!(err instanceof DomainError)) throw err;
+    const issuerFailed = ISSUER_REASONS.includes(err.reason);
     const signature: DryRunRule =
-      err.reasonCode === "issuer_mismatch"
+      err.reason === Reason.issuer_mismatch
         ? { rule: "signature", status: "pass" } // jose checks the signature before the claims
         : issuerFailed
           ? { rule: "signature", status: "not-checked" }
@@ -72,7 +71,7 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
       ...(issuerFailed ? { status: "fail" as const, reasonCode: err.reasonCode, message: err.message } : { status: "not-checked" as const }),
     });
     rules.push(...bindingRules(config, null));
-    return { admitted: false, status: err.status, reasonCode: err.reasonCode, message: err.message, rules };
+    return { admitted: false, reasonCode: err.reasonCode, message: err.message, rules };
   }
 
   const seen = checkedClaims(payload, config);
@@ -81,7 +80,7 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
   const verdict = checkBindings(payload, config);
   return verdict.ok
     ? { admitted: true, rules }
-    : { admitted: false, status: 401, reasonCode: verdict.reasonCode, message: verdict.message, rules };
+    : { admitted: false, reasonCode: DomainError.from(verdict).reasonCode, message: verdict.message, rules };
 }
 
 /** Subject, audiences and each bound claim, each checked alone with checkBindings (the login's own code). */
@@ -102,7 +101,7 @@ function bindingRules(
     const result = checkBindings(payload, { ...config, ...NO_BINDINGS, ...only });
     return result.ok
       ? { ...base, status: "pass", actual }
-      : { ...base, status: "fail", actual, reasonCode: result.reasonCode, message: result.message };
+      : { ...base, status: "fail", actual, reasonCode: DomainError.from(result).reasonCode, message: result.message };
   };
   const rules: DryRunRule[] = [
     config.boundSubject === ""

@@ -1,11 +1,11 @@
 import * as z from "zod";
-import { notFound } from "../http/errors";
 import { deleteIdentity, getIdentity, insertIdentity, listIdentities, updateIdentity } from "../storage/identities";
 import { getOrganization } from "../storage/organizations";
 import { ORG_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { propagateIdentityChange } from "./propagate";
+import { DomainError, Reason } from "../errors";
 
 export const createIdentityInput = z.object({
   name: z.string().trim().min(1).max(64),
@@ -33,7 +33,7 @@ export function publicIdentity(i: Identity) {
 /** An identity the actor may manage: 404 when missing, 403 when in another organization. */
 export async function getManagedIdentity(ctx: AdminContext, id: string): Promise<Identity> {
   const identity = await getIdentity(ctx.env.DB, id);
-  if (!identity) throw notFound("identity_not_found", "No identity has this id");
+  if (!identity) throw new DomainError(Reason.identity_not_found);
   assertOrgAccess(ctx.actor, identity.orgId);
   return identity;
 }
@@ -41,7 +41,7 @@ export async function getManagedIdentity(ctx: AdminContext, id: string): Promise
 export async function createIdentity(ctx: AdminContext, input: z.output<typeof createIdentityInput>): Promise<Identity> {
   assertOrgAccess(ctx.actor, input.organizationId);
   if (!(await getOrganization(ctx.env.DB, input.organizationId))) {
-    throw notFound("organization_not_found", "No organization has this id");
+    throw new DomainError(Reason.organization_not_found);
   }
   const identity = await insertIdentity(ctx.env.DB, {
     orgId: input.organizationId,

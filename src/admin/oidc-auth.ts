@@ -1,4 +1,3 @@
-import { badRequest, notFound, unprocessable } from "../http/errors";
 import { parseOidcConfig } from "../oidc/config-schema";
 import {
   deleteOidcAuthConfig,
@@ -11,13 +10,14 @@ import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { propagateIdentityChange } from "./propagate";
+import { DomainError, Reason } from "../errors";
 
 /** Validates raw input (JSON body or console form) for a new or changed configuration. */
 function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig | null) {
   const result = parseOidcConfig(input, existing, { allowInsecure: ctx.env.ALLOW_INSECURE_ISSUERS === "true" });
   if (!result.ok) {
     const summary = result.issues.map((i) => (i.field ? `${i.field} ${i.message}` : i.message)).join("; ");
-    throw unprocessable("invalid_oidc_config", `Invalid OIDC Auth configuration: ${summary}`, result.issues);
+    throw new DomainError(Reason.invalid_oidc_config, `Invalid OIDC Auth configuration: ${summary}`, { details: result.issues });
   }
   return result.fields;
 }
@@ -26,7 +26,7 @@ function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig |
 async function managedConfig(ctx: AdminContext, identityId: string) {
   const identity = await getManagedIdentity(ctx, identityId);
   const config = await getOidcAuthConfig(ctx.env.DB, identity.id);
-  if (!config) throw notFound("oidc_auth_not_configured", "This identity has no OIDC Auth configuration");
+  if (!config) throw new DomainError(Reason.oidc_auth_not_configured);
   return { identity, config };
 }
 
@@ -38,7 +38,7 @@ export async function attachOidcAuth(ctx: AdminContext, identityId: string, inpu
   const identity = await getManagedIdentity(ctx, identityId);
   const fields = validated(ctx, input, null);
   const created = await insertOidcAuthConfig(ctx.env.DB, identity.id, fields);
-  if (!created) throw badRequest("auth_method_exists", "This identity already has OIDC Auth; use PATCH to change it");
+  if (!created) throw new DomainError(Reason.auth_method_exists);
   auditChange(ctx, { event: "oidc-auth.attach", orgId: identity.orgId, identityId: identity.id, after: created });
   await propagateIdentityChange(ctx.env, identity);
   return created;

@@ -1,9 +1,9 @@
 import * as z from "zod";
-import { ApiError, notFound } from "../http/errors";
 import { getOrganization, getOrganizationBySlug, insertOrganization, listOrganizations } from "../storage/organizations";
 import type { Organization } from "../storage/records";
 import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
 import { auditChange } from "./audit";
+import { DomainError, Reason } from "../errors";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes");
@@ -18,7 +18,7 @@ export function slugify(name: string): string {
   return s || "org";
 }
 
-const slugTaken = () => new ApiError(409, "slug_taken", "An organization with this slug already exists");
+const slugTaken = () => new DomainError(Reason.slug_taken, "An organization with this slug already exists");
 
 export async function createOrganization(
   ctx: AdminContext,
@@ -50,6 +50,6 @@ export function listVisibleOrganizations(ctx: AdminContext): Promise<Organizatio
 export async function getManagedOrganization(ctx: AdminContext, id: string): Promise<Organization> {
   assertOrgAccess(ctx.actor, id);
   const organization = await getOrganization(ctx.env.DB, id);
-  if (!organization) throw notFound("organization_not_found", "No organization has this id");
+  if (!organization) throw new DomainError(Reason.organization_not_found);
   return organization;
 }

@@ -1,5 +1,4 @@
 import * as z from "zod";
-import { ApiError, notFound, unprocessable } from "../http/errors";
 import { getOrganization } from "../storage/organizations";
 import {
   deleteMembership,
@@ -19,6 +18,7 @@ import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { slugify, slugSchema } from "./organizations";
 import { propagateIdentityChange } from "./propagate";
+import { DomainError, Reason } from "../errors";
 
 export const createProjectInput = z.object({
   name: z.string().trim().min(1).max(64),
@@ -37,7 +37,7 @@ export const membershipRolesInput = z
 
 export async function getManagedProject(ctx: AdminContext, id: string): Promise<Project> {
   const project = await getProject(ctx.env.DB, id);
-  if (!project) throw notFound("project_not_found", "No project has this id");
+  if (!project) throw new DomainError(Reason.project_not_found);
   assertOrgAccess(ctx.actor, project.orgId);
   return project;
 }
@@ -46,14 +46,14 @@ export async function createProject(ctx: AdminContext, input: z.output<typeof cr
   assertOrgAccess(ctx.actor, input.organizationId);
   const db = ctx.env.DB;
   if (!(await getOrganization(db, input.organizationId))) {
-    throw notFound("organization_not_found", "No organization has this id");
+    throw new DomainError(Reason.organization_not_found);
   }
   const base = { orgId: input.organizationId, name: input.name };
   let project = await insertProject(db, { ...base, slug: input.slug ?? slugify(input.name) });
   if (!project && !input.slug) {
     project = await insertProject(db, { ...base, slug: `${slugify(input.name)}-${crypto.randomUUID().slice(0, 6)}` });
   }
-  if (!project) throw new ApiError(409, "slug_taken", "A project with this slug already exists in the organization");
+  if (!project) throw new DomainError(Reason.slug_taken, "A project with this slug already exists in the organization");
   auditChange(ctx, { event: "project.create", orgId: project.orgId, after: project });
   return project;
 }
@@ -80,12 +80,12 @@ export async function listProjectMemberships(ctx: AdminContext, projectId: strin
 async function memberOf(ctx: AdminContext, project: Project, identityId: string): Promise<Identity> {
   const identity = await getManagedIdentity(ctx, identityId);
   if (identity.orgId !== project.orgId) {
-    throw unprocessable("identity_not_in_organization", "The identity belongs to another organization than the project");
+    throw new DomainError(Reason.identity_not_in_organization);
   }
   return identity;
 }
 
-const notMember = () => notFound("membership_not_found", "The identity is not a member of this project");
+const notMember = () => new DomainError(Reason.membership_not_found);
 
 export async function getProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<IdentityMembership> {
   const project = await getManagedProject(ctx, projectId);
@@ -106,7 +106,7 @@ export async function setProjectMembership(
   const before = mode === "update" ? await getMembership(ctx.env.DB, project.id, identity.id) : null;
   const membership = await upsertMembership(ctx.env.DB, project.id, identity.id, roles, mode);
   if (!membership) {
-    if (mode === "create") throw new ApiError(400, "membership_exists", "The identity is already a member; use PATCH");
+    if (mode === "create") throw new DomainError(Reason.membership_exists);
     throw notMember();
   }
   auditChange(ctx, {

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
 import { forgetLoginContext } from "../storage/login-context";
 import { stateObject } from "../tokens/use-token";
+import { DomainError, Reason } from "../errors";
 
 /**
  * After an admin change to an identity (its role, OIDC config, memberships, or its deletion) is written
@@ -14,6 +14,6 @@ export async function propagateIdentityChange(env: Env, identity: { id: string; 
   try {
     await stateObject(env, identity.stateObject).policyChanged();
   } catch {
-    throw new ApiError(503, "propagation_failed", "The change was saved but live tokens could not be updated yet; retry the request");
+    throw new DomainError(Reason.propagation_failed);
   }
 }

@@ -1,9 +1,9 @@
-import { notFound } from "../http/errors";
 import { getIssuedToken, listLiveTokens, markTokenRevoked, type IssuedToken } from "../storage/access-tokens";
 import { stateObject } from "../tokens/use-token";
 import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
+import { DomainError, Reason } from "../errors";
 
 /** Tokens of an identity that have not expired yet, newest first (from the ledger). */
 export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
@@ -15,7 +15,7 @@ export async function listIdentityTokens(ctx: AdminContext, identityId: string):
 export async function revokeIdentityToken(ctx: AdminContext, identityId: string, tokenId: string): Promise<IssuedToken> {
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
-  if (!token) throw notFound("token_not_found", "This identity has no token with this id");
+  if (!token) throw new DomainError(Reason.token_not_found);
   await stateObject(ctx.env, identity.stateObject).revoke({
     jti: token.id,
     identityId: identity.id,

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ApiError } from "../http/errors";
+import { DomainError } from "../errors";
 
 export interface FieldIssue {
   field: string;
@@ -22,7 +22,7 @@ export const zodIssues = (error: z.ZodError): FieldIssue[] =>
   error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
 
 /** The `details` of a 422 from a service, as field issues (empty when it has none). */
-export function apiIssues(err: ApiError): FieldIssue[] {
+export function apiIssues(err: DomainError): FieldIssue[] {
   if (!Array.isArray(err.details)) return [];
   return (err.details as unknown[]).flatMap((d) =>
     d && typeof d === "object" && typeof (d as FieldIssue).message === "string"
@@ -31,8 +31,5 @@ export function apiIssues(err: ApiError): FieldIssue[] {
   );
 }
 
-/** Refusals a form shows next to its fields or above them; anything else is an error page. */
-export const isFormError = (err: unknown): err is ApiError =>
-  err instanceof ApiError && [400, 404, 409, 422].includes(err.status);
 
 export const text = (form: URLSearchParams, name: string) => (form.get(name) ?? "").trim();

@@ -1,7 +1,6 @@
 // The admin console: server-rendered pages (hono/jsx) over the same admin services as the API.
 // Mounted at /admin by src/http/app.ts. No build step, no external assets; works without JavaScript.
 import { Hono, type MiddlewareHandler } from "hono";
-import { ApiError } from "../http/errors";
 import { errorName, log } from "../observability/log";
 import { auditRoutes } from "./audit";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
@@ -14,6 +13,8 @@ import { randomId } from "./keys";
 import { clearSessionCookie, requireSession } from "./session";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
+import { DomainError, Reason } from "../errors";
+import { pageStatus, pageTitle } from "./errors";
 
 /** Strict headers on every console response: inline style and script only with this response's nonce. */
 const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
@@ -79,12 +80,12 @@ consoleRoutes.all("*", (c) =>
 );
 
 consoleRoutes.onError((err, c) => {
-  if (err instanceof ApiError) {
-    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-    const title = err.status === 403 ? "Not allowed" : err.status === 404 ? "Not found" : err.status === 503 ? "Try again" : "Request refused";
-    return render(c, err.status, <ErrorPage c={c} status={err.status} title={title} message={err.message} code={err.reasonCode} />);
+  if (err instanceof DomainError) {
+    if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
+    const status = pageStatus(err);
+    return render(c, status, <ErrorPage c={c} status={status} title={pageTitle(err)} message={err.message} code={err.reasonCode} />);
   }
   // Unexpected: log the kind only (an error may carry a pasted token), answer without internals.
   log("error", "console_unhandled_error", { name: errorName(err) });
-  return render(c, 500, <ErrorPage c={c} status={500} title="Something went wrong" message="Internal error." code="internal_error" />);
+  return render(c, 500, <ErrorPage c={c} status={500} title="Something went wrong" message="Internal error." code={Reason.internal_error} />);
 });

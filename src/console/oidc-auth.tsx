@@ -3,13 +3,14 @@ import type { Child } from "hono/jsx";
 import { dryRunOidcLogin, type DryRunResult, type DryRunRule } from "../admin/dry-run";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../admin/oidc-auth";
 import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS } from "../constants";
-import { ApiError } from "../http/errors";
 import { MAX_ID_TOKEN_LENGTH } from "../http/routes/login";
 import type { Identity, OidcAuthConfig, Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { apiIssues, type FieldIssue } from "./forms";
 import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
 import { Card, Field, Layout, PostButton, PostForm, render, uiOf, when, duration, type Ui } from "./layout";
+import { isRefusal, Reason } from "../errors";
+import { pageStatus } from "./errors";
 
 // ---------------------------------------------------------------------------------------------------
 // The form's values: what the admin typed (or the saved configuration, or the defaults).
@@ -695,12 +696,12 @@ export const oidcAuthRoutes = new Hono<ConsoleEnv>()
       if (attached) await updateOidcAuth(ctx, id, input);
       else await attachOidcAuth(ctx, id, input);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
+      if (isRefusal(err, Reason.invalid_oidc_config, Reason.invalid_request)) {
         return showOidcPage(c, 422, { values, errors: errorsByField(apiIssues(err), values) });
       }
-      if (err instanceof ApiError && (err.reasonCode === "auth_method_exists" || err.reasonCode === "oidc_auth_not_configured")) {
+      if (isRefusal(err, Reason.auth_method_exists, Reason.oidc_auth_not_configured)) {
         // Someone attached or detached meanwhile: show the form again with what was typed.
-        return showOidcPage(c, err.status as 400 | 404, { values, errors: { _form: [`${err.message}. Review and save again.`] } });
+        return showOidcPage(c, pageStatus(err) as 400 | 404, { values, errors: { _form: [`${err.message}. Review and save again.`] } });
       }
       throw err;
     }

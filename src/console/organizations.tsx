@@ -7,8 +7,10 @@ import {
 } from "../admin/organizations";
 import type { Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
 import { Card, DayCell, Empty, Field, IdCell, Layout, PostForm, render, uiOf, type PageProps } from "./layout";
+import { isFormError } from "./errors";
+import { isRefusal, Reason } from "../errors";
 
 /** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
 export const orgTabs = (org: Organization, on: "identities" | "projects" | "audit") => [
@@ -127,7 +129,7 @@ export const organizationRoutes = new Hono<ConsoleEnv>()
       const org = await createOrganization(adminCtx(c), parsed.data);
       return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
     } catch (err) {
-      if (isFormError(err) && err.reasonCode === "slug_taken") {
+      if (isRefusal(err, Reason.slug_taken)) {
         return showOrganizations(c, 409, { values, errors: { slug: [err.message] } });
       }
       throw err;

@@ -13,9 +13,11 @@ import {
 } from "../admin/projects";
 import { PROJECT_ROLES } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
 import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
 import { orgCrumbs, orgPage } from "./organizations";
+import { isFormError, pageStatus } from "./errors";
+import { isRefusal, Reason } from "../errors";
 
 const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) => (
   <select id={p.id} name="role" aria-label={p.label}>
@@ -213,7 +215,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
       const project = await createProject(adminCtx(c), parsed.data);
       return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
     } catch (err) {
-      if (isFormError(err) && err.reasonCode === "slug_taken") return showProjects(c, 409, { values, errors: { slug: [err.message] } });
+      if (isRefusal(err, Reason.slug_taken)) return showProjects(c, 409, { values, errors: { slug: [err.message] } });
       throw err;
     }
   })
@@ -224,7 +226,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     try {
       await setProjectMembership(adminCtx(c), c.req.param("projectId"), text(c.var.form, "identityId"), roles, "create");
     } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
       throw err;
     }
     return c.redirect(href(`/projects/${c.req.param("projectId")}?done=member-added`), 303);
@@ -236,7 +238,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     try {
       await setProjectMembership(adminCtx(c), projectId, identityId, roles, "update");
     } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
       throw err;
     }
     return c.redirect(href(`/projects/${projectId}?done=member-updated`), 303);
@@ -246,7 +248,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     try {
       await removeProjectMembership(adminCtx(c), projectId, identityId);
     } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
+      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
       throw err;
     }
     return c.redirect(href(`/projects/${projectId}?done=member-removed`), 303);

@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { bearerToken, useAccessToken } from "../tokens/use-token";
-import { ApiError, forbidden } from "./errors";
 import { clientIp, type Actor, type AppEnv } from "./context";
+import { DomainError, Reason } from "../errors";
+import { HttpRefusal } from "./errors";
 
 const CHALLENGE = 'Bearer realm="edge-oidc-auth"';
 const INVALID_TOKEN_CHALLENGE = `${CHALLENGE}, error="invalid_token"`;
@@ -11,8 +12,13 @@ const INVALID_TOKEN_CHALLENGE = `${CHALLENGE}, error="invalid_token"`;
  * uses) carries `WWW-Authenticate` with `error="invalid_token"`. Other errors pass through unchanged.
  */
 export function withInvalidTokenChallenge(err: unknown): unknown {
-  if (!(err instanceof ApiError) || err.status !== 401 || "WWW-Authenticate" in err.headers) return err;
-  return new ApiError(err.status, err.reasonCode, err.message, { ...err.headers, "WWW-Authenticate": INVALID_TOKEN_CHALLENGE }, err.details);
+  if (!(err instanceof DomainError) || err.kind !== "refused") return err;
+  return new HttpRefusal(err, { "WWW-Authenticate": INVALID_TOKEN_CHALLENGE });
+}
+
+/** A request that sent no credentials: 401 with the bare challenge (RFC 6750 section 3.1). */
+export function credentialsMissing(message: string): HttpRefusal {
+  return new HttpRefusal(new DomainError(Reason.credentials_missing, message), { "WWW-Authenticate": CHALLENGE });
 }
 
 /** One use of a presented access token; a 401 refusal gets the invalid_token challenge. */
@@ -42,9 +48,7 @@ export async function isAdminKey(presented: string, configured: string | undefin
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
-    throw new ApiError(401, "credentials_missing", "Send Authorization: Bearer <admin key or access token>", {
-      "WWW-Authenticate": CHALLENGE,
-    });
+    throw credentialsMissing("Send Authorization: Bearer <admin key or access token>");
   }
   let actor: Actor;
   if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
@@ -52,13 +56,11 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   } else if (token.split(".").length === 3) {
     const use = await useBearerToken(c.env, token, clientIp(c));
     if (use.policy.orgRole !== "admin") {
-      throw forbidden("insufficient_role", "Only identities with the organization role 'admin' may use the admin API");
+      throw new DomainError(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the admin API");
     }
     actor = { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti };
   } else {
-    throw new ApiError(401, "credentials_invalid", "The admin key or access token is not valid", {
-      "WWW-Authenticate": INVALID_TOKEN_CHALLENGE,
-    });
+    throw withInvalidTokenChallenge(new DomainError(Reason.credentials_invalid));
   }
   c.set("actor", actor);
   await next();

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "./context";
-import { ApiError, errorBody } from "./errors";
+import { HttpRefusal, refusalResponse } from "./errors";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
@@ -14,6 +14,7 @@ import { projectRoutes } from "./routes/projects";
 import { tokenDetailsRoutes } from "./routes/token-details";
 import { tokenLifecycleRoutes } from "./routes/token-lifecycle";
 import { wellKnownRoutes } from "./routes/well-known";
+import { DomainError, Reason } from "../errors";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -40,19 +41,13 @@ export function createApp() {
   // The admin console: server-rendered pages over the same admin services (src/console/).
   app.route("/admin", consoleRoutes);
 
-  app.notFound((c) =>
-    c.json(errorBody(new ApiError(404, "route_not_found", "No such endpoint"), c.var.reqId ?? "req-unknown"), 404),
-  );
+  app.notFound((c) => refusalResponse(c, new DomainError(Reason.route_not_found)));
 
   app.onError((err, c) => {
-    const reqId = c.var.reqId ?? "req-unknown";
-    if (err instanceof ApiError) {
-      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json(errorBody(err, reqId), err.status);
-    }
+    if (err instanceof DomainError || err instanceof HttpRefusal) return refusalResponse(c, err);
     // Unexpected: log the kind only (errors may carry token payloads), answer without internals.
     log("error", "unhandled_error", { name: errorName(err) });
-    return c.json(errorBody(new ApiError(500, "internal_error", "Internal error"), reqId), 500);
+    return refusalResponse(c, new DomainError(Reason.internal_error));
   });
 
   return app;

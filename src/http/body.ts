@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { ApiError, unprocessable } from "./errors";
 import type { AppContext } from "./context";
+import { DomainError, Reason } from "../errors";
 
 /**
  * Reads a JSON or form-urlencoded body (Infisical's CLI sends JSON, its GitHub Action sends a form),
@@ -10,26 +10,22 @@ export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, ma
   const raw = await readRawBody(c, maxBytes);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw unprocessable(
-      "invalid_request",
-      "The request body is invalid",
-      parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })),
-    );
+    throw new DomainError(Reason.invalid_request, "The request body is invalid", { details: parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })) });
   }
   return parsed.data;
 }
 
 export async function readRawBody(c: AppContext, maxBytes: number): Promise<unknown> {
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > maxBytes) throw new ApiError(413, "body_too_large", `The request body exceeds ${maxBytes} bytes`);
+  if (declared > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
   let text: string;
   try {
     const buf = await c.req.arrayBuffer();
-    if (buf.byteLength > maxBytes) throw new ApiError(413, "body_too_large", `The request body exceeds ${maxBytes} bytes`);
+    if (buf.byteLength > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw unprocessable("invalid_request", "The request body is not valid UTF-8");
+    if (err instanceof DomainError) throw err;
+    throw new DomainError(Reason.invalid_request, "The request body is not valid UTF-8");
   }
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "application/x-www-form-urlencoded") {
@@ -37,7 +33,7 @@ export async function readRawBody(c: AppContext, maxBytes: number): Promise<unkn
     // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
     const out: Record<string, string> = Object.create(null);
     for (const [k, v] of form) {
-      if (Object.hasOwn(out, k)) throw unprocessable("invalid_request", `The form field '${k.slice(0, 64)}' appears more than once`);
+      if (Object.hasOwn(out, k)) throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
       out[k] = v;
     }
     return out;
@@ -46,6 +42,6 @@ export async function readRawBody(c: AppContext, maxBytes: number): Promise<unkn
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw unprocessable("invalid_request", "The request body is not valid JSON");
+    throw new DomainError(Reason.invalid_request, "The request body is not valid JSON");
   }
 }

@@ -1,11 +1,40 @@
+import type { Context } from "hono";
+import type { AppEnv } from "./context";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { DomainError, type ReasonCode, type ReasonKind } from "../errors";
+
+/**
+ * The HTTP edge of the error model (src/errors.ts): a reason's status comes from its kind; the few
+ * reasons whose status differs from their kind's are listed by name (Infisical answers 400 for some
+ * conflicts). A kind without a status fails the typecheck.
+ */
+const KIND_STATUS: Record<ReasonKind, ContentfulStatusCode> = {
+  refused: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid: 422,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+const STATUS_OF_REASON: Partial<Record<ReasonCode, ContentfulStatusCode>> = {
+  auth_method_exists: 400,
+  membership_exists: 400,
+  invalid_arguments: 400,
+  unsupported_media_type: 415,
+};
+
+export const httpStatus = (err: DomainError): ContentfulStatusCode =>
+  STATUS_OF_REASON[err.reason] ?? KIND_STATUS[err.kind];
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
-  405: "Method Not Allowed",
   409: "Conflict",
   413: "Payload Too Large",
   415: "Unsupported Media Type",
@@ -16,20 +45,32 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
- * A refusal the caller can act on. `reasonCode` is stable (clients and dashboards key on it);
- * `message` is for humans and never contains a token or secret.
+ * A domain refusal with HTTP-only headers added at the edge (an RFC 6750 challenge), as hono's
+ * HTTPException wraps plain errors. Domain code never builds one.
  */
-export class ApiError extends Error {
+export class HttpRefusal extends Error {
+  override readonly name = "HttpRefusal";
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly reasonCode: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-    readonly details?: unknown,
+    readonly error: DomainError,
+    readonly headers: Record<string, string>,
   ) {
-    super(message);
-    this.name = "ApiError";
+    super(error.message);
   }
+}
+
+/** The refusal behind `err`, when it is one (a DomainError, or one wrapped with headers). */
+export function refusalOf(err: unknown): DomainError | undefined {
+  if (err instanceof DomainError) return err;
+  if (err instanceof HttpRefusal) return err.error;
+  return undefined;
+}
+
+/** Headers a refusal is answered with: Retry-After when retrying helps, then any edge headers. */
+export function refusalHeaders(err: DomainError | HttpRefusal): Record<string, string> {
+  const error = err instanceof HttpRefusal ? err.error : err;
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers["Retry-After"] = String(error.retryAfterSeconds);
+  return err instanceof HttpRefusal ? { ...headers, ...err.headers } : headers;
 }
 
 export interface ErrorBody {
@@ -41,10 +82,17 @@ export interface ErrorBody {
   details?: unknown;
 }
 
-export function errorBody(err: ApiError, reqId: string): ErrorBody {
+/** The one way a refusal becomes an HTTP response: status from the table above, body, headers. */
+export function refusalResponse(c: Context<AppEnv>, err: DomainError | HttpRefusal): Response {
+  const error = err instanceof HttpRefusal ? err.error : err;
+  return c.json(errorBody(error, c.get("reqId") ?? "req-unknown"), httpStatus(error), refusalHeaders(err));
+}
+
+export function errorBody(err: DomainError, reqId: string): ErrorBody {
+  const status = httpStatus(err);
   const body: ErrorBody = {
-    statusCode: err.status,
-    error: STATUS_TEXT[err.status] ?? "Error",
+    statusCode: status,
+    error: STATUS_TEXT[status] ?? "Error",
     message: err.message,
     reqId,
     reasonCode: err.reasonCode,
@@ -52,11 +100,3 @@ export function errorBody(err: ApiError, reqId: string): ErrorBody {
   if (err.details !== undefined) body.details = err.details;
   return body;
 }
-
-export const unauthorized = (reasonCode: string, message: string) => new ApiError(401, reasonCode, message);
-export const forbidden = (reasonCode: string, message: string) => new ApiError(403, reasonCode, message);
-export const notFound = (reasonCode: string, message: string) => new ApiError(404, reasonCode, message);
-export const badRequest = (reasonCode: string, message: string, details?: unknown) =>
-  new ApiError(400, reasonCode, message, {}, details);
-export const unprocessable = (reasonCode: string, message: string, details?: unknown) =>
-  new ApiError(422, reasonCode, message, {}, details);

@@ -28,7 +28,7 @@ import { waitFor } from "../cache/wait-for";
 import { parseIpAddress } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
-import { ApiError } from "./errors";
+import { DomainError, Reason } from "../errors";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -85,16 +85,11 @@ async function consume(env: Env, binding: "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILUR
 }
 
 const clientLimited = () =>
-  new ApiError(429, "rate_limited_client", "Too many logins from this address; retry after the Retry-After delay", {
-    "Retry-After": String(CLIENT_LOGIN_PERIOD_SECONDS),
-  });
+  new DomainError(Reason.rate_limited_client, undefined, { retryAfterSeconds: CLIENT_LOGIN_PERIOD_SECONDS });
 
 const failuresLimited = (retryAfterSeconds: number) =>
-  new ApiError(
-    429,
-    "rate_limited_failed_logins",
-    "Too many refused logins for this identity from this address; retry after the Retry-After delay",
-    { "Retry-After": String(Math.max(1, retryAfterSeconds)) },
+  new DomainError(Reason.rate_limited_failed_logins, "Too many refused logins for this identity from this address; retry after the Retry-After delay",
+    { retryAfterSeconds: Math.max(1, retryAfterSeconds) },
   );
 
 /**
@@ -166,7 +161,7 @@ export function assertLoginNotBlocked(identityId: string, ip: string | null, now
  * After a refused login: counts the refusal. Returns the 429 to answer instead when this refusal went
  * over the limit (the pair is then blocked for one period), or null.
  */
-export async function countLoginFailure(env: Env, identityId: string, ip: string | null, now = Date.now()): Promise<ApiError | null> {
+export async function countLoginFailure(env: Env, identityId: string, ip: string | null, now = Date.now()): Promise<DomainError | null> {
   const key = failureKey(identityId, ip);
   if (await consume(env, "LOGIN_FAILURE_LIMITER", key)) return null;
   const periodMs = FAILED_LOGIN_PERIOD_SECONDS * 1000;

@@ -2,7 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { log, withRequestId } from "../observability/log";
 import type { AppContext, AppEnv } from "./context";
-import { ApiError } from "./errors";
+import { Reason } from "../errors";
+import { refusalOf } from "./errors";
 
 /**
  * First middleware of the app: gives the request its id (`X-Request-Id`, `reqId` in error bodies and in
@@ -66,7 +67,8 @@ function routePattern(c: AppContext): string {
 
 function reasonCodeOf(c: AppContext): string {
   const err = c.error;
-  if (err instanceof ApiError) return err.reasonCode;
-  if (err) return "internal_error";
-  return c.res.status === 404 ? "route_not_found" : "unknown";
+  const refusal = refusalOf(err);
+  if (refusal) return refusal.reasonCode;
+  if (err) return Reason.internal_error;
+  return c.res.status === 404 ? Reason.route_not_found : "unknown";
 }

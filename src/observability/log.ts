@@ -8,6 +8,7 @@
  * caused it without passing it down.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { DomainError } from "../errors";
 
 type Level = "info" | "warn" | "error";
 type Field = string | number | boolean | null | undefined;
@@ -47,6 +48,6 @@ export function log(level: Level, event: string, fields: Record<string, Field> =
   else console.log(line);
 }
 
-/** The name of an error (TypeError, ApiError, ...) and nothing else: messages and payloads may hold secrets. */
+/** The name of an error (TypeError, DomainError, ...) and nothing else: messages and payloads may hold secrets. */
 export const errorName = (err: unknown): string =>
   err instanceof Error && typeof err.name === "string" ? err.name.slice(0, 64) : "Error";

@@ -1,6 +1,5 @@
 import { BoundedMemo } from "../cache/memo";
 import type { JWTPayload } from "jose";
-import { ApiError, unauthorized } from "../http/errors";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBindings, checkedClaims } from "./bindings";
 import { loadDiscovery } from "./discovery";
@@ -9,6 +8,7 @@ import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
 import { checkFetchableUrl } from "./url-policy";
 import { verifyIdToken } from "./verify-id-token";
+import { DomainError, Reason } from "../errors";
 
 export interface AuthenticateIo extends KeyIo {
   allowInsecureIssuers: boolean;
@@ -30,7 +30,7 @@ const IDP_RETRY_AFTER_SECONDS = 30;
 /**
  * Verifies an ID token against one identity's OIDC configuration: keys (static, or discovery then JWKS,
  * both cached), signature and time claims, exact issuer, then subject, audiences and claims.
- * Returns the verified payload or throws an ApiError (401 refusal, 503 when the IdP cannot be reached).
+ * Returns the verified payload or throws an DomainError (401 refusal, 503 when the IdP cannot be reached).
  */
 export async function authenticateIdToken(
   io: AuthenticateIo,
@@ -47,18 +47,15 @@ export async function authenticateIdToken(
     payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer);
   } catch (err) {
     if (err instanceof IdpFetchError) {
-      throw new ApiError(
-        503,
-        "idp_unavailable",
-        `The identity provider could not be reached (${err.message}) and no cached keys are available; retry later`,
-        { "Retry-After": String(IDP_RETRY_AFTER_SECONDS) },
+      throw new DomainError(Reason.idp_unavailable, `The identity provider could not be reached (${err.message}) and no cached keys are available; retry later`,
+        { retryAfterSeconds: IDP_RETRY_AFTER_SECONDS },
       );
     }
     throw err;
   }
   trace.checkedClaims = checkedClaims(payload, config);
   const bindings = checkBindings(payload, config);
-  if (!bindings.ok) throw unauthorized(bindings.reasonCode, bindings.message);
+  if (!bindings.ok) throw DomainError.from(bindings);
   // Last, so that only a token that would be admitted is recorded (a refused one can be fixed and retried).
   if (config.replayProtection) await checkReplay(io, payload);
   return payload;
@@ -67,12 +64,12 @@ export async function authenticateIdToken(
 async function checkReplay(io: AuthenticateIo, payload: JWTPayload): Promise<void> {
   const { jti, iss, exp } = payload;
   if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
-    throw unauthorized("jti_required", "Replay protection is on for this identity: the token must carry a jti (at most 256 characters)");
+    throw new DomainError(Reason.jti_required);
   }
   // iss was checked equal to boundIssuer and exp to be numeric by verifyIdToken.
-  if (!io.claimIdToken) throw new ApiError(503, "replay_check_unavailable", "Replay protection is unavailable; retry", { "Retry-After": "1" });
+  if (!io.claimIdToken) throw new DomainError(Reason.replay_check_unavailable, undefined, { retryAfterSeconds: 1 });
   if (!(await io.claimIdToken(iss as string, jti, exp as number))) {
-    throw unauthorized("token_replayed", "This ID token was already used to log in; request a new one");
+    throw new DomainError(Reason.token_replayed);
   }
 }
 
@@ -85,14 +82,13 @@ async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<s
     throw new IdpFetchError("not_json", "published an unusable discovery document");
   }
   if (discovery.issuer !== config.boundIssuer) {
-    throw unauthorized(
-      "discovery_issuer_mismatch",
+    throw new DomainError(Reason.discovery_issuer_mismatch,
       "The discovery document's issuer is not the configured bound issuer",
     );
   }
   if (config.jwksUrl) return config.jwksUrl;
   const refusal = jwksUriRefusal(discovery.jwks_uri, config.oidcDiscoveryUrl, io.allowInsecureIssuers);
-  if (refusal) throw unauthorized("jwks_uri_refused", refusal);
+  if (refusal) throw new DomainError(Reason.jwks_uri_refused, refusal);
   return discovery.jwks_uri;
 }
 

@@ -2,8 +2,9 @@ import type { JWTPayload } from "jose";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBoundClaims, matchClaimPatterns, readClaim } from "./claims";
 import { compileGlob } from "./glob";
+import { failure, Reason, type Failure } from "../errors";
 
-export type BindingResult = { ok: true } | { ok: false; reasonCode: string; message: string };
+export type BindingResult = { ok: true } | Failure;
 
 /**
  * The identity's bindings, checked in a fixed order after the signature: subject, audiences, claims.
@@ -12,21 +13,19 @@ export type BindingResult = { ok: true } | { ok: false; reasonCode: string; mess
 export function checkBindings(payload: JWTPayload, config: OidcAuthConfig): BindingResult {
   if (config.boundSubject !== "") {
     if (typeof payload.sub !== "string" || !compileGlob(config.boundSubject).matches(payload.sub)) {
-      return { ok: false, reasonCode: "subject_not_allowed", message: "The token's sub does not match the bound subject" };
+      return failure(Reason.subject_not_allowed);
     }
   }
   if (config.boundAudiences !== "") {
     if (!matchClaimPatterns(config.boundAudiences, payload.aud)) {
-      return { ok: false, reasonCode: "audience_not_allowed", message: "No audience of the token matches the bound audiences" };
+      return failure(Reason.audience_not_allowed);
     }
   }
   const claims = checkBoundClaims(payload as Record<string, unknown>, config.boundClaims);
   if (!claims.ok) {
-    return {
-      ok: false,
-      reasonCode: `claim_not_allowed: ${claims.claim}`,
-      message: `The token's '${claims.claim}' claim is missing or does not match the bound value`,
-    };
+    return failure(Reason.claim_not_allowed, `The token's '${claims.claim}' claim is missing or does not match the bound value`, {
+      qualifier: claims.claim,
+    });
   }
   return { ok: true };
 }

@@ -3,10 +3,10 @@ import { LruCache } from "../cache/lru";
 import { readTiered } from "../cache/tiered";
 import { IDP_STALE_IF_ERROR_SECONDS } from "./discovery";
 import { asIdpAnswer, fetchJsonObject } from "./fetch-json";
-import { unauthorized } from "../http/errors";
 import { KeySet, parseJwks } from "./jwks";
 import { SingleFlight } from "./single-flight";
 import { parseStrictJson } from "./strict-json";
+import { DomainError, Reason } from "../errors";
 
 export interface KeyIo {
   kv: KVNamespace;
@@ -49,7 +49,7 @@ export function staticKeySet(jwksJson: string): KeySet {
     try {
       set = parseJwks(parseStrictJson(jwksJson, { maxDepth: 8 }));
     } catch {
-      throw unauthorized("static_keys_invalid", "The configuration's jwksJson is not a usable JWKS; an admin must fix it");
+      throw new DomainError(Reason.static_keys_invalid);
     }
     staticSets.set(jwksJson, set, 3600_000);
   }

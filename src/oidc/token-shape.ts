@@ -10,8 +10,8 @@
  * `exp_invalid`, `nbf_invalid`, `iat_invalid`. docs/security.md lists each attack and its test.
  */
 import { ALLOWED_ID_TOKEN_ALGS, MAX_ID_TOKEN_BYTES, MAX_ID_TOKEN_JSON_DEPTH } from "../constants";
-import { ApiError, unauthorized } from "../http/errors";
 import { parseStrictJson } from "./strict-json";
+import { DomainError, Reason } from "../errors";
 
 export interface TokenShape {
   header: Record<string, unknown>;
@@ -36,9 +36,9 @@ const UNSUPPORTED_HEADERS = ["crit", "b64", "enc", "zip"] as const;
 /** Longest `kid` we look up; anything longer cannot be a key id an IdP publishes (jwks.ts drops such keys). */
 export const MAX_KID_LENGTH = 256;
 
-export const tokenTooLarge = () => new ApiError(413, "token_too_large", `The token exceeds ${MAX_ID_TOKEN_BYTES} bytes`);
+export const tokenTooLarge = () => new DomainError(Reason.token_too_large, `The token exceeds ${MAX_ID_TOKEN_BYTES} bytes`);
 
-const malformed = (what: string) => unauthorized("token_malformed", `The token is not a well-formed compact JWS: ${what}`);
+const malformed = (what: string) => new DomainError(Reason.token_malformed, `The token is not a well-formed compact JWS: ${what}`);
 
 export function checkTokenShape(jwt: string): TokenShape {
   // Bytes and characters are the same for a well-formed token (ASCII only); a longer string is refused
@@ -46,7 +46,7 @@ export function checkTokenShape(jwt: string): TokenShape {
   if (jwt.length > MAX_ID_TOKEN_BYTES) throw tokenTooLarge();
   if (jwt.startsWith("{")) throw malformed("the JSON serialization is not accepted, only the compact form");
   const parts = jwt.split(".");
-  if (parts.length === 5) throw unauthorized("token_encrypted", "Encrypted tokens (JWE) are not accepted; send the signed ID token");
+  if (parts.length === 5) throw new DomainError(Reason.token_encrypted);
   if (parts.length !== 3) throw malformed("it must have exactly three dot-separated segments");
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
 
@@ -56,17 +56,17 @@ export function checkTokenShape(jwt: string): TokenShape {
 
   const alg = header.alg;
   if (typeof alg !== "string" || !ALLOWED.has(alg)) {
-    throw unauthorized("alg_not_allowed", "The token's signing algorithm is not accepted (asymmetric algorithms only)");
+    throw new DomainError(Reason.alg_not_allowed, "The token's signing algorithm is not accepted (asymmetric algorithms only)");
   }
   for (const name of KEY_CARRYING_HEADERS) {
-    if (Object.hasOwn(header, name)) throw unauthorized("header_not_allowed", `The token header carries '${name}', which is refused`);
+    if (Object.hasOwn(header, name)) throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is refused`);
   }
   for (const name of UNSUPPORTED_HEADERS) {
-    if (Object.hasOwn(header, name)) throw unauthorized("header_not_allowed", `The token header carries '${name}', which is not supported`);
+    if (Object.hasOwn(header, name)) throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is not supported`);
   }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    throw unauthorized("key_not_found", "The token's key id is not one of the issuer's keys");
+    throw new DomainError(Reason.key_not_found, "The token's key id is not one of the issuer's keys");
   }
 
   const signatureLength = checkSignatureEncoding(alg, signaturePart);
@@ -153,7 +153,7 @@ export const RSA_MAX_MODULUS_BYTES = 1024;
 
 const bigEndian = (bytes: Uint8Array) => bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 
-const badSignature = () => unauthorized("signature_invalid", "The token's signature does not verify with the issuer's key");
+const badSignature = () => new DomainError(Reason.signature_invalid);
 
 /**
  * The signature's size for its algorithm, and for ECDSA that r and s lie in [1, n-1] and for Ed25519 that
@@ -188,11 +188,11 @@ function checkSignatureEncoding(alg: string, encoded: string): number {
  * signature verified. Numbers are finite: the strict JSON reader refuses `1e999`.
  */
 function checkTimeClaimTypes(payload: Record<string, unknown>): void {
-  if (typeof payload.exp !== "number") throw unauthorized("exp_invalid", "The token must carry a numeric exp");
+  if (typeof payload.exp !== "number") throw new DomainError(Reason.exp_invalid);
   if (payload.nbf !== undefined && typeof payload.nbf !== "number") {
-    throw unauthorized("nbf_invalid", "The token's nbf must be numeric");
+    throw new DomainError(Reason.nbf_invalid);
   }
   if (payload.iat !== undefined && typeof payload.iat !== "number") {
-    throw unauthorized("iat_invalid", "The token's iat must be numeric");
+    throw new DomainError(Reason.iat_invalid);
   }
 }

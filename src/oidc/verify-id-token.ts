@@ -1,8 +1,8 @@
 import { compactVerify, errors, type JWTPayload } from "jose";
 import { CLOCK_SKEW_SECONDS } from "../constants";
-import { unauthorized, type ApiError } from "../http/errors";
 import type { KeySet } from "./jwks";
 import { checkTokenShape } from "./token-shape";
+import { DomainError, Reason } from "../errors";
 
 export type KeyLookup = (kid: string | undefined) => Promise<KeySet>;
 
@@ -11,7 +11,7 @@ const MAX_CANDIDATE_KEYS = 3;
 
 /**
  * Verifies an ID token's signature and time claims against the issuer's keys, with an explicit asymmetric
- * allow-list and the exact expected issuer. Every failure is a 401 ApiError with a stable reason code
+ * allow-list and the exact expected issuer. Every failure is a 401 DomainError with a stable reason code
  * (413 `token_too_large` for an oversized token).
  *
  * Order: the token's shape, header and signature size (src/oidc/token-shape.ts, no I/O); only then the
@@ -24,7 +24,7 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
   const keys = await lookupKeys(kid);
   const candidates = keys.candidates(alg, kid).slice(0, MAX_CANDIDATE_KEYS);
   if (candidates.length === 0) {
-    throw unauthorized("key_not_found", "No key of the issuer matches the token's key id and algorithm");
+    throw new DomainError(Reason.key_not_found);
   }
 
   let lastError: unknown;
@@ -40,7 +40,7 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
       key = await keys.importFor(candidate, alg);
     } catch {
       // A published key WebCrypto will not import (e.g. an EC point not on its curve) is no key at all.
-      lastError = unauthorized("key_not_found", "No usable key of the issuer matches the token's key id and algorithm");
+      lastError = new DomainError(Reason.key_not_found, "No usable key of the issuer matches the token's key id and algorithm");
       continue;
     }
     try {
@@ -55,7 +55,7 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
     checkClaims(payload, expectedIssuer);
     return payload as JWTPayload;
   }
-  throw toApiError(lastError);
+  throw toDomainError(lastError);
 }
 
 /**
@@ -64,28 +64,28 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
  * iat numeric when present).
  */
 function checkClaims(payload: Record<string, unknown>, expectedIssuer: string): void {
-  if (payload.iss !== expectedIssuer) throw unauthorized("issuer_mismatch", "The token's iss is not the configured issuer");
+  if (payload.iss !== expectedIssuer) throw new DomainError(Reason.issuer_mismatch);
   const now = Math.floor(Date.now() / 1000);
-  if ((payload.exp as number) <= now - CLOCK_SKEW_SECONDS) throw unauthorized("token_expired", "The token has expired");
+  if ((payload.exp as number) <= now - CLOCK_SKEW_SECONDS) throw new DomainError(Reason.token_expired);
   if (typeof payload.nbf === "number" && payload.nbf > now + CLOCK_SKEW_SECONDS) {
-    throw unauthorized("token_not_yet_valid", "The token is not valid yet (nbf)");
+    throw new DomainError(Reason.token_not_yet_valid);
   }
   if (typeof payload.iat === "number" && payload.iat > now + CLOCK_SKEW_SECONDS) {
-    throw unauthorized("token_issued_in_future", "The token's iat is in the future");
+    throw new DomainError(Reason.token_issued_in_future);
   }
 }
 
 /** Maps jose's errors to our codes. jose errors carry the payload: they are never logged or echoed. */
-function toApiError(err: unknown): ApiError {
-  if (err && typeof err === "object" && "reasonCode" in err) return err as ApiError;
+function toDomainError(err: unknown): DomainError {
+  if (err && typeof err === "object" && "reasonCode" in err) return err as DomainError;
   if (err instanceof errors.JWSSignatureVerificationFailed) {
-    return unauthorized("signature_invalid", "The token's signature does not verify with the issuer's key");
+    return new DomainError(Reason.signature_invalid);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) {
-    return unauthorized("alg_not_allowed", "The token's signing algorithm is not accepted");
+    return new DomainError(Reason.alg_not_allowed);
   }
   if (err instanceof errors.JOSENotSupported) {
-    return unauthorized("token_unsupported", "The token uses an unsupported JOSE feature");
+    return new DomainError(Reason.token_unsupported);
   }
-  return unauthorized("token_malformed", "The token is not a well-formed signed JWT");
+  return new DomainError(Reason.token_malformed);
 }

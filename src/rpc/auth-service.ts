@@ -1,16 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
 import { errorName, log, withRequestId } from "../observability/log";
-import { ApiError } from "../http/errors";
 import { useAccessToken } from "../tokens/use-token";
 import type { AuthenticateFailure, AuthenticateOptions, AuthenticateResult } from "./types";
-
-const failure = (status: number, reasonCode: string, message: string): AuthenticateFailure => ({
-  ok: false,
-  status,
-  reasonCode,
-  message,
-});
+import { DomainError, Reason } from "../errors";
+import { rpcFailure, rpcRefusal } from "./failure";
 
 /** Longest project id we look up; longer is a caller bug, refused before the token is used. */
 const MAX_PROJECT_ID_LENGTH = 128;
@@ -32,11 +26,11 @@ export class AuthService extends WorkerEntrypoint<Env> {
   async #authenticate(accessToken: unknown, options: unknown): Promise<AuthenticateResult> {
     try {
       if (accessToken !== undefined && accessToken !== null && typeof accessToken !== "string") {
-        return failure(401, "access_token_invalid", "The access token is invalid");
+        return rpcRefusal(Reason.access_token_invalid);
       }
       // The raw token or the whole Authorization header value.
       const token = (accessToken ?? "").trim().replace(/^Bearer(?:\s+|$)/i, "");
-      if (token === "") return failure(401, "credentials_missing", "No access token was given");
+      if (token === "") return rpcRefusal(Reason.credentials_missing, "No access token was given");
       const parsed = parseOptions(options);
       if (!parsed.ok) return parsed;
       const { clientIp, projectId } = parsed;
@@ -55,9 +49,9 @@ export class AuthService extends WorkerEntrypoint<Env> {
         metadata: claims.metadata ?? {},
       };
     } catch (err) {
-      if (err instanceof ApiError) return failure(err.status, err.reasonCode, err.message);
+      if (err instanceof DomainError) return rpcFailure(err);
       log("error", "rpc_authenticate_failed", { name: errorName(err) });
-      return failure(503, "unavailable", "Token validation is unavailable; retry");
+      return rpcRefusal(Reason.unavailable, "Token validation is unavailable; retry");
     }
   }
 }
@@ -66,7 +60,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
 function parseOptions(
   options: unknown,
 ): { ok: true; clientIp: string | null; projectId: string | undefined } | AuthenticateFailure {
-  const invalid = (message: string) => failure(400, "invalid_arguments", message);
+  const invalid = (message: string) => rpcRefusal(Reason.invalid_arguments, message);
   if (options === undefined || options === null) return { ok: true, clientIp: null, projectId: undefined };
   if (typeof options !== "object" || Array.isArray(options)) {
     return invalid("authenticate(accessToken, options): options must be an object { clientIp, projectId? }");

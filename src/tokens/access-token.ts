@@ -2,8 +2,8 @@ import { errors, jwtVerify } from "jose";
 import { ACCESS_TOKEN_ALG, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_TYPE, VERIFIED_TOKEN_CACHE_ENTRIES } from "../constants";
 import { LruCache } from "../cache/lru";
 import { encodeBase64url, encodeBase64urlText } from "../encoding/base64url";
-import { unauthorized } from "../http/errors";
 import type { SigningKeys } from "./signing-keys";
+import { DomainError, Reason } from "../errors";
 
 export const ACCESS_TOKEN_ISSUER = "edge-oidc-auth";
 
@@ -82,12 +82,12 @@ export async function verifyAccessToken(
   opts: { allowExpired?: boolean } = {},
 ): Promise<AccessTokenClaims> {
   if (typeof token !== "string" || token.length === 0 || token.length > MAX_ACCESS_TOKEN_LENGTH) {
-    throw unauthorized("access_token_invalid", "The access token is malformed");
+    throw new DomainError(Reason.access_token_invalid, "The access token is malformed");
   }
   const verified = verifiedTokens.get(token);
   if (verified && verified.keys === keys) {
     if (!opts.allowExpired && Math.floor(Date.now() / 1000) >= verified.claims.exp) {
-      throw unauthorized("access_token_expired", "The access token has expired");
+      throw new DomainError(Reason.access_token_expired);
     }
     return verified.claims;
   }
@@ -110,7 +110,7 @@ async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: {
   try {
     const { payload } = await jwtVerify(token, (header) => {
       const key = header.kid ? keys.verify.get(header.kid) : undefined;
-      if (!key) throw unauthorized("access_token_invalid", "The access token was not signed by this service");
+      if (!key) throw new DomainError(Reason.access_token_invalid, "The access token was not signed by this service");
       return key;
     }, {
       algorithms: [ACCESS_TOKEN_ALG],
@@ -127,13 +127,13 @@ async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: {
       typeof payload.first_iat !== "number" || typeof payload.ttl !== "number" || typeof payload.uses !== "number" ||
       typeof payload.auth_id !== "string"
     ) {
-      throw unauthorized("access_token_invalid", "The access token is missing required claims");
+      throw new DomainError(Reason.access_token_invalid, "The access token is missing required claims");
     }
     if (payload.metadata !== undefined) Object.freeze(payload.metadata);
     return Object.freeze(payload) as unknown as AccessTokenClaims;
   } catch (err) {
     if (err && typeof err === "object" && "reasonCode" in err) throw err;
-    if (err instanceof errors.JWTExpired) throw unauthorized("access_token_expired", "The access token has expired");
-    throw unauthorized("access_token_invalid", "The access token is invalid");
+    if (err instanceof errors.JWTExpired) throw new DomainError(Reason.access_token_expired);
+    throw new DomainError(Reason.access_token_invalid);
   }
 }

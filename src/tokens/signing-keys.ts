@@ -1,6 +1,6 @@
 import { importJWK, type JWK } from "jose";
 import { ACCESS_TOKEN_ALG } from "../constants";
-import { ApiError } from "../http/errors";
+import { DomainError, Reason } from "../errors";
 
 /**
  * Our access-token signing keys come from the Worker secret SIGNING_KEYS:
@@ -19,7 +19,7 @@ let memo: { source: string; keys: Promise<SigningKeys> } | undefined;
 export function loadSigningKeys(secret: string | undefined): Promise<SigningKeys> {
   if (!secret) {
     return Promise.reject(
-      new ApiError(503, "signing_key_missing", "This deployment has no SIGNING_KEYS secret; it cannot issue tokens"),
+      new DomainError(Reason.signing_key_missing),
     );
   }
   if (memo?.source !== secret) {
@@ -37,11 +37,11 @@ async function parseSigningKeys(secret: string): Promise<SigningKeys> {
   try {
     parsed = JSON.parse(secret) as typeof parsed;
   } catch {
-    throw new ApiError(503, "signing_key_invalid", "SIGNING_KEYS is not valid JSON");
+    throw new DomainError(Reason.signing_key_invalid, "SIGNING_KEYS is not valid JSON");
   }
   const jwks = parsed.keys ?? [];
   if (jwks.length === 0 || jwks.some((k) => !k.kid || !k.d)) {
-    throw new ApiError(503, "signing_key_invalid", "SIGNING_KEYS needs private JWKs, each with a kid");
+    throw new DomainError(Reason.signing_key_invalid, "SIGNING_KEYS needs private JWKs, each with a kid");
   }
   const verify = new Map<string, CryptoKey>();
   const publicKeys: JWK[] = [];
@@ -56,6 +56,6 @@ async function parseSigningKeys(secret: string): Promise<SigningKeys> {
     publicKeys.push(pub);
     if (kid === activeKid) active = { kid, key: (await importJWK({ ...jwk, key_ops: ["sign"] }, ACCESS_TOKEN_ALG)) as CryptoKey };
   }
-  if (!active) throw new ApiError(503, "signing_key_invalid", "SIGNING_KEYS.active names no listed key");
+  if (!active) throw new DomainError(Reason.signing_key_invalid, "SIGNING_KEYS.active names no listed key");
   return { active, verify, publicJwks: { keys: publicKeys } };
 }

@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { isIpAllowed } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
+import { failure, Reason, type Failure } from "../errors";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
 
 /** The signed facts about a token that its state is created from on first use. */
@@ -20,9 +21,8 @@ export interface TokenRef {
   uses: number;
 }
 
-export type Refusal = { ok: false; status: 401 | 403 | 503; reasonCode: string; message: string };
-export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Refusal;
-export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Refusal;
+export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure;
+export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure;
 
 interface TokenRow extends Record<string, SqlStorageValue> {
   jti: string;
@@ -33,7 +33,6 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-const refuse = (status: Refusal["status"], reasonCode: string, message: string): Refusal => ({ ok: false, status, reasonCode, message });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -44,7 +43,7 @@ const SPEND_USE = `UPDATE tokens SET uses = uses + 1, expires_at = MAX(expires_a
 
 const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses : null);
 
-const POLICY_UNAVAILABLE = refuse(503, "token_state_unavailable", "Token state is unavailable; retry");
+const POLICY_UNAVAILABLE = failure(Reason.token_state_unavailable, undefined, { retryAfterSeconds: 1 });
 
 /**
  * An admin change tells the object at once (policyChanged); this bound only matters when that call failed
@@ -97,9 +96,9 @@ export class TokenStateObject extends DurableObject<Env> {
     if (spent) return { ok: true, usesLeft: usesLeftAfter(spent.uses, spent.uses_limit), policy: policy! };
     // Otherwise: first sight of the token (create its row), or a refusal to explain.
     const row = this.row(ref);
-    if (row.revoked_at !== null) return refuse(401, "token_revoked", "The access token has been revoked");
+    if (row.revoked_at !== null) return failure(Reason.token_revoked);
     if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
-      return refuse(401, "token_uses_exhausted", "The access token has no uses left");
+      return failure(Reason.token_uses_exhausted);
     }
     this.ctx.storage.sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
     return { ok: true, usesLeft: usesLeftAfter(row.uses + 1, row.uses_limit), policy: policy! };
@@ -115,9 +114,9 @@ export class TokenStateObject extends DurableObject<Env> {
     if (refusal) return refusal;
     const row = this.row(ref);
     const now = nowSeconds();
-    if (row.revoked_at !== null) return refuse(401, "token_revoked", "The access token has been revoked");
+    if (row.revoked_at !== null) return failure(Reason.token_revoked);
     if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
-      return refuse(401, "token_uses_exhausted", "The access token has no uses left");
+      return failure(Reason.token_uses_exhausted);
     }
     const { expiresAt } = tokenExpiry({
       now,
@@ -148,7 +147,7 @@ export class TokenStateObject extends DurableObject<Env> {
    * is admitted. Only called when the identity's configuration turns replay protection on: the default
    * login path makes no Durable Object call at all. The table is created on first use.
    */
-  claimIdToken(iss: string, jti: string, exp: number): { ok: true } | Refusal {
+  claimIdToken(iss: string, jti: string, exp: number): { ok: true } | Failure {
     this.ensureReplayTable();
     const sql = this.ctx.storage.sql;
     const now = nowSeconds();
@@ -156,7 +155,7 @@ export class TokenStateObject extends DurableObject<Env> {
       .exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti)
       .toArray()[0];
     if (seen && seen.keep_until > now) {
-      return refuse(401, "token_replayed", "This ID token was already used to log in; request a new one");
+      return failure(Reason.token_replayed);
     }
     const keepUntil = Math.ceil(exp) + CLOCK_SKEW_SECONDS;
     sql.exec("INSERT OR REPLACE INTO id_tokens (iss, jti, keep_until) VALUES (?, ?, ?)", iss, jti, keepUntil);
@@ -213,25 +212,25 @@ export class TokenStateObject extends DurableObject<Env> {
   }
 
   /** `exp` is exclusive (a token is expired at now >= exp), as in the JWT check. */
-  private checkExpiry(ref: TokenRef): Refusal | null {
+  private checkExpiry(ref: TokenRef): Failure | null {
     const now = nowSeconds();
-    if (now >= ref.maxExp) return refuse(401, "token_max_ttl_reached", "The access token reached its max TTL; log in again");
-    if (now >= ref.exp) return refuse(401, "access_token_expired", "The access token has expired");
+    if (now >= ref.maxExp) return failure(Reason.token_max_ttl_reached);
+    if (now >= ref.exp) return failure(Reason.access_token_expired);
     return null;
   }
 
-  private checkPolicy(policy: IdentityPolicy | null, ref: TokenRef, clientIp: string | null): Refusal | null {
+  private checkPolicy(policy: IdentityPolicy | null, ref: TokenRef, clientIp: string | null): Failure | null {
     if (!policy || policy.identityId !== ref.identityId) {
-      return refuse(401, "identity_not_found", "The identity of this access token no longer exists");
+      return failure(Reason.identity_not_found, "The identity of this access token no longer exists", { kind: "refused" });
     }
     const ranges = policy.trustedIpsByMethod[ref.authMethod];
     const configId = policy.authConfigIdByMethod[ref.authMethod];
     if (!ranges || ref.authConfigId !== configId) {
-      return refuse(401, "auth_method_removed", `The ${ref.authMethod} configuration this token was issued under was removed`);
+      return failure(Reason.auth_method_removed, `The ${ref.authMethod} configuration this token was issued under was removed`);
     }
     const allowsAll = ranges.includes("0.0.0.0/0") && ranges.includes("::/0");
     if (!allowsAll && (clientIp === null || !isIpAllowed(clientIp, ranges))) {
-      return refuse(403, "ip_not_trusted", "The client IP address is not in the identity's trusted IP ranges");
+      return failure(Reason.ip_not_trusted);
     }
     return null;
   }

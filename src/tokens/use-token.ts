@@ -1,11 +1,11 @@
 import { BoundedMemo } from "../cache/memo";
 import type { Env } from "../env";
 import { errorName, log } from "../observability/log";
-import { ApiError, unauthorized } from "../http/errors";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
 import type { IdentityPolicy } from "./policy";
 import { loadSigningKeys } from "./signing-keys";
-import type { Refusal, TokenRef, TokenStateObject, UseOutcome } from "./token-state-object";
+import type { TokenRef, TokenStateObject, UseOutcome } from "./token-state-object";
+import { DomainError, Reason, type Failure } from "../errors";
 
 export interface TokenUse {
   claims: AccessTokenClaims;
@@ -41,14 +41,13 @@ export function stateObject(env: Env, hexId: string): DurableObjectStub<TokenSta
     try {
       return env.TOKEN_STATE.idFromString(hexId);
     } catch {
-      throw unauthorized("access_token_invalid", "The access token is invalid");
+      throw new DomainError(Reason.access_token_invalid);
     }
   });
   return env.TOKEN_STATE.get(id);
 }
 
-export const refusalError = (r: Refusal) =>
-  new ApiError(r.status, r.reasonCode, r.message, r.status === 503 ? { "Retry-After": "1" } : {});
+export const refusalError = (r: Failure) => DomainError.from(r);
 
 /**
  * A call to the identity's Durable Object. When the object (or the D1 read of the policy behind it)
@@ -58,9 +57,9 @@ export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T>
   try {
     return await call();
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    log("error", "token_state_unavailable", { name: errorName(err) });
-    throw new ApiError(503, "token_state_unavailable", "Token state is unavailable; retry", { "Retry-After": "1" });
+    if (err instanceof DomainError) throw err;
+    log("error", Reason.token_state_unavailable, { name: errorName(err) });
+    throw new DomainError(Reason.token_state_unavailable, undefined, { retryAfterSeconds: 1 });
   }
 }
 

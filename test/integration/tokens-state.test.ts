@@ -80,8 +80,8 @@ describe("token state Durable Object", () => {
     const { token } = await loggedIn({ accessTokenTTL: 1, accessTokenMaxTTL: 60 });
     const stub = stubOf(token);
     await sleepUntil(jwtPayload(token).exp);
-    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: false, status: 401, reasonCode: "access_token_expired" });
-    expect(await stub.renew(refOf(token), null, 2_592_000)).toMatchObject({ ok: false, status: 401, reasonCode: "access_token_expired" });
+    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: false, reason: "access_token_expired" });
+    expect(await stub.renew(refOf(token), null, 2_592_000)).toMatchObject({ ok: false, reason: "access_token_expired" });
     expect(await rows(stub)).toEqual([]);
   });
 
@@ -89,7 +89,7 @@ describe("token state Durable Object", () => {
     const { token } = await loggedIn({ accessTokenTTL: 60, accessTokenMaxTTL: 60 });
     const stub = stubOf(token);
     const ref = { ...refOf(token), maxExp: nowSeconds() }; // as if max_exp had passed
-    expect(await stub.renew(ref, null, 2_592_000)).toMatchObject({ ok: false, status: 401, reasonCode: "token_max_ttl_reached" });
+    expect(await stub.renew(ref, null, 2_592_000)).toMatchObject({ ok: false, reason: "token_max_ttl_reached" });
   });
 
   it("is exact when called directly and concurrently", async () => {
@@ -97,7 +97,7 @@ describe("token state Durable Object", () => {
     const stub = stubOf(token);
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => stub.use(refOf(token), null)));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
-    expect(outcomes.filter((o) => !o.ok && o.reasonCode === "token_uses_exhausted")).toHaveLength(47);
+    expect(outcomes.filter((o) => !o.ok && o.reason === "token_uses_exhausted")).toHaveLength(47);
     expect((await rows(stub))[0]!.uses).toBe(3);
   });
 

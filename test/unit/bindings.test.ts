@@ -50,7 +50,11 @@ function config(bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAu
 
 const SEED = config({ boundSubject: SUBJECT, boundAudiences: AUDIENCE, boundClaims: { project_id: "20", ref_protected: "true" } });
 
-const refusedWith = (reasonCode: string) => ({ ok: false, reasonCode, message: expect.any(String) });
+/** A refusal with the wire code `reasonCode` ("claim_not_allowed: <claim>" carries its qualifier). */
+const refusedWith = (reasonCode: string) => {
+  const [reason, qualifier] = reasonCode.split(": ");
+  return { ok: false, reason, ...(qualifier ? { qualifier } : {}), message: expect.any(String) };
+};
 
 describe("checkBindings", () => {
   it("admits the seed pipeline's token", () => {

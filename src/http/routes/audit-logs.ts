@@ -3,7 +3,7 @@ import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../context";
-import { unprocessable } from "../errors";
+import { DomainError, Reason } from "../../errors";
 
 const timeParam = z
   .string()
@@ -36,11 +36,7 @@ export const auditQuery = z.object({
 export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requireAdmin).get("/api/v1/audit-logs", async (c) => {
   const parsed = auditQuery.safeParse(c.req.query());
   if (!parsed.success) {
-    throw unprocessable(
-      "invalid_request",
-      "Invalid audit log query",
-      parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),
-    );
+    throw new DomainError(Reason.invalid_request, "Invalid audit log query", { details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })) });
   }
   const q = parsed.data;
   const page = await queryAuditLog(adminContext(c), {

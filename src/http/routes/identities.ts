@@ -14,12 +14,12 @@ import { listIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../context";
-import { unprocessable } from "../errors";
+import { DomainError, Reason } from "../../errors";
 
 /** `?organizationId=`; an org-admin identity may omit it and gets its own organization. */
 export function organizationQuery(c: AppContext): string {
   const orgId = c.req.query("organizationId") ?? (c.var.actor.kind === "identity" ? c.var.actor.orgId : undefined);
-  if (!orgId) throw unprocessable("invalid_request", "organizationId query parameter is required");
+  if (!orgId) throw new DomainError(Reason.invalid_request, "organizationId query parameter is required");
   return orgId;
 }
 

@@ -10,8 +10,8 @@ import { issueAccessToken } from "../../tokens/issue";
 import { loadSigningKeys } from "../../tokens/signing-keys";
 import { readBody } from "../body";
 import { allowInsecureIssuers, clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
-import { ApiError, notFound } from "../errors";
 import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";
+import { DomainError, isOutage, Reason } from "../../errors";
 
 /** A JWT is at most this long (MAX_ID_TOKEN_BYTES, docs/security.md); longer ones are refused before any decoding. */
 export const MAX_ID_TOKEN_LENGTH = MAX_ID_TOKEN_BYTES;
@@ -37,13 +37,13 @@ export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login
   const attempt: LoginAttempt = { identityId: UUID.test(body.identityId) ? body.identityId : null, orgId: null, trace: {} };
   try {
     const context = attempt.identityId ? await loadLoginContext(c.env.DB, attempt.identityId) : null;
-    if (!context) throw notFound("identity_not_found", "No identity has this identityId");
+    if (!context) throw new DomainError(Reason.identity_not_found, "No identity has this identityId");
     attempt.orgId = context.identity.orgId;
     if (body.organizationSlug && body.organizationSlug !== context.organization.slug) {
-      throw notFound("identity_not_found", "No identity has this identityId in that organization");
+      throw new DomainError(Reason.identity_not_found, "No identity has this identityId in that organization");
     }
     const { identity, config } = context;
-    if (!config) throw notFound("oidc_auth_not_configured", "This identity has no OIDC Auth configuration");
+    if (!config) throw new DomainError(Reason.oidc_auth_not_configured);
 
     const idToken = await authenticateIdToken(
       {
@@ -69,9 +69,9 @@ export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login
     auditLogin(c, attempt, { outcome: "success", tokenId: claims.jti });
     return c.json(response);
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof DomainError)) throw err;
     // A refusal (not an outage: 5xx are not the caller's doing) counts against the (identity, client) pair.
-    const limited = err.status >= 400 && err.status < 500 ? await countLoginFailure(c.env, body.identityId, clientIp(c)) : null;
+    const limited = !isOutage(err) ? await countLoginFailure(c.env, body.identityId, clientIp(c)) : null;
     auditLogin(c, attempt, limited
       ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
       : { outcome: "failure", reasonCode: err.reasonCode });

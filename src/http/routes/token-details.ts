@@ -1,16 +1,13 @@
 import { Hono } from "hono";
 import { bearerToken } from "../../tokens/use-token";
-import { useBearerToken } from "../admin-auth";
+import { credentialsMissing, useBearerToken } from "../admin-auth";
 import { clientIp, type AppEnv } from "../context";
-import { ApiError } from "../errors";
 
 /** Who an access token is. A use of the token: it counts against max uses and checks trusted IPs. */
 export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/details", async (c) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
-    throw new ApiError(401, "credentials_missing", "Send Authorization: Bearer <access token>", {
-      "WWW-Authenticate": 'Bearer realm="edge-oidc-auth"',
-    });
+    throw credentialsMissing("Send Authorization: Bearer <access token>");
   }
   // Everything below comes from the identity's Durable Object, which the use has just consulted.
   const { policy, claims, usesLeft } = await useBearerToken(c.env, token, clientIp(c));

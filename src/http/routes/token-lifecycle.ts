@@ -8,10 +8,10 @@ import type { RenewOutcome } from "../../tokens/token-state-object";
 import { loadSigningKeys } from "../../tokens/signing-keys";
 import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
 import { readBody } from "../body";
-import { unauthorized } from "../errors";
 import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
+import { DomainError, Reason } from "../../errors";
 
 export const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
 
@@ -24,9 +24,9 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
     const nowSeconds = Math.floor(Date.now() / 1000);
     if (nowSeconds >= claims.max_exp) {
-      throw unauthorized("token_max_ttl_reached", "The access token reached its max TTL; log in again");
+      throw new DomainError(Reason.token_max_ttl_reached);
     }
-    if (nowSeconds >= claims.exp) throw unauthorized("access_token_expired", "The access token has expired");
+    if (nowSeconds >= claims.exp) throw new DomainError(Reason.access_token_expired);
     const stub = stateObject(c.env, claims.sob);
     const outcome = await withStateObject<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
     if (!outcome.ok) throw refusalError(outcome);
