@@ -3,6 +3,7 @@ import { CLOCK_SKEW_SECONDS } from "../constants";
 import type { KeySet } from "./jwks";
 import { checkTokenShape } from "./token-shape";
 import { DomainError, Reason } from "../errors";
+import { nowSeconds } from "../time/clock";
 
 export type KeyLookup = (kid: string | undefined) => Promise<KeySet>;
 
@@ -65,7 +66,7 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
  */
 function checkClaims(payload: Record<string, unknown>, expectedIssuer: string): void {
   if (payload.iss !== expectedIssuer) throw new DomainError(Reason.issuer_mismatch);
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   if ((payload.exp as number) <= now - CLOCK_SKEW_SECONDS) throw new DomainError(Reason.token_expired);
   if (typeof payload.nbf === "number" && payload.nbf > now + CLOCK_SKEW_SECONDS) {
     throw new DomainError(Reason.token_not_yet_valid);
@@ -77,7 +78,7 @@ function checkClaims(payload: Record<string, unknown>, expectedIssuer: string): 
 
 /** Maps jose's errors to our codes. jose errors carry the payload: they are never logged or echoed. */
 function toDomainError(err: unknown): DomainError {
-  if (err && typeof err === "object" && "reasonCode" in err) return err as DomainError;
+  if (err instanceof DomainError) return err;
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return new DomainError(Reason.signature_invalid);
   }
