@@ -42,8 +42,7 @@ export const machineLoad = () => loadavg()[0];
 /** Busy CPU time of the whole machine so far, in ms (all cores; idle and iowait excluded). */
 function machineBusyMs() {
   const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
-  void idle, iowait; // not busy
+  const [user, nice, system, , , irq, softirq, steal] = fields; // the two skipped, idle and iowait, are not busy
   return ((user + nice + system + irq + softirq + steal) * 1000) / TICKS_PER_SECOND;
 }
 

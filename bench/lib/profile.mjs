@@ -14,7 +14,7 @@ function originalLine(map, source, line) {
   if (!bySource) {
     bySource = new Map();
     const { sources = [], sourcesContent = [] } = map.payload;
-    sources.forEach((s, i) => bySource.set(s, (sourcesContent[i] ?? "").split("\n")));
+    for (const [i, s] of sources.entries()) bySource.set(s, (sourcesContent[i] ?? "").split("\n"));
     sourceLines.set(map, bySource);
   }
   return bySource.get(source)?.[line] ?? "";

@@ -26,7 +26,7 @@ export class CounterService extends WorkerEntrypoint {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(_request, env) {
     const n = await counter(env).increment();
     return Response.json({ n });
   },

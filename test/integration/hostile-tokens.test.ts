@@ -21,7 +21,6 @@ const SEED_CONFIG = {
 const NO_REQUESTS = { discovery: 0, jwks: 0 };
 const now = () => Math.floor(Date.now() / 1000);
 const segments = (jwt: string) => jwt.split(".") as [string, string, string];
-const decodeSegment = (segment: string) => JSON.parse(new TextDecoder().decode(base64url.decode(segment)));
 
 /** The claims of a token that passes every rule of SEED_CONFIG for scenario `s`. */
 const goodClaims = (s: Scenario, overrides: Claims = {}) => ({
