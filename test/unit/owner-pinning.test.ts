@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { checkOwnerPinning, type PinningInput } from "../../src/oidc/owner-pinning";
+
+const verdict = (input: Partial<PinningInput>) => checkOwnerPinning({ boundSubject: "", boundClaims: {}, ...input });
+const pinned = (input: Partial<PinningInput>) => verdict(input).pinned;
+
+describe("owner pinning", () => {
+  describe("refuses configurations that admit every user of a shared issuer", () => {
+    it.each([
+      ["project_path:**"],
+      ["project_path:*/*:ref_type:branch:ref:main"],
+      ["project_path:*"],
+      ["project_path:my*/app:ref_type:branch:ref:main"],
+      ["project_path:?ygroup/app"],
+      ["project_path:mygroup*"],
+      ["project_path:mygroup**"],
+      ["repo:*/*:ref:refs/heads/main"],
+      ["repo:*"],
+      ["repo:octo*/app:ref:refs/heads/main"],
+    ])("subject %s", (boundSubject) => {
+      expect(verdict({ boundSubject })).toMatchObject({ pinned: false, field: "boundSubject" });
+    });
+
+    it.each([
+      [{ ref_protected: "true" }],
+      [{ ref_type: "branch", ref: "main" }],
+      [{ environment: "production", environment_protected: "true" }],
+      [{ pipeline_source: "push", user_login: "alice" }],
+      [{ actor: "octocat", event_name: "push", runner_environment: "github-hosted" }],
+      [{ iss: "https://gitlab.com", aud: "https://vault.example" }],
+      [{ namespace_path: "*/x" }],
+      [{ project_path: "*/app" }],
+      [{ repository: "*/app" }],
+      [{ namespace_id: "12*" }],
+      [{ namespace_path: "mygroup*" }],
+      [{ repository_owner: "*" }],
+      [{ project_id: "42, *" }], // any-of: one alternative admits everyone
+    ])("claims %o without a subject", (boundClaims) => {
+      expect(verdict({ boundClaims })).toMatchObject({ pinned: false, field: "boundClaims" });
+    });
+
+    it("does not count a never-pinning claim even next to a broad shaped subject", () => {
+      expect(pinned({ boundSubject: "project_path:**", boundClaims: { ref: "main", ref_protected: "true" } })).toBe(false);
+    });
+
+    it("nothing bound at all names the subject", () => {
+      expect(verdict({})).toMatchObject({ pinned: false, field: "boundSubject" });
+    });
+  });
+
+  describe("admits configurations that fix the owner", () => {
+    it.each([
+      ["project_path:mygroup/myproject:ref_type:branch:ref:main"],
+      ["project_path:mygroup/*:ref_type:branch:ref:main"],
+      ["project_path:mygroup/**"],
+      ["repo:octo-org/app:ref:refs/heads/main"],
+      ["repo:octo-org/*:environment:production"],
+    ])("subject %s", (boundSubject) => {
+      expect(pinned({ boundSubject })).toBe(true);
+    });
+
+    it.each([
+      [{ namespace_path: "mygroup" }],
+      [{ namespace_path: "mygroup/sub, other" }],
+      [{ namespace_id: "1234" }],
+      [{ root_namespace_id: "1234" }],
+      [{ project_id: "42, 43" }],
+      [{ project_path: "mygroup/app" }],
+      [{ root_namespace_path: "mygroup/sub" }],
+      [{ repository_owner: "octo-org" }],
+      [{ repository_owner_id: "9919" }],
+      [{ repository: "octo-org/*" }],
+      [{ repository_id: "123456" }],
+    ])("claims %o", (boundClaims) => {
+      expect(verdict({ boundClaims })).toMatchObject({ pinned: true, field: "boundClaims" });
+    });
+
+    it("a broad shaped subject is fine when an owner claim pins", () => {
+      expect(pinned({ boundSubject: "project_path:**", boundClaims: { namespace_id: "1234" } })).toBe(true);
+    });
+
+    it("a literal condition conjunct on an owner claim pins", () => {
+      expect(pinned({ boundSubject: "repo:*/*", conditionPins: [{ claim: "repository_owner_id", values: ["9919"] }] })).toBe(true);
+      expect(pinned({ conditionPins: [{ claim: "project_path", values: ["mygroup/app", "other/app"] }] })).toBe(true);
+      expect(pinned({ conditionPins: [{ claim: "ref", values: ["main"] }] })).toBe(false);
+      expect(pinned({ conditionPins: [{ claim: "project_id", values: [] }] })).toBe(false);
+    });
+  });
+
+  describe("other issuers keep the literal-text rule, without claims any user controls", () => {
+    it("admits a custom subject with literal text", () => {
+      expect(pinned({ boundSubject: "system:serviceaccount:ci:deployer" })).toBe(true);
+    });
+    it("admits an identifying custom claim", () => {
+      expect(pinned({ boundClaims: { workload: "billing-*" } })).toBe(true);
+    });
+    it("refuses wildcard-only subjects and claims", () => {
+      expect(pinned({ boundSubject: "**" })).toBe(false);
+      expect(pinned({ boundClaims: { workload: "*, ?" } })).toBe(false);
+    });
+  });
+});
