@@ -1,10 +1,10 @@
 /**
  * The OpenAPI 3.1 document, generated from the route registry (./routes.ts) with zod's own JSON Schema
  * conversion: request bodies and queries as the routes parse them (io "input"), responses as the code
- * produces them (io "output"). Built once per isolate.
+ * produces them (io "output"), field descriptions from the schemas' `.describe()`. Built once per isolate.
  */
 import * as z from "zod";
-import { components, errorBodySchema } from "./schemas";
+import { errorBodySchema } from "./schemas";
 import { ROUTES, TAGS, type RouteAuth, type RouteDoc } from "./routes";
 
 type JsonSchema = Record<string, unknown>;
@@ -64,7 +64,7 @@ const STATUS_TEXT: Record<number, string> = {
  * collected into `defs`; the same name must always produce the same definition.
  */
 function convert(schema: z.ZodType, io: "input" | "output", defs: Record<string, JsonSchema>): JsonSchema {
-  const json = z.toJSONSchema(schema, { io, metadata: components, unrepresentable: "any" }) as JsonSchema;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
   const { $schema: _s, $defs, ...rest } = json as JsonSchema & { $defs?: Record<string, JsonSchema> };
   for (const [name, def] of Object.entries($defs ?? {})) {
     const fixed = rewriteRefs(def);
@@ -80,7 +80,7 @@ function rewriteRefs<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
 }
 
-/** Adds descriptions to top-level properties that have none. */
+/** TEMPORARY (OIDC_FIELDS in ./routes.ts): adds descriptions to top-level properties whose schema has none. */
 function describeFields(schema: JsonSchema, notes: Record<string, string> | undefined): JsonSchema {
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
   if (!notes || !properties) return schema;

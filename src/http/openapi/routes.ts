@@ -46,7 +46,7 @@ export interface RouteDoc {
   body?: z.ZodType;
   /** The body may also be sent as application/x-www-form-urlencoded (Infisical's GitHub Action does). */
   formBody?: boolean;
-  /** Descriptions of body fields, for schemas that carry none themselves. */
+  /** TEMPORARY, for the OIDC Auth configuration only (OIDC_FIELDS below). */
   bodyFields?: Record<string, string>;
   /** 200 response: a JSON schema, or an HTML page. */
   response: z.ZodType | "html";
@@ -74,7 +74,12 @@ export const organizationIdQuery = z.object({
     .describe("required with the admin key; an org-admin identity's token defaults to its own organization"),
 });
 
-/** What each OIDC Auth field means (the README's table, "OIDC Auth configuration fields"). */
+/**
+ * TEMPORARY: what each OIDC Auth field means (the README's table, "OIDC Auth configuration fields").
+ * Every other request schema describes its own fields (`.describe()`); these belong on
+ * `oidcConfigInputSchema` in src/oidc/config-schema.ts, where the console work adds them. A description on
+ * the schema wins over the one here; once they are all there, delete this and `bodyFields`.
+ */
 const OIDC_FIELDS: Record<string, string> = {
   oidcDiscoveryUrl: "the issuer's base URL; `/.well-known/openid-configuration` is appended",
   boundIssuer: "exact `iss`; must also equal the discovery document's `issuer`",

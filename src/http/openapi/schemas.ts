@@ -14,12 +14,11 @@ import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from
 import type { TokenResponse } from "../../tokens/issue";
 import type { ErrorBody } from "../errors";
 
-/** Schemas that become named components (`#/components/schemas/<id>`) of the OpenAPI document. */
-export const components = z.registry<{ id: string }>();
-function named<S extends z.ZodType>(schema: S, id: string): S {
-  components.add(schema, { id });
-  return schema;
-}
+/**
+ * A schema that becomes a named component (`#/components/schemas/<id>`) of the OpenAPI document. The id
+ * goes to zod's global registry, where `.describe()` puts descriptions: the document reads both from there.
+ */
+const named = <S extends z.ZodType>(schema: S, id: string): S => schema.meta({ id });
 
 const id = z.string().describe("UUID");
 const timestamp = z.string().describe("ISO 8601 date-time");

@@ -18,18 +18,23 @@ const timeParam = z
   .optional();
 
 export const auditQuery = z.object({
-  organizationId: z.string().max(64).optional(),
-  identityId: z.string().max(64).optional(),
-  outcome: z.enum(["success", "failure"]).optional(),
-  event: z.string().max(64).optional(),
-  from: timeParam,
-  to: timeParam,
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  organizationId: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("only this organization's events; without it, the admin key sees all and an org-admin identity its own"),
+  identityId: z.string().max(64).optional().describe("only events about this identity"),
+  outcome: z.enum(["success", "failure"]).optional().describe("only the successes, or only the failures"),
+  event: z.string().max(64).optional().describe("only this event: login, token.renew, token.revoke, identity.create, ..."),
+  from: timeParam.describe("events at or after this time (ISO 8601, or epoch seconds or milliseconds)"),
+  to: timeParam.describe("events before this time (ISO 8601, or epoch seconds or milliseconds)"),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("events per page"),
   cursor: z
     .string()
     .regex(/^\d{1,15}:[0-9a-f-]{36}$/, "a cursor from a previous page")
     .transform((c) => ({ createdAt: Number(c.split(":")[0]), id: c.slice(c.indexOf(":") + 1) }))
-    .optional(),
+    .optional()
+    .describe("`nextCursor` of the previous page"),
 });
 
 /** Login attempts and admin changes, newest first, paged with an opaque cursor. */

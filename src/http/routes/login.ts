@@ -17,9 +17,9 @@ import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../
 export const MAX_ID_TOKEN_LENGTH = MAX_ID_TOKEN_BYTES;
 
 export const loginBody = z.object({
-  identityId: z.string().trim().min(1).max(128),
-  jwt: z.string().trim().min(1).max(MAX_ID_TOKEN_LENGTH),
-  organizationSlug: z.string().trim().max(128).optional(),
+  identityId: z.string().trim().min(1).max(128).describe("the machine identity's id (UUID)"),
+  jwt: z.string().trim().min(1).max(MAX_ID_TOKEN_LENGTH).describe("the CI job's ID token; a longer one is a 413"),
+  organizationSlug: z.string().trim().max(128).optional().describe("when sent, the identity's organization must have this slug"),
 });
 /** What the route reads: the same body, but an oversized jwt is a 413 `token_too_large` (below), not a 422. */
 const loginBodyRead = loginBody.extend({ jwt: z.string().trim().min(1) });

@@ -13,7 +13,9 @@ import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEn
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
 
-export const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
+export const tokenBody = z.object({
+  accessToken: z.string().trim().min(1).max(8192).describe("an access token from login or renew; possessing it is the authorisation"),
+});
 
 export const tokenLifecycleRoutes = new Hono<AppEnv>()
   /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
