@@ -6,14 +6,14 @@ import {
   getManagedOrganization,
   listVisibleOrganizations,
 } from "../../admin/organizations";
-import { requireAdmin } from "../admin-auth";
+import { requireAdmin, requireAdminKey } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppEnv } from "../context";
 
 export const organizationRoutes = new Hono<AppEnv>()
   .use("/api/v1/organizations", requireAdmin)
   .use("/api/v1/organizations/*", requireAdmin)
-  .post("/api/v1/organizations", async (c) => {
+  .post("/api/v1/organizations", requireAdminKey, async (c) => {
     const input = await readBody(c, createOrganizationInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ organization: await createOrganization(adminContext(c), input) });
   })
