@@ -1,7 +1,7 @@
 /**
  * Response shapes of the API as zod schemas: the OpenAPI document (./document.ts) is generated from them,
  * and the tests validate real responses against that document. Request schemas are not repeated here:
- * the route registry (./routes.ts) points at the very schemas the routes parse with.
+ * each route module's entries (./route-doc.ts) point at the very schemas it parses with.
  *
  * The type assertions at the bottom tie each schema to the TypeScript type the code returns, so a field
  * added to a record without being documented here fails `npm run typecheck`.

@@ -4,6 +4,10 @@ import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../context";
 import { unprocessable } from "../errors";
+import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
+import { auditLogSchema } from "../openapi/schemas";
+
+const AUDIT_LOGS = "/api/v1/audit-logs";
 
 const timeParam = z
   .string()
@@ -38,7 +42,7 @@ export const auditQuery = z.object({
 });
 
 /** Login attempts and admin changes, newest first, paged with an opaque cursor. */
-export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requireAdmin).get("/api/v1/audit-logs", async (c) => {
+export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).get(AUDIT_LOGS, async (c) => {
   const parsed = auditQuery.safeParse(c.req.query());
   if (!parsed.success) {
     throw unprocessable(
@@ -60,3 +64,12 @@ export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requi
   });
   return c.json({ auditLogs: page.records, nextCursor: page.nextCursor });
 });
+
+export const auditLogDocs = documented(auditLogRoutes, TAGS.audit, [
+  get(AUDIT_LOGS, "Login attempts and admin changes, newest first", {
+    description: "Paged: pass `nextCursor` of a page as `cursor` for the next one.",
+    query: auditQuery,
+    response: z.object({ auditLogs: auditLogSchema.array(), nextCursor: z.string().nullable() }),
+    errors: [...ADMIN_ERRORS, 422],
+  }),
+]);
