@@ -7,14 +7,17 @@ import { auditChange } from "./audit";
 import { propagateIdentityChange } from "./propagate";
 import { DomainError, Reason } from "../errors";
 
+const identityName = z.string().trim().min(1).max(64).describe("display name");
+const orgRole = z.enum(ORG_ROLES).describe("organization role; `admin` may use the admin API in its organization");
+
 export const createIdentityInput = z.object({
-  name: z.string().trim().min(1).max(64),
-  organizationId: z.string().trim().min(1).max(64),
-  role: z.enum(ORG_ROLES).default("no-access"),
+  name: identityName,
+  organizationId: z.string().trim().min(1).max(64).describe("the organization the identity belongs to"),
+  role: orgRole.default("no-access"),
 });
 
 export const updateIdentityInput = z
-  .object({ name: z.string().trim().min(1).max(64).optional(), role: z.enum(ORG_ROLES).optional() })
+  .object({ name: identityName.optional(), role: orgRole.optional() })
   .refine((v) => v.name !== undefined || v.role !== undefined, "send name or role");
 
 /** The API shape (Infisical's): no internal Durable Object id. */

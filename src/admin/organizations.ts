@@ -9,8 +9,8 @@ export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes");
 
 export const createOrganizationInput = z.object({
-  name: z.string().trim().min(1).max(64),
-  slug: slugSchema.optional(),
+  name: z.string().trim().min(1).max(64).describe("display name"),
+  slug: slugSchema.optional().describe("unique; 409 when taken. Omitted: made from the name, suffixed if taken"),
 });
 
 export function slugify(name: string): string {

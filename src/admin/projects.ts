@@ -21,17 +21,17 @@ import { propagateIdentityChange } from "./propagate";
 import { DomainError, Reason } from "../errors";
 
 export const createProjectInput = z.object({
-  name: z.string().trim().min(1).max(64),
-  organizationId: z.string().trim().min(1).max(64),
-  slug: slugSchema.optional(),
+  name: z.string().trim().min(1).max(64).describe("display name"),
+  organizationId: z.string().trim().min(1).max(64).describe("the organization the project belongs to"),
+  slug: slugSchema.optional().describe("unique in the organization; 409 when taken. Omitted: made from the name, suffixed if taken"),
 });
 
-const projectRole = z.enum(PROJECT_ROLES);
+const projectRole = z.enum(PROJECT_ROLES).describe("project role");
 /** `{ roles: [{ role }] }`, or the older `{ role }` some clients still send. Yields the role slugs. */
 export const membershipRolesInput = z
   .union([
-    z.object({ roles: z.array(z.object({ role: projectRole })).min(1).max(8) }),
-    z.object({ role: projectRole }),
+    z.object({ roles: z.array(z.object({ role: projectRole })).min(1).max(8).describe("the identity's roles in the project") }),
+    z.object({ role: projectRole.describe("one role (the older form of `roles`)") }),
   ])
   .transform((b) => [...new Set("roles" in b ? b.roles.map((r) => r.role) : [b.role])]);
 

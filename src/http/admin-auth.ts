@@ -4,6 +4,19 @@ import { clientIp, type Actor, type AppEnv } from "./context";
 import { DomainError, Reason } from "../errors";
 import { HttpRefusal } from "./errors";
 
+/**
+ * Who may call a route: `none` (public), `accessToken` (an identity's access token), `admin` (the admin
+ * key, or the access token of an org-admin identity, limited to its organization), `adminKey` (the admin
+ * key only). Written once, on the guard that checks it; the OpenAPI document (src/http/openapi/) reads it
+ * from the guards Hono runs before a route's handler, so it cannot call a guarded route public.
+ */
+export type RouteAuth = "none" | "accessToken" | "admin" | "adminKey";
+
+/** A middleware that decides who may call, marked with whom it admits. */
+export type Guard = MiddlewareHandler<AppEnv> & { readonly auth: RouteAuth };
+
+export const guard = (auth: RouteAuth, check: MiddlewareHandler<AppEnv>): Guard => Object.assign(check, { auth });
+
 const CHALLENGE = 'Bearer realm="edge-oidc-auth"';
 const INVALID_TOKEN_CHALLENGE = `${CHALLENGE}, error="invalid_token"`;
 
@@ -45,7 +58,7 @@ export async function isAdminKey(presented: string, configured: string | undefin
  * The admin API admits the deployment's admin key, or the access token of an identity whose org role is
  * admin (scoped to its own organization by `assertOrgAccess`). Using a token here is a use of it.
  */
-export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requireAdmin = guard("admin", async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw credentialsMissing("Send Authorization: Bearer <admin key or access token>");
@@ -64,6 +77,16 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   c.set("actor", actor);
   await next();
-};
+});
+
+/**
+ * After requireAdmin: the route is the admin key's only (creating organizations). The handler's admin
+ * context (adminContext) refuses any other actor with 403 `admin_key_required`; it is taken after the body
+ * is read, so a malformed body is still a 422 first, as it was when only the service checked.
+ */
+export const requireAdminKey = guard("adminKey", async (c, next) => {
+  c.set("adminKeyOnly", true);
+  await next();
+});
 
 export { assertAdminKey, assertOrgAccess } from "../admin/actor";

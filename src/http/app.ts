@@ -11,6 +11,7 @@ import { loginRoutes } from "./routes/login";
 import { oidcConfigRoutes } from "./routes/oidc-config";
 import { organizationRoutes } from "./routes/organizations";
 import { projectRoutes } from "./routes/projects";
+import { serviceRoutes } from "./routes/service";
 import { tokenDetailsRoutes } from "./routes/token-details";
 import { tokenLifecycleRoutes } from "./routes/token-lifecycle";
 import { wellKnownRoutes } from "./routes/well-known";
@@ -22,8 +23,8 @@ export function createApp() {
   // Request id, request context for logs, one access log line per request (src/http/request-log.ts).
   app.use(requestLog);
 
-  app.get("/", (c) => c.json({ service: "edge-oidc-auth", docs: "/docs", jwks: "/.well-known/jwks.json" }));
-  app.get("/api/status", (c) => c.json({ status: "ok" }));
+  // GET / and GET /api/status.
+  app.route("/", serviceRoutes);
 
   // Public: login, token lifecycle, token details. Then the admin API (each route module guards itself).
   app.route("/", loginRoutes);

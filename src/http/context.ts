@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 
-import type { Actor, AdminContext } from "../admin/actor";
+import { assertAdminKey, type Actor, type AdminContext } from "../admin/actor";
 
 export type { Actor };
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { reqId: string; actor: Actor };
+  /** `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only. */
+  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean };
 }
 
 export type AppContext = Context<AppEnv>;
@@ -30,10 +31,8 @@ export const tokenCeilingSeconds = (env: Env): number => {
   return Number.isInteger(n) && n > 0 ? n : 2_592_000;
 };
 
-/** The admin services' view of a request (set by requireAdmin). */
-export const adminContext = (c: AppContext): AdminContext => ({
-  env: c.env,
-  actor: c.var.actor,
-  clientIp: clientIp(c),
-  waitUntil: waitUntilOf(c),
-});
+/** The admin services' view of a request (set by requireAdmin; requireAdminKey admits the admin key only). */
+export const adminContext = (c: AppContext): AdminContext => {
+  if (c.var.adminKeyOnly) assertAdminKey(c.var.actor);
+  return { env: c.env, actor: c.var.actor, clientIp: clientIp(c), waitUntil: waitUntilOf(c) };
+};

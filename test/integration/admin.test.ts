@@ -110,6 +110,8 @@ describe("admin API with an identity's access token", () => {
     const { accessToken } = await loggedInIdentity("admin");
     const res = await call("POST", "/api/v1/organizations", { token: accessToken, body: { name: "new" } });
     expectRefused(res, 403, "admin_key_required", [accessToken]);
+    // The body is read first (requireAdminKey is checked where the handler takes its admin context).
+    expectRefused(await call("POST", "/api/v1/organizations", { token: accessToken, body: {} }), 422, "invalid_request", [accessToken]);
   });
 
   it.each(["member", "no-access"] as const)("refuses an identity whose org role is %s (403)", async (role) => {

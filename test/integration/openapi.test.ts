@@ -9,6 +9,7 @@ import { createApp } from "../../src/http/app";
 import { openApiPath, type OpenApiDocument } from "../../src/http/openapi/document";
 import { call } from "../support/api";
 import { createIdp, gitlabClaims, type TestIdp } from "../support/idp";
+import { loggedIn } from "../support/tokens";
 
 /** Routes the document leaves out on purpose: the admin console's HTML pages and forms (src/console/). */
 const UNDOCUMENTED = (path: string) => path === "/admin" || path.startsWith("/admin/");
@@ -99,10 +100,92 @@ describe("the document covers the app", () => {
     expect(audit).toEqual(expect.arrayContaining(["organizationId", "identityId", "outcome", "from", "to", "limit", "cursor"]));
   });
 
+  it("describes every request field, from the description on the zod schema the route parses with", () => {
+    const undescribed: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const p of op.parameters ?? []) if (p.in === "query" && !p.description) undescribed.push(`${method} ${path} ?${p.name}`);
+        const body = op.requestBody?.content["application/json"]?.schema as { properties?: object; anyOf?: { properties?: object }[] } | undefined;
+        for (const shape of body ? [body, ...(body.anyOf ?? [])] : []) {
+          for (const [name, field] of Object.entries(shape.properties ?? {})) {
+            if (!(field as { description?: string }).description) undescribed.push(`${method} ${path} ${name}`);
+          }
+        }
+      }
+    }
+    expect(undescribed).toEqual([]);
+    // Response schemas keep theirs too (src/http/openapi/schemas.ts).
+    expect(doc.components.schemas.Identity).toMatchObject({ properties: { id: { description: "UUID" } } });
+  });
+
   it("has no dangling $ref", () => {
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(doc.components.schemas, name).toHaveProperty(name);
+  });
+});
+
+// Who may call each operation, as the document says it (read from the routes' guards), against what the
+// running Worker does: nothing documented as public asks for credentials, and every documented guard is
+// there, neither weaker nor stronger than documented.
+describe("the documented security of every operation is what the guards enforce", () => {
+  const GUARD_REFUSALS = ["credentials_missing", "credentials_invalid", "insufficient_role", "admin_key_required"];
+  /** The security requirement of each kind of caller (src/http/openapi/document.ts). */
+  const AUTH_OF: Record<string, string> = {
+    "[]": "none",
+    '[{"accessToken":[]}]': "accessToken",
+    '[{"adminKey":[]},{"accessToken":[]}]': "admin",
+    '[{"adminKey":[]}]': "adminKey",
+  };
+  /**
+   * A body that passes validation, for operations whose guard answers after the body is read (the admin
+   * key check of POST /api/v1/organizations comes after its 422, as it always did).
+   */
+  const VALID_BODY: Record<string, unknown> = { "POST /api/v1/organizations": { name: "never-created" } };
+
+  it("for each operation: without credentials, with a non-admin identity's token, with an org-admin's token", async () => {
+    const member = await loggedIn({}, "no-access");
+    const orgAdmin = await loggedIn({}, "admin");
+    const seen: Record<string, number> = {};
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const key = `${method.toUpperCase()} ${path}`;
+        const auth = AUTH_OF[JSON.stringify(op.security)];
+        expect(auth, `${key}: security ${JSON.stringify(op.security)}`).toBeDefined();
+        seen[auth!] = (seen[auth!] ?? 0) + 1;
+        const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
+        const as = (token: string | null) =>
+          call(method.toUpperCase(), url, { token, body: method === "get" || method === "delete" ? undefined : (VALID_BODY[key] ?? {}) });
+        const [anonymous, asMember, asOrgAdmin] = await Promise.all([as(null), as(member.token), as(orgAdmin.token)]);
+        const what = (res: { status: number; body: any }) => `${key} answered ${res.status} ${JSON.stringify(res.body)}`;
+
+        if (auth === "none") {
+          expect([401, 403], what(anonymous)).not.toContain(anonymous.status);
+          continue;
+        }
+        expect([anonymous.status, anonymous.body?.reasonCode], what(anonymous)).toEqual([401, "credentials_missing"]);
+        if (auth === "accessToken") {
+          // The admin key is not an access token; the identity's own token is all it takes.
+          const asAdminKey = await call(method.toUpperCase(), url);
+          expect(asAdminKey.status, what(asAdminKey)).toBe(401);
+          expect(asMember.status, what(asMember)).toBe(200);
+          continue;
+        }
+        expect([asMember.status, asMember.body?.reasonCode], what(asMember)).toEqual([403, "insufficient_role"]);
+        if (auth === "adminKey") {
+          expect([asOrgAdmin.status, asOrgAdmin.body?.reasonCode], what(asOrgAdmin)).toEqual([403, "admin_key_required"]);
+        } else {
+          // Past the guard: whatever the route answers (404 for the random ids, 422 for the empty body,
+          // 403 organization_forbidden), it is not the guard's refusal.
+          expect(asOrgAdmin.status, what(asOrgAdmin)).not.toBe(401);
+          expect(GUARD_REFUSALS, what(asOrgAdmin)).not.toContain(asOrgAdmin.body?.reasonCode);
+        }
+      }
+    }
+    // Every kind of caller is exercised, so the loop above is not vacuous.
+    expect(seen).toEqual({ none: expect.any(Number), accessToken: 1, admin: expect.any(Number), adminKey: 1 });
+    expect(seen.none).toBeGreaterThanOrEqual(8);
+    expect(seen.admin).toBeGreaterThanOrEqual(20);
   });
 });
 

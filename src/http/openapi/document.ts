@@ -1,11 +1,14 @@
 /**
- * The OpenAPI 3.1 document, generated from the route registry (./routes.ts) with zod's own JSON Schema
- * conversion: request bodies and queries as the routes parse them (io "input"), responses as the code
- * produces them (io "output"). Built once per isolate.
+ * The OpenAPI 3.1 document, generated from the route modules' own entries (./routes.ts, ./route-doc.ts)
+ * with zod's own JSON Schema conversion: request bodies and queries as the routes parse them (io "input"),
+ * responses as the code produces them (io "output"), field descriptions from the schemas' `.describe()`.
+ * Who may call each route comes from its guards. Built once per isolate.
  */
 import * as z from "zod";
-import { components, errorBodySchema } from "./schemas";
-import { ROUTES, TAGS, type RouteAuth, type RouteDoc } from "./routes";
+import type { RouteAuth } from "../admin-auth";
+import { TAGS, type RouteDoc } from "./route-doc";
+import { routeDocs } from "./routes";
+import { errorBodySchema } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -64,7 +67,7 @@ const STATUS_TEXT: Record<number, string> = {
  * collected into `defs`; the same name must always produce the same definition.
  */
 function convert(schema: z.ZodType, io: "input" | "output", defs: Record<string, JsonSchema>): JsonSchema {
-  const json = z.toJSONSchema(schema, { io, metadata: components, unrepresentable: "any" }) as JsonSchema;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
   const { $schema: _s, $defs, ...rest } = json as JsonSchema & { $defs?: Record<string, JsonSchema> };
   for (const [name, def] of Object.entries($defs ?? {})) {
     const fixed = rewriteRefs(def);
@@ -80,7 +83,7 @@ function rewriteRefs<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
 }
 
-/** Adds descriptions to top-level properties that have none. */
+/** TEMPORARY (./oidc-fields.ts): adds descriptions to top-level properties whose schema has none. */
 function describeFields(schema: JsonSchema, notes: Record<string, string> | undefined): JsonSchema {
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
   if (!notes || !properties) return schema;
@@ -94,7 +97,7 @@ function describeFields(schema: JsonSchema, notes: Record<string, string> | unde
 
 const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
 
-function operation(route: RouteDoc, defs: Record<string, JsonSchema>): Operation {
+function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<string, JsonSchema>): Operation {
   const parameters: Parameter[] = [];
   for (const [, name] of route.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
     parameters.push({ name: name!, in: "path", required: true, schema: { type: "string" } });
@@ -117,8 +120,8 @@ function operation(route: RouteDoc, defs: Record<string, JsonSchema>): Operation
     operationId: `${route.method}${openApiPath(route.path).replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
-    tags: [route.tag],
-    security: SECURITY[route.auth],
+    tags: [tag],
+    security: SECURITY[auth],
     responses: {},
   };
   if (parameters.length) op.parameters = parameters;
@@ -143,11 +146,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
   const defs: Record<string, JsonSchema> = {};
   convert(errorBodySchema, "output", defs);
   const paths: OpenApiDocument["paths"] = {};
-  for (const route of ROUTES) {
-    const path = openApiPath(route.path);
-    const item = (paths[path] ??= {});
-    if (item[route.method]) throw new Error(`OpenAPI: ${route.method} ${route.path} is listed twice`);
-    item[route.method] = operation(route, defs);
+  for (const module of routeDocs()) {
+    for (const route of module.routes) {
+      const path = openApiPath(route.path);
+      const item = (paths[path] ??= {});
+      if (item[route.method]) throw new Error(`OpenAPI: ${route.method} ${route.path} is listed twice`);
+      item[route.method] = operation(route, module.tag, module.auth(route), defs);
+    }
   }
   return {
     openapi: "3.1.0",

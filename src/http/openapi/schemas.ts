@@ -1,7 +1,7 @@
 /**
  * Response shapes of the API as zod schemas: the OpenAPI document (./document.ts) is generated from them,
  * and the tests validate real responses against that document. Request schemas are not repeated here:
- * the route registry (./routes.ts) points at the very schemas the routes parse with.
+ * each route module's entries (./route-doc.ts) point at the very schemas it parses with.
  *
  * The type assertions at the bottom tie each schema to the TypeScript type the code returns, so a field
  * added to a record without being documented here fails `npm run typecheck`.
@@ -14,12 +14,11 @@ import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from
 import type { TokenResponse } from "../../tokens/issue";
 import type { ErrorBody } from "../errors";
 
-/** Schemas that become named components (`#/components/schemas/<id>`) of the OpenAPI document. */
-export const components = z.registry<{ id: string }>();
-function named<S extends z.ZodType>(schema: S, id: string): S {
-  components.add(schema, { id });
-  return schema;
-}
+/**
+ * A schema that becomes a named component (`#/components/schemas/<id>`) of the OpenAPI document. The id
+ * goes to zod's global registry, where `.describe()` puts descriptions: the document reads both from there.
+ */
+const named = <S extends z.ZodType>(schema: S, id: string): S => schema.meta({ id });
 
 const id = z.string().describe("UUID");
 const timestamp = z.string().describe("ISO 8601 date-time");

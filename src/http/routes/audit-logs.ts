@@ -4,6 +4,10 @@ import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../context";
 import { DomainError, Reason } from "../../errors";
+import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
+import { auditLogSchema } from "../openapi/schemas";
+
+const AUDIT_LOGS = "/api/v1/audit-logs";
 
 const timeParam = z
   .string()
@@ -18,22 +22,27 @@ const timeParam = z
   .optional();
 
 export const auditQuery = z.object({
-  organizationId: z.string().max(64).optional(),
-  identityId: z.string().max(64).optional(),
-  outcome: z.enum(["success", "failure"]).optional(),
-  event: z.string().max(64).optional(),
-  from: timeParam,
-  to: timeParam,
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  organizationId: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("only this organization's events; without it, the admin key sees all and an org-admin identity its own"),
+  identityId: z.string().max(64).optional().describe("only events about this identity"),
+  outcome: z.enum(["success", "failure"]).optional().describe("only the successes, or only the failures"),
+  event: z.string().max(64).optional().describe("only this event: login, token.renew, token.revoke, identity.create, ..."),
+  from: timeParam.describe("events at or after this time (ISO 8601, or epoch seconds or milliseconds)"),
+  to: timeParam.describe("events before this time (ISO 8601, or epoch seconds or milliseconds)"),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe("events per page"),
   cursor: z
     .string()
     .regex(/^\d{1,15}:[0-9a-f-]{36}$/, "a cursor from a previous page")
     .transform((c) => ({ createdAt: Number(c.split(":")[0]), id: c.slice(c.indexOf(":") + 1) }))
-    .optional(),
+    .optional()
+    .describe("`nextCursor` of the previous page"),
 });
 
 /** Login attempts and admin changes, newest first, paged with an opaque cursor. */
-export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requireAdmin).get("/api/v1/audit-logs", async (c) => {
+export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).get(AUDIT_LOGS, async (c) => {
   const parsed = auditQuery.safeParse(c.req.query());
   if (!parsed.success) {
     throw new DomainError(Reason.invalid_request, "Invalid audit log query", { details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })) });
@@ -51,3 +60,12 @@ export const auditLogRoutes = new Hono<AppEnv>().use("/api/v1/audit-logs", requi
   });
   return c.json({ auditLogs: page.records, nextCursor: page.nextCursor });
 });
+
+export const auditLogDocs = documented(auditLogRoutes, TAGS.audit, [
+  get(AUDIT_LOGS, "Login attempts and admin changes, newest first", {
+    description: "Paged: pass `nextCursor` of a page as `cursor` for the next one.",
+    query: auditQuery,
+    response: z.object({ auditLogs: auditLogSchema.array(), nextCursor: z.string().nullable() }),
+    errors: [...ADMIN_ERRORS, 422],
+  }),
+]);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import * as z from "zod";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
 import {
   createIdentity,
@@ -15,6 +16,13 @@ import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../context";
 import { DomainError, Reason } from "../../errors";
+import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
+import { envelope, identitySchema, issuedTokenSchema } from "../openapi/schemas";
+
+const IDENTITIES = "/api/v1/identities";
+const IDENTITY = "/api/v1/identities/:id";
+const TOKENS = "/api/v1/identities/:id/access-tokens";
+const REVOKE_TOKEN = "/api/v1/identities/:id/access-tokens/:tokenId/revoke";
 
 /** `?organizationId=`; an org-admin identity may omit it and gets its own organization. */
 export function organizationQuery(c: AppContext): string {
@@ -23,32 +31,69 @@ export function organizationQuery(c: AppContext): string {
   return orgId;
 }
 
+/** The query organizationQuery reads, as the OpenAPI document shows it. */
+export const organizationIdQuery = z.object({
+  organizationId: z
+    .string()
+    .optional()
+    .describe("required with the admin key; an org-admin identity's token defaults to its own organization"),
+});
+
 export const identityAdminRoutes = new Hono<AppEnv>()
-  .use("/api/v1/identities", requireAdmin)
-  .use("/api/v1/identities/:id", requireAdmin)
-  .use("/api/v1/identities/:id/access-tokens/*", requireAdmin)
-  .use("/api/v1/identities/:id/access-tokens", requireAdmin)
-  .post("/api/v1/identities", async (c) => {
+  .use(IDENTITIES, requireAdmin)
+  .use(IDENTITY, requireAdmin)
+  .use(`${TOKENS}/*`, requireAdmin)
+  .use(TOKENS, requireAdmin)
+  .post(IDENTITIES, async (c) => {
     const input = await readBody(c, createIdentityInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ identity: publicIdentity(await createIdentity(adminContext(c), input)) });
   })
-  .get("/api/v1/identities", async (c) => {
+  .get(IDENTITIES, async (c) => {
     const identities = await listOrganizationIdentities(adminContext(c), organizationQuery(c));
     return c.json({ identities: identities.map(publicIdentity) });
   })
-  .get("/api/v1/identities/:id", async (c) =>
+  .get(IDENTITY, async (c) =>
     c.json({ identity: publicIdentity(await getManagedIdentity(adminContext(c), c.req.param("id"))) }),
   )
-  .patch("/api/v1/identities/:id", async (c) => {
+  .patch(IDENTITY, async (c) => {
     const input = await readBody(c, updateIdentityInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ identity: publicIdentity(await updateManagedIdentity(adminContext(c), c.req.param("id"), input)) });
   })
-  .delete("/api/v1/identities/:id", async (c) =>
+  .delete(IDENTITY, async (c) =>
     c.json({ identity: publicIdentity(await deleteManagedIdentity(adminContext(c), c.req.param("id"))) }),
   )
-  .get("/api/v1/identities/:id/access-tokens", async (c) =>
+  .get(TOKENS, async (c) =>
     c.json({ accessTokens: await listIdentityTokens(adminContext(c), c.req.param("id")) }),
   )
-  .post("/api/v1/identities/:id/access-tokens/:tokenId/revoke", async (c) =>
+  .post(REVOKE_TOKEN, async (c) =>
     c.json({ accessToken: await revokeIdentityToken(adminContext(c), c.req.param("id"), c.req.param("tokenId")) }),
   );
+
+const identity = envelope("identity", identitySchema);
+export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
+  post(IDENTITIES, "Create a machine identity", { body: createIdentityInput, response: identity, errors: [...LOOKUP_ERRORS, 422] }),
+  get(IDENTITIES, "List the identities of an organization", {
+    query: organizationIdQuery,
+    response: envelope("identities", identitySchema.array()),
+    errors: [...ADMIN_ERRORS, 422],
+  }),
+  get(IDENTITY, "Get an identity", { response: identity, errors: LOOKUP_ERRORS }),
+  patch(IDENTITY, "Rename an identity or change its organization role", {
+    body: updateIdentityInput,
+    response: identity,
+    errors: CHANGE_ERRORS,
+  }),
+  del(IDENTITY, "Delete an identity", {
+    description: "Its live tokens fail at their next use.",
+    response: identity,
+    errors: CHANGE_ERRORS,
+  }),
+  get(TOKENS, "List an identity's unexpired access tokens", {
+    response: envelope("accessTokens", issuedTokenSchema.array()),
+    errors: LOOKUP_ERRORS,
+  }),
+  post(REVOKE_TOKEN, "Revoke one of an identity's access tokens by id", {
+    response: envelope("accessToken", issuedTokenSchema),
+    errors: [...LOOKUP_ERRORS, 503],
+  }),
+]);

@@ -10,6 +10,8 @@ import { issueAccessToken } from "../../tokens/issue";
 import { loadSigningKeys } from "../../tokens/signing-keys";
 import { readBody } from "../body";
 import { allowInsecureIssuers, clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
+import { documented, post, TAGS } from "../openapi/route-doc";
+import { tokenResponseSchema } from "../openapi/schemas";
 import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";
 import { DomainError, isOutage, Reason } from "../../errors";
 
@@ -17,16 +19,18 @@ import { DomainError, isOutage, Reason } from "../../errors";
 export const MAX_ID_TOKEN_LENGTH = MAX_ID_TOKEN_BYTES;
 
 export const loginBody = z.object({
-  identityId: z.string().trim().min(1).max(128),
-  jwt: z.string().trim().min(1).max(MAX_ID_TOKEN_LENGTH),
-  organizationSlug: z.string().trim().max(128).optional(),
+  identityId: z.string().trim().min(1).max(128).describe("the machine identity's id (UUID)"),
+  jwt: z.string().trim().min(1).max(MAX_ID_TOKEN_LENGTH).describe("the CI job's ID token; a longer one is a 413"),
+  organizationSlug: z.string().trim().max(128).optional().describe("when sent, the identity's organization must have this slug"),
 });
 /** What the route reads: the same body, but an oversized jwt is a 413 `token_too_large` (below), not a 422. */
 const loginBodyRead = loginBody.extend({ jwt: z.string().trim().min(1) });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login", async (c) => {
+const LOGIN = "/api/v1/auth/oidc-auth/login";
+
+export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) => {
   // Rate limits (src/http/rate-limit.ts): every login counts against its client address, before the body
   // is read; a blocked (identity, client) pair is refused before any lookup or verification.
   await limitClientLogins(c.env, clientIp(c));
@@ -78,6 +82,19 @@ export const loginRoutes = new Hono<AppEnv>().post("/api/v1/auth/oidc-auth/login
     throw limited ?? err;
   }
 });
+
+export const loginDocs = documented(loginRoutes, TAGS.login, [
+  post(LOGIN, "Log in with an OIDC ID token", {
+    description:
+      "Exchanges a CI job's ID token (GitLab `id_tokens`, GitHub Actions OIDC, any OIDC issuer) for an access token of the identity. " +
+      "Every refusal is a 401 whose `reasonCode` names the rule that failed (`subject_not_allowed`, `audience_not_allowed`, " +
+      "`claim_not_allowed: <claim>`, `issuer_mismatch`, `token_expired`, `signature_invalid`, ...).",
+    body: loginBody,
+    formBody: true,
+    response: tokenResponseSchema,
+    errors: [401, 404, 413, 422, 429, 503],
+  }),
+]);
 
 interface LoginAttempt {
   identityId: string | null;

@@ -6,18 +6,38 @@ import {
   getManagedOrganization,
   listVisibleOrganizations,
 } from "../../admin/organizations";
-import { requireAdmin } from "../admin-auth";
+import { requireAdmin, requireAdminKey } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppEnv } from "../context";
+import { ADMIN_ERRORS, documented, get, LOOKUP_ERRORS, post, TAGS } from "../openapi/route-doc";
+import { envelope, organizationSchema } from "../openapi/schemas";
+
+const ORGANIZATIONS = "/api/v1/organizations";
+const ORGANIZATION = "/api/v1/organizations/:id";
 
 export const organizationRoutes = new Hono<AppEnv>()
-  .use("/api/v1/organizations", requireAdmin)
-  .use("/api/v1/organizations/*", requireAdmin)
-  .post("/api/v1/organizations", async (c) => {
+  .use(ORGANIZATIONS, requireAdmin)
+  .use(`${ORGANIZATIONS}/*`, requireAdmin)
+  .post(ORGANIZATIONS, requireAdminKey, async (c) => {
     const input = await readBody(c, createOrganizationInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ organization: await createOrganization(adminContext(c), input) });
   })
-  .get("/api/v1/organizations", async (c) => c.json({ organizations: await listVisibleOrganizations(adminContext(c)) }))
-  .get("/api/v1/organizations/:id", async (c) =>
+  .get(ORGANIZATIONS, async (c) => c.json({ organizations: await listVisibleOrganizations(adminContext(c)) }))
+  .get(ORGANIZATION, async (c) =>
     c.json({ organization: await getManagedOrganization(adminContext(c), c.req.param("id")) }),
   );
+
+const organization = envelope("organization", organizationSchema);
+export const organizationDocs = documented(organizationRoutes, TAGS.orgs, [
+  post(ORGANIZATIONS, "Create an organization", {
+    body: createOrganizationInput,
+    response: organization,
+    errors: [...ADMIN_ERRORS, 409, 422],
+  }),
+  get(ORGANIZATIONS, "List organizations", {
+    description: "All of them with the admin key; its own with an org-admin identity's token.",
+    response: envelope("organizations", organizationSchema.array()),
+    errors: ADMIN_ERRORS,
+  }),
+  get(ORGANIZATION, "Get an organization", { response: organization, errors: LOOKUP_ERRORS }),
+]);

@@ -1,10 +1,17 @@
 import { Hono } from "hono";
 import { bearerToken } from "../../tokens/use-token";
-import { credentialsMissing, useBearerToken } from "../admin-auth";
+import { credentialsMissing, guard, useBearerToken } from "../admin-auth";
 import { clientIp, type AppEnv } from "../context";
+import { documented, get, TAGS } from "../openapi/route-doc";
+import { envelope, identityDetailsSchema } from "../openapi/schemas";
 
-/** Who an access token is. A use of the token: it counts against max uses and checks trusted IPs. */
-export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/details", async (c) => {
+const DETAILS = "/api/v1/identities/details";
+
+/**
+ * Who an access token is. A use of the token: it counts against max uses and checks trusted IPs. The
+ * handler is its own guard: it admits an access token and nothing else.
+ */
+export const tokenDetailsRoutes = new Hono<AppEnv>().get(DETAILS, guard("accessToken", async (c) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw credentialsMissing("Send Authorization: Bearer <access token>");
@@ -22,4 +29,12 @@ export const tokenDetailsRoutes = new Hono<AppEnv>().get("/api/v1/identities/det
       token: { id: claims.jti, expiresAt: claims.exp, usesLeft },
     },
   });
-});
+}));
+
+export const tokenDetailsDocs = documented(tokenDetailsRoutes, TAGS.identity, [
+  get(DETAILS, "Who this access token is", {
+    description: "A use of the token: counts against its max uses and checks its trusted IPs.",
+    response: envelope("identityDetails", identityDetailsSchema),
+    errors: [401, 403, 503],
+  }),
+]);

@@ -8,16 +8,23 @@ import type { RenewOutcome } from "../../tokens/token-state-object";
 import { loadSigningKeys } from "../../tokens/signing-keys";
 import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
 import { readBody } from "../body";
+import { documented, post, TAGS } from "../openapi/route-doc";
+import { tokenResponseSchema } from "../openapi/schemas";
 import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
 import { DomainError, Reason } from "../../errors";
 
-export const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
+export const tokenBody = z.object({
+  accessToken: z.string().trim().min(1).max(8192).describe("an access token from login or renew; possessing it is the authorisation"),
+});
+
+const RENEW = "/api/v1/auth/token/renew";
+const REVOKE = "/api/v1/auth/token/revoke";
 
 export const tokenLifecycleRoutes = new Hono<AppEnv>()
   /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
-  .post("/api/v1/auth/token/renew", async (c) => {
+  .post(RENEW, async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     // Expired tokens pass the signature check here only so that the refusal can say which limit was hit.
@@ -38,7 +45,7 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     return c.json(tokenResponse(token, renewed, now));
   })
   /** Possession of the token is the authorisation; works on expired tokens too. */
-  .post("/api/v1/auth/token/revoke", async (c) => {
+  .post(REVOKE, async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
@@ -48,6 +55,23 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     auditTokenEvent(c, "token.revoke", claims);
     return c.json({ message: "Successfully revoked access token" });
   });
+
+export const tokenLifecycleDocs = documented(tokenLifecycleRoutes, TAGS.login, [
+  post(RENEW, "Renew an access token", {
+    description: "A new token with the same id, never past the max TTL counted from first issuance. Not a use of the token.",
+    body: tokenBody,
+    formBody: true,
+    response: tokenResponseSchema,
+    errors: [401, 403, 413, 422, 429, 503],
+  }),
+  post(REVOKE, "Revoke an access token", {
+    description: "Possession of the token is the authorisation; works on expired tokens too. Every later use or renewal fails.",
+    body: tokenBody,
+    formBody: true,
+    response: z.object({ message: z.string().describe('"Successfully revoked access token"') }),
+    errors: [401, 413, 422, 429, 503],
+  }),
+]);
 
 function auditTokenEvent(c: AppContext, event: string, claims: AccessTokenClaims): void {
   recordAudit(
