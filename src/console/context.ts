@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AdminContext } from "../admin/actor";
-import { adminContext, type AppContext, type AppEnv } from "../http/context";
+import { adminContext, type AppContext, type AppEnv } from "../request-context";
 
 /** Mount point of the console (src/http/app.ts). Every link and form action starts with it. */
 export const BASE = "/admin";

@@ -4,7 +4,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import type { Actor } from "../admin/actor";
-import { isAdminKey } from "../http/admin-auth";
+import { isAdminKey } from "../admin/admin-key";
 import { useAccessToken } from "../tokens/use-token";
 import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from "./context";
 import { checkCsrf, csrfToken, readForm } from "./csrf";

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import { isAdminKey } from "../admin/admin-key";
 import { bearerToken, useAccessToken } from "../tokens/use-token";
-import { clientIp, type Actor, type AppEnv } from "./context";
+import { clientIp, type Actor, type AppEnv } from "../request-context";
 import { DomainError, Reason } from "../errors";
 import { HttpRefusal } from "./errors";
 
@@ -41,17 +42,6 @@ export async function useBearerToken(...args: Parameters<typeof useAccessToken>)
   } catch (err) {
     throw withInvalidTokenChallenge(err);
   }
-}
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-}
-
-/** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */
-export async function isAdminKey(presented: string, configured: string | undefined): Promise<boolean> {
-  if (!configured) return false;
-  const [a, b] = await Promise.all([sha256(presented), sha256(configured)]);
-  return crypto.subtle.timingSafeEqual(a, b);
 }
 
 /**

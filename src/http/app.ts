@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
-import type { AppEnv } from "./context";
+import type { AppEnv } from "../request-context";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";

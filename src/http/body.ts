@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { AppContext } from "./context";
+import type { AppContext } from "../request-context";
 import { DomainError, Reason } from "../errors";
 
 /**

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "./context";
+import type { AppEnv } from "../request-context";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, type ReasonCode, type ReasonKind } from "../errors";
 

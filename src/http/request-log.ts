@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { log, withRequestId } from "../observability/log";
-import type { AppContext, AppEnv } from "./context";
+import type { AppContext, AppEnv } from "../request-context";
 import { Reason } from "../errors";
 import { refusalOf } from "./errors";
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { jsx } from "hono/jsx";
 import * as z from "zod";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../request-context";
 import { openApiDocument } from "../openapi/document";
 import { DocsPage } from "../openapi/docs-page";
 import { documented, get, TAGS } from "../openapi/route-doc";

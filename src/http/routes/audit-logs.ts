@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
-import { adminContext, type AppEnv } from "../context";
+import { adminContext, type AppEnv } from "../../request-context";
 import { DomainError, Reason } from "../../errors";
 import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
 import { auditLogSchema } from "../openapi/schemas";

@@ -14,7 +14,7 @@ import {
 import { listIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
-import { adminContext, type AppContext, type AppEnv } from "../context";
+import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { DomainError, Reason } from "../../errors";
 import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identitySchema, issuedTokenSchema } from "../openapi/schemas";

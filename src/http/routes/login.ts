@@ -9,7 +9,7 @@ import { loadLoginContext } from "../../storage/login-context";
 import { issueAccessToken } from "../../tokens/issue";
 import { loadSigningKeys } from "../../tokens/signing-keys";
 import { readBody } from "../body";
-import { allowInsecureIssuers, clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
+import { allowInsecureIssuers, clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../../request-context";
 import { documented, post, TAGS } from "../openapi/route-doc";
 import { tokenResponseSchema } from "../openapi/schemas";
 import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";

@@ -4,7 +4,7 @@ import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../
 import { oidcConfigInputSchema } from "../../oidc/config-schema";
 import { requireAdmin } from "../admin-auth";
 import { readRawBody } from "../body";
-import { adminContext, type AppEnv } from "../context";
+import { adminContext, type AppEnv } from "../../request-context";
 import { OIDC_FIELDS } from "../openapi/oidc-fields";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identityOidcAuthSchema } from "../openapi/schemas";

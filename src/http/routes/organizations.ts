@@ -8,7 +8,7 @@ import {
 } from "../../admin/organizations";
 import { requireAdmin, requireAdminKey } from "../admin-auth";
 import { readBody } from "../body";
-import { adminContext, type AppEnv } from "../context";
+import { adminContext, type AppEnv } from "../../request-context";
 import { ADMIN_ERRORS, documented, get, LOOKUP_ERRORS, post, TAGS } from "../openapi/route-doc";
 import { envelope, organizationSchema } from "../openapi/schemas";
 

@@ -14,7 +14,7 @@ import {
 } from "../../admin/projects";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
-import { adminContext, type AppEnv } from "../context";
+import { adminContext, type AppEnv } from "../../request-context";
 import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identityMembershipSchema, projectSchema } from "../openapi/schemas";
 import { organizationIdQuery, organizationQuery } from "./identities";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../request-context";
 import { documented, get, TAGS } from "../openapi/route-doc";
 
 const INDEX = "/";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { bearerToken } from "../../tokens/use-token";
 import { credentialsMissing, guard, useBearerToken } from "../admin-auth";
-import { clientIp, type AppEnv } from "../context";
+import { clientIp, type AppEnv } from "../../request-context";
 import { documented, get, TAGS } from "../openapi/route-doc";
 import { envelope, identityDetailsSchema } from "../openapi/schemas";
 

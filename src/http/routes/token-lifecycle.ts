@@ -10,7 +10,7 @@ import { refusalError, stateObject, tokenRef, withStateObject } from "../../toke
 import { readBody } from "../body";
 import { documented, post, TAGS } from "../openapi/route-doc";
 import { tokenResponseSchema } from "../openapi/schemas";
-import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
+import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../../request-context";
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
 import { DomainError, Reason } from "../../errors";

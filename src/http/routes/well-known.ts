@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { loadSigningKeys } from "../../tokens/signing-keys";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../../request-context";
 import { documented, get, TAGS } from "../openapi/route-doc";
 import { jwksSchema } from "../openapi/schemas";
 

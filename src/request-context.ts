@@ -1,7 +1,10 @@
+/**
+ * What the two HTTP-facing edges (the API in src/http and the console in src/console) read from a Hono
+ * request: the Worker env, the client address, waitUntil, and the admin services' view of the caller.
+ */
 import type { Context } from "hono";
-import type { Env } from "../env";
-
-import { assertAdminKey, type Actor, type AdminContext } from "../admin/actor";
+import { assertAdminKey, type Actor, type AdminContext } from "./admin/actor";
+import type { Env } from "./env";
 
 export type { Actor };
 
