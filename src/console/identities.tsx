@@ -13,7 +13,7 @@ import { getManagedOrganization } from "../admin/organizations";
 import { listIdentityMemberships, listOrganizationProjects } from "../admin/projects";
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
+import { fieldErrors, text, type FormState } from "./forms";
 import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf, when, type Ui } from "./layout";
 import { orgCrumbs, orgPage } from "./organizations";
 
@@ -65,11 +65,7 @@ const RoleSelect = (p: { id: string; value: string; name?: string }) => (
   </select>
 );
 
-async function showIdentities(
-  c: ConsoleContext,
-  status: 200 | 422,
-  form?: { values: Record<string, string>; errors: FieldErrors },
-) {
+async function showIdentities(c: ConsoleContext, status: 200 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const org = await getManagedOrganization(ctx, c.req.param("orgId")!);
   const identities = await listOrganizationIdentities(ctx, org.id);
@@ -140,7 +136,7 @@ async function showIdentities(
   );
 }
 
-async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: FormState) {
   const { ctx, identity, org } = await loadIdentity(c, c.req.param("id")!);
   const ui = uiOf(c);
   const oidc = identity.authMethods.includes("oidc-auth") ? await getOidcAuth(ctx, identity.id).catch(() => null) : null;
@@ -324,7 +320,7 @@ export const identityRoutes = new Hono<ConsoleEnv>()
   .post("/orgs/:orgId/identities", async (c) => {
     const values = { name: text(c.var.form, "name"), role: text(c.var.form, "role") };
     const parsed = createIdentityInput.safeParse({ ...values, organizationId: c.req.param("orgId") });
-    if (!parsed.success) return showIdentities(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    if (!parsed.success) return showIdentities(c, 422, { values, errors: fieldErrors(parsed.error) });
     const identity = await createIdentity(adminCtx(c), parsed.data);
     return c.redirect(href(`/identities/${identity.id}?done=identity-created`), 303);
   })
@@ -332,7 +328,7 @@ export const identityRoutes = new Hono<ConsoleEnv>()
   .post("/identities/:id", async (c) => {
     const values = { name: text(c.var.form, "name"), role: text(c.var.form, "role") };
     const parsed = updateIdentityInput.safeParse(values);
-    if (!parsed.success) return showIdentity(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    if (!parsed.success) return showIdentity(c, 422, { values, errors: fieldErrors(parsed.error) });
     await updateManagedIdentity(adminCtx(c), c.req.param("id"), parsed.data);
     return c.redirect(href(`/identities/${c.req.param("id")}?done=identity-updated`), 303);
   })

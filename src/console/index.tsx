@@ -1,7 +1,6 @@
 // The admin console: server-rendered pages (hono/jsx) over the same admin services as the API.
 // Mounted at /admin by src/http/app.ts. No build step, no external assets; works without JavaScript.
 import { Hono, type MiddlewareHandler } from "hono";
-import { ApiError } from "../http/errors";
 import { errorName, log } from "../observability/log";
 import { auditRoutes } from "./audit";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
@@ -11,6 +10,7 @@ import { oidcAuthRoutes } from "./oidc-auth";
 import { organizationRoutes } from "./organizations";
 import { projectRoutes } from "./projects";
 import { randomId } from "./keys";
+import { refusalOf } from "./refusals";
 import { clearSessionCookie, requireSession } from "./session";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
@@ -79,10 +79,12 @@ consoleRoutes.all("*", (c) =>
 );
 
 consoleRoutes.onError((err, c) => {
-  if (err instanceof ApiError) {
-    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-    const title = err.status === 403 ? "Not allowed" : err.status === 404 ? "Not found" : err.status === 503 ? "Try again" : "Request refused";
-    return render(c, err.status, <ErrorPage c={c} status={err.status} title={title} message={err.message} code={err.reasonCode} />);
+  const refused = refusalOf(err);
+  if (refused) {
+    for (const [k, v] of Object.entries(refused.headers)) c.header(k, v);
+    const { status, message, reasonCode } = refused;
+    const title = status === 403 ? "Not allowed" : status === 404 ? "Not found" : status === 503 ? "Try again" : "Request refused";
+    return render(c, status, <ErrorPage c={c} status={status} title={title} message={message} code={reasonCode} />);
   }
   // Unexpected: log the kind only (an error may carry a pasted token), answer without internals.
   log("error", "console_unhandled_error", { name: errorName(err) });

@@ -3,11 +3,11 @@ import type { Child } from "hono/jsx";
 import { dryRunOidcLogin, type DryRunResult, type DryRunRule } from "../admin/dry-run";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../admin/oidc-auth";
 import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS } from "../constants";
-import { ApiError } from "../http/errors";
+import { Reason } from "../errors";
 import { MAX_ID_TOKEN_LENGTH } from "../http/routes/login";
 import type { Identity, OidcAuthConfig, Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { apiIssues, type FieldIssue } from "./forms";
+import { submitForm, type FieldIssue } from "./forms";
 import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
 import { Card, Field, Layout, PostButton, PostForm, render, uiOf, when, duration, type Ui } from "./layout";
 
@@ -691,20 +691,21 @@ export const oidcAuthRoutes = new Hono<ConsoleEnv>()
     if (issues.length) return showOidcPage(c, 422, { values, errors: errorsByField(issues, values) });
     const { ctx, identity } = await loadIdentity(c, id);
     const attached = identity.authMethods.includes("oidc-auth");
-    try {
-      if (attached) await updateOidcAuth(ctx, id, input);
-      else await attachOidcAuth(ctx, id, input);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
-        return showOidcPage(c, 422, { values, errors: errorsByField(apiIssues(err), values) });
-      }
-      if (err instanceof ApiError && (err.reasonCode === "auth_method_exists" || err.reasonCode === "oidc_auth_not_configured")) {
+    return submitForm(
+      async () => {
+        if (attached) await updateOidcAuth(ctx, id, input);
+        else await attachOidcAuth(ctx, id, input);
+        return c.redirect(href(`/identities/${id}/oidc-auth?done=${attached ? "oidc-updated" : "oidc-attached"}`), 303);
+      },
+      (refusal) => {
+        if (refusal.status === 422) return showOidcPage(c, 422, { values, errors: errorsByField(refusal.issues, values) });
         // Someone attached or detached meanwhile: show the form again with what was typed.
-        return showOidcPage(c, err.status as 400 | 404, { values, errors: { _form: [`${err.message}. Review and save again.`] } });
-      }
-      throw err;
-    }
-    return c.redirect(href(`/identities/${id}/oidc-auth?done=${attached ? "oidc-updated" : "oidc-attached"}`), 303);
+        if (refusal.is(Reason.auth_method_exists, Reason.oidc_auth_not_configured)) {
+          return showOidcPage(c, refusal.status, { values, errors: { _form: [`${refusal.message}. Review and save again.`] } });
+        }
+        return undefined;
+      },
+    );
   })
   .post("/identities/:id/oidc-auth/test", async (c) => {
     const jwt = (c.var.form.get("jwt") ?? "").trim();

@@ -5,9 +5,10 @@ import {
   getManagedOrganization,
   listVisibleOrganizations,
 } from "../admin/organizations";
+import { Reason } from "../errors";
 import type { Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { fieldErrors, submitForm, text, type FormState } from "./forms";
 import { Card, DayCell, Empty, Field, IdCell, Layout, PostForm, render, uiOf, type PageProps } from "./layout";
 
 /** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
@@ -40,7 +41,7 @@ export const orgPage = (org: Organization, on: "identities" | "projects" | "audi
   } satisfies Omit<PageProps, "ui">;
 };
 
-async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const orgs = await listVisibleOrganizations(ctx);
   const canCreate = ctx.actor.kind === "admin-key";
@@ -122,16 +123,14 @@ export const organizationRoutes = new Hono<ConsoleEnv>()
   .post("/orgs", async (c) => {
     const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
     const parsed = createOrganizationInput.safeParse({ name: values.name, slug: values.slug || undefined });
-    if (!parsed.success) return showOrganizations(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
-    try {
-      const org = await createOrganization(adminCtx(c), parsed.data);
-      return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
-    } catch (err) {
-      if (isFormError(err) && err.reasonCode === "slug_taken") {
-        return showOrganizations(c, 409, { values, errors: { slug: [err.message] } });
-      }
-      throw err;
-    }
+    if (!parsed.success) return showOrganizations(c, 422, { values, errors: fieldErrors(parsed.error) });
+    return submitForm(
+      async () => {
+        const org = await createOrganization(adminCtx(c), parsed.data);
+        return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
+      },
+      (refusal) => (refusal.is(Reason.slug_taken) ? showOrganizations(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined),
+    );
   })
   .get("/orgs/:orgId", async (c) => {
     const org = await getManagedOrganization(adminCtx(c), c.req.param("orgId"));

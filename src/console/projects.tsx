@@ -11,9 +11,10 @@ import {
   removeProjectMembership,
   setProjectMembership,
 } from "../admin/projects";
+import { Reason } from "../errors";
 import { PROJECT_ROLES } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, isFormError, text, zodIssues, type FieldErrors } from "./forms";
+import { fieldErrors, submitForm, text, type FormState } from "./forms";
 import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
 import { orgCrumbs, orgPage } from "./organizations";
 
@@ -27,7 +28,7 @@ const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) =>
   </select>
 );
 
-async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const org = await getManagedOrganization(ctx, c.req.param("orgId")!);
   const projects = await listOrganizationProjects(ctx, org.id);
@@ -89,7 +90,7 @@ async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: {
   );
 }
 
-async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, error?: string) {
+async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 422, error?: string) {
   const ctx = adminCtx(c);
   const project = await getManagedProject(ctx, c.req.param("projectId")!);
   const org = await getManagedOrganization(ctx, project.orgId);
@@ -203,51 +204,44 @@ function rolesFrom(form: URLSearchParams): string[] | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** A membership change; a refusal (unknown identity, already a member, ...) is shown above the list. */
+const changeMembership = (c: ConsoleContext, change: () => Promise<unknown>, done: string) =>
+  submitForm(
+    async () => {
+      await change();
+      return c.redirect(href(`/projects/${c.req.param("projectId")}?done=${done}`), 303);
+    },
+    (refusal) => showProject(c, refusal.status, refusal.message),
+  );
+
 export const projectRoutes = new Hono<ConsoleEnv>()
   .get("/orgs/:orgId/projects", (c) => showProjects(c, 200))
   .post("/orgs/:orgId/projects", async (c) => {
     const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
     const parsed = createProjectInput.safeParse({ name: values.name, slug: values.slug || undefined, organizationId: c.req.param("orgId") });
-    if (!parsed.success) return showProjects(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
-    try {
-      const project = await createProject(adminCtx(c), parsed.data);
-      return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
-    } catch (err) {
-      if (isFormError(err) && err.reasonCode === "slug_taken") return showProjects(c, 409, { values, errors: { slug: [err.message] } });
-      throw err;
-    }
+    if (!parsed.success) return showProjects(c, 422, { values, errors: fieldErrors(parsed.error) });
+    return submitForm(
+      async () => {
+        const project = await createProject(adminCtx(c), parsed.data);
+        return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
+      },
+      (refusal) => (refusal.is(Reason.slug_taken) ? showProjects(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined),
+    );
   })
   .get("/projects/:projectId", (c) => showProject(c, 200))
   .post("/projects/:projectId/memberships", async (c) => {
     const roles = rolesFrom(c.var.form);
     if (!roles) return showProject(c, 422, "Choose one of the project roles.");
-    try {
-      await setProjectMembership(adminCtx(c), c.req.param("projectId"), text(c.var.form, "identityId"), roles, "create");
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${c.req.param("projectId")}?done=member-added`), 303);
+    const identityId = text(c.var.form, "identityId");
+    return changeMembership(c, () => setProjectMembership(adminCtx(c), c.req.param("projectId"), identityId, roles, "create"), "member-added");
   })
   .post("/projects/:projectId/memberships/:identityId", async (c) => {
     const roles = rolesFrom(c.var.form);
     if (!roles) return showProject(c, 422, "Choose one of the project roles.");
     const { projectId, identityId } = c.req.param();
-    try {
-      await setProjectMembership(adminCtx(c), projectId, identityId, roles, "update");
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${projectId}?done=member-updated`), 303);
+    return changeMembership(c, () => setProjectMembership(adminCtx(c), projectId, identityId, roles, "update"), "member-updated");
   })
   .post("/projects/:projectId/memberships/:identityId/remove", async (c) => {
     const { projectId, identityId } = c.req.param();
-    try {
-      await removeProjectMembership(adminCtx(c), projectId, identityId);
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, err.status as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${projectId}?done=member-removed`), 303);
+    return changeMembership(c, () => removeProjectMembership(adminCtx(c), projectId, identityId), "member-removed");
   });
