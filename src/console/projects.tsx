@@ -15,7 +15,8 @@ import { Reason } from "../errors";
 import { PROJECT_ROLES } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { fieldErrors, submitForm, text, type FormState } from "./forms";
-import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { Card, Field, FormCard, Layout, NameField, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 import { orgCrumbs, orgPage } from "./organizations";
 
 const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) => (
@@ -38,53 +39,29 @@ async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: F
     status,
     <Layout ui={ui} {...orgPage(org, "projects")} done={c.req.query("done")}>
       <div class="grid2">
-        <Card flush title="Projects" sub="Machine identities get access to a project through a membership with a project role.">
-          {projects.length === 0 ? (
-            <Empty title="No projects yet">Create one, then add machine identities to it.</Empty>
-          ) : (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Slug</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {projects.map((p) => (
-                  <tr>
-                    <td>
-                      <IdCell name={p.name} id={p.id} link={href(`/projects/${p.id}`)} />
-                    </td>
-                    <td>
-                      <code>{p.slug}</code>
-                    </td>
-                    <DayCell at={p.createdAt} />
-                    <td class="actions">
-                      <a class="btn sm" href={href(`/projects/${p.id}`)}>
-                        Access control
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+        <ListCard
+          title="Projects"
+          sub="Machine identities get access to a project through a membership with a project role."
+          items={projects}
+          empty={<Empty title="No projects yet">Create one, then add machine identities to it.</Empty>}
+          heads={["Name", "Slug", "Created", ""]}
+          row={(p) => (
+            <tr>
+              <IdCell name={p.name} id={p.id} link={href(`/projects/${p.id}`)} />
+              <td>
+                <code>{p.slug}</code>
+              </td>
+              <DayCell at={p.createdAt} />
+              <ActionCell href={href(`/projects/${p.id}`)}>Access control</ActionCell>
+            </tr>
           )}
-        </Card>
-        <Card title="New project">
-          <PostForm ui={ui} action={href(`/orgs/${org.id}/projects`)}>
-            <Field label="Name" for="project-name" errors={form?.errors.name}>
-              <input type="text" id="project-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
-            </Field>
-            <Field label="Slug" for="project-slug" optional errors={form?.errors.slug} help="Derived from the name when left empty.">
-              <input type="text" id="project-slug" name="slug" value={form?.values.slug ?? ""} class="mono" maxlength={64} />
-            </Field>
-            <button type="submit" class="btn primary">
-              Create project
-            </button>
-          </PostForm>
-        </Card>
+        />
+        <FormCard ui={ui} title="New project" action={href(`/orgs/${org.id}/projects`)} submit="Create project">
+          <NameField id="project-name" value={form?.values.name ?? ""} errors={form?.errors.name} />
+          <Field label="Slug" for="project-slug" optional errors={form?.errors.slug} help="Derived from the name when left empty.">
+            <input type="text" id="project-slug" name="slug" value={form?.values.slug ?? ""} class="mono" maxlength={64} />
+          </Field>
+        </FormCard>
       </div>
     </Layout>,
   );
@@ -143,57 +120,44 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
           its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
         </div>
       </Card>
-      <Card flush title="Machine identities" sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}>
-        {memberships.length === 0 ? (
-          <Empty title="No machine identities in this project">Add one with a project role.</Empty>
-        ) : (
-          <table class="list" id="memberships">
-            <thead>
-              <tr>
-                <th>Identity</th>
-                <th>Organization role</th>
-                <th>Project role</th>
-                <th>Added</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {memberships.map((m) => {
-                const identity = byId.get(m.identityId);
-                const name = identity?.name ?? m.identityId;
-                return (
-                  <tr data-identity-id={m.identityId}>
-                    <td>
-                      <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
-                    </td>
-                    <td>{identity && <RoleBadge role={identity.role} />}</td>
-                    <td>
-                      <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
-                        <select class="sm" name="role" aria-label={`Project role of ${name}`}>
-                          {PROJECT_ROLES.map((r) => (
-                            <option value={r} selected={r === m.roles[0]?.role}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                        <button type="submit" class="btn sm">
-                          Change
-                        </button>
-                      </PostForm>
-                    </td>
-                    <DayCell at={m.createdAt} />
-                    <td class="actions">
-                      <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
-                        Remove
-                      </PostButton>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
-      </Card>
+      <ListCard
+        title="Machine identities"
+        sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}
+        items={memberships}
+        empty={<Empty title="No machine identities in this project">Add one with a project role.</Empty>}
+        heads={["Identity", "Organization role", "Project role", "Added", ""]}
+        tableId="memberships"
+        row={(m) => {
+          const identity = byId.get(m.identityId);
+          const name = identity?.name ?? m.identityId;
+          return (
+            <tr data-identity-id={m.identityId}>
+              <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
+              <td>{identity && <RoleBadge role={identity.role} />}</td>
+              <td>
+                <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
+                  <select class="sm" name="role" aria-label={`Project role of ${name}`}>
+                    {PROJECT_ROLES.map((r) => (
+                      <option value={r} selected={r === m.roles[0]?.role}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  <button type="submit" class="btn sm">
+                    Change
+                  </button>
+                </PostForm>
+              </td>
+              <DayCell at={m.createdAt} />
+              <td class="actions">
+                <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
+                  Remove
+                </PostButton>
+              </td>
+            </tr>
+          );
+        }}
+      />
     </Layout>,
   );
 }
