@@ -6,7 +6,7 @@ import { auditRoutes } from "./audit";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { identityRoutes } from "./identities";
 import { Card, Layout, render, uiOf } from "./layout";
-import { oidcAuthRoutes } from "./oidc-auth";
+import { oidcAuthRoutes } from "./oidc-auth/routes";
 import { organizationRoutes } from "./organizations";
 import { projectRoutes } from "./projects";
 import { randomId } from "./keys";
