@@ -4,7 +4,8 @@ import { listOrganizationIdentities } from "../admin/identities";
 import { getManagedOrganization } from "../admin/organizations";
 import type { AuditRecord } from "../storage/audit-log";
 import { adminCtx, href, type ConsoleEnv } from "./context";
-import { Card, Empty, Field, Layout, render, uiOf, whenSeconds } from "./layout";
+import { Card, Field, Layout, render, uiOf, whenSeconds } from "./layout";
+import { Empty, ListCard } from "./list";
 import { orgPage } from "./organizations";
 
 export const AUDIT_EVENTS = [
@@ -160,56 +161,45 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
           </div>
         </form>
       </Card>
-      <Card flush title="Events" sub="Logins (with the claims they were decided on) and every admin change, newest first.">
-        {page.records.length === 0 ? (
-          <Empty title={filtered ? "No events match these filters" : "No events yet"} />
-        ) : (
-          <table class="list compact top" id="audit-events">
-            <thead>
-              <tr>
-                <th>Time (UTC)</th>
-                <th>Event</th>
-                <th>Outcome</th>
-                <th>Identity</th>
-                <th>Actor</th>
-                <th>Client IP</th>
-                <th>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.records.map((r) => (
-                <tr data-event={r.event} data-outcome={r.outcome}>
-                  <td class="muted nowrap">{whenSeconds(r.createdAt).replace(" UTC", "")}</td>
-                  <td>
-                    <code>{r.event}</code>
-                  </td>
-                  <td>
-                    {r.outcome === "success" ? <span class="badge ok">success</span> : <span class="badge bad">failure</span>}
-                    {r.reasonCode && (
-                      <div class="small">
-                        <code>{r.reasonCode}</code>
-                      </div>
-                    )}
-                  </td>
-                  <td>
-                    {r.identityId ? (
-                      <a class="nowrap" href={href(`/identities/${r.identityId}`)}>
-                        {names.get(r.identityId) ?? r.identityId.slice(0, 8)}
-                      </a>
-                    ) : (
-                      <span class="muted">—</span>
-                    )}
-                  </td>
-                  <td class="nowrap">{actorLabel(r.actor)}</td>
-                  <td>{r.clientIp ? <code>{r.clientIp}</code> : <span class="muted">—</span>}</td>
-                  <td>
-                    <Details r={r} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      <ListCard
+        title="Events"
+        sub="Logins (with the claims they were decided on) and every admin change, newest first."
+        items={page.records}
+        empty={<Empty title={filtered ? "No events match these filters" : "No events yet"} />}
+        heads={["Time (UTC)", "Event", "Outcome", "Identity", "Actor", "Client IP", "Details"]}
+        tableClass="list compact top"
+        tableId="audit-events"
+        row={(r) => (
+          <tr data-event={r.event} data-outcome={r.outcome}>
+            <td class="muted nowrap">{whenSeconds(r.createdAt).replace(" UTC", "")}</td>
+            <td>
+              <code>{r.event}</code>
+            </td>
+            <td>
+              {r.outcome === "success" ? <span class="badge ok">success</span> : <span class="badge bad">failure</span>}
+              {r.reasonCode && (
+                <div class="small">
+                  <code>{r.reasonCode}</code>
+                </div>
+              )}
+            </td>
+            <td>
+              {r.identityId ? (
+                <a class="nowrap" href={href(`/identities/${r.identityId}`)}>
+                  {names.get(r.identityId) ?? r.identityId.slice(0, 8)}
+                </a>
+              ) : (
+                <span class="muted">—</span>
+              )}
+            </td>
+            <td class="nowrap">{actorLabel(r.actor)}</td>
+            <td>{r.clientIp ? <code>{r.clientIp}</code> : <span class="muted">—</span>}</td>
+            <td>
+              <Details r={r} />
+            </td>
+          </tr>
         )}
+      >
         <div class="pager">
           <span>
             {page.records.length} event{page.records.length === 1 ? "" : "s"} on this page
@@ -227,7 +217,7 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
             )}
           </span>
         </div>
-      </Card>
+      </ListCard>
     </Layout>,
   );
 });

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { DomainError } from "../errors";
+import { refusalOf, type Refusal } from "./refusals";
 
 export interface FieldIssue {
   field: string;
@@ -8,6 +8,12 @@ export interface FieldIssue {
 
 /** Messages per field (the first path segment: "accessTokenTrustedIps.1.ipAddress" -> "accessTokenTrustedIps"). */
 export type FieldErrors = Record<string, string[]>;
+
+/** A form shown again after a refused submission: what was typed, and what is wrong with it. */
+export interface FormState {
+  values: Record<string, string>;
+  errors: FieldErrors;
+}
 
 export function groupIssues(issues: FieldIssue[]): FieldErrors {
   const out: FieldErrors = {};
@@ -18,18 +24,31 @@ export function groupIssues(issues: FieldIssue[]): FieldErrors {
   return out;
 }
 
-export const zodIssues = (error: z.ZodError): FieldIssue[] =>
-  error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message }));
+/** What a form's schema refused, as messages per field. */
+export const fieldErrors = (error: z.ZodError): FieldErrors =>
+  groupIssues(error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })));
 
-/** The `details` of a 422 from a service, as field issues (empty when it has none). */
-export function apiIssues(err: DomainError): FieldIssue[] {
-  if (!Array.isArray(err.details)) return [];
-  return (err.details as unknown[]).flatMap((d) =>
-    d && typeof d === "object" && typeof (d as FieldIssue).message === "string"
-      ? [{ field: String((d as FieldIssue).field ?? ""), message: (d as FieldIssue).message }]
-      : [],
-  );
+/** A refusal a form shows next to its fields or above them; any other is an error page. */
+export type FormRefusal = Refusal & { status: 400 | 404 | 409 | 422 };
+
+const isFormRefusal = (r: Refusal | null): r is FormRefusal => r !== null && [400, 404, 409, 422].includes(r.status);
+
+/**
+ * Runs what a submitted form asks for. A refusal the form can show goes to `showRefusal`, which answers
+ * with the form's page again, or with nothing to leave it to the error page like every other error.
+ */
+export async function submitForm(
+  act: () => Promise<Response>,
+  showRefusal: (refusal: FormRefusal) => Response | undefined | Promise<Response | undefined>,
+): Promise<Response> {
+  try {
+    return await act();
+  } catch (err) {
+    const refusal = refusalOf(err);
+    const page = isFormRefusal(refusal) ? await showRefusal(refusal) : undefined;
+    if (page) return page;
+    throw err;
+  }
 }
-
 
 export const text = (form: URLSearchParams, name: string) => (form.get(name) ?? "").trim();

@@ -13,8 +13,9 @@ import { getManagedOrganization } from "../admin/organizations";
 import { listIdentityMemberships, listOrganizationProjects } from "../admin/projects";
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf, when, type Ui } from "./layout";
+import { fieldErrors, text, type FormState } from "./forms";
+import { Card, ConfirmPage, Field, FormCard, Layout, NameField, RoleBadge, render, uiOf, when, type PageProps, type Ui } from "./layout";
+import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 import { orgCrumbs, orgPage } from "./organizations";
 
 export const ORG_ROLE_HELP: Record<string, string> = {
@@ -35,6 +36,20 @@ export const identityCrumbs = (org: Organization, identity: Identity, last?: str
   last ? [identity.name, href(`/identities/${identity.id}`)] : [identity.name],
   ...(last ? [[last] as [string]] : []),
 ];
+
+const TAB_PAGE = { overview: undefined, oidc: "OIDC Auth", tokens: "Access tokens" } as const;
+
+/** The page frame of an identity's tab: title, crumbs, heading (its name) and tabs, named after the tab. */
+export const identityPage = (org: Organization, identity: Identity, on: keyof typeof TAB_PAGE) => {
+  const page = TAB_PAGE[on];
+  return {
+    title: page ? `${page} · ${identity.name}` : identity.name,
+    nav: "orgs",
+    crumbs: identityCrumbs(org, identity, page),
+    heading: identity.name,
+    tabs: identityTabs(identity, on),
+  } satisfies Omit<PageProps, "ui">;
+};
 
 /** The identity (scoped to the actor) and its organization. */
 export async function loadIdentity(c: ConsoleContext, id: string) {
@@ -65,11 +80,7 @@ const RoleSelect = (p: { id: string; value: string; name?: string }) => (
   </select>
 );
 
-async function showIdentities(
-  c: ConsoleContext,
-  status: 200 | 422,
-  form?: { values: Record<string, string>; errors: FieldErrors },
-) {
+async function showIdentities(c: ConsoleContext, status: 200 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const org = await getManagedOrganization(ctx, c.req.param("orgId")!);
   const identities = await listOrganizationIdentities(ctx, org.id);
@@ -79,68 +90,48 @@ async function showIdentities(
     status,
     <Layout ui={ui} {...orgPage(org, "identities")} done={c.req.query("done")}>
       <div class="grid2">
-        <Card flush title="Machine identities" sub="Non-human principals your CI jobs log in as.">
-          {identities.length === 0 ? (
-            <Empty title="No machine identities yet">Create one, then replace its default (no authentication) with OIDC Auth.</Empty>
-          ) : (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Role</th>
-                  <th>Auth method</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {identities.map((i) => (
-                  <tr>
-                    <td>
-                      <IdCell name={i.name} id={i.id} link={href(`/identities/${i.id}`)} />
-                    </td>
-                    <td>
-                      <RoleBadge role={i.role} />
-                    </td>
-                    <td>
-                      <AuthBadges methods={i.authMethods} />
-                    </td>
-                    <DayCell at={i.createdAt} />
-                    <td class="actions">
-                      <a class="btn sm" href={href(`/identities/${i.id}/oidc-auth`)}>
-                        {i.authMethods.length ? "Edit auth" : "Add auth"}
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+        <ListCard
+          title="Machine identities"
+          sub="Non-human principals your CI jobs log in as."
+          items={identities}
+          empty={<Empty title="No machine identities yet">Create one, then replace its default (no authentication) with OIDC Auth.</Empty>}
+          heads={["Name", "Role", "Auth method", "Created", ""]}
+          row={(i) => (
+            <tr>
+              <IdCell name={i.name} id={i.id} link={href(`/identities/${i.id}`)} />
+              <td>
+                <RoleBadge role={i.role} />
+              </td>
+              <td>
+                <AuthBadges methods={i.authMethods} />
+              </td>
+              <DayCell at={i.createdAt} />
+              <ActionCell href={href(`/identities/${i.id}/oidc-auth`)}>{i.authMethods.length ? "Edit auth" : "Add auth"}</ActionCell>
+            </tr>
           )}
-        </Card>
-        <Card title="Create identity">
-          <PostForm ui={ui} action={href(`/orgs/${org.id}/identities`)}>
-            <Field label="Name" for="identity-name" errors={form?.errors.name} help="For people reading the audit log, e.g. gitlab-deployer.">
-              <input type="text" id="identity-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
-            </Field>
-            <Field
-              label="Organization role"
-              for="identity-role"
-              errors={form?.errors.role}
-              help={<ul>{ORG_ROLES.map((r) => <li>{ORG_ROLE_HELP[r]}</li>)}</ul>}
-            >
-              <RoleSelect id="identity-role" value={form?.values.role ?? "no-access"} />
-            </Field>
-            <button type="submit" class="btn primary">
-              Create identity
-            </button>
-          </PostForm>
-        </Card>
+        />
+        <FormCard ui={ui} title="Create identity" action={href(`/orgs/${org.id}/identities`)} submit="Create identity">
+          <NameField
+            id="identity-name"
+            value={form?.values.name ?? ""}
+            errors={form?.errors.name}
+            help="For people reading the audit log, e.g. gitlab-deployer."
+          />
+          <Field
+            label="Organization role"
+            for="identity-role"
+            errors={form?.errors.role}
+            help={<ul>{ORG_ROLES.map((r) => <li>{ORG_ROLE_HELP[r]}</li>)}</ul>}
+          >
+            <RoleSelect id="identity-role" value={form?.values.role ?? "no-access"} />
+          </Field>
+        </FormCard>
       </div>
     </Layout>,
   );
 }
 
-async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: FormState) {
   const { ctx, identity, org } = await loadIdentity(c, c.req.param("id")!);
   const ui = uiOf(c);
   const oidc = identity.authMethods.includes("oidc-auth") ? await getOidcAuth(ctx, identity.id).catch(() => null) : null;
@@ -151,16 +142,12 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { value
     status,
     <Layout
       ui={ui}
-      title={identity.name}
-      nav="orgs"
-      crumbs={identityCrumbs(org, identity)}
-      heading={identity.name}
+      {...identityPage(org, identity, "overview")}
       sub={
         <>
           Machine identity · <RoleBadge role={identity.role} /> <AuthBadges methods={identity.authMethods} />
         </>
       }
-      tabs={identityTabs(identity, "overview")}
       done={c.req.query("done")}
     >
       <div class="grid2">
@@ -212,38 +199,30 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { value
               </>
             )}
           </Card>
-          <Card flush title="Project memberships" sub="Projects this identity may access, with its role in each.">
-            {memberships.length === 0 ? (
+          <ListCard
+            title="Project memberships"
+            sub="Projects this identity may access, with its role in each."
+            items={memberships}
+            empty={
               <Empty title="Not a member of any project">
                 Add it from a project's page: <a href={href(`/orgs/${org.id}/projects`)}>Projects</a>.
               </Empty>
-            ) : (
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th>Project</th>
-                    <th>Roles</th>
-                    <th>Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {memberships.map((m) => (
-                    <tr>
-                      <td>
-                        <a href={href(`/projects/${m.projectId}`)}>{projectName.get(m.projectId) ?? m.projectId}</a>
-                      </td>
-                      <td>
-                        {m.roles.map((r) => (
-                          <RoleBadge role={r.role} />
-                        ))}
-                      </td>
-                      <DayCell at={m.createdAt} />
-                    </tr>
+            }
+            heads={["Project", "Roles", "Since"]}
+            row={(m) => (
+              <tr>
+                <td>
+                  <a href={href(`/projects/${m.projectId}`)}>{projectName.get(m.projectId) ?? m.projectId}</a>
+                </td>
+                <td>
+                  {m.roles.map((r) => (
+                    <RoleBadge role={r.role} />
                   ))}
-                </tbody>
-              </table>
+                </td>
+                <DayCell at={m.createdAt} />
+              </tr>
             )}
-          </Card>
+          />
         </div>
         <div>
           <Card title="Details">
@@ -260,24 +239,17 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { value
               <dd>{when(identity.updatedAt)}</dd>
             </dl>
           </Card>
-          <Card title="Edit identity">
-            <PostForm ui={ui} action={href(`/identities/${identity.id}`)}>
-              <Field label="Name" for="edit-name" errors={form?.errors.name ?? form?.errors._form}>
-                <input type="text" id="edit-name" name="name" value={form?.values.name ?? identity.name} required maxlength={64} />
-              </Field>
-              <Field
-                label="Organization role"
-                for="edit-role"
-                errors={form?.errors.role}
-                help="A role change reaches the identity's live tokens at their next use."
-              >
-                <RoleSelect id="edit-role" value={form?.values.role ?? identity.role} />
-              </Field>
-              <button type="submit" class="btn primary">
-                Save
-              </button>
-            </PostForm>
-          </Card>
+          <FormCard ui={ui} title="Edit identity" action={href(`/identities/${identity.id}`)} submit="Save">
+            <NameField id="edit-name" value={form?.values.name ?? identity.name} errors={form?.errors.name ?? form?.errors._form} />
+            <Field
+              label="Organization role"
+              for="edit-role"
+              errors={form?.errors.role}
+              help="A role change reaches the identity's live tokens at their next use."
+            >
+              <RoleSelect id="edit-role" value={form?.values.role ?? identity.role} />
+            </Field>
+          </FormCard>
           <Card title="Delete identity" sub="Its configuration and memberships go, and its tokens stop working.">
             <a class="btn subtle-danger" href={href(`/identities/${identity.id}/delete`)}>
               Delete identity…
@@ -290,33 +262,22 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: { value
 }
 
 const DeleteConfirm = (p: { ui: Ui; identity: Identity; org: Organization }) => (
-  <Layout
+  <ConfirmPage
     ui={p.ui}
     title={`Delete ${p.identity.name}`}
-    nav="orgs"
     crumbs={identityCrumbs(p.org, p.identity, "Delete")}
     heading={`Delete ${p.identity.name}?`}
+    card="This cannot be undone"
+    action={href(`/identities/${p.identity.id}/delete`)}
+    confirm="Delete identity"
+    back={href(`/identities/${p.identity.id}`)}
   >
-    <Card
-      title="This cannot be undone"
-      foot={
-        <>
-          <PostButton ui={p.ui} action={href(`/identities/${p.identity.id}/delete`)} class="btn danger">
-            Delete identity
-          </PostButton>
-          <a class="btn" href={href(`/identities/${p.identity.id}`)}>
-            Cancel
-          </a>
-        </>
-      }
-    >
-      <p>
-        The machine identity <strong>{p.identity.name}</strong> (<code>{p.identity.id}</code>) in {p.org.name} will be deleted with its
-        OIDC Auth configuration and its project memberships.
-      </p>
-      <p>Every access token it was issued is refused at its next use. CI jobs that log in as it will get identity_not_found.</p>
-    </Card>
-  </Layout>
+    <p>
+      The machine identity <strong>{p.identity.name}</strong> (<code>{p.identity.id}</code>) in {p.org.name} will be deleted with its
+      OIDC Auth configuration and its project memberships.
+    </p>
+    <p>Every access token it was issued is refused at its next use. CI jobs that log in as it will get identity_not_found.</p>
+  </ConfirmPage>
 );
 
 export const identityRoutes = new Hono<ConsoleEnv>()
@@ -324,7 +285,7 @@ export const identityRoutes = new Hono<ConsoleEnv>()
   .post("/orgs/:orgId/identities", async (c) => {
     const values = { name: text(c.var.form, "name"), role: text(c.var.form, "role") };
     const parsed = createIdentityInput.safeParse({ ...values, organizationId: c.req.param("orgId") });
-    if (!parsed.success) return showIdentities(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    if (!parsed.success) return showIdentities(c, 422, { values, errors: fieldErrors(parsed.error) });
     const identity = await createIdentity(adminCtx(c), parsed.data);
     return c.redirect(href(`/identities/${identity.id}?done=identity-created`), 303);
   })
@@ -332,7 +293,7 @@ export const identityRoutes = new Hono<ConsoleEnv>()
   .post("/identities/:id", async (c) => {
     const values = { name: text(c.var.form, "name"), role: text(c.var.form, "role") };
     const parsed = updateIdentityInput.safeParse(values);
-    if (!parsed.success) return showIdentity(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
+    if (!parsed.success) return showIdentity(c, 422, { values, errors: fieldErrors(parsed.error) });
     await updateManagedIdentity(adminCtx(c), c.req.param("id"), parsed.data);
     return c.redirect(href(`/identities/${c.req.param("id")}?done=identity-updated`), 303);
   })

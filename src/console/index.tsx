@@ -6,15 +6,15 @@ import { auditRoutes } from "./audit";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { identityRoutes } from "./identities";
 import { Card, Layout, render, uiOf } from "./layout";
-import { oidcAuthRoutes } from "./oidc-auth";
+import { oidcAuthRoutes } from "./oidc-auth/routes";
 import { organizationRoutes } from "./organizations";
 import { projectRoutes } from "./projects";
 import { randomId } from "./keys";
+import { Reason } from "../errors";
+import { refusalOf } from "./refusals";
 import { clearSessionCookie, requireSession } from "./session";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
-import { DomainError, Reason } from "../errors";
-import { pageStatus, pageTitle } from "./errors";
 
 /** Strict headers on every console response: inline style and script only with this response's nonce. */
 const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
@@ -80,10 +80,11 @@ consoleRoutes.all("*", (c) =>
 );
 
 consoleRoutes.onError((err, c) => {
-  if (err instanceof DomainError) {
-    if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
-    const status = pageStatus(err);
-    return render(c, status, <ErrorPage c={c} status={status} title={pageTitle(err)} message={err.message} code={err.reasonCode} />);
+  const refused = refusalOf(err);
+  if (refused) {
+    for (const [k, v] of Object.entries(refused.headers)) c.header(k, v);
+    const { status, title, message, reasonCode } = refused;
+    return render(c, status, <ErrorPage c={c} status={status} title={title} message={message} code={reasonCode} />);
   }
   // Unexpected: log the kind only (an error may carry a pasted token), answer without internals.
   log("error", "console_unhandled_error", { name: errorName(err) });

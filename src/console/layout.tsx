@@ -185,28 +185,46 @@ export const Field: FC<PropsWithChildren<{ label: Child; for?: string; help?: Ch
   </div>
 );
 
-export const Empty: FC<PropsWithChildren<{ title: string }>> = (p) => (
-  <div class="empty">
-    <strong>{p.title}</strong>
-    {p.children}
-  </div>
+/** A card with one POST form: its fields, then its submit button. */
+export const FormCard: FC<PropsWithChildren<{ ui: Ui; title: string; action: string; submit: string }>> = (p) => (
+  <Card title={p.title}>
+    <PostForm ui={p.ui} action={p.action}>
+      {p.children}
+      <button type="submit" class="btn primary">
+        {p.submit}
+      </button>
+    </PostForm>
+  </Card>
 );
 
-/** A list's first cell: the record's name, linked to its page, over its id. */
-export const IdCell: FC<{ name: Child; id: string; link: string }> = (p) => (
-  <div class="idcell">
-    <a href={p.link}>
-      <strong>{p.name}</strong>
-    </a>
-    <span class="mono">{p.id}</span>
-  </div>
+/** The name of a new or renamed record. */
+export const NameField: FC<{ id: string; value: string; errors?: string[]; help?: Child }> = (p) => (
+  <Field label="Name" for={p.id} errors={p.errors} help={p.help}>
+    <input type="text" id={p.id} name="name" value={p.value} required maxlength={64} />
+  </Field>
 );
 
-/** A list cell with the day a record was created; the full UTC time on hover. */
-export const DayCell: FC<{ at: string }> = ({ at }) => (
-  <td class="muted nowrap" title={when(at)}>
-    {day(at)}
-  </td>
+/** The page that asks before a destructive POST: what it does, the button that does it, and a way back. */
+export const ConfirmPage: FC<
+  PropsWithChildren<{ ui: Ui; title: string; crumbs: [string, string?][]; heading: string; card: string; action: string; confirm: string; back: string }>
+> = (p) => (
+  <Layout ui={p.ui} title={p.title} nav="orgs" crumbs={p.crumbs} heading={p.heading}>
+    <Card
+      title={p.card}
+      foot={
+        <>
+          <PostButton ui={p.ui} action={p.action} class="btn danger">
+            {p.confirm}
+          </PostButton>
+          <a class="btn" href={p.back}>
+            Cancel
+          </a>
+        </>
+      }
+    >
+      {p.children}
+    </Card>
+  </Layout>
 );
 
 export function render(c: ConsoleContext, status: ContentfulStatusCode, page: Child) {

@@ -5,12 +5,12 @@ import {
   getManagedOrganization,
   listVisibleOrganizations,
 } from "../admin/organizations";
+import { Reason } from "../errors";
 import type { Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, DayCell, Empty, Field, IdCell, Layout, PostForm, render, uiOf, type PageProps } from "./layout";
-import { isFormError } from "./errors";
-import { isRefusal, Reason } from "../errors";
+import { fieldErrors, submitForm, text, type FormState } from "./forms";
+import { Field, FormCard, Layout, NameField, render, uiOf, type PageProps } from "./layout";
+import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 
 /** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
 export const orgTabs = (org: Organization, on: "identities" | "projects" | "audit") => [
@@ -42,7 +42,7 @@ export const orgPage = (org: Organization, on: "identities" | "projects" | "audi
   } satisfies Omit<PageProps, "ui">;
 };
 
-async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const orgs = await listVisibleOrganizations(ctx);
   const canCreate = ctx.actor.kind === "admin-key";
@@ -59,60 +59,36 @@ async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, for
       done={c.req.query("done")}
     >
       <div class={canCreate ? "grid2" : ""}>
-        <Card flush title="All organizations" sub={`${orgs.length} organization${orgs.length === 1 ? "" : "s"}`}>
-          {orgs.length === 0 ? (
-            <Empty title="No organizations yet">Create the first one to add machine identities to it.</Empty>
-          ) : (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Slug</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {orgs.map((o) => (
-                  <tr>
-                    <td>
-                      <IdCell name={o.name} id={o.id} link={href(`/orgs/${o.id}/identities`)} />
-                    </td>
-                    <td>
-                      <code>{o.slug}</code>
-                    </td>
-                    <DayCell at={o.createdAt} />
-                    <td class="actions">
-                      <a class="btn sm" href={href(`/orgs/${o.id}/identities`)}>
-                        Open
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+        <ListCard
+          title="All organizations"
+          sub={`${orgs.length} organization${orgs.length === 1 ? "" : "s"}`}
+          items={orgs}
+          empty={<Empty title="No organizations yet">Create the first one to add machine identities to it.</Empty>}
+          heads={["Name", "Slug", "Created", ""]}
+          row={(o) => (
+            <tr>
+              <IdCell name={o.name} id={o.id} link={href(`/orgs/${o.id}/identities`)} />
+              <td>
+                <code>{o.slug}</code>
+              </td>
+              <DayCell at={o.createdAt} />
+              <ActionCell href={href(`/orgs/${o.id}/identities`)}>Open</ActionCell>
+            </tr>
           )}
-        </Card>
+        />
         {canCreate && (
-          <Card title="New organization">
-            <PostForm ui={ui} action={href("/orgs")}>
-              <Field label="Name" for="org-name" errors={form?.errors.name}>
-                <input type="text" id="org-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
-              </Field>
-              <Field
-                label="Slug"
-                for="org-slug"
-                optional
-                errors={form?.errors.slug}
-                help="Lowercase letters, digits and single dashes. Derived from the name when left empty. Clients may send it as organizationSlug at login."
-              >
-                <input type="text" id="org-slug" name="slug" value={form?.values.slug ?? ""} maxlength={64} class="mono" />
-              </Field>
-              <button type="submit" class="btn primary">
-                Create organization
-              </button>
-            </PostForm>
-          </Card>
+          <FormCard ui={ui} title="New organization" action={href("/orgs")} submit="Create organization">
+            <NameField id="org-name" value={form?.values.name ?? ""} errors={form?.errors.name} />
+            <Field
+              label="Slug"
+              for="org-slug"
+              optional
+              errors={form?.errors.slug}
+              help="Lowercase letters, digits and single dashes. Derived from the name when left empty. Clients may send it as organizationSlug at login."
+            >
+              <input type="text" id="org-slug" name="slug" value={form?.values.slug ?? ""} maxlength={64} class="mono" />
+            </Field>
+          </FormCard>
         )}
       </div>
     </Layout>,
@@ -124,16 +100,14 @@ export const organizationRoutes = new Hono<ConsoleEnv>()
   .post("/orgs", async (c) => {
     const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
     const parsed = createOrganizationInput.safeParse({ name: values.name, slug: values.slug || undefined });
-    if (!parsed.success) return showOrganizations(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
-    try {
-      const org = await createOrganization(adminCtx(c), parsed.data);
-      return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
-    } catch (err) {
-      if (isRefusal(err, Reason.slug_taken)) {
-        return showOrganizations(c, 409, { values, errors: { slug: [err.message] } });
-      }
-      throw err;
-    }
+    if (!parsed.success) return showOrganizations(c, 422, { values, errors: fieldErrors(parsed.error) });
+    return submitForm(
+      async () => {
+        const org = await createOrganization(adminCtx(c), parsed.data);
+        return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
+      },
+      (refusal) => (refusal.is(Reason.slug_taken) ? showOrganizations(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined),
+    );
   })
   .get("/orgs/:orgId", async (c) => {
     const org = await getManagedOrganization(adminCtx(c), c.req.param("orgId"));

@@ -11,13 +11,13 @@ import {
   removeProjectMembership,
   setProjectMembership,
 } from "../admin/projects";
+import { Reason } from "../errors";
 import { PROJECT_ROLES } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { groupIssues, text, zodIssues, type FieldErrors } from "./forms";
-import { Card, DayCell, Empty, Field, IdCell, Layout, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { fieldErrors, submitForm, text, type FormState } from "./forms";
+import { Card, Field, FormCard, Layout, NameField, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 import { orgCrumbs, orgPage } from "./organizations";
-import { isFormError, pageStatus } from "./errors";
-import { isRefusal, Reason } from "../errors";
 
 const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) => (
   <select id={p.id} name="role" aria-label={p.label}>
@@ -29,7 +29,7 @@ const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) =>
   </select>
 );
 
-async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: { values: Record<string, string>; errors: FieldErrors }) {
+async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: FormState) {
   const ctx = adminCtx(c);
   const org = await getManagedOrganization(ctx, c.req.param("orgId")!);
   const projects = await listOrganizationProjects(ctx, org.id);
@@ -39,59 +39,35 @@ async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: {
     status,
     <Layout ui={ui} {...orgPage(org, "projects")} done={c.req.query("done")}>
       <div class="grid2">
-        <Card flush title="Projects" sub="Machine identities get access to a project through a membership with a project role.">
-          {projects.length === 0 ? (
-            <Empty title="No projects yet">Create one, then add machine identities to it.</Empty>
-          ) : (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Slug</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {projects.map((p) => (
-                  <tr>
-                    <td>
-                      <IdCell name={p.name} id={p.id} link={href(`/projects/${p.id}`)} />
-                    </td>
-                    <td>
-                      <code>{p.slug}</code>
-                    </td>
-                    <DayCell at={p.createdAt} />
-                    <td class="actions">
-                      <a class="btn sm" href={href(`/projects/${p.id}`)}>
-                        Access control
-                      </a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+        <ListCard
+          title="Projects"
+          sub="Machine identities get access to a project through a membership with a project role."
+          items={projects}
+          empty={<Empty title="No projects yet">Create one, then add machine identities to it.</Empty>}
+          heads={["Name", "Slug", "Created", ""]}
+          row={(p) => (
+            <tr>
+              <IdCell name={p.name} id={p.id} link={href(`/projects/${p.id}`)} />
+              <td>
+                <code>{p.slug}</code>
+              </td>
+              <DayCell at={p.createdAt} />
+              <ActionCell href={href(`/projects/${p.id}`)}>Access control</ActionCell>
+            </tr>
           )}
-        </Card>
-        <Card title="New project">
-          <PostForm ui={ui} action={href(`/orgs/${org.id}/projects`)}>
-            <Field label="Name" for="project-name" errors={form?.errors.name}>
-              <input type="text" id="project-name" name="name" value={form?.values.name ?? ""} required maxlength={64} />
-            </Field>
-            <Field label="Slug" for="project-slug" optional errors={form?.errors.slug} help="Derived from the name when left empty.">
-              <input type="text" id="project-slug" name="slug" value={form?.values.slug ?? ""} class="mono" maxlength={64} />
-            </Field>
-            <button type="submit" class="btn primary">
-              Create project
-            </button>
-          </PostForm>
-        </Card>
+        />
+        <FormCard ui={ui} title="New project" action={href(`/orgs/${org.id}/projects`)} submit="Create project">
+          <NameField id="project-name" value={form?.values.name ?? ""} errors={form?.errors.name} />
+          <Field label="Slug" for="project-slug" optional errors={form?.errors.slug} help="Derived from the name when left empty.">
+            <input type="text" id="project-slug" name="slug" value={form?.values.slug ?? ""} class="mono" maxlength={64} />
+          </Field>
+        </FormCard>
       </div>
     </Layout>,
   );
 }
 
-async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, error?: string) {
+async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 422, error?: string) {
   const ctx = adminCtx(c);
   const project = await getManagedProject(ctx, c.req.param("projectId")!);
   const org = await getManagedOrganization(ctx, project.orgId);
@@ -144,57 +120,44 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 422, err
           its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
         </div>
       </Card>
-      <Card flush title="Machine identities" sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}>
-        {memberships.length === 0 ? (
-          <Empty title="No machine identities in this project">Add one with a project role.</Empty>
-        ) : (
-          <table class="list" id="memberships">
-            <thead>
-              <tr>
-                <th>Identity</th>
-                <th>Organization role</th>
-                <th>Project role</th>
-                <th>Added</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {memberships.map((m) => {
-                const identity = byId.get(m.identityId);
-                const name = identity?.name ?? m.identityId;
-                return (
-                  <tr data-identity-id={m.identityId}>
-                    <td>
-                      <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
-                    </td>
-                    <td>{identity && <RoleBadge role={identity.role} />}</td>
-                    <td>
-                      <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
-                        <select class="sm" name="role" aria-label={`Project role of ${name}`}>
-                          {PROJECT_ROLES.map((r) => (
-                            <option value={r} selected={r === m.roles[0]?.role}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                        <button type="submit" class="btn sm">
-                          Change
-                        </button>
-                      </PostForm>
-                    </td>
-                    <DayCell at={m.createdAt} />
-                    <td class="actions">
-                      <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
-                        Remove
-                      </PostButton>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
-      </Card>
+      <ListCard
+        title="Machine identities"
+        sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}
+        items={memberships}
+        empty={<Empty title="No machine identities in this project">Add one with a project role.</Empty>}
+        heads={["Identity", "Organization role", "Project role", "Added", ""]}
+        tableId="memberships"
+        row={(m) => {
+          const identity = byId.get(m.identityId);
+          const name = identity?.name ?? m.identityId;
+          return (
+            <tr data-identity-id={m.identityId}>
+              <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
+              <td>{identity && <RoleBadge role={identity.role} />}</td>
+              <td>
+                <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
+                  <select class="sm" name="role" aria-label={`Project role of ${name}`}>
+                    {PROJECT_ROLES.map((r) => (
+                      <option value={r} selected={r === m.roles[0]?.role}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  <button type="submit" class="btn sm">
+                    Change
+                  </button>
+                </PostForm>
+              </td>
+              <DayCell at={m.createdAt} />
+              <td class="actions">
+                <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
+                  Remove
+                </PostButton>
+              </td>
+            </tr>
+          );
+        }}
+      />
     </Layout>,
   );
 }
@@ -205,51 +168,44 @@ function rolesFrom(form: URLSearchParams): string[] | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** A membership change; a refusal (unknown identity, already a member, ...) is shown above the list. */
+const changeMembership = (c: ConsoleContext, change: () => Promise<unknown>, done: string) =>
+  submitForm(
+    async () => {
+      await change();
+      return c.redirect(href(`/projects/${c.req.param("projectId")}?done=${done}`), 303);
+    },
+    (refusal) => showProject(c, refusal.status, refusal.message),
+  );
+
 export const projectRoutes = new Hono<ConsoleEnv>()
   .get("/orgs/:orgId/projects", (c) => showProjects(c, 200))
   .post("/orgs/:orgId/projects", async (c) => {
     const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
     const parsed = createProjectInput.safeParse({ name: values.name, slug: values.slug || undefined, organizationId: c.req.param("orgId") });
-    if (!parsed.success) return showProjects(c, 422, { values, errors: groupIssues(zodIssues(parsed.error)) });
-    try {
-      const project = await createProject(adminCtx(c), parsed.data);
-      return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
-    } catch (err) {
-      if (isRefusal(err, Reason.slug_taken)) return showProjects(c, 409, { values, errors: { slug: [err.message] } });
-      throw err;
-    }
+    if (!parsed.success) return showProjects(c, 422, { values, errors: fieldErrors(parsed.error) });
+    return submitForm(
+      async () => {
+        const project = await createProject(adminCtx(c), parsed.data);
+        return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);
+      },
+      (refusal) => (refusal.is(Reason.slug_taken) ? showProjects(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined),
+    );
   })
   .get("/projects/:projectId", (c) => showProject(c, 200))
   .post("/projects/:projectId/memberships", async (c) => {
     const roles = rolesFrom(c.var.form);
     if (!roles) return showProject(c, 422, "Choose one of the project roles.");
-    try {
-      await setProjectMembership(adminCtx(c), c.req.param("projectId"), text(c.var.form, "identityId"), roles, "create");
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${c.req.param("projectId")}?done=member-added`), 303);
+    const identityId = text(c.var.form, "identityId");
+    return changeMembership(c, () => setProjectMembership(adminCtx(c), c.req.param("projectId"), identityId, roles, "create"), "member-added");
   })
   .post("/projects/:projectId/memberships/:identityId", async (c) => {
     const roles = rolesFrom(c.var.form);
     if (!roles) return showProject(c, 422, "Choose one of the project roles.");
     const { projectId, identityId } = c.req.param();
-    try {
-      await setProjectMembership(adminCtx(c), projectId, identityId, roles, "update");
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${projectId}?done=member-updated`), 303);
+    return changeMembership(c, () => setProjectMembership(adminCtx(c), projectId, identityId, roles, "update"), "member-updated");
   })
   .post("/projects/:projectId/memberships/:identityId/remove", async (c) => {
     const { projectId, identityId } = c.req.param();
-    try {
-      await removeProjectMembership(adminCtx(c), projectId, identityId);
-    } catch (err) {
-      if (isFormError(err)) return showProject(c, pageStatus(err) as 400 | 404 | 422, err.message);
-      throw err;
-    }
-    return c.redirect(href(`/projects/${projectId}?done=member-removed`), 303);
+    return changeMembership(c, () => removeProjectMembership(adminCtx(c), projectId, identityId), "member-removed");
   });

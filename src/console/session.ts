@@ -4,12 +4,13 @@
 import type { MiddlewareHandler } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import type { Actor } from "../admin/actor";
+import { Reason } from "../errors";
 import { isAdminKey } from "../admin/admin-key";
 import { useAccessToken } from "../tokens/use-token";
 import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from "./context";
 import { checkCsrf, csrfToken, readForm } from "./csrf";
 import { consoleKeys, fromB64url, hmac, hmacVerify, randomId, seal, unseal, b64url, type ConsoleKeys } from "./keys";
-import { DomainError, isOutage, Reason } from "../errors";
+import { refusal, refusalOf } from "./refusals";
 
 /** Idle timeout: the cookie slides forward on every request, and dies after this long without one. */
 export const SESSION_IDLE_SECONDS = 30 * 60;
@@ -80,7 +81,7 @@ export function clearSessionCookie(c: ConsoleContext) {
   deleteCookie(c, n.session, { path: n.path, secure: n.secure, httpOnly: true, sameSite: "Strict" });
 }
 
-/** What a presented credential signs in as; throws an DomainError (401/403) when it may not. */
+/** What a presented credential signs in as; throws a refusal (401/403) when it may not. */
 export async function signInActor(
   c: ConsoleContext,
   credential: string,
@@ -92,7 +93,7 @@ export async function signInActor(
     const { viewer } = await identityActor(c, credential);
     return { kind: "identity", viewer, token: credential };
   }
-  throw new DomainError(Reason.credentials_invalid, "This is neither the admin key nor a valid access token");
+  throw refusal(Reason.credentials_invalid, "This is neither the admin key nor a valid access token");
 }
 
 /**
@@ -103,7 +104,7 @@ export async function signInActor(
 async function identityActor(c: ConsoleContext, token: string): Promise<{ actor: Actor; viewer: Viewer }> {
   const use = await useAccessToken(c.env, token, c.req.header("cf-connecting-ip") ?? null);
   if (use.policy.orgRole !== "admin") {
-    throw new DomainError(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the console");
+    throw refusal(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the console");
   }
   return {
     actor: { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti },
@@ -163,9 +164,10 @@ export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
       c.set("actor", actor);
       c.set("viewer", viewer);
     } catch (err) {
-      if (err instanceof DomainError && !isOutage(err)) {
+      const refused = refusalOf(err);
+      if (refused && !refused.outage) {
         clearSessionCookie(c);
-        return signInRedirect(c, err.reasonCode);
+        return signInRedirect(c, refused.reasonCode);
       }
       throw err;
     }
@@ -198,7 +200,7 @@ export async function preSessionCsrf(c: ConsoleContext): Promise<string | null> 
 /** Checks the sign-in form's CSRF token against the pre-session cookie. Returns the form. */
 export async function checkPreSessionCsrf(c: ConsoleContext): Promise<URLSearchParams> {
   const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
-  if (!keysPromise) throw new DomainError(Reason.console_closed);
+  if (!keysPromise) throw refusal(Reason.console_closed, "The console is closed: this deployment has no ADMIN_API_KEY");
   const keys = await keysPromise;
   const form = await readForm(c);
   const nonce = getCookie(c, cookieNames(c).pre) ?? "";

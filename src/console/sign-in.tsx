@@ -1,9 +1,9 @@
 import { Hono } from "hono";
+import { Reason } from "../errors";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { Card, Field, Layout, render, type Ui } from "./layout";
+import { refusal, refusalOf } from "./refusals";
 import { checkPreSessionCsrf, clearSessionCookie, isLocalHttp, preSessionCsrf, safeNext, signInActor, startSession, SESSION_IDLE_SECONDS } from "./session";
-import { DomainError, Reason } from "../errors";
-import { pageStatus } from "./errors";
 
 /** Why a session ended, shown on the sign-in page (fixed texts by code). */
 const ENDED: Record<string, string> = {
@@ -101,15 +101,16 @@ export const signInRoutes = new Hono<ConsoleEnv>()
     const credential = (form.get("credential") ?? "").trim();
     const next = form.get("next") ?? undefined;
     try {
-      if (!credential) throw new DomainError(Reason.credentials_missing, "Enter the admin key or an access token");
+      if (!credential) throw refusal(Reason.credentials_missing, "Enter the admin key or an access token");
       const who = await signInActor(c, credential);
       clearSessionCookie(c);
       await startSession(c, who.kind === "admin-key" ? { kind: "admin-key" } : { kind: "identity", token: who.token });
       const target = who.kind === "identity" && safeNext(next) === href("") ? href(`/orgs/${who.viewer.orgId}/identities`) : safeNext(next);
       return c.redirect(target, 303);
     } catch (err) {
-      if (err instanceof DomainError && (err.kind === "refused" || err.kind === "forbidden")) {
-        return showSignIn(c, pageStatus(err) as 401 | 403, { error: `${err.message} (${err.reasonCode})`, next });
+      const refused = refusalOf(err);
+      if (refused && (refused.status === 401 || refused.status === 403)) {
+        return showSignIn(c, refused.status, { error: `${refused.message} (${refused.reasonCode})`, next });
       }
       throw err;
     }

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { listIdentityTokens, revokeIdentityToken } from "../admin/tokens";
 import { adminCtx, href, type ConsoleEnv } from "./context";
-import { identityCrumbs, identityTabs, loadIdentity } from "./identities";
-import { Card, Empty, Layout, PostButton, render, uiOf, when, relative } from "./layout";
+import { identityPage, loadIdentity } from "./identities";
+import { Layout, PostButton, render, uiOf, when, relative } from "./layout";
+import { Empty, ListCard } from "./list";
 
 export const tokenRoutes = new Hono<ConsoleEnv>()
   .get("/identities/:id/tokens", async (c) => {
@@ -13,65 +14,40 @@ export const tokenRoutes = new Hono<ConsoleEnv>()
     return render(
       c,
       200,
-      <Layout
-        ui={ui}
-        title={`Access tokens · ${identity.name}`}
-        nav="orgs"
-        crumbs={identityCrumbs(org, identity, "Access tokens")}
-        heading={identity.name}
-        sub="Access tokens"
-        tabs={identityTabs(identity, "tokens")}
-        done={c.req.query("done")}
-      >
-        <Card
-          flush
+      <Layout ui={ui} {...identityPage(org, identity, "tokens")} sub="Access tokens" done={c.req.query("done")}>
+        <ListCard
           title="Live access tokens"
           sub={`${live} active, ${tokens.length - live} revoked, not yet expired. Revoking is immediate: the next use anywhere is refused.`}
-        >
-          {tokens.length === 0 ? (
-            <Empty title="No live tokens">Tokens appear here when a CI job logs in as this identity.</Empty>
-          ) : (
-            <table class="list compact" id="tokens">
-              <thead>
-                <tr>
-                  <th>Token ID</th>
-                  <th>Issued</th>
-                  <th>Expires</th>
-                  <th>Uses</th>
-                  <th>From</th>
-                  <th>Status</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.map((t) => (
-                  <tr data-token-id={t.id}>
-                    <td>
-                      <code>{t.id}</code>
-                    </td>
-                    <td class="muted nowrap">{when(t.firstIssuedAt)}</td>
-                    <td class="nowrap">
-                      <div title={when(t.expiresAt)}>{relative(t.expiresAt)}</div>
-                      <div class="muted small" title={when(t.maxExpiresAt)}>
-                        max TTL {relative(t.maxExpiresAt)}
-                      </div>
-                    </td>
-                    <td>{t.numUsesLimit === 0 ? "unlimited" : `limit ${t.numUsesLimit}`}</td>
-                    <td>{t.clientIp ? <code>{t.clientIp}</code> : <span class="muted">unknown</span>}</td>
-                    <td>{t.revokedAt === null ? <span class="badge ok">active</span> : <span class="badge bad">revoked</span>}</td>
-                    <td class="actions">
-                      {t.revokedAt === null && (
-                        <PostButton ui={ui} action={href(`/identities/${identity.id}/tokens/${t.id}/revoke`)} class="btn sm subtle-danger">
-                          Revoke
-                        </PostButton>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          items={tokens}
+          empty={<Empty title="No live tokens">Tokens appear here when a CI job logs in as this identity.</Empty>}
+          heads={["Token ID", "Issued", "Expires", "Uses", "From", "Status", ""]}
+          tableClass="list compact"
+          tableId="tokens"
+          row={(t) => (
+            <tr data-token-id={t.id}>
+              <td>
+                <code>{t.id}</code>
+              </td>
+              <td class="muted nowrap">{when(t.firstIssuedAt)}</td>
+              <td class="nowrap">
+                <div title={when(t.expiresAt)}>{relative(t.expiresAt)}</div>
+                <div class="muted small" title={when(t.maxExpiresAt)}>
+                  max TTL {relative(t.maxExpiresAt)}
+                </div>
+              </td>
+              <td>{t.numUsesLimit === 0 ? "unlimited" : `limit ${t.numUsesLimit}`}</td>
+              <td>{t.clientIp ? <code>{t.clientIp}</code> : <span class="muted">unknown</span>}</td>
+              <td>{t.revokedAt === null ? <span class="badge ok">active</span> : <span class="badge bad">revoked</span>}</td>
+              <td class="actions">
+                {t.revokedAt === null && (
+                  <PostButton ui={ui} action={href(`/identities/${identity.id}/tokens/${t.id}/revoke`)} class="btn sm subtle-danger">
+                    Revoke
+                  </PostButton>
+                )}
+              </td>
+            </tr>
           )}
-        </Card>
+        />
         <p class="muted small">
           Expired tokens are not listed. A token's current use count lives in the identity's Durable Object and is not shown here.
         </p>

@@ -45,10 +45,29 @@ const trustedIps = z
 const claimKey = z.string().min(1).max(256);
 const patternText = z.string().max(4096);
 
-/** Every field of a configuration; all optional so the same shape serves POST (with defaults) and PATCH. */
+/**
+ * Every field of a configuration; all optional so the same shape serves POST (with defaults) and PATCH.
+ * Each field's description is written once, here: the console shows it as the field's help (adding only
+ * what is about its form: lines, rows, the current value) and the API reference can read it from the
+ * schema. Backticks mark code (`iss`).
+ */
 const fieldsSchema = z.strictObject({
-  oidcDiscoveryUrl: z.string().trim().min(1).max(2048),
-  boundIssuer: z.string().min(1).max(2048),
+  oidcDiscoveryUrl: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2048)
+    .describe(
+      "The issuer's base URL; `/.well-known/openid-configuration` is appended. GitLab: `https://gitlab.com` (self-managed: the instance URL). " +
+        "GitHub: `https://token.actions.githubusercontent.com` (GHES: `https://HOST/_services/token`).",
+    ),
+  boundIssuer: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe(
+      "Must equal the token's `iss` byte for byte, and the discovery document's `issuer`. Usually the same as the discovery URL.",
+    ),
   // Informational on Workers (fetch cannot trust a custom CA): validated and stored, see src/oidc/pem.ts.
   caCert: z
     .string()
@@ -56,21 +75,57 @@ const fieldsSchema = z.strictObject({
     .superRefine((v, ctx) => {
       const problem = v.trim() === "" ? null : pemCertificateProblem(v);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  boundSubject: patternText,
-  boundAudiences: patternText,
-  boundClaims: z.record(claimKey, patternText).refine((r) => Object.keys(r).length <= 64, "at most 64 claims"),
+    })
+    .describe(
+      "PEM (-----BEGIN CERTIFICATE-----) of the CA behind a self-managed IdP's TLS certificate. Stored for compatibility with Infisical; " +
+        "a Worker's outbound requests use the platform's trust store, so for an IdP behind a private CA supply its JWKS under Advanced instead.",
+    ),
+  boundSubject: patternText.describe(
+    "One pattern for `sub`. GitLab: `project_path:GROUP/PROJECT:ref_type:branch|tag:ref:NAME`. " +
+      "GitHub: `repo:OWNER/REPO:ref:refs/heads/BRANCH`, `repo:O/R:environment:E`, `repo:O/R:pull_request` " +
+      "(a `:` inside a value is written `%3A`).",
+  ),
+  boundAudiences: patternText.describe(
+    "Comma-separated patterns; one must match an `aud` entry. GitLab: the `aud` your job's `id_tokens:` asks for. " +
+      "GitHub: defaults to `https://github.com/OWNER`.",
+  ),
+  boundClaims: z
+    .record(claimKey, patternText)
+    .refine((r) => Object.keys(r).length <= 64, "at most 64 claims")
+    .describe(
+      "Every claim listed must match; a value is a comma-separated list of patterns, any of which may match. Names may be dot paths. " +
+        "GitLab: bind `project_id` and `ref_protected` = `true` for anything sensitive (in a merge-request pipeline from a fork, " +
+        "`project_*` describe the fork). GitHub: `repository_id`, `repository_owner_id`, `environment`, `ref`.",
+    ),
   claimMetadataMapping: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - only"), claimKey)
     .refine((r) => Object.keys(r).length <= 32, "at most 32 mappings")
-    .nullable(),
-  accessTokenTTL: seconds,
-  accessTokenMaxTTL: seconds,
-  accessTokenNumUsesLimit: count,
-  accessTokenTrustedIps: trustedIps,
-  jwksUrl: z.string().trim().max(2048).nullable(),
-  jwksJson: z.string().max(65_536).nullable(),
-  replayProtection: z.boolean(),
+    .nullable()
+    .describe(
+      "Copied from the ID token into the access token's metadata, for downstream services. Values over 256 characters are left out.",
+    ),
+  accessTokenTTL: seconds.describe(
+    "Seconds each token lives; 0 = no limit (the deployment ceiling still applies). Not above the max TTL.",
+  ),
+  accessTokenMaxTTL: seconds.describe("Seconds from first issuance, over all renewals; 0 = no limit."),
+  accessTokenNumUsesLimit: count.describe(
+    "0 = unlimited. Exactly this many uses succeed, under any concurrency; refused uses consume nothing.",
+  ),
+  accessTokenTrustedIps: trustedIps.describe(
+    "Checked on every use of a token (against `CF-Connecting-IP`), with the current list. `0.0.0.0/0` and `::/0` allow every address.",
+  ),
+  jwksUrl: z
+    .string()
+    .trim()
+    .max(2048)
+    .nullable()
+    .describe("Use this key set instead of the discovery document's jwks_uri (also allows another host)."),
+  jwksJson: z.string().max(65_536).nullable().describe("A key set you supply; then no key is fetched."),
+  replayProtection: z
+    .boolean()
+    .describe(
+      "Refuse a second login with the same ID token (`iss`, `jti`) while it is valid; costs a Durable Object call per login.",
+    ),
 });
 
 export const oidcConfigInputSchema = fieldsSchema.partial();

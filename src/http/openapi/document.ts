@@ -83,18 +83,6 @@ function rewriteRefs<T>(value: T): T {
   return JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as T;
 }
 
-/** TEMPORARY (./oidc-fields.ts): adds descriptions to top-level properties whose schema has none. */
-function describeFields(schema: JsonSchema, notes: Record<string, string> | undefined): JsonSchema {
-  const properties = schema.properties as Record<string, JsonSchema> | undefined;
-  if (!notes || !properties) return schema;
-  for (const [name, note] of Object.entries(notes)) {
-    const property = properties[name];
-    if (!property) throw new Error(`OpenAPI: no body field ${name} to describe`);
-    property.description ??= note;
-  }
-  return schema;
-}
-
 const jsonContent = (schema: JsonSchema) => ({ "application/json": { schema } });
 
 function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<string, JsonSchema>): Operation {
@@ -126,7 +114,7 @@ function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<s
   };
   if (parameters.length) op.parameters = parameters;
   if (route.body) {
-    const schema = describeFields(convert(route.body, "input", defs), route.bodyFields);
+    const schema = convert(route.body, "input", defs);
     op.requestBody = {
       required: true,
       content: { ...jsonContent(schema), ...(route.formBody ? { "application/x-www-form-urlencoded": { schema } } : {}) },

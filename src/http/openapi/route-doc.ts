@@ -33,8 +33,6 @@ export interface RouteDetails {
   body?: z.ZodType;
   /** The body may also be sent as application/x-www-form-urlencoded (Infisical's GitHub Action does). */
   formBody?: boolean;
-  /** TEMPORARY, for the OIDC Auth configuration only: see ./oidc-fields.ts. */
-  bodyFields?: Record<string, string>;
   /** 200 response: a JSON schema, or an HTML page. */
   response: z.ZodType | "html";
   /** Error statuses this route answers with (the body is always the Error schema). */

@@ -5,7 +5,6 @@ import { oidcConfigInputSchema } from "../../oidc/config-schema";
 import { requireAdmin } from "../admin-auth";
 import { readRawBody } from "../body";
 import { adminContext, type AppEnv } from "../../request-context";
-import { OIDC_FIELDS } from "../openapi/oidc-fields";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identityOidcAuthSchema } from "../openapi/schemas";
 
@@ -34,14 +33,12 @@ export const oidcConfigDocs = documented(oidcConfigRoutes, TAGS.oidc, [
       "400 `auth_method_exists` when the identity already has OIDC Auth.",
     // POST needs the two fields PATCH may leave out; otherwise the schema the services parse with.
     body: oidcConfigInputSchema.required({ oidcDiscoveryUrl: true, boundIssuer: true }),
-    bodyFields: OIDC_FIELDS,
     response: identityOidcAuth,
     errors: [400, ...CHANGE_ERRORS],
   }),
   patch(PATH, "Change an identity's OIDC Auth configuration", {
     description: "Only the fields sent change; the result is validated as a whole.",
     body: oidcConfigInputSchema,
-    bodyFields: OIDC_FIELDS,
     response: identityOidcAuth,
     errors: CHANGE_ERRORS,
   }),

@@ -1,0 +1,94 @@
+// The help around the OIDC Auth form. What a field means is its description on the configuration schema
+// (src/oidc/config-schema.ts), written once for the console and the API reference; this module renders
+// it, and holds the help that is about the form only.
+import type { Child } from "hono/jsx";
+import type * as z from "zod";
+import { oidcConfigInputSchema } from "../../oidc/config-schema";
+import { duration } from "../layout";
+
+export type OidcField = keyof typeof oidcConfigInputSchema.shape;
+
+/** The schema's description of a configuration field, looked up through its optional/nullable/default wrappers. */
+export function fieldHelp(field: OidcField): string {
+  let schema: z.ZodType | undefined = oidcConfigInputSchema.shape[field];
+  while (schema) {
+    if (schema.description) return schema.description;
+    const def = schema.def as { innerType?: z.ZodType };
+    schema = def.innerType;
+  }
+  throw new Error(`config-schema.ts: the field ${field} has no description`);
+}
+
+/** Text with `code` spans, as the descriptions write them. */
+export const Prose = ({ text }: { text: string }): Child => (
+  <>{text.split(/`([^`]+)`/).map((part, i) => (i % 2 ? <code>{part}</code> : part))}</>
+);
+
+/** A field's help: its description, with what the form adds before or after it. */
+export const FieldHelp = (p: { field: OidcField; before?: string; after?: string }): Child => (
+  <>
+    {p.before}
+    <Prose text={fieldHelp(p.field)} />
+    {p.after}
+  </>
+);
+
+/** The help of a field holding seconds, with what the value entered amounts to: " Now: 1 h." */
+export const secondsHelp = (field: OidcField, value: string) =>
+  `${fieldHelp(field)}${/^\d{1,10}$/.test(value) ? ` Now: ${duration(Number(value))}.` : ""}`;
+
+export const PatternHelp = () => (
+  <details class="explain">
+    <summary>Pattern language</summary>
+    <div>
+      <p>
+        The subject is one pattern; audiences and each claim value are comma-separated lists of patterns, any one of which may match.
+      </p>
+      <table>
+        <tbody>
+          <tr>
+            <td>
+              <code>*</code>
+            </td>
+            <td>
+              any run of characters except <code>/</code> (also the empty run)
+            </td>
+          </tr>
+          <tr>
+            <td>
+              <code>**</code>
+            </td>
+            <td>
+              any run of characters, <code>/</code> included
+            </td>
+          </tr>
+          <tr>
+            <td>
+              <code>?</code>
+            </td>
+            <td>
+              exactly one character other than <code>/</code>
+            </td>
+          </tr>
+          <tr>
+            <td>anything else</td>
+            <td>itself, exactly: case-sensitive, no normalisation</td>
+          </tr>
+        </tbody>
+      </table>
+      <p>
+        No negation, no braces, no escaping; a comma always separates entries. A pattern never matches a missing claim, not even{" "}
+        <code>*</code>. A boolean claim matches <code>true</code>/<code>false</code>, a number its decimal text, an array if any element
+        matches. Claim names may be dot paths into nested objects (<code>a.b.c</code>).
+      </p>
+    </div>
+  </details>
+);
+
+export const SharedIssuerWarning = () => (
+  <div class="alert warn">
+    <strong>Shared issuers are shared.</strong> Anyone with an account on gitlab.com or github.com can mint a token for any audience: a
+    configuration that binds only issuer and audience admits the whole world. Bind the subject or at least one identifying claim (for
+    GitLab, <code>project_id</code> plus <code>ref_protected = true</code>; for GitHub, <code>repository_id</code> or the subject).
+  </div>
+);
