@@ -295,22 +295,22 @@ export function checkBoundaries(files) {
 
 export const REGISTRY = "src/errors.ts";
 
-/** The keys of the `REASONS` object literal in the registry's source, in order. */
+/** The reason codes of the registry's source: the keys of each kind's object in `REASONS_BY_KIND`, in order. */
 export function registeredCodes(registryText) {
   const tokens = scan(registryText);
   const start = tokens.findIndex(
-    (t, i) => t.type === "id" && t.value === "REASONS" && tokens[i + 1]?.value === "=" && tokens[i + 2]?.value === "{",
+    (t, i) => t.type === "id" && t.value === "REASONS_BY_KIND" && tokens[i + 1]?.value === "=" && tokens[i + 2]?.value === "{",
   );
-  if (start < 0) throw new Error(`${REGISTRY}: no \`const REASONS = {\` found`);
+  if (start < 0) throw new Error(`${REGISTRY}: no \`const REASONS_BY_KIND = {\` found`);
   const codes = [];
   let depth = 0;
   for (let i = start + 2; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.type === "punct" && t.value === "{") depth++;
     else if (t.type === "punct" && t.value === "}" && --depth === 0) break;
-    else if (depth === 1 && (t.type === "id" || t.type === "string") && tokens[i + 1]?.value === ":") codes.push(t.value);
+    else if (depth === 2 && (t.type === "id" || t.type === "string") && tokens[i + 1]?.value === ":") codes.push(t.value);
   }
-  if (codes.length === 0) throw new Error(`${REGISTRY}: REASONS has no keys`);
+  if (codes.length === 0) throw new Error(`${REGISTRY}: REASONS_BY_KIND has no codes`);
   return codes;
 }
 

@@ -11,145 +11,124 @@
 
 /** What went wrong, in terms an edge can map to its own protocol. */
 export type ReasonKind =
-  | "refused" // the credentials or the presented token are not accepted (HTTP 401)
-  | "forbidden" // authenticated, but not allowed to do this (403)
-  | "not_found" // the named thing does not exist or is not visible to the caller (404)
-  | "invalid" // the request is malformed or fails validation (422, a few 400/415 kept for compatibility)
-  | "conflict" // the request collides with existing state (409, or 400 where Infisical answers 400)
-  | "too_large" // input exceeds a size bound (413)
-  | "rate_limited" // the caller must slow down (429)
-  | "unavailable" // a dependency is down or misconfigured; retrying may help (503)
-  | "internal"; // a bug: never carries internals (500)
+  | "refused" // the credentials or the presented token are not accepted
+  | "forbidden" // authenticated, but not allowed to do this
+  | "not_found" // the named thing does not exist or is not visible to the caller
+  | "invalid" // the request is malformed or fails validation
+  | "conflict" // the request collides with existing state
+  | "too_large" // input exceeds a size bound
+  | "rate_limited" // the caller must slow down
+  | "unavailable" // a dependency is down or misconfigured; retrying may help
+  | "internal"; // a bug: never carries internals
 
-interface ReasonSpec {
-  readonly kind: ReasonKind;
-  readonly message: string;
-}
-
-const REASONS = {
-  // Credentials and our own access tokens
-  credentials_missing: { kind: "refused", message: "Send Authorization: Bearer <access token>" },
-  credentials_invalid: { kind: "refused", message: "The admin key or access token is not valid" },
-  access_token_invalid: { kind: "refused", message: "The access token is invalid" },
-  access_token_expired: { kind: "refused", message: "The access token has expired" },
-  token_max_ttl_reached: { kind: "refused", message: "The access token reached its max TTL; log in again" },
-  token_revoked: { kind: "refused", message: "The access token has been revoked" },
-  token_uses_exhausted: { kind: "refused", message: "The access token has no uses left" },
-  auth_method_removed: { kind: "refused", message: "The configuration this token was issued under was removed" },
-  ip_not_trusted: { kind: "forbidden", message: "The client IP address is not in the identity's trusted IP ranges" },
-
-  // The presented ID token: shape, signature, time
-  token_too_large: { kind: "too_large", message: "The token is too large" },
-  token_malformed: { kind: "refused", message: "The token is not a well-formed signed JWT" },
-  token_encrypted: { kind: "refused", message: "Encrypted tokens (JWE) are not accepted; send the signed ID token" },
-  token_unsupported: { kind: "refused", message: "The token uses an unsupported JOSE feature" },
-  alg_not_allowed: { kind: "refused", message: "The token's signing algorithm is not accepted" },
-  header_not_allowed: { kind: "refused", message: "The token header carries a parameter that is refused" },
-  key_not_found: { kind: "refused", message: "No key of the issuer matches the token's key id and algorithm" },
-  signature_invalid: { kind: "refused", message: "The token's signature does not verify with the issuer's key" },
-  exp_invalid: { kind: "refused", message: "The token must carry a numeric exp" },
-  nbf_invalid: { kind: "refused", message: "The token's nbf must be numeric" },
-  iat_invalid: { kind: "refused", message: "The token's iat must be numeric" },
-  token_expired: { kind: "refused", message: "The token has expired" },
-  token_not_yet_valid: { kind: "refused", message: "The token is not valid yet (nbf)" },
-  token_issued_in_future: { kind: "refused", message: "The token's iat is in the future" },
-
-  // The issuer and the identity's bindings
-  issuer_mismatch: { kind: "refused", message: "The token's iss is not the configured issuer" },
-  discovery_issuer_mismatch: {
-    kind: "refused",
-    message: "The discovery document's issuer is not the configured bound issuer",
+/** Every reason, by kind, with its default message. A code is written here and nowhere else in src/. */
+const REASONS_BY_KIND = {
+  refused: {
+    credentials_missing: "Send Authorization: Bearer <access token>",
+    credentials_invalid: "The admin key or access token is not valid",
+    access_token_invalid: "The access token is invalid",
+    access_token_expired: "The access token has expired",
+    token_max_ttl_reached: "The access token reached its max TTL; log in again",
+    token_revoked: "The access token has been revoked",
+    token_uses_exhausted: "The access token has no uses left",
+    auth_method_removed: "The configuration this token was issued under was removed",
+    token_malformed: "The token is not a well-formed signed JWT",
+    token_encrypted: "Encrypted tokens (JWE) are not accepted; send the signed ID token",
+    token_unsupported: "The token uses an unsupported JOSE feature",
+    alg_not_allowed: "The token's signing algorithm is not accepted",
+    header_not_allowed: "The token header carries a parameter that is refused",
+    key_not_found: "No key of the issuer matches the token's key id and algorithm",
+    signature_invalid: "The token's signature does not verify with the issuer's key",
+    exp_invalid: "The token must carry a numeric exp",
+    nbf_invalid: "The token's nbf must be numeric",
+    iat_invalid: "The token's iat must be numeric",
+    token_expired: "The token has expired",
+    token_not_yet_valid: "The token is not valid yet (nbf)",
+    token_issued_in_future: "The token's iat is in the future",
+    issuer_mismatch: "The token's iss is not the configured issuer",
+    discovery_issuer_mismatch: "The discovery document's issuer is not the configured bound issuer",
+    jwks_uri_refused: "The issuer's jwks_uri is not acceptable",
+    static_keys_invalid: "The configuration's jwksJson is not a usable JWKS; an admin must fix it",
+    subject_not_allowed: "The token's sub does not match the bound subject",
+    audience_not_allowed: "No audience of the token matches the bound audiences",
+    claim_not_allowed: "A claim of the token is missing or does not match the bound value",
+    jti_required: "Replay protection is on for this identity: the token must carry a jti (at most 256 characters)",
+    token_replayed: "This ID token was already used to log in; request a new one",
   },
-  jwks_uri_refused: { kind: "refused", message: "The issuer's jwks_uri is not acceptable" },
-  static_keys_invalid: {
-    kind: "refused",
-    message: "The configuration's jwksJson is not a usable JWKS; an admin must fix it",
+  forbidden: {
+    ip_not_trusted: "The client IP address is not in the identity's trusted IP ranges",
+    insufficient_role: "Only identities with the organization role 'admin' may do this",
+    organization_forbidden: "This identity may only manage its own organization",
+    admin_key_required: "Only the deployment's admin key may do this",
+    csrf_failed: "The form is stale or did not come from this console; reload the page and try again",
   },
-  subject_not_allowed: { kind: "refused", message: "The token's sub does not match the bound subject" },
-  audience_not_allowed: { kind: "refused", message: "No audience of the token matches the bound audiences" },
-  claim_not_allowed: { kind: "refused", message: "A claim of the token is missing or does not match the bound value" },
-  jti_required: {
-    kind: "refused",
-    message: "Replay protection is on for this identity: the token must carry a jti (at most 256 characters)",
+  not_found: {
+    identity_not_found: "No identity has this id",
+    organization_not_found: "No organization has this id",
+    project_not_found: "No project has this id",
+    membership_not_found: "The identity is not a member of this project",
+    token_not_found: "This identity has no token with this id",
+    oidc_auth_not_configured: "This identity has no OIDC Auth configuration",
+    route_not_found: "No such endpoint",
   },
-  token_replayed: { kind: "refused", message: "This ID token was already used to log in; request a new one" },
-
-  // Admin API
-  insufficient_role: { kind: "forbidden", message: "Only identities with the organization role 'admin' may do this" },
-  organization_forbidden: { kind: "forbidden", message: "This identity may only manage its own organization" },
-  admin_key_required: { kind: "forbidden", message: "Only the deployment's admin key may do this" },
-  csrf_failed: {
-    kind: "forbidden",
-    message: "The form is stale or did not come from this console; reload the page and try again",
+  invalid: {
+    identity_not_in_organization: "The identity belongs to another organization than the project",
+    invalid_request: "The request is invalid",
+    invalid_oidc_config: "Invalid OIDC Auth configuration",
+    invalid_arguments: "The call's arguments are invalid",
+    unsupported_media_type: "This content type is not accepted",
   },
-  identity_not_found: { kind: "not_found", message: "No identity has this id" },
-  organization_not_found: { kind: "not_found", message: "No organization has this id" },
-  project_not_found: { kind: "not_found", message: "No project has this id" },
-  membership_not_found: { kind: "not_found", message: "The identity is not a member of this project" },
-  token_not_found: { kind: "not_found", message: "This identity has no token with this id" },
-  oidc_auth_not_configured: { kind: "not_found", message: "This identity has no OIDC Auth configuration" },
-  route_not_found: { kind: "not_found", message: "No such endpoint" },
-  slug_taken: { kind: "conflict", message: "This slug is already taken" },
-  auth_method_exists: {
-    kind: "conflict",
-    message: "This identity already has OIDC Auth; use PATCH to change it",
+  conflict: {
+    slug_taken: "This slug is already taken",
+    auth_method_exists: "This identity already has OIDC Auth; use PATCH to change it",
+    membership_exists: "The identity is already a member; use PATCH",
   },
-  membership_exists: { kind: "conflict", message: "The identity is already a member; use PATCH" },
-  identity_not_in_organization: {
-    kind: "invalid",
-    message: "The identity belongs to another organization than the project",
+  too_large: {
+    token_too_large: "The token is too large",
+    body_too_large: "The request body is too large",
   },
-
-  // Request shape
-  invalid_request: { kind: "invalid", message: "The request is invalid" },
-  invalid_oidc_config: { kind: "invalid", message: "Invalid OIDC Auth configuration" },
-  invalid_arguments: { kind: "invalid", message: "The call's arguments are invalid" },
-  unsupported_media_type: { kind: "invalid", message: "This content type is not accepted" },
-  body_too_large: { kind: "too_large", message: "The request body is too large" },
-
-  // Abuse limits
-  rate_limited_client: {
-    kind: "rate_limited",
-    message: "Too many logins from this address; retry after the Retry-After delay",
+  rate_limited: {
+    rate_limited_client: "Too many logins from this address; retry after the Retry-After delay",
+    rate_limited_failed_logins: "Too many refused logins for this identity from this address; retry after the Retry-After delay",
   },
-  rate_limited_failed_logins: {
-    kind: "rate_limited",
-    message: "Too many refused logins for this identity from this address; retry after the Retry-After delay",
+  unavailable: {
+    idp_unavailable: "The identity provider could not be reached; retry later",
+    replay_check_unavailable: "Replay protection is unavailable; retry",
+    token_state_unavailable: "Token state is unavailable; retry",
+    propagation_failed: "The change was saved but live tokens could not be updated yet; retry the request",
+    signing_key_missing: "This deployment has no SIGNING_KEYS secret; it cannot issue tokens",
+    signing_key_invalid: "SIGNING_KEYS is not valid",
+    console_closed: "The console is closed: this deployment has no ADMIN_API_KEY",
+    unavailable: "The service is unavailable; retry",
   },
-
-  // Dependencies and deployment
-  idp_unavailable: { kind: "unavailable", message: "The identity provider could not be reached; retry later" },
-  replay_check_unavailable: { kind: "unavailable", message: "Replay protection is unavailable; retry" },
-  token_state_unavailable: { kind: "unavailable", message: "Token state is unavailable; retry" },
-  propagation_failed: {
-    kind: "unavailable",
-    message: "The change was saved but live tokens could not be updated yet; retry the request",
+  internal: {
+    internal_error: "Internal error",
   },
-  signing_key_missing: {
-    kind: "unavailable",
-    message: "This deployment has no SIGNING_KEYS secret; it cannot issue tokens",
-  },
-  signing_key_invalid: { kind: "unavailable", message: "SIGNING_KEYS is not valid" },
-  console_closed: { kind: "unavailable", message: "The console is closed: this deployment has no ADMIN_API_KEY" },
-  unavailable: { kind: "unavailable", message: "The service is unavailable; retry" },
-  internal_error: { kind: "internal", message: "Internal error" },
-} as const satisfies Record<string, ReasonSpec>;
+} as const satisfies Record<ReasonKind, Record<string, string>>;
 
 /** A registered reason. A string that is not a key of the registry does not typecheck. */
-export type ReasonCode = keyof typeof REASONS;
+export type ReasonCode = { [K in ReasonKind]: keyof (typeof REASONS_BY_KIND)[K] }[ReasonKind];
+
+const REASONS = new Map<string, { kind: ReasonKind; message: string }>();
+for (const [kind, reasons] of Object.entries(REASONS_BY_KIND) as [ReasonKind, Record<string, string>][]) {
+  for (const [code, message] of Object.entries(reasons)) {
+    if (REASONS.has(code)) throw new Error(`src/errors.ts: reason ${code} is registered twice`);
+    REASONS.set(code, { kind, message });
+  }
+}
 
 /** `Reason.token_expired === "token_expired"`: code names the reason, never a bare string. */
 export const Reason = Object.freeze(
-  Object.fromEntries(Object.keys(REASONS).map((code) => [code, code])) as { readonly [C in ReasonCode]: C },
+  Object.fromEntries([...REASONS.keys()].map((code) => [code, code])) as { readonly [C in ReasonCode]: C },
 );
 
-export const REASON_CODES = Object.keys(REASONS) as readonly ReasonCode[];
+export const REASON_CODES = [...REASONS.keys()] as readonly ReasonCode[];
 
-export const reasonKind = (reason: ReasonCode): ReasonKind => REASONS[reason].kind;
-export const defaultMessage = (reason: ReasonCode): string => REASONS[reason].message;
+export const reasonKind = (reason: ReasonCode): ReasonKind => REASONS.get(reason)!.kind;
+export const defaultMessage = (reason: ReasonCode): string => REASONS.get(reason)!.message;
 
 export function isReasonCode(value: unknown): value is ReasonCode {
-  return typeof value === "string" && Object.hasOwn(REASONS, value);
+  return typeof value === "string" && REASONS.has(value);
 }
 
 /**

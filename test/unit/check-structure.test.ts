@@ -121,7 +121,7 @@ describe("the reason registry", () => {
 
   it("checkReasons refuses a registered code written as a string outside the registry, in any quotes", () => {
     const files = [
-      { path: "src/errors.ts", text: `const REASONS = { token_expired: { kind: "refused" } };` },
+      { path: "src/errors.ts", text: `const REASONS_BY_KIND = { refused: { token_expired: "expired" } };` },
       { path: "src/oidc/a.ts", text: `throw unauthorized("token_expired");\nconst b = 'token_expired', c = \`token_expired\`;` },
       { path: "src/console/d.tsx", text: `const e = <input name="token_expired" />;` },
     ];
@@ -149,7 +149,7 @@ describe("the reason registry", () => {
 
   it("both checks run on a set of files by name", () => {
     const files = [
-      { path: "src/errors.ts", text: `const REASONS = { slug_taken: { kind: "conflict", message: "taken" } };` },
+      { path: "src/errors.ts", text: `const REASONS_BY_KIND = { conflict: { slug_taken: "taken" } };` },
       { path: "src/admin/a.ts", text: `import { ApiError } from "../http/errors";\nthrow new ApiError(409, "slug_taken");` },
     ];
     expect(CHECKS.boundaries(files).map((v) => v.rule)).toEqual(["domain-imports-edge"]);
