@@ -4,11 +4,12 @@ import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { DomainError, Reason } from "../errors";
+import { nowSeconds } from "../time/clock";
 
 /** Tokens of an identity that have not expired yet, newest first (from the ledger). */
 export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
   const identity = await getManagedIdentity(ctx, identityId);
-  return listLiveTokens(ctx.env.DB, identity.id, Math.floor(Date.now() / 1000));
+  return listLiveTokens(ctx.env.DB, identity.id, nowSeconds());
 }
 
 /** Revokes one token of an identity by its id; the next use anywhere fails. */
@@ -28,5 +29,5 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
   });
   await markTokenRevoked(ctx.env.DB, token.id);
   auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
-  return { ...token, revokedAt: token.revokedAt ?? Math.floor(Date.now() / 1000) };
+  return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };
 }

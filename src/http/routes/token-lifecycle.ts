@@ -12,6 +12,7 @@ import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEn
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
 import { DomainError, Reason } from "../../errors";
+import { nowSeconds } from "../../time/clock";
 
 export const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
 
@@ -22,15 +23,15 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
     // Expired tokens pass the signature check here only so that the refusal can say which limit was hit.
     const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    if (nowSeconds >= claims.max_exp) {
+    const checkedAt = nowSeconds();
+    if (checkedAt >= claims.max_exp) {
       throw new DomainError(Reason.token_max_ttl_reached);
     }
-    if (nowSeconds >= claims.exp) throw new DomainError(Reason.access_token_expired);
+    if (checkedAt >= claims.exp) throw new DomainError(Reason.access_token_expired);
     const stub = stateObject(c.env, claims.sob);
     const outcome = await withStateObject<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
     if (!outcome.ok) throw refusalError(outcome);
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSeconds();
     const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
     const token = await signAccessToken(keys, renewed);
     recordIssuedToken(c.env.DB, renewed, clientIp(c), waitUntilOf(c));
