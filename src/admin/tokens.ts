@@ -1,5 +1,6 @@
 import { getIssuedToken, listLiveTokens, markTokenRevoked, type IssuedToken } from "../storage/access-tokens";
-import { stateObject } from "../tokens/use-token";
+import { stateObject } from "../tokens/token-state-client";
+import { tokenRef } from "../tokens/token-ref";
 import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
@@ -17,16 +18,7 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  await stateObject(ctx.env, identity.stateObject).revoke({
-    jti: token.id,
-    identityId: identity.id,
-    authMethod: token.authMethod,
-    exp: token.expiresAt,
-    maxExp: token.maxExpiresAt,
-    firstIat: token.firstIssuedAt,
-    ttl: 0,
-    uses: token.numUsesLimit,
-  });
+  await stateObject(ctx.env, identity.stateObject).revoke(tokenRef(token));
   await markTokenRevoked(ctx.env.DB, token.id);
   auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
   return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };

@@ -6,12 +6,12 @@ import { signAccessToken, verifyAccessToken } from "../../tokens/access-token";
 import { tokenResponse } from "../../tokens/issue";
 import type { RenewOutcome } from "../../tokens/token-state-object";
 import { loadSigningKeys } from "../../tokens/signing-keys";
-import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
+import { admittedBy, stateObject, withStateObject } from "../../tokens/token-state-client";
+import { tokenRef } from "../../tokens/token-ref";
 import { readBody } from "../body";
 import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../context";
 import { recordAudit } from "../../storage/audit-log";
 import type { AccessTokenClaims } from "../../tokens/access-token";
-import { DomainError, Reason } from "../../errors";
 import { nowSeconds } from "../../time/clock";
 
 export const tokenBody = z.object({ accessToken: z.string().trim().min(1).max(8192) });
@@ -21,16 +21,10 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
   .post("/api/v1/auth/token/renew", async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
-    // Expired tokens pass the signature check here only so that the refusal can say which limit was hit.
+    // Expired tokens pass the signature check here: the object's admission refuses them, saying which limit was hit.
     const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-    const checkedAt = nowSeconds();
-    if (checkedAt >= claims.max_exp) {
-      throw new DomainError(Reason.token_max_ttl_reached);
-    }
-    if (checkedAt >= claims.exp) throw new DomainError(Reason.access_token_expired);
     const stub = stateObject(c.env, claims.sob);
-    const outcome = await withStateObject<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
-    if (!outcome.ok) throw refusalError(outcome);
+    const outcome = await admittedBy<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
     const now = nowSeconds();
     const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
     const token = await signAccessToken(keys, renewed);
