@@ -1,3 +1,4 @@
+import { DEFAULT_TOKEN_MAX_LIFETIME_SECONDS } from "./constants";
 import type { TokenStateObject } from "./tokens/token-state-object";
 
 /** Bindings and vars of the Worker (wrangler.toml). Vars arrive as strings. */
@@ -23,3 +24,12 @@ export interface Env {
   /** All logins per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_CLIENT_LIMITER?: RateLimit;
 }
+
+/** `ALLOW_INSECURE_ISSUERS`, read: local development and tests only. */
+export const allowInsecureIssuers = (env: Pick<Env, "ALLOW_INSECURE_ISSUERS">): boolean => env.ALLOW_INSECURE_ISSUERS === "true";
+
+/** `TOKEN_MAX_LIFETIME_SECONDS`, read: the ceiling on any access token's lifetime. */
+export const tokenCeilingSeconds = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">): number => {
+  const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_TOKEN_MAX_LIFETIME_SECONDS;
+};

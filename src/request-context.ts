@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { assertAdminKey, type Actor, type AdminContext } from "./admin/actor";
 import type { Env } from "./env";
+import type { Caller } from "./tokens/caller";
 
 export type { Actor };
 
@@ -27,12 +28,16 @@ export const waitUntilOf = (c: AppContext) => (p: Promise<unknown>) => {
   }
 };
 
-export const allowInsecureIssuers = (env: Env): boolean => env.ALLOW_INSECURE_ISSUERS === "true";
-
-export const tokenCeilingSeconds = (env: Env): number => {
-  const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
-  return Number.isInteger(n) && n > 0 ? n : 2_592_000;
-};
+/** The caller as the token lifecycle sees it (src/tokens/caller.ts). */
+export function callerOf(c: AppContext): Caller {
+  const cf = c.req.raw.cf as { country?: unknown; colo?: unknown } | undefined;
+  return {
+    ip: clientIp(c),
+    country: typeof cf?.country === "string" ? cf.country : null,
+    colo: typeof cf?.colo === "string" ? cf.colo : null,
+    waitUntil: waitUntilOf(c),
+  };
+}
 
 /** The admin services' view of a request (set by requireAdmin; requireAdminKey admits the admin key only). */
 export const adminContext = (c: AppContext): AdminContext => {

@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import { forgetLoginContext } from "../storage/login-context";
-import { stateObject } from "../tokens/use-token";
+import { stateObject } from "../tokens/token-state-client";
 import { DomainError, Reason } from "../errors";
 
 /**

@@ -1,32 +1,24 @@
-import { getIssuedToken, listLiveTokens, markTokenRevoked, type IssuedToken } from "../storage/access-tokens";
-import { stateObject } from "../tokens/use-token";
+import { getIssuedToken, listLiveTokens, type IssuedToken } from "../storage/access-tokens";
+import { revokeToken } from "../tokens/revoke";
+import { tokenRef } from "../tokens/token-ref";
 import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { DomainError, Reason } from "../errors";
+import { nowSeconds } from "../time/clock";
 
 /** Tokens of an identity that have not expired yet, newest first (from the ledger). */
 export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
   const identity = await getManagedIdentity(ctx, identityId);
-  return listLiveTokens(ctx.env.DB, identity.id, Math.floor(Date.now() / 1000));
+  return listLiveTokens(ctx.env.DB, identity.id, nowSeconds());
 }
 
-/** Revokes one token of an identity by its id; the next use anywhere fails. */
+/** Revokes one token of an identity by its id, on the holder's revocation path; the next use anywhere fails. */
 export async function revokeIdentityToken(ctx: AdminContext, identityId: string, tokenId: string): Promise<IssuedToken> {
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  await stateObject(ctx.env, identity.stateObject).revoke({
-    jti: token.id,
-    identityId: identity.id,
-    authMethod: token.authMethod,
-    exp: token.expiresAt,
-    maxExp: token.maxExpiresAt,
-    firstIat: token.firstIssuedAt,
-    ttl: 0,
-    uses: token.numUsesLimit,
-  });
-  await markTokenRevoked(ctx.env.DB, token.id);
+  await revokeToken(ctx.env, identity.stateObject, tokenRef(token));
   auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
-  return { ...token, revokedAt: token.revokedAt ?? Math.floor(Date.now() / 1000) };
+  return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };
 }

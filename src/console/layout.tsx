@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { href, type ConsoleContext, type Viewer } from "./context";
 import { CSRF_FIELD } from "./csrf";
 import { CSS } from "./styles";
+import { nowSeconds } from "../time/clock";
 
 /** Per-request view state every page needs: the CSP nonce, the CSRF token, who is signed in. */
 export interface Ui {
@@ -267,7 +268,7 @@ export function duration(seconds: number): string {
 
 /** "in 59 min" / "3 h ago" */
 export function relative(epochSeconds: number): string {
-  const delta = epochSeconds - Math.floor(Date.now() / 1000);
+  const delta = epochSeconds - nowSeconds();
   const text = duration(Math.abs(delta)) || "0 s";
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }

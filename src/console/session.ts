@@ -11,6 +11,7 @@ import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from ".
 import { checkCsrf, csrfToken, readForm } from "./csrf";
 import { consoleKeys, fromB64url, hmac, hmacVerify, randomId, seal, unseal, b64url, type ConsoleKeys } from "./keys";
 import { refusal, refusalOf } from "./refusals";
+import { nowSeconds } from "../time/clock";
 
 /** Idle timeout: the cookie slides forward on every request, and dies after this long without one. */
 export const SESSION_IDLE_SECONDS = 30 * 60;
@@ -29,7 +30,7 @@ export interface SessionPayload {
   tok?: string;
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = nowSeconds;
 
 /** http://localhost and http://127.0.0.1 (local development) get a cookie without Secure; anything else needs https. */
 export function isLocalHttp(url: URL): boolean {

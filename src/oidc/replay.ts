@@ -11,12 +11,12 @@
  * and a job that legitimately logs in twice with one token (a retried step) must then fetch a new one.
  */
 import type { Env } from "../env";
-import { stateObject, withStateObject } from "../tokens/use-token";
+import { stateObject, withStateObject } from "../tokens/token-state-client";
 
 export type ClaimIdToken = (iss: string, jti: string, exp: number) => Promise<boolean>;
 
 /** Records (iss, jti) in the identity's object; false when it was already recorded and is still live. */
-export function replayGuard(env: Env, stateObjectId: string): ClaimIdToken {
+export function replayGuard(env: Pick<Env, "TOKEN_STATE">, stateObjectId: string): ClaimIdToken {
   return async (iss, jti, exp) => {
     return withStateObject(async () => (await stateObject(env, stateObjectId).claimIdToken(iss, jti, exp)).ok);
   };

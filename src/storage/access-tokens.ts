@@ -1,5 +1,6 @@
 import type { AccessTokenClaims } from "../tokens/access-token";
 import { writeBehind, type RowKind } from "./write-behind";
+import { nowSeconds } from "../time/clock";
 
 interface LedgerRow {
   claims: AccessTokenClaims;
@@ -39,7 +40,7 @@ export async function markTokenRevoked(db: D1Database, jti: string): Promise<voi
   await flushLedger(db); // a token revoked right after its login may still be queued here
   await db
     .prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-    .bind(Math.floor(Date.now() / 1000), jti)
+    .bind(nowSeconds(), jti)
     .run();
 }
 

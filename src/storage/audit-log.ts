@@ -1,5 +1,6 @@
 import { newTimeOrderedId } from "./ids";
 import { writeBehind, type RowKind } from "./write-behind";
+import { nowMs } from "../time/clock";
 
 export type AuditOutcome = "success" | "failure";
 
@@ -46,7 +47,7 @@ const auditRows: RowKind<Row> = {
 
 /** Queues an audit event; it reaches D1 within about a second (FLUSH_DELAY_MS), off the response path. */
 export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
-  const createdAt = Date.now();
+  const createdAt = nowMs();
   writeBehind.push(db, auditRows, { ...event, id: newTimeOrderedId(createdAt), createdAt }, waitUntil);
 }
 

@@ -1,12 +1,14 @@
+import { nowMs } from "../time/clock";
+
 export const newId = (): string => crypto.randomUUID();
-export const nowIso = (): string => new Date().toISOString();
+export const nowIso = (): string => new Date(nowMs()).toISOString();
 
 /**
  * A UUID version 7 (RFC 9562 §5.7): 48 bits of Unix milliseconds, then 74 random bits. For high-volume
  * keys (audit events, access token ids): consecutive ids sort by time, so inserts append to the end of
  * the primary-key B-tree instead of landing on a random page of an ever larger table.
  */
-export function newTimeOrderedId(now = Date.now()): string {
+export function newTimeOrderedId(now = nowMs()): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   let ms = now;
   for (let i = 5; i >= 0; i--) {

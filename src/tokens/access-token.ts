@@ -4,6 +4,7 @@ import { LruCache } from "../cache/lru";
 import { encodeBase64url, encodeBase64urlText } from "../encoding/base64url";
 import type { SigningKeys } from "./signing-keys";
 import { DomainError, Reason } from "../errors";
+import { nowMs, nowSeconds } from "../time/clock";
 
 export const ACCESS_TOKEN_ISSUER = "edge-oidc-auth";
 
@@ -86,7 +87,7 @@ export async function verifyAccessToken(
   }
   const verified = verifiedTokens.get(token);
   if (verified && verified.keys === keys) {
-    if (!opts.allowExpired && Math.floor(Date.now() / 1000) >= verified.claims.exp) {
+    if (!opts.allowExpired && nowSeconds() >= verified.claims.exp) {
       throw new DomainError(Reason.access_token_expired);
     }
     return verified.claims;
@@ -119,7 +120,7 @@ async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: {
       typ: ACCESS_TOKEN_TYPE,
       requiredClaims: ["exp", "jti", "sub"],
       clockTolerance: 0,
-      currentDate: opts.allowExpired ? new Date(0) : undefined,
+      currentDate: new Date(opts.allowExpired ? 0 : nowMs()),
     });
     if (
       typeof payload.org !== "string" || typeof payload.sob !== "string" || typeof payload.max_exp !== "number" ||

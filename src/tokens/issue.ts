@@ -7,6 +7,7 @@ import { newTimeOrderedId } from "../storage/ids";
 import { signAccessToken, type AccessTokenClaims } from "./access-token";
 import type { SigningKeys } from "./signing-keys";
 import { secondsLeft, tokenExpiry } from "./ttl";
+import { nowSeconds } from "../time/clock";
 
 /** Infisical's login and renew response; both numbers are true seconds (clients schedule renewal on them). */
 export interface TokenResponse {
@@ -38,7 +39,7 @@ export async function issueAccessToken(
     waitUntil: (p: Promise<unknown>) => void;
   },
 ): Promise<{ response: TokenResponse; claims: AccessTokenClaims }> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   const { config, identity } = input;
   const { expiresAt, maxExpiresAt } = tokenExpiry({
     now,

@@ -1,49 +1,37 @@
 import { DurableObject } from "cloudflare:workers";
 import { CLOCK_SKEW_SECONDS } from "../constants";
 import type { Env } from "../env";
-import { isIpAllowed } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
 import { failure, Reason, type Failure } from "../errors";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
-
-/** The signed facts about a token that its state is created from on first use. */
-export interface TokenRef {
-  jti: string;
-  identityId: string;
-  authMethod: string;
-  /** the auth method configuration's id at issuance; required for uses (an admin revoke may lack it) */
-  authConfigId?: string;
-  exp: number;
-  maxExp: number;
-  firstIat: number;
-  ttl: number;
-  uses: number;
-}
+import { nowSeconds } from "../time/clock";
+import { admitPresented, admitRow, POLICY_UNAVAILABLE, type PolicyLookup, type TokenRowState } from "./admission";
+import type { TokenRef } from "./token-ref";
 
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure;
 export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure;
 
-interface TokenRow extends Record<string, SqlStorageValue> {
+interface TokenRow extends TokenRowState, Record<string, SqlStorageValue> {
   jti: string;
-  uses: number;
-  uses_limit: number;
   expires_at: number;
   max_exp: number;
-  revoked_at: number | null;
 }
 
+/** What admit() hands on: the policy the token was admitted under, the time it was judged at, its row. */
+interface Admitted {
+  ok: true;
+  policy: IdentityPolicy;
+  now: number;
+  row: Pick<TokenRow, "uses" | "uses_limit" | "max_exp">;
+}
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** One use of an existing, unrevoked token with uses left; no row back means "not that case". */
+/** One use of an existing, unrevoked token with uses left (admitRow's conditions); no row back: not that case. */
 const SPEND_USE = `UPDATE tokens SET uses = uses + 1, expires_at = MAX(expires_at, ?)
   WHERE jti = ? AND revoked_at IS NULL AND (uses_limit = 0 OR uses < uses_limit)
-  RETURNING uses, uses_limit`;
+  RETURNING uses, uses_limit, max_exp`;
 
 const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses : null);
-
-const POLICY_UNAVAILABLE = failure(Reason.token_state_unavailable, undefined, { retryAfterSeconds: 1 });
 
 /**
  * An admin change tells the object at once (policyChanged); this bound only matters when that call failed
@@ -75,59 +63,30 @@ export class TokenStateObject extends DurableObject<Env> {
   }
 
   /**
-   * A use of the token: checks expiry, policy, IP, revocation and uses, then consumes one use. Expiry is
-   * checked here too (not only by the Worker that verified the JWT): this object's clock is the one its
-   * cleanup alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row.
+   * A use of the token: admit() checks it (expiry included: this object's clock is the one its cleanup
+   * alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row) and consumes
+   * one use in the same atomic step.
    */
   async use(ref: TokenRef, clientIp: string | null): Promise<UseOutcome> {
-    const policy = await this.currentPolicy(ref.identityId);
-    if (policy === "unavailable") return POLICY_UNAVAILABLE;
-    // Everything from here to the return is synchronous: no other call interleaves, so the check and the
-    // increment below are one atomic step.
-    const expired = this.checkExpiry(ref);
-    if (expired) return expired;
-    const refusal = this.checkPolicy(policy, ref, clientIp);
-    if (refusal) return refusal;
-    // The usual case is one statement: the token's row exists, is not revoked and has uses left. (Its
-    // expires_at follows the presented token's exp, as in row(), so cleanup never drops a live token.)
-    const spent = this.ctx.storage.sql
-      .exec<{ uses: number; uses_limit: number }>(SPEND_USE, ref.exp, ref.jti)
-      .toArray()[0];
-    if (spent) return { ok: true, usesLeft: usesLeftAfter(spent.uses, spent.uses_limit), policy: policy! };
-    // Otherwise: first sight of the token (create its row), or a refusal to explain.
-    const row = this.row(ref);
-    if (row.revoked_at !== null) return failure(Reason.token_revoked);
-    if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
-      return failure(Reason.token_uses_exhausted);
-    }
-    this.ctx.storage.sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
-    return { ok: true, usesLeft: usesLeftAfter(row.uses + 1, row.uses_limit), policy: policy! };
+    const admitted = await this.admit(ref, clientIp, { spendUse: true });
+    if (!admitted.ok) return admitted;
+    return { ok: true, usesLeft: usesLeftAfter(admitted.row.uses, admitted.row.uses_limit), policy: admitted.policy };
   }
 
-  /** Extends the token up to its max TTL. Not a use: consumes nothing. */
+  /** Extends the token up to its max TTL, once admit() let it through. Not a use: consumes nothing. */
   async renew(ref: TokenRef, clientIp: string | null, ceilingSeconds: number): Promise<RenewOutcome> {
-    const policy = await this.currentPolicy(ref.identityId);
-    if (policy === "unavailable") return POLICY_UNAVAILABLE;
-    const expired = this.checkExpiry(ref);
-    if (expired) return expired;
-    const refusal = this.checkPolicy(policy, ref, clientIp);
-    if (refusal) return refusal;
-    const row = this.row(ref);
-    const now = nowSeconds();
-    if (row.revoked_at !== null) return failure(Reason.token_revoked);
-    if (row.uses_limit > 0 && row.uses >= row.uses_limit) {
-      return failure(Reason.token_uses_exhausted);
-    }
+    const admitted = await this.admit(ref, clientIp, { spendUse: false });
+    if (!admitted.ok) return admitted;
     const { expiresAt } = tokenExpiry({
-      now,
+      now: admitted.now,
       firstIssuedAt: ref.firstIat,
       ttl: ref.ttl,
-      maxTtl: row.max_exp - ref.firstIat,
+      maxTtl: admitted.row.max_exp - ref.firstIat,
       ceiling: ceilingSeconds,
     });
     this.ctx.storage.sql.exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
     this.scheduleCleanup(expiresAt);
-    return { ok: true, expiresAt, policy: policy! };
+    return { ok: true, expiresAt, policy: admitted.policy };
   }
 
   revoke(ref: TokenRef): void {
@@ -211,28 +170,34 @@ export class TokenStateObject extends DurableObject<Env> {
     if (next !== null) await this.ctx.storage.setAlarm(cleanupTime(Math.min(next, now + ALARM_HORIZON_SECONDS)));
   }
 
-  /** `exp` is exclusive (a token is expired at now >= exp), as in the JWT check. */
-  private checkExpiry(ref: TokenRef): Failure | null {
+  /**
+   * The one admission step of use() and renew() (src/tokens/admission.ts decides, in its order): the
+   * presented token against this object's clock and the identity's policy, then the token's row, created
+   * from the signed limits on first sight. Nothing awaits after the policy is in hand, so no other call
+   * interleaves: the checks and the use `spendUse` consumes are one atomic step, and a refusal consumes
+   * nothing.
+   */
+  private async admit(ref: TokenRef, clientIp: string | null, opts: { spendUse: boolean }): Promise<Admitted | Failure> {
+    const policy = await this.currentPolicy(ref.identityId);
     const now = nowSeconds();
-    if (now >= ref.maxExp) return failure(Reason.token_max_ttl_reached);
-    if (now >= ref.exp) return failure(Reason.access_token_expired);
-    return null;
-  }
-
-  private checkPolicy(policy: IdentityPolicy | null, ref: TokenRef, clientIp: string | null): Failure | null {
-    if (!policy || policy.identityId !== ref.identityId) {
-      return failure(Reason.identity_not_found, "The identity of this access token no longer exists", { kind: "refused" });
+    const presented = admitPresented(ref, policy, clientIp, now);
+    if (!presented.ok) return presented;
+    const sql = this.ctx.storage.sql;
+    if (opts.spendUse) {
+      // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
+      // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
+      const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
+      if (spent) return { ok: true, policy: presented.policy, now, row: spent };
     }
-    const ranges = policy.trustedIpsByMethod[ref.authMethod];
-    const configId = policy.authConfigIdByMethod[ref.authMethod];
-    if (!ranges || ref.authConfigId !== configId) {
-      return failure(Reason.auth_method_removed, `The ${ref.authMethod} configuration this token was issued under was removed`);
+    // Otherwise: first sight of the token (create its row), or a refusal to explain.
+    const row = this.row(ref);
+    const refused = admitRow(row);
+    if (refused) return refused;
+    if (opts.spendUse) {
+      sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
+      row.uses++;
     }
-    const allowsAll = ranges.includes("0.0.0.0/0") && ranges.includes("::/0");
-    if (!allowsAll && (clientIp === null || !isIpAllowed(clientIp, ranges))) {
-      return failure(Reason.ip_not_trusted);
-    }
-    return null;
+    return { ok: true, policy: presented.policy, now, row };
   }
 
   /** The token's row, created from its signed limits on first sight. */
@@ -261,8 +226,8 @@ export class TokenStateObject extends DurableObject<Env> {
     });
   }
 
-  /** The identity's policy (null: the identity is gone), or "unavailable" when D1 could not be read. */
-  private async currentPolicy(identityId: string): Promise<IdentityPolicy | null | "unavailable"> {
+  /** The identity's policy (null: the identity is gone), or POLICY_UNAVAILABLE when D1 could not be read. */
+  private async currentPolicy(identityId: string): Promise<PolicyLookup> {
     const cached = this.policy;
     if (cached?.identityId === identityId && Date.now() - cached.loadedAt < POLICY_MAX_AGE_MS) return cached.value;
     if (!this.policyLoad) {
@@ -282,7 +247,7 @@ export class TokenStateObject extends DurableObject<Env> {
     } catch (err) {
       // Not cached: the next call tries again.
       log("error", "policy_load_failed", { name: errorName(err) });
-      return "unavailable";
+      return POLICY_UNAVAILABLE;
     }
   }
 }

@@ -4,8 +4,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { jwtPayload, ok } from "../support/api";
-import type { TokenRef, TokenStateObject } from "../../src/tokens/token-state-object";
-import { tokenRef } from "../../src/tokens/use-token";
+import type { TokenStateObject } from "../../src/tokens/token-state-object";
+import { tokenRef, type TokenRef } from "../../src/tokens/token-ref";
 import type { AccessTokenClaims } from "../../src/tokens/access-token";
 import { expectOk, expectRefusal, loggedIn, nowSeconds, renew, revoke, sleepUntil, useToken, whoami } from "../support/tokens";
 

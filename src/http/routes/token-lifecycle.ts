@@ -1,19 +1,12 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { MAX_LOGIN_BODY_BYTES } from "../../constants";
-import { markTokenRevoked, recordIssuedToken } from "../../storage/access-tokens";
-import { signAccessToken, verifyAccessToken } from "../../tokens/access-token";
-import { tokenResponse } from "../../tokens/issue";
-import type { RenewOutcome } from "../../tokens/token-state-object";
-import { loadSigningKeys } from "../../tokens/signing-keys";
-import { refusalError, stateObject, tokenRef, withStateObject } from "../../tokens/use-token";
+import { renewAccessToken } from "../../tokens/renew";
+import { revokeAccessToken } from "../../tokens/revoke";
 import { readBody } from "../body";
 import { documented, post, TAGS } from "../openapi/route-doc";
 import { tokenResponseSchema } from "../openapi/schemas";
-import { clientIp, tokenCeilingSeconds, waitUntilOf, type AppContext, type AppEnv } from "../../request-context";
-import { recordAudit } from "../../storage/audit-log";
-import type { AccessTokenClaims } from "../../tokens/access-token";
-import { DomainError, Reason } from "../../errors";
+import { callerOf, type AppEnv } from "../../request-context";
 
 export const tokenBody = z.object({
   accessToken: z.string().trim().min(1).max(8192).describe("an access token from login or renew; possessing it is the authorisation"),
@@ -26,33 +19,12 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
   /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
   .post(RENEW, async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
-    const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
-    // Expired tokens pass the signature check here only so that the refusal can say which limit was hit.
-    const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    if (nowSeconds >= claims.max_exp) {
-      throw new DomainError(Reason.token_max_ttl_reached);
-    }
-    if (nowSeconds >= claims.exp) throw new DomainError(Reason.access_token_expired);
-    const stub = stateObject(c.env, claims.sob);
-    const outcome = await withStateObject<RenewOutcome>(() => stub.renew(tokenRef(claims), clientIp(c), tokenCeilingSeconds(c.env)));
-    if (!outcome.ok) throw refusalError(outcome);
-    const now = Math.floor(Date.now() / 1000);
-    const renewed = { ...claims, iat: now, exp: outcome.expiresAt };
-    const token = await signAccessToken(keys, renewed);
-    recordIssuedToken(c.env.DB, renewed, clientIp(c), waitUntilOf(c));
-    auditTokenEvent(c, "token.renew", renewed);
-    return c.json(tokenResponse(token, renewed, now));
+    return c.json(await renewAccessToken(c.env, accessToken, callerOf(c)));
   })
   /** Possession of the token is the authorisation; works on expired tokens too. */
   .post(REVOKE, async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
-    const keys = await loadSigningKeys(c.env.SIGNING_KEYS);
-    const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-    const stub = stateObject(c.env, claims.sob);
-    await withStateObject(() => stub.revoke(tokenRef(claims)));
-    waitUntilOf(c)(markTokenRevoked(c.env.DB, claims.jti));
-    auditTokenEvent(c, "token.revoke", claims);
+    await revokeAccessToken(c.env, accessToken, callerOf(c));
     return c.json({ message: "Successfully revoked access token" });
   });
 
@@ -72,19 +44,3 @@ export const tokenLifecycleDocs = documented(tokenLifecycleRoutes, TAGS.login, [
     errors: [401, 413, 422, 429, 503],
   }),
 ]);
-
-function auditTokenEvent(c: AppContext, event: string, claims: AccessTokenClaims): void {
-  recordAudit(
-    c.env.DB,
-    {
-      event,
-      outcome: "success",
-      orgId: claims.org,
-      identityId: claims.sub,
-      actor: `identity:${claims.sub}`,
-      clientIp: clientIp(c),
-      tokenId: claims.jti,
-    },
-    waitUntilOf(c),
-  );
-}

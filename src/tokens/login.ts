@@ -1,0 +1,87 @@
+import { allowInsecureIssuers, tokenCeilingSeconds, type Env } from "../env";
+import { DomainError, isOutage, Reason } from "../errors";
+import { authenticateIdToken } from "../oidc/authenticate";
+import { replayGuard } from "../oidc/replay";
+import { loadLoginContext } from "../storage/login-context";
+import { auditLogin, type LoginAttempt } from "./audit";
+import type { Caller } from "./caller";
+import { issueAccessToken, type TokenResponse } from "./issue";
+import { loadSigningKeys } from "./signing-keys";
+
+export type LoginEnv = Pick<
+  Env,
+  "DB" | "CACHE" | "TOKEN_STATE" | "SIGNING_KEYS" | "ALLOW_INSECURE_ISSUERS" | "TOKEN_MAX_LIFETIME_SECONDS"
+>;
+
+export interface LoginRequest {
+  identityId: string;
+  /** the CI job's ID token */
+  jwt: string;
+  /** when given, the identity must belong to this organization */
+  organizationSlug?: string | undefined;
+}
+
+/**
+ * Called once for a refusal that is the caller's doing (not an outage): may answer another refusal to give
+ * instead (the HTTP edge's failed-login rate limit), which the audit records, with the original reason as
+ * `details.refusedFor`.
+ */
+export type OnRefused = () => Promise<DomainError | null>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A login with a CI job's ID token: the identity's login context, the ID token verified against its OIDC
+ * Auth configuration (src/oidc/authenticate.ts), an access token issued (src/tokens/issue.ts), and one
+ * audit event for the attempt, admitted or refused. Throws the refusal (a DomainError).
+ */
+export async function loginWithIdToken(
+  env: LoginEnv,
+  request: LoginRequest,
+  caller: Caller,
+  onRefused: OnRefused,
+): Promise<TokenResponse> {
+  const attempt: LoginAttempt = { identityId: UUID.test(request.identityId) ? request.identityId : null, orgId: null };
+  try {
+    const context = attempt.identityId ? await loadLoginContext(env.DB, attempt.identityId) : null;
+    if (!context) throw new DomainError(Reason.identity_not_found, "No identity has this identityId");
+    attempt.orgId = context.identity.orgId;
+    if (request.organizationSlug && request.organizationSlug !== context.organization.slug) {
+      throw new DomainError(Reason.identity_not_found, "No identity has this identityId in that organization");
+    }
+    const { identity, config } = context;
+    if (!config) throw new DomainError(Reason.oidc_auth_not_configured);
+
+    const idToken = await authenticateIdToken(
+      {
+        kv: env.CACHE,
+        waitUntil: caller.waitUntil,
+        allowInsecureIssuers: allowInsecureIssuers(env),
+        claimIdToken: replayGuard(env, identity.stateObject), // only called with replayProtection on
+      },
+      config,
+      request.jwt,
+      attempt,
+    );
+    const keys = await loadSigningKeys(env.SIGNING_KEYS);
+    const { response, claims } = await issueAccessToken(keys, {
+      identity,
+      config,
+      idToken,
+      ceilingSeconds: tokenCeilingSeconds(env),
+      db: env.DB,
+      clientIp: caller.ip,
+      waitUntil: caller.waitUntil,
+    });
+    auditLogin(env.DB, caller, attempt, { outcome: "success", tokenId: claims.jti });
+    return response;
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    // A refusal (not an outage: 5xx are not the caller's doing) counts against the caller.
+    const limited = isOutage(err) ? null : await onRefused();
+    auditLogin(env.DB, caller, attempt, limited
+      ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
+      : { outcome: "failure", reasonCode: err.reasonCode });
+    throw limited ?? err;
+  }
+}

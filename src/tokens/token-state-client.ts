@@ -1,0 +1,49 @@
+import { BoundedMemo } from "../cache/memo";
+import type { Env } from "../env";
+import { errorName, log } from "../observability/log";
+import type { TokenStateObject } from "./token-state-object";
+import { DomainError, Reason, type Failure } from "../errors";
+
+/**
+ * Parsed Durable Object ids (plain values, not I/O objects) by their hex form: every use of a token names
+ * its identity's object, and parsing the id showed in profiles. Bounded; valid for one namespace binding.
+ */
+const stateObjectIds = new BoundedMemo<DurableObjectId>(10_000);
+let stateObjectIdsOf: DurableObjectNamespace<TokenStateObject> | undefined;
+
+/** The identity's token-state object, by the hex id a token carries signed (`sob`) or the identity records. */
+export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): DurableObjectStub<TokenStateObject> {
+  if (stateObjectIdsOf !== env.TOKEN_STATE) {
+    stateObjectIds.clear();
+    stateObjectIdsOf = env.TOKEN_STATE;
+  }
+  const id = stateObjectIds.get(hexId, () => {
+    try {
+      return env.TOKEN_STATE.idFromString(hexId);
+    } catch {
+      throw new DomainError(Reason.access_token_invalid);
+    }
+  });
+  return env.TOKEN_STATE.get(id);
+}
+
+/**
+ * A call to the identity's Durable Object. When the object (or the D1 read of the policy behind it)
+ * fails, the caller gets a 503 it can retry, never a 500 and never an admission.
+ */
+export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    log("error", Reason.token_state_unavailable, { name: errorName(err) });
+    throw new DomainError(Reason.token_state_unavailable, undefined, { retryAfterSeconds: 1 });
+  }
+}
+
+/** A call that answers an outcome (use, renew): a refusal is thrown as the DomainError it stands for. */
+export async function admittedBy<O extends { ok: true } | Failure>(call: () => PromiseLike<O>): Promise<Exclude<O, Failure>> {
+  const outcome: { ok: true } | Failure = await withStateObject(call);
+  if (!outcome.ok) throw DomainError.from(outcome);
+  return outcome as Exclude<O, Failure>;
+}
