@@ -3,6 +3,7 @@ import { checkBindings, checkedClaims } from "../oidc/bindings";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { getOidcAuth } from "./oidc-auth";
+import { allowInsecureIssuers } from "../env";
 import { DomainError, Reason, type ReasonCode } from "../errors";
 
 export type RuleStatus = "pass" | "fail" | "not-checked" | "not-bound";
@@ -45,7 +46,7 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
   const io = {
     kv: ctx.env.CACHE,
     waitUntil: ctx.waitUntil,
-    allowInsecureIssuers: ctx.env.ALLOW_INSECURE_ISSUERS === "true",
+    allowInsecureIssuers: allowInsecureIssuers(ctx.env),
   };
   const rules: DryRunRule[] = [];
 

@@ -10,11 +10,12 @@ import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { propagateIdentityChange } from "./propagate";
+import { allowInsecureIssuers } from "../env";
 import { DomainError, Reason } from "../errors";
 
 /** Validates raw input (JSON body or console form) for a new or changed configuration. */
 function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig | null) {
-  const result = parseOidcConfig(input, existing, { allowInsecure: ctx.env.ALLOW_INSECURE_ISSUERS === "true" });
+  const result = parseOidcConfig(input, existing, { allowInsecure: allowInsecureIssuers(ctx.env) });
   if (!result.ok) {
     const summary = result.issues.map((i) => (i.field ? `${i.field} ${i.message}` : i.message)).join("; ");
     throw new DomainError(Reason.invalid_oidc_config, `Invalid OIDC Auth configuration: ${summary}`, { details: result.issues });

@@ -133,7 +133,7 @@ async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: {
     if (payload.metadata !== undefined) Object.freeze(payload.metadata);
     return Object.freeze(payload) as unknown as AccessTokenClaims;
   } catch (err) {
-    if (err && typeof err === "object" && "reasonCode" in err) throw err;
+    if (err instanceof DomainError) throw err;
     if (err instanceof errors.JWTExpired) throw new DomainError(Reason.access_token_expired);
     throw new DomainError(Reason.access_token_invalid);
   }
