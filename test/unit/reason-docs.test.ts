@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { REASON_CODES, reasonKind, type ReasonCode } from "../../src/errors";
+import { DomainError, REASON_CODES, reasonKind, type ReasonCode } from "../../src/errors";
+import { httpStatus } from "../../src/http/errors";
 // The docs as text: Vite inlines a `?raw` import as a string when it transforms this file, so the test
 // needs no file system inside workerd.
 import readme from "../../README.md?raw";
@@ -35,6 +36,10 @@ describe("docs/errors.md lists every reason code of src/errors.ts", () => {
 
   it("gives each code the kind it is registered with", () => {
     for (const { code, kind } of rows) expect(kind, code).toBe(reasonKind(code as ReasonCode));
+  });
+
+  it("gives each code the HTTP status the API answers it with", () => {
+    for (const { code, status } of rows) expect(status, code).toContain(String(httpStatus(new DomainError(code as ReasonCode))));
   });
 });
 
