@@ -6,6 +6,7 @@ import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
 import { failure, Reason, type Failure } from "../errors";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
+import { nowSeconds } from "../time/clock";
 
 /** The signed facts about a token that its state is created from on first use. */
 export interface TokenRef {
@@ -33,8 +34,6 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** One use of an existing, unrevoked token with uses left; no row back means "not that case". */
 const SPEND_USE = `UPDATE tokens SET uses = uses + 1, expires_at = MAX(expires_at, ?)
