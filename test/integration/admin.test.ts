@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { attachOidc, call, createIdentity, createOrg, login, ok } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
-import { expectIssued, expectRefused } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued } from "../support/scenario";
 
 const uniqueSlug = () => `acme-${crypto.randomUUID().slice(0, 8)}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,43 +38,43 @@ describe("admin authentication", () => {
 
   it.each(adminEndpoints)("%s %s without Authorization is 401 with a Bearer challenge", async (method, path) => {
     const res = await call(method, path, { token: null, body: method === "GET" || method === "DELETE" ? undefined : { name: "x" } });
-    expectRefused(res, 401, "credentials_missing");
+    expectRefusal(res, 401, "credentials_missing");
     expect(res.headers.get("www-authenticate")).toBe('Bearer realm="edge-oidc-auth"');
   });
 
   it.each(adminEndpoints)("%s %s with a wrong key is 401", async (method, path) => {
     const res = await call(method, path, { token: "not-the-admin-key", body: method === "GET" || method === "DELETE" ? undefined : { name: "x" } });
-    expectRefused(res, 401, "credentials_invalid", ["not-the-admin-key"]);
+    expectRefusal(res, 401, "credentials_invalid", { secrets: ["not-the-admin-key"] });
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="edge-oidc-auth", error="invalid_token"$/);
   });
 
   it("refuses the admin key with one character changed", async () => {
     const key = env.ADMIN_API_KEY!;
     const wrong = key.slice(0, -1) + (key.endsWith("a") ? "b" : "a");
-    expectRefused(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid", [wrong]);
+    expectRefusal(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid", { secrets: [wrong] });
   });
 
   it("refuses a prefix of the admin key and the key with a suffix", async () => {
     const key = env.ADMIN_API_KEY!;
     for (const wrong of [key.slice(0, 8), `${key}x`]) {
-      expectRefused(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid");
+      expectRefusal(await call("GET", "/api/v1/organizations", { token: wrong }), 401, "credentials_invalid");
     }
   });
 
   it("refuses a non-Bearer scheme", async () => {
     const res = await call("GET", "/api/v1/organizations", { token: null, headers: { authorization: `Basic ${env.ADMIN_API_KEY}` } });
-    expectRefused(res, 401, "credentials_missing", [env.ADMIN_API_KEY!]);
+    expectRefusal(res, 401, "credentials_missing", { secrets: [env.ADMIN_API_KEY!] });
   });
 
   it("refuses a JWT-shaped credential that is not one of our access tokens", async () => {
     const forged = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl";
     const res = await call("GET", "/api/v1/organizations", { token: forged });
-    expectRefused(res, 401, "access_token_invalid", [forged]);
+    expectRefusal(res, 401, "access_token_invalid", { secrets: [forged] });
   });
 
   it("refuses an access token of another issuer's identity (an IdP ID token)", async () => {
     const idToken = await createIdp().mint(gitlabClaims());
-    expectRefused(await call("GET", "/api/v1/organizations", { token: idToken }), 401, "access_token_invalid", [idToken]);
+    expectRefusal(await call("GET", "/api/v1/organizations", { token: idToken }), 401, "access_token_invalid", { secrets: [idToken] });
   });
 
   it("admits the admin key, with the scheme in any case", async () => {
@@ -84,7 +85,7 @@ describe("admin authentication", () => {
 
   it("does not guard the public endpoints", async () => {
     expect((await call("GET", "/.well-known/jwks.json", { token: null })).status).toBe(200);
-    expectRefused(await call("POST", "/api/v1/auth/oidc-auth/login", { token: null, body: {} }), 422, "invalid_request");
+    expectRefusal(await call("POST", "/api/v1/auth/oidc-auth/login", { token: null, body: {} }), 422, "invalid_request");
   });
 });
 
@@ -101,22 +102,24 @@ describe("admin API with an identity's access token", () => {
   it("refuses an org-admin identity in another organization (403)", async () => {
     const { accessToken } = await loggedInIdentity("admin");
     const other = await createOrg();
-    expectRefused(await call("GET", `/api/v1/organizations/${other.id}`, { token: accessToken }), 403, "organization_forbidden", [accessToken]);
+    expectRefusal(await call("GET", `/api/v1/organizations/${other.id}`, { token: accessToken }), 403, "organization_forbidden", { secrets: [accessToken] });
     const res = await call("POST", "/api/v1/identities", { token: accessToken, body: { name: "intruder", organizationId: other.id } });
-    expectRefused(res, 403, "organization_forbidden", [accessToken]);
+    expectRefusal(res, 403, "organization_forbidden", { secrets: [accessToken] });
   });
 
   it("refuses organization creation to anything but the admin key", async () => {
     const { accessToken } = await loggedInIdentity("admin");
     const res = await call("POST", "/api/v1/organizations", { token: accessToken, body: { name: "new" } });
-    expectRefused(res, 403, "admin_key_required", [accessToken]);
+    expectRefusal(res, 403, "admin_key_required", { secrets: [accessToken] });
     // The body is read first (requireAdminKey is checked where the handler takes its admin context).
-    expectRefused(await call("POST", "/api/v1/organizations", { token: accessToken, body: {} }), 422, "invalid_request", [accessToken]);
+    expectRefusal(await call("POST", "/api/v1/organizations", { token: accessToken, body: {} }), 422, "invalid_request", {
+      secrets: [accessToken],
+    });
   });
 
   it.each(["member", "no-access"] as const)("refuses an identity whose org role is %s (403)", async (role) => {
     const { accessToken } = await loggedInIdentity(role);
-    expectRefused(await call("GET", "/api/v1/organizations", { token: accessToken }), 403, "insufficient_role", [accessToken]);
+    expectRefusal(await call("GET", "/api/v1/organizations", { token: accessToken }), 403, "insufficient_role", { secrets: [accessToken] });
   });
 });
 
@@ -141,7 +144,7 @@ describe("organizations", () => {
     const slug = uniqueSlug();
     await ok("POST", "/api/v1/organizations", { body: { name: "First", slug } });
     const res = await call("POST", "/api/v1/organizations", { body: { name: "Second", slug } });
-    expectRefused(res, 409, "slug_taken");
+    expectRefusal(res, 409, "slug_taken");
   });
 
   it("makes a derived slug unique instead of failing", async () => {
@@ -160,7 +163,7 @@ describe("organizations", () => {
     ["a slug with a double dash", { name: "x", slug: "a--b" }],
     ["a slug with a space", { name: "x", slug: "a b" }],
   ])("refuses %s (422)", async (_name, body) => {
-    expectRefused(await call("POST", "/api/v1/organizations", { body }), 422, "invalid_request");
+    expectRefusal(await call("POST", "/api/v1/organizations", { body }), 422, "invalid_request");
   });
 
   it("lists organizations", async () => {
@@ -178,7 +181,7 @@ describe("organizations", () => {
   });
 
   it("answers 404 organization_not_found for an unknown id", async () => {
-    expectRefused(await call("GET", `/api/v1/organizations/${crypto.randomUUID()}`), 404, "organization_not_found");
+    expectRefusal(await call("GET", `/api/v1/organizations/${crypto.randomUUID()}`), 404, "organization_not_found");
   });
 });
 
@@ -209,12 +212,12 @@ describe("identities", () => {
     ["a name over 64 characters", (orgId) => ({ name: "x".repeat(65), organizationId: orgId })],
   ])("refuses %s (422)", async (_name, body) => {
     const org = await createOrg();
-    expectRefused(await call("POST", "/api/v1/identities", { body: body(org.id) }), 422, "invalid_request");
+    expectRefusal(await call("POST", "/api/v1/identities", { body: body(org.id) }), 422, "invalid_request");
   });
 
   it("answers 404 organization_not_found for an unknown organization", async () => {
     const res = await call("POST", "/api/v1/identities", { body: { name: "x", organizationId: crypto.randomUUID() } });
-    expectRefused(res, 404, "organization_not_found");
+    expectRefusal(res, 404, "organization_not_found");
   });
 
   it("gets an identity, with oidc-auth among its auth methods once attached", async () => {
@@ -245,8 +248,8 @@ describe("identities", () => {
   it("refuses an empty PATCH and an unknown role (422)", async () => {
     const org = await createOrg();
     const identity = await createIdentity(org.id);
-    expectRefused(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: {} }), 422, "invalid_request");
-    expectRefused(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: { role: "root" } }), 422, "invalid_request");
+    expectRefusal(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: {} }), 422, "invalid_request");
+    expectRefusal(await call("PATCH", `/api/v1/identities/${identity.id}`, { body: { role: "root" } }), 422, "invalid_request");
   });
 
   it("lists the identities of one organization only", async () => {
@@ -261,7 +264,7 @@ describe("identities", () => {
   });
 
   it("requires organizationId to list with the admin key (422)", async () => {
-    expectRefused(await call("GET", "/api/v1/identities"), 422, "invalid_request");
+    expectRefusal(await call("GET", "/api/v1/identities"), 422, "invalid_request");
   });
 
   it("deletes an identity: it is gone, its OIDC Auth with it, and it can no longer log in", async () => {
@@ -273,10 +276,10 @@ describe("identities", () => {
 
     const deleted = await ok("DELETE", `/api/v1/identities/${identity.id}`);
     expect(deleted.identity.id).toBe(identity.id);
-    expectRefused(await call("GET", `/api/v1/identities/${identity.id}`), 404, "identity_not_found");
-    expectRefused(await call("GET", `/api/v1/auth/oidc-auth/identities/${identity.id}`), 404, "identity_not_found");
+    expectRefusal(await call("GET", `/api/v1/identities/${identity.id}`), 404, "identity_not_found");
+    expectRefusal(await call("GET", `/api/v1/auth/oidc-auth/identities/${identity.id}`), 404, "identity_not_found");
     const jwt = await idp.mint(gitlabClaims());
-    expectRefused(await login(identity.id, jwt), 404, "identity_not_found", [jwt]);
+    expectRefusal(await login(identity.id, jwt), 404, "identity_not_found", { secrets: [jwt] });
     expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
     const orphans = await env.DB.prepare("SELECT count(*) AS n FROM identity_oidc_auths WHERE identity_id = ?").bind(identity.id).first<{ n: number }>();
     expect(orphans?.n).toBe(0);
@@ -284,6 +287,6 @@ describe("identities", () => {
 
   it.each(["GET", "PATCH", "DELETE"])("%s of an unknown identity is 404 identity_not_found", async (method) => {
     const res = await call(method, `/api/v1/identities/${crypto.randomUUID()}`, { body: method === "PATCH" ? { name: "x" } : undefined });
-    expectRefused(res, 404, "identity_not_found");
+    expectRefusal(res, 404, "identity_not_found");
   });
 });

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, createIdentity, createOrg, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
-import { scenario, type Scenario } from "../support/login-scenario";
+import { scenario, type Scenario } from "../support/scenario";
 
 const RUNS = { login: 300, token: 200, admin: 400, paths: 200, query: 150 };
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { parseJwks, rejectKey, rsaModulusBits } from "../../src/oidc/jwks";
 import { setupIdentity, login } from "../support/api";
 import { createIdp, gitlabClaims, publicJwk, signJws } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, scenario, type Scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario, type Scenario } from "../support/scenario";
 
 const now = () => Math.floor(Date.now() / 1000);
 const claimsFor = (issuer: string) => ({ ...gitlabClaims(), iss: issuer, iat: now(), nbf: now(), exp: now() + 300, jti: crypto.randomUUID() });
@@ -55,7 +56,7 @@ describe("which published keys are used", () => {
     const s = await scenario();
     const { key, jwt } = await rsaToken(s, "k1");
     await publish(s, [{ ...variant(publicJwk(key), key), kid: "k1" }]);
-    expectRefused(await s.loginJwt(jwt), 401, "key_not_found", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "key_not_found", { secrets: [jwt] });
   });
 
   it("ignores a symmetric key, and an HS256 token is refused before any key is read", async () => {
@@ -63,12 +64,12 @@ describe("which published keys are used", () => {
     const secret = base64url.encode(crypto.getRandomValues(new Uint8Array(32)));
     await publish(s, [{ kty: "oct", k: secret, kid: "k1", alg: "HS256" }]);
     const { jwt } = await rsaToken(s, "k1");
-    expectRefused(await s.loginJwt(jwt), 401, "key_not_found", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "key_not_found", { secrets: [jwt] });
     const hmac = await crypto.subtle.importKey("raw", base64url.decode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const input = `${base64url.encode(JSON.stringify({ alg: "HS256", kid: "k1" }))}.${base64url.encode(JSON.stringify(claimsFor(s.idp.issuer)))}`;
     const hs = `${input}.${base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(input))))}`;
     const before = await s.idp.stats();
-    expectRefused(await s.loginJwt(hs), 401, "alg_not_allowed", [hs]);
+    expectRefusal(await s.loginJwt(hs), 401, "alg_not_allowed", { secrets: [hs] });
     expect(await s.idp.stats()).toEqual(before);
   });
 
@@ -80,7 +81,7 @@ describe("which published keys are used", () => {
     const padded = base64url.encode(Uint8Array.from([...new Uint8Array(128), ...base64url.decode(small.jwk.n as string)]));
     expect(padded.length).toBe((publicJwk(key).n as string).length);
     await publish(s, [{ ...small.jwk, n: padded, kid: "k1", alg: "RS256", use: "sig" }]);
-    expectRefused(await s.loginJwt(jwt), 401, "key_not_found", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "key_not_found", { secrets: [jwt] });
   });
 
   it("ignores EC keys whose coordinates have the wrong size, and OKP keys on other curves", async () => {
@@ -94,8 +95,8 @@ describe("which published keys are used", () => {
       { ...publicJwk(es), kid: "e1", x: base64url.encode(Uint8Array.from([0, ...x])) },
       { ...publicJwk(ed), kid: "o1", crv: "X25519" },
     ]);
-    expectRefused(await s.loginJwt(esJwt), 401, "key_not_found", [esJwt]);
-    expectRefused(await s.loginJwt(edJwt), 401, "key_not_found", [edJwt]);
+    expectRefusal(await s.loginJwt(esJwt), 401, "key_not_found", { secrets: [esJwt] });
+    expectRefusal(await s.loginJwt(edJwt), 401, "key_not_found", { secrets: [edJwt] });
   });
 
   it("refuses (never 500s on) a published EC point that is not on its curve", async () => {
@@ -105,7 +106,7 @@ describe("which published keys are used", () => {
     const y = base64url.decode(publicJwk(es).y as string);
     y[31] = y[31]! ^ 1;
     await publish(s, [{ ...publicJwk(es), kid: "e1", y: base64url.encode(y) }]);
-    expectRefused(await s.loginJwt(jwt), 401, "key_not_found", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "key_not_found", { secrets: [jwt] });
   });
 
   it("ignores x5c/x5u in a published key: only n/e (or x/y) are read", async () => {
@@ -133,7 +134,7 @@ describe("duplicate kids", () => {
     expectIssued(await s.loginJwt(jwt));
     const stranger = await rsaJwk(2048);
     const forged = await signJws(stranger.privateKey, "RS256", { alg: "RS256", kid: "dup" }, claimsFor(s.idp.issuer));
-    expectRefused(await s.loginJwt(forged), 401, "signature_invalid", [forged]);
+    expectRefusal(await s.loginJwt(forged), 401, "signature_invalid", { secrets: [forged] });
   });
 
   it("tries at most three keys per token: bounded work whatever the IdP publishes", async () => {
@@ -141,7 +142,7 @@ describe("duplicate kids", () => {
     const { key, jwt } = await rsaToken(s, "dup");
     const decoys = await Promise.all([1, 2, 3].map(() => rsaJwk(2048)));
     await publish(s, [...decoys.map((d) => ({ ...d.jwk, kid: "dup" })), { ...publicJwk(key), kid: "dup" }]);
-    expectRefused(await s.loginJwt(jwt), 401, "signature_invalid", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "signature_invalid", { secrets: [jwt] });
   });
 
   it("counts the same key published twice (with and without x5c) once", () => {
@@ -168,10 +169,10 @@ describe("keys are scoped to the configured issuer", () => {
 
     // B's key, A's issuer, the shared kid: A's key set is the only one consulted.
     const forged = await b.mint(gitlabClaims({ iss: a.issuer }), { header: { kid: "shared" } });
-    expectRefused(await login(forA.identity.id, forged), 401, "signature_invalid", [forged]);
+    expectRefusal(await login(forA.identity.id, forged), 401, "signature_invalid", { secrets: [forged] });
     // And B's genuine token (iss B) is refused by A too: A's key does not verify it.
     const genuineB = await b.mint(gitlabClaims(), { header: { kid: "shared" } });
-    expectRefused(await login(forA.identity.id, genuineB), 401, "signature_invalid", [genuineB]);
+    expectRefusal(await login(forA.identity.id, genuineB), 401, "signature_invalid", { secrets: [genuineB] });
     // B itself still admits it: nothing of A leaked into B's key set either.
     expectIssued(await login(forB.identity.id, genuineB));
   });

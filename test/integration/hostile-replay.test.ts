@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { TokenStateObject } from "../../src/tokens/token-state-object";
 import { jwtPayload, login, ok, setupIdentity } from "../support/api";
 import { gitlabClaims } from "../support/idp";
-import { expectIssued, expectRefused, scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued, scenario } from "../support/scenario";
 import { tally } from "../support/tokens";
 
 const stubOf = (accessToken: string): DurableObjectStub<TokenStateObject> =>
@@ -25,7 +26,7 @@ const now = () => Math.floor(Date.now() / 1000);
 describe("off (the default)", () => {
   it("admits the same ID token twice and records nothing in the Durable Object", async () => {
     const s = await scenario();
-    expect(s.oidc.replayProtection).toBe(false);
+    expect(s.config.replayProtection).toBe(false);
     const jwt = await s.idp.mint(gitlabClaims());
     const first = expectIssued(await s.loginJwt(jwt));
     expectIssued(await s.loginJwt(jwt));
@@ -38,9 +39,9 @@ describe("on", () => {
     const s = await scenario({ replayProtection: true });
     const jwt = await s.idp.mint(gitlabClaims());
     const access = expectIssued(await s.loginJwt(jwt));
-    expectRefused(await s.loginJwt(jwt), 401, "token_replayed", [jwt]);
-    expectRefused(await s.loginJwt(jwt, { form: true }), 401, "token_replayed", [jwt]);
-    expectIssued(await s.loginWith());
+    expectRefusal(await s.loginJwt(jwt), 401, "token_replayed", { secrets: [jwt] });
+    expectRefusal(await s.loginJwt(jwt, { form: true }), 401, "token_replayed", { secrets: [jwt] });
+    await s.login();
     const { jti, exp } = jwtPayload(jwt);
     const rows = await replayRows(stubOf(access));
     expect(rows).toHaveLength(2);
@@ -58,10 +59,10 @@ describe("on", () => {
   it("records a token only once it passed every rule: a refused login does not spend it", async () => {
     const s = await scenario({ replayProtection: true, boundClaims: { ref_protected: "false" } });
     const jwt = await s.idp.mint(gitlabClaims()); // ref_protected: "true"
-    expectRefused(await s.loginJwt(jwt), 401, "claim_not_allowed: ref_protected", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "claim_not_allowed: ref_protected", { secrets: [jwt] });
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { boundClaims: { ref_protected: "true" } } });
     expectIssued(await s.loginJwt(jwt));
-    expectRefused(await s.loginJwt(jwt), 401, "token_replayed", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "token_replayed", { secrets: [jwt] });
   });
 
   it.each<[string, Record<string, unknown>, string[]]>([
@@ -72,7 +73,7 @@ describe("on", () => {
   ])("refuses a token %s (jti_required)", async (_name, claims, omit) => {
     const s = await scenario({ replayProtection: true });
     const res = await s.loginWith(claims, { omit });
-    expectRefused(res, 401, "jti_required", [res.jwt]);
+    expectRefusal(res, 401, "jti_required", { secrets: [res.jwt] });
   });
 
   it("admits a token without jti when replay protection is off", async () => {
@@ -88,7 +89,7 @@ describe("on", () => {
     const jwt = await s.idp.mint(gitlabClaims());
     expectIssued(await s.loginJwt(jwt));
     expectIssued(await login(second.identity.id, jwt));
-    expectRefused(await login(second.identity.id, jwt), 401, "token_replayed", [jwt]);
+    expectRefusal(await login(second.identity.id, jwt), 401, "token_replayed", { secrets: [jwt] });
   });
 
   it("turning it on applies to the next login; turning it off admits replays again", async () => {
@@ -97,7 +98,7 @@ describe("on", () => {
     expectIssued(await s.loginJwt(jwt));
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { replayProtection: true } });
     expectIssued(await s.loginJwt(jwt)); // not recorded while it was off
-    expectRefused(await s.loginJwt(jwt), 401, "token_replayed", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "token_replayed", { secrets: [jwt] });
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { replayProtection: false } });
     expectIssued(await s.loginJwt(jwt));
   });
@@ -106,7 +107,7 @@ describe("on", () => {
 describe("the record in the Durable Object", () => {
   it("lives until the ID token's exp plus the leeway, then the alarm removes it", async () => {
     const s = await scenario({ replayProtection: true });
-    const stub = stubOf(expectIssued(await s.loginWith()));
+    const stub = stubOf(await s.login());
     const iss = s.idp.issuer;
     // A token that expired 31 s ago is past exp + leeway: its record may go (and the same jti is free again).
     expect(await stub.claimIdToken(iss, "old", now() - 31)).toEqual({ ok: true });
@@ -124,7 +125,7 @@ describe("the record in the Durable Object", () => {
 
   it("keeps an absurd exp without breaking the alarm", async () => {
     const s = await scenario({ replayProtection: true });
-    const stub = stubOf(expectIssued(await s.loginWith()));
+    const stub = stubOf(await s.login());
     expect(await stub.claimIdToken(s.idp.issuer, "forever", 1e15)).toEqual({ ok: true });
     expect(await stub.claimIdToken(s.idp.issuer, "forever", 1e15)).toMatchObject({ ok: false, reason: "token_replayed" });
     const alarm = await runInDurableObject(stub, (_i: TokenStateObject, state) => state.storage.getAlarm());

@@ -4,9 +4,10 @@
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok, setupIdentity } from "../support/api";
-import { createIdp, gitlabClaims, publicJwk, signJws } from "../support/idp";
-import { expectIssued, expectRefused, GITLAB_SUBJECT } from "../support/login-scenario";
 import { TEST_CA_CERT } from "../support/certificates";
+import { createIdp, gitlabClaims, publicJwk, signJws } from "../support/idp";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued, GITLAB_SUBJECT } from "../support/scenario";
 
 const path = (identityId: string) => `/api/v1/auth/oidc-auth/identities/${identityId}`;
 const ISSUER = "https://gitlab.example.com";
@@ -21,7 +22,7 @@ async function newIdentity() {
 /** Refused with 422 invalid_oidc_config on `field`, with a message matching `message`. */
 async function expectInvalid(config: Record<string, unknown>, field: string, message?: RegExp) {
   const res = await call("POST", path((await newIdentity()).id), { body: config });
-  expectRefused(res, 422, "invalid_oidc_config");
+  expectRefusal(res, 422, "invalid_oidc_config");
   const issue = (res.body.details as { field: string; message: string }[]).find((d) => d.field === field);
   expect(issue, JSON.stringify(res.body)).toBeDefined();
   if (message) expect(issue!.message).toMatch(message);
@@ -45,13 +46,13 @@ describe("jwksJson: keys the admin supplies", () => {
     const [rsa] = await idp.keys();
     const { identity } = await setupIdentity(idp.issuer, { jwksJson: JSON.stringify({ keys: [publicJwk(rsa!)] }) });
     const es = await login(identity.id, await idp.mint(gitlabClaims(), { alg: "ES256" }));
-    expectRefused(es, 401, "key_not_found");
+    expectRefusal(es, 401, "key_not_found");
     const unknown = await login(identity.id, await idp.mint(gitlabClaims(), { kid: "rotated" }));
-    expectRefused(unknown, 401, "key_not_found");
+    expectRefusal(unknown, 401, "key_not_found");
     const stranger = await idp.jwkPair("RS256");
     const now = Math.floor(Date.now() / 1000);
     const forged = await signJws(stranger.privateJwk, "RS256", { alg: "RS256", kid: rsa!.kid }, { ...gitlabClaims(), iss: idp.issuer, exp: now + 60 });
-    expectRefused(await login(identity.id, forged), 401, "signature_invalid", [forged]);
+    expectRefusal(await login(identity.id, forged), 401, "signature_invalid", { secrets: [forged] });
     expect(await idp.stats()).toEqual({ discovery: 0, jwks: 0 });
   });
 

@@ -11,7 +11,8 @@ import { forgetKeys } from "../../src/oidc/issuer-keys";
 import { parseStrictJson } from "../../src/oidc/strict-json";
 import { login } from "../support/api";
 import { b64url, b64urlJson, b64urlText, gitlabClaims, publicJwk, signJws, type Claims } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, scenario, type Scenario } from "../support/login-scenario";
+import { expectRefusal, type RefusalStatus, type WireReasonCode } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario, type Scenario } from "../support/scenario";
 
 const SEED_CONFIG = {
   boundSubject: GITLAB_SUBJECT,
@@ -41,8 +42,8 @@ async function tenantKey(s: Scenario, alg: string): Promise<JWK> {
 }
 
 /** Logs in with `jwt` on a fresh scenario and expects a refusal before any request to the IdP. */
-async function refusedBeforeFetch(s: Scenario, jwt: string, status: number, reasonCode: string) {
-  expectRefused(await s.loginJwt(jwt), status, reasonCode, [jwt]);
+async function refusedBeforeFetch(s: Scenario, jwt: string, status: RefusalStatus, reasonCode: WireReasonCode) {
+  expectRefusal(await s.loginJwt(jwt), status, reasonCode, { secrets: [jwt] });
   expect(await s.idp.stats()).toEqual(NO_REQUESTS);
 }
 
@@ -329,7 +330,7 @@ describe("signatures", () => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims());
     const forged = withSignature(genuine, forge(base64url.decode(segments(genuine)[2])));
-    expectRefused(await s.loginJwt(forged), 401, "signature_invalid", [forged]);
+    expectRefusal(await s.loginJwt(forged), 401, "signature_invalid", { secrets: [forged] });
     expect((await s.idp.stats()).jwks).toBeLessThanOrEqual(1);
     expectIssued(await s.loginJwt(genuine));
   });
@@ -339,14 +340,14 @@ describe("signatures", () => {
     const a = await s.idp.mint(gitlabClaims({ ref_protected: "false" }));
     const b = await s.idp.mint(gitlabClaims());
     const spliced = `${segments(b)[0]}.${segments(b)[1]}.${segments(a)[2]}`;
-    expectRefused(await s.loginJwt(spliced), 401, "signature_invalid", [spliced]);
+    expectRefusal(await s.loginJwt(spliced), 401, "signature_invalid", { secrets: [spliced] });
   });
 
   it("refuses a PS256 token signed with a key the IdP publishes for RS256 only (alg differs from the key's alg)", async () => {
     const s = await scenario(SEED_CONFIG);
     const rsa = await tenantKey(s, "RS256");
     const jwt = await signJws(rsa, "PS256", { alg: "PS256", kid: rsa.kid, typ: "JWT" }, goodClaims(s));
-    expectRefused(await s.loginJwt(jwt), 401, "key_not_found", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "key_not_found", { secrets: [jwt] });
   });
 });
 
@@ -367,7 +368,7 @@ describe("kid is only a key into the configured issuer's key set", () => {
   ])("a kid that is %s finds no key", async (_name, kid) => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { kid });
-    expectRefused(res, 401, "key_not_found", [res.jwt]);
+    expectRefusal(res, 401, "key_not_found", { secrets: [res.jwt] });
   });
 
   it("a kid that differs from a published one by case, a lookalike letter or whitespace finds no key", async () => {
@@ -376,7 +377,7 @@ describe("kid is only a key into the configured issuer's key set", () => {
     for (const variant of [kid!.toUpperCase(), kid!.toLowerCase(), ` ${kid}`, `${kid} `, `${kid}\u200b`, kid!.replace(/[a]/, "\u0430")]) {
       if (variant === kid) continue;
       const res = await s.loginWith({}, { kid: variant, alg: "RS256" });
-      expectRefused(res, 401, "key_not_found", [res.jwt]);
+      expectRefusal(res, 401, "key_not_found", { secrets: [res.jwt] });
     }
     expect((await s.idp.stats()).jwks).toBeLessThanOrEqual(2); // one read, at most one refetch (cooldown)
   });
@@ -401,7 +402,7 @@ describe("kid is only a key into the configured issuer's key set", () => {
     const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => s.idp.mint(gitlabClaims(), { kid: `bogus-${i}-${crypto.randomUUID()}` })));
     // Distinct client addresses: this test is about the IdP's load, not the failed-login rate limit.
     const results = await Promise.all(tokens.map((jwt, i) => login(s.identity.id, jwt, { ip: `198.51.100.${i % 250}` })));
-    for (const [i, res] of results.entries()) expectRefused(res, 401, "key_not_found", [tokens[i]!]);
+    for (const [i, res] of results.entries()) expectRefusal(res, 401, "key_not_found", { secrets: [tokens[i]!] });
     const first = await s.idp.stats();
     expect(first.discovery).toBe(1);
     expect(first.jwks).toBeLessThanOrEqual(2);
@@ -415,14 +416,14 @@ describe("kid is only a key into the configured issuer's key set", () => {
     forgetDiscovery();
     const more = await Promise.all(Array.from({ length: 50 }, (_, i) => s.idp.mint(gitlabClaims(), { kid: `more-${i}` })));
     const again = await Promise.all(more.map((jwt, i) => login(s.identity.id, jwt, { ip: `203.0.113.${i}` })));
-    for (const [i, res] of again.entries()) expectRefused(res, 401, "key_not_found", [more[i]!]);
+    for (const [i, res] of again.entries()) expectRefusal(res, 401, "key_not_found", { secrets: [more[i]!] });
     expect(await s.idp.stats()).toEqual(first);
     expectIssued(await s.loginWith({}, {}, {}));
   });
 });
 
 describe("time claims", () => {
-  it.each<[string, unknown, string]>([
+  it.each<[string, unknown, WireReasonCode]>([
     ["exp null", null, "exp_invalid"],
     ["exp a numeric string", String(now() + 300), "exp_invalid"],
     ["exp an array", [now() + 300], "exp_invalid"],
@@ -432,7 +433,7 @@ describe("time claims", () => {
     await refusedBeforeFetch(s, await s.idp.mint(gitlabClaims({ exp })), 401, reasonCode);
   });
 
-  it.each<[string, Claims, string]>([
+  it.each<[string, Claims, WireReasonCode]>([
     ["nbf a string", { nbf: String(now()) }, "nbf_invalid"],
     ["nbf null", { nbf: null }, "nbf_invalid"],
     ["iat a string", { iat: String(now()) }, "iat_invalid"],
@@ -446,15 +447,15 @@ describe("time claims", () => {
     const s = await scenario(SEED_CONFIG);
     expectIssued(await s.loginWith({ iat: now() + 10, nbf: now() }));
     const res = await s.loginWith({ iat: now() + 45, nbf: now() });
-    expectRefused(res, 401, "token_issued_in_future", [res.jwt]);
+    expectRefusal(res, 401, "token_issued_in_future", { secrets: [res.jwt] });
   });
 
   it("refuses an nbf just beyond the leeway, and an exp just beyond it", async () => {
     const s = await scenario(SEED_CONFIG);
     let res = await s.loginWith({ nbf: now() + 45 });
-    expectRefused(res, 401, "token_not_yet_valid", [res.jwt]);
+    expectRefusal(res, 401, "token_not_yet_valid", { secrets: [res.jwt] });
     res = await s.loginWith({}, { expiresIn: -45 });
-    expectRefused(res, 401, "token_expired", [res.jwt]);
+    expectRefusal(res, 401, "token_expired", { secrets: [res.jwt] });
   });
 });
 
@@ -472,7 +473,7 @@ describe("exact matching: issuer, case, lookalike Unicode", () => {
     const s = await scenario(SEED_CONFIG);
     const iss = mangle(s.idp.issuer);
     const res = await s.loginWith({ iss });
-    expectRefused(res, 401, "issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "issuer_mismatch", { secrets: [res.jwt] });
   });
 
   it.each([
@@ -486,17 +487,17 @@ describe("exact matching: issuer, case, lookalike Unicode", () => {
     const s = await scenario(SEED_CONFIG);
     expect(sub).not.toBe(GITLAB_SUBJECT);
     const res = await s.loginWith({ sub });
-    expectRefused(res, 401, "subject_not_allowed", [res.jwt]);
+    expectRefusal(res, 401, "subject_not_allowed", { secrets: [res.jwt] });
   });
 
   it("a claim value in another Unicode normalisation form never matches (no normalisation)", async () => {
     const s = await scenario({ ...SEED_CONFIG, boundClaims: { ...SEED_CONFIG.boundClaims, environment: "caf\u00e9" } });
     expectIssued(await s.loginWith({ environment: "caf\u00e9" }));
     const res = await s.loginWith({ environment: "cafe\u0301" });
-    expectRefused(res, 401, "claim_not_allowed: environment", [res.jwt]);
+    expectRefusal(res, 401, "claim_not_allowed: environment", { secrets: [res.jwt] });
   });
 
-  it.each([
+  it.each<[string, Claims, WireReasonCode]>([
     ["Ref_Protected", { ref_protected: undefined, Ref_Protected: "true" }, "claim_not_allowed: ref_protected"],
     ["REF_PROTECTED", { ref_protected: undefined, REF_PROTECTED: "true" }, "claim_not_allowed: ref_protected"],
     ["Sub", { sub: undefined, Sub: GITLAB_SUBJECT }, "subject_not_allowed"],
@@ -504,13 +505,13 @@ describe("exact matching: issuer, case, lookalike Unicode", () => {
   ])("a claim present only as %s is missing", async (_name, overrides, reasonCode) => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith(overrides);
-    expectRefused(res, 401, reasonCode, [res.jwt]);
+    expectRefusal(res, 401, reasonCode, { secrets: [res.jwt] });
   });
 
   it("an ISS claim does not stand in for iss", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({ ISS: s.idp.issuer }, { omit: ["iss"] });
-    expectRefused(res, 401, "issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "issuer_mismatch", { secrets: [res.jwt] });
   });
 });
 

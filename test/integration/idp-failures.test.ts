@@ -9,10 +9,11 @@ import { forgetDiscovery, IDP_STALE_IF_ERROR_SECONDS } from "../../src/oidc/disc
 import { IDP_FETCH_TIMEOUT_MS } from "../../src/oidc/fetch-json";
 import { forgetKeys } from "../../src/oidc/issuer-keys";
 import { createIdp, type Behaviour } from "../support/idp";
-import { expectIssued, expectRefused, scenario, type Scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued, scenario, type Scenario } from "../support/scenario";
 
 function expectUnavailable(res: Awaited<ReturnType<Scenario["loginWith"]>>) {
-  expectRefused(res, 503, "idp_unavailable", [res.jwt]);
+  expectRefusal(res, 503, "idp_unavailable", { secrets: [res.jwt] });
   expect(res.headers.get("retry-after")).toBe("30");
 }
 
@@ -64,7 +65,7 @@ describe("cold cache: every IdP failure is a 503 idp_unavailable with Retry-Afte
     await s.idp.behaviour(behaviour);
     expectUnavailable(await s.loginWith());
     await s.idp.behaviour({});
-    expectIssued(await s.loginWith()); // and it recovers as soon as the IdP does
+    await s.login(); // and it recovers as soon as the IdP does
   });
 
   it("a redirect is not followed (discovery)", async () => {
@@ -98,7 +99,7 @@ describe("cold cache: every IdP failure is a 503 idp_unavailable with Retry-Afte
     const s = await scenario();
     await s.idp.behaviour({ issuerOverride: `${s.idp.issuer}/` });
     const res = await s.loginWith();
-    expectRefused(res, 401, "discovery_issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "discovery_issuer_mismatch", { secrets: [res.jwt] });
     expect(await s.idp.stats()).toEqual({ discovery: 1, jwks: 0 });
   });
 });
@@ -114,7 +115,7 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
     await writeKvCopies(s, hoursAgo(age));
     freshIsolate();
     await s.idp.behaviour({ mode: "down" });
-    expectIssued(await s.loginWith());
+    await s.login();
     const stats = await s.idp.stats();
     expect(stats.discovery).toBeGreaterThanOrEqual(1); // it did try the IdP first
     expect(stats.jwks).toBeGreaterThanOrEqual(1);
@@ -129,7 +130,7 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
     await writeKvCopies(s, hoursAgo(2));
     freshIsolate();
     await s.idp.behaviour(behaviour);
-    expectIssued(await s.loginWith());
+    await s.login();
   });
 
   it("refreshes copies past their TTL when the IdP is up", async () => {
@@ -137,7 +138,7 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
     const old = hoursAgo(2);
     await writeKvCopies(s, old);
     freshIsolate();
-    expectIssued(await s.loginWith());
+    await s.login();
     expect(await s.idp.stats()).toEqual({ discovery: 1, jwks: 1 });
     for (let i = 0; i < 100; i++) {
       const entry = await env.CACHE.get<{ fetchedAt: number }>(`jwks:${s.idp.jwksUrl}`, "json");
@@ -160,7 +161,7 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
     await writeKvCopies(s, Date.now());
     freshIsolate();
     await s.idp.behaviour({ mode: "down" });
-    expectIssued(await s.loginWith());
+    await s.login();
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
   });
 });
@@ -168,7 +169,7 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
 describe("unknown-kid refetches are shared across isolates", () => {
   it("an isolate inside the cooldown adopts the newer JWKS another isolate wrote to KV", async () => {
     const s = await scenario();
-    expectIssued(await s.loginWith()); // this isolate caches the key set without the next key
+    await s.login(); // this isolate caches the key set without the next key
     await kvWritten(`jwks:${s.idp.jwksUrl}`);
     const kid = await s.idp.rotate("RS256");
 
@@ -183,9 +184,9 @@ describe("unknown-kid refetches are shared across isolates", () => {
 
   it("also when this isolate's own cooldown is what blocks the refetch", async () => {
     const s = await scenario();
-    expectIssued(await s.loginWith());
+    await s.login();
     const bogus = await s.loginWith({}, { kid: "bogus" }); // this isolate refetches: its own cooldown starts
-    expectRefused(bogus, 401, "key_not_found", [bogus.jwt]);
+    expectRefusal(bogus, 401, "key_not_found", { secrets: [bogus.jwt] });
     expect((await s.idp.stats()).jwks).toBe(2);
 
     const kid = await s.idp.rotate("RS256");
@@ -196,13 +197,13 @@ describe("unknown-kid refetches are shared across isolates", () => {
 
   it("refuses (key_not_found) when KV has nothing newer either, without asking the IdP", async () => {
     const s = await scenario();
-    expectIssued(await s.loginWith());
+    await s.login();
     await kvWritten(`jwks:${s.idp.jwksUrl}`);
     await env.CACHE.put(`jwks-refetch:${s.idp.jwksUrl}`, String(Date.now()));
     await s.idp.resetStats();
     const kid = await s.idp.rotate("RS256");
     const res = await s.loginWith({}, { kid });
-    expectRefused(res, 401, "key_not_found", [res.jwt]);
+    expectRefusal(res, 401, "key_not_found", { secrets: [res.jwt] });
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
   });
 });

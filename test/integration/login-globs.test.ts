@@ -3,14 +3,15 @@
 // paths. Each case logs in once with a token that must be admitted and once with one that must not.
 import { describe, it } from "vitest";
 import type { Claims } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, scenario } from "../support/login-scenario";
+import { expectRefusal, type WireReasonCode } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 interface GlobCase {
   name: string;
   config: Record<string, unknown>;
   admits: Claims[];
   refuses: Claims[];
-  reasonCode: string;
+  reasonCode: WireReasonCode;
 }
 
 const subjectFor = (path: string, ref = "main", refType = "branch") =>
@@ -22,7 +23,7 @@ async function checkGlob(c: GlobCase) {
   for (const claims of c.admits) expectIssued(await s.loginWith(claims));
   for (const claims of c.refuses) {
     const res = await s.loginWith(claims);
-    expectRefused(res, 401, c.reasonCode, [res.jwt]);
+    expectRefusal(res, 401, c.reasonCode, { secrets: [res.jwt] });
   }
 }
 

@@ -3,9 +3,10 @@
 import { exports } from "cloudflare:workers";
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, createIdentity, createOrg, login, ok } from "../support/api";
+import { call, createIdentity, createOrg, login, ok, postLoginRaw } from "../support/api";
 import { gitlabClaims, type Claims } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, postLoginRaw, scenario } from "../support/login-scenario";
+import { expectRefusal, type WireReasonCode } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 /** The seed pipeline's configuration: subject, audience and two claims bound. */
 const SEED_CONFIG = {
@@ -17,10 +18,10 @@ const SEED_CONFIG = {
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Logs in with the seed token changed by `overrides`, expecting a 401 with `reasonCode`. */
-async function expectClaimsRefused(overrides: Claims, reasonCode: string, config: Record<string, unknown> = SEED_CONFIG) {
+async function expectClaimsRefused(overrides: Claims, reasonCode: WireReasonCode, config: Record<string, unknown> = SEED_CONFIG) {
   const s = await scenario(config);
   const res = await s.loginWith(overrides);
-  expectRefused(res, 401, reasonCode, [res.jwt]);
+  expectRefusal(res, 401, reasonCode, { secrets: [res.jwt] });
 }
 
 /** Replaces one segment of a compact JWT. */
@@ -34,7 +35,7 @@ const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
 describe("the seed token passes every rule (control for the tests below)", () => {
   it("is admitted with subject, audience and both claims bound", async () => {
     const s = await scenario(SEED_CONFIG);
-    expectIssued(await s.loginWith());
+    await s.login();
   });
 });
 
@@ -114,26 +115,26 @@ describe("issuer", () => {
   it("refuses a token without iss", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { omit: ["iss"] });
-    expectRefused(res, 401, "issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "issuer_mismatch", { secrets: [res.jwt] });
   });
 
   it("refuses an iss differing only by a trailing slash", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({ iss: `${s.idp.issuer}/` });
-    expectRefused(res, 401, "issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "issuer_mismatch", { secrets: [res.jwt] });
   });
 
   it("refuses when the discovery document's issuer is not the configured issuer", async () => {
     const s = await scenario(SEED_CONFIG);
     await s.idp.behaviour({ issuerOverride: "https://gitlab.com" });
     const res = await s.loginWith();
-    expectRefused(res, 401, "discovery_issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "discovery_issuer_mismatch", { secrets: [res.jwt] });
   });
 
   it("refuses when boundIssuer is not the issuer that the discovery URL serves", async () => {
     const s = await scenario({ ...SEED_CONFIG, boundIssuer: "https://gitlab.com" });
     const res = await s.loginWith({ iss: "https://gitlab.com" });
-    expectRefused(res, 401, "discovery_issuer_mismatch", [res.jwt]);
+    expectRefusal(res, 401, "discovery_issuer_mismatch", { secrets: [res.jwt] });
   });
 });
 
@@ -143,7 +144,7 @@ describe("where the keys come from", () => {
     const elsewhere = s.idp.jwksUrl.replace("127.0.0.1", "localhost");
     await s.idp.behaviour({ discoveryOverride: { jwks_uri: elsewhere } });
     const res = await s.loginWith();
-    expectRefused(res, 401, "jwks_uri_refused", [res.jwt]);
+    expectRefusal(res, 401, "jwks_uri_refused", { secrets: [res.jwt] });
     expect(await s.idp.stats()).toEqual({ discovery: 1, jwks: 0 });
   });
 
@@ -151,7 +152,7 @@ describe("where the keys come from", () => {
     const s = await scenario(SEED_CONFIG);
     await s.idp.behaviour({ discoveryOverride: { jwks_uri: "http://localhost:1/elsewhere" } });
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { jwksUrl: s.idp.jwksUrl } });
-    expectIssued(await s.loginWith());
+    await s.login();
     expect(await s.idp.stats()).toEqual({ discovery: 1, jwks: 1 });
   });
 });
@@ -160,7 +161,7 @@ describe("time claims (30 s clock-skew leeway)", () => {
   it("refuses an expired token", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { expiresIn: -120 });
-    expectRefused(res, 401, "token_expired", [res.jwt]);
+    expectRefusal(res, 401, "token_expired", { secrets: [res.jwt] });
   });
 
   it("admits a token that expired within the leeway", async () => {
@@ -184,7 +185,7 @@ describe("time claims (30 s clock-skew leeway)", () => {
   it("refuses a token without exp", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { omit: ["exp"] });
-    expectRefused(res, 401, "exp_invalid", [res.jwt]);
+    expectRefusal(res, 401, "exp_invalid", { secrets: [res.jwt] });
   });
 
   it("refuses a non-numeric exp", async () => {
@@ -197,7 +198,7 @@ describe("signature and keys", () => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims({ project_id: "21" }));
     const forged = withSegment(genuine, 1, encodeJson({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split(".")[1]!))), project_id: "20" }));
-    expectRefused(await s.loginJwt(forged), 401, "signature_invalid", [forged, genuine]);
+    expectRefusal(await s.loginJwt(forged), 401, "signature_invalid", { secrets: [forged, genuine] });
   });
 
   it("refuses a token signed by another key that claims a published kid", async () => {
@@ -205,13 +206,13 @@ describe("signature and keys", () => {
     const [published] = await s.idp.keys(); // the tenant's RS256 key
     await s.idp.rotate("RS256"); // new current RS256 key, also published
     const jwt = await s.idp.mint(gitlabClaims(), { header: { kid: published!.kid } });
-    expectRefused(await s.loginJwt(jwt), 401, "signature_invalid", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "signature_invalid", { secrets: [jwt] });
   });
 
   it("refuses a token whose kid the IdP never published", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { kid: "no-such-key" });
-    expectRefused(res, 401, "key_not_found", [res.jwt]);
+    expectRefusal(res, 401, "key_not_found", { secrets: [res.jwt] });
   });
 
   it("refuses a token whose header algorithm does not fit the named key", async () => {
@@ -220,24 +221,24 @@ describe("signature and keys", () => {
     const res = await s.loginWith({}, { kid: es256.kid, header: { alg: "RS256" } });
     // Refused before any key lookup: a 64-byte ES256 signature cannot be an RS256 one (src/oidc/token-shape.ts).
     // A lying alg whose signature has a plausible size finds no key: hostile-tokens.test.ts (PS256 on an RS256 key).
-    expectRefused(res, 401, "signature_invalid", [res.jwt]);
+    expectRefusal(res, 401, "signature_invalid", { secrets: [res.jwt] });
   });
 
   it("refuses a token with no signature", async () => {
     const s = await scenario(SEED_CONFIG);
     const jwt = withSegment(await s.idp.mint(gitlabClaims()), 2, "");
-    expectRefused(await s.loginJwt(jwt), 401, "signature_invalid", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "signature_invalid", { secrets: [jwt] });
   });
 
   it("refuses a string that is not a JWT", async () => {
     const s = await scenario(SEED_CONFIG);
-    expectRefused(await s.loginJwt("not-a-jwt"), 401, "token_malformed");
+    expectRefusal(await s.loginJwt("not-a-jwt"), 401, "token_malformed");
   });
 
   it("refuses a token whose payload is not JSON", async () => {
     const s = await scenario(SEED_CONFIG);
     const jwt = await s.idp.mint("this is not json");
-    expectRefused(await s.loginJwt(jwt), 401, "token_malformed", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "token_malformed", { secrets: [jwt] });
   });
 });
 
@@ -246,19 +247,19 @@ describe("algorithms", () => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims());
     const unsigned = `${encodeJson({ alg: "none", typ: "JWT" })}.${genuine.split(".")[1]}.`;
-    expectRefused(await s.loginJwt(unsigned), 401, "alg_not_allowed", [unsigned]);
+    expectRefusal(await s.loginJwt(unsigned), 401, "alg_not_allowed", { secrets: [unsigned] });
   });
 
   it.each(["none", "HS256", "HS512", "RSA-OAEP", "", "rs256"])("refuses a header claiming alg %j", async (alg) => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { header: { alg } });
-    expectRefused(res, 401, "alg_not_allowed", [res.jwt]);
+    expectRefusal(res, 401, "alg_not_allowed", { secrets: [res.jwt] });
   });
 
   it("refuses a token without alg", async () => {
     const s = await scenario(SEED_CONFIG);
     const res = await s.loginWith({}, { header: { alg: null } });
-    expectRefused(res, 401, "alg_not_allowed", [res.jwt]);
+    expectRefusal(res, 401, "alg_not_allowed", { secrets: [res.jwt] });
   });
 
   it("refuses an HS256 token keyed with the IdP's public key (algorithm confusion)", async () => {
@@ -270,14 +271,14 @@ describe("algorithms", () => {
     const input = `${encodeJson({ alg: "HS256", kid: rsa!.kid, typ: "JWT" })}.${encodeJson({ ...gitlabClaims(), iss: s.idp.issuer, exp: now() + 300 })}`;
     const mac = await crypto.subtle.sign("HMAC", hmacKey, new TextEncoder().encode(input));
     const jwt = `${input}.${base64url.encode(new Uint8Array(mac))}`;
-    expectRefused(await s.loginJwt(jwt), 401, "alg_not_allowed", [jwt]);
+    expectRefusal(await s.loginJwt(jwt), 401, "alg_not_allowed", { secrets: [jwt] });
   });
 
   it.each(["jwk", "jku", "x5u", "x5c"])("refuses a header carrying its own key (%s)", async (name) => {
     const s = await scenario(SEED_CONFIG);
     const value = name === "x5c" ? ["MIIB"] : name === "jwk" ? { kty: "OKP", crv: "Ed25519", x: "AAAA" } : "https://evil.example/keys";
     const res = await s.loginWith({}, { header: { [name]: value } });
-    expectRefused(res, 401, "header_not_allowed", [res.jwt]);
+    expectRefusal(res, 401, "header_not_allowed", { secrets: [res.jwt] });
   });
 });
 
@@ -285,20 +286,20 @@ describe("identity and configuration lookup", () => {
   it("answers 404 identity_not_found for an unknown identityId", async () => {
     const s = await scenario(SEED_CONFIG);
     const jwt = await s.idp.mint(gitlabClaims());
-    expectRefused(await login(crypto.randomUUID(), jwt), 404, "identity_not_found", [jwt]);
+    expectRefusal(await login(crypto.randomUUID(), jwt), 404, "identity_not_found", { secrets: [jwt] });
   });
 
   it("answers 404 identity_not_found for an identityId that is not a UUID", async () => {
     const s = await scenario(SEED_CONFIG);
     const jwt = await s.idp.mint(gitlabClaims());
-    expectRefused(await login("ci-deployer", jwt), 404, "identity_not_found", [jwt]);
+    expectRefusal(await login("ci-deployer", jwt), 404, "identity_not_found", { secrets: [jwt] });
   });
 
   it("answers 404 oidc_auth_not_configured for an identity without OIDC Auth", async () => {
     const s = await scenario(SEED_CONFIG);
     const bare = await createIdentity(s.org.id);
     const jwt = await s.idp.mint(gitlabClaims());
-    expectRefused(await login(bare.id, jwt), 404, "oidc_auth_not_configured", [jwt]);
+    expectRefusal(await login(bare.id, jwt), 404, "oidc_auth_not_configured", { secrets: [jwt] });
   });
 
   it("refuses an organizationSlug that is not the identity's organization", async () => {
@@ -309,12 +310,12 @@ describe("identity and configuration lookup", () => {
       body: { identityId: s.identity.id, jwt, organizationSlug: other.slug },
       token: null,
     });
-    expectRefused(res, 404, "identity_not_found", [jwt]);
+    expectRefusal(res, 404, "identity_not_found", { secrets: [jwt] });
   });
 
   it("looks the identity up before judging the token", async () => {
     // No IdP round trip for an unknown identity: the token is not even parsed.
-    expectRefused(await login(crypto.randomUUID(), "not-a-jwt"), 404, "identity_not_found");
+    expectRefusal(await login(crypto.randomUUID(), "not-a-jwt"), 404, "identity_not_found");
   });
 });
 
@@ -338,46 +339,46 @@ describe("malformed request bodies (422 invalid_request)", () => {
     ["an empty object", {}],
   ])("refuses %s", async (_name, body) => {
     const res = await call("POST", loginPath, { body: JSON.stringify(body), token: null });
-    expectRefused(res, 422, "invalid_request", [jwt]);
+    expectRefusal(res, 422, "invalid_request", { secrets: [jwt] });
   });
 
   it("names the missing field", async () => {
     const res = await call("POST", loginPath, { body: { identityId }, token: null });
-    expectRefused(res, 422, "invalid_request");
+    expectRefusal(res, 422, "invalid_request");
     expect(res.body.details).toEqual([expect.objectContaining({ field: "jwt" })]);
   });
 
   it("refuses a body that is not JSON", async () => {
-    expectRefused(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", [jwt]);
+    expectRefusal(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", { secrets: [jwt] });
   });
 
   it("refuses an empty body", async () => {
-    expectRefused(await postLoginRaw("", "application/json"), 422, "invalid_request");
+    expectRefusal(await postLoginRaw("", "application/json"), 422, "invalid_request");
   });
 
   it("refuses a form body without jwt", async () => {
     const res = await call("POST", loginPath, { form: { identityId }, token: null });
-    expectRefused(res, 422, "invalid_request");
+    expectRefusal(res, 422, "invalid_request");
   });
 
   it("refuses a form body that repeats a field", async () => {
     const res = await postLoginRaw(`identityId=${identityId}&jwt=${jwt}&jwt=${jwt}`, "application/x-www-form-urlencoded");
-    expectRefused(res, 422, "invalid_request", [jwt]);
+    expectRefusal(res, 422, "invalid_request", { secrets: [jwt] });
   });
 
   it("refuses a body that is not UTF-8", async () => {
     const res = await exportsFetchBytes(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
-    expectRefused(res, 422, "invalid_request");
+    expectRefusal(res, 422, "invalid_request");
   });
 
   it("refuses a jwt longer than 16 KiB with 413 token_too_large", async () => {
     const long = `${jwt}${"A".repeat(17 * 1024)}`;
-    expectRefused(await call("POST", loginPath, { body: { identityId, jwt: long }, token: null }), 413, "token_too_large", [long]);
+    expectRefusal(await call("POST", loginPath, { body: { identityId, jwt: long }, token: null }), 413, "token_too_large", { secrets: [long] });
   });
 
   it("refuses a body larger than 64 KiB with 413", async () => {
     const res = await call("POST", loginPath, { body: { identityId, jwt, padding: "x".repeat(65 * 1024) }, token: null });
-    expectRefused(res, 413, "body_too_large", [jwt]);
+    expectRefusal(res, 413, "body_too_large", { secrets: [jwt] });
   });
 });
 

@@ -2,9 +2,10 @@
 // encodings Infisical's clients use, and the access token we hand back.
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, jwtPayload, login, ok } from "../support/api";
+import { call, jwtPayload, login, ok, postLoginRaw } from "../support/api";
 import { githubClaims, gitlabClaims, type SigningAlg } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, postLoginRaw, scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 /** Verifies one of our access tokens the way a relying service would: with the published JWKS only. */
 async function verifyWithPublishedKeys(accessToken: string) {
@@ -55,8 +56,8 @@ describe("GitLab CI login (the seed's pipeline)", () => {
 
   it("issues a new token on every login", async () => {
     const s = await scenario();
-    const first = expectIssued(await s.loginWith());
-    const second = expectIssued(await s.loginWith());
+    const first = await s.login();
+    const second = await s.login();
     expect(jwtPayload(first).jti).not.toBe(jwtPayload(second).jti);
   });
 });
@@ -142,7 +143,7 @@ describe("the access token", () => {
   it("verifies against GET /.well-known/jwks.json and names the identity and organization", async () => {
     const s = await scenario({ accessTokenTTL: 900, accessTokenMaxTTL: 7200, accessTokenNumUsesLimit: 5 });
     const before = now();
-    const accessToken = expectIssued(await s.loginWith());
+    const accessToken = await s.login();
     const { payload, protectedHeader } = await verifyWithPublishedKeys(accessToken);
     expect(protectedHeader.kid).toEqual(expect.any(String));
     expect(payload).toMatchObject({ sub: s.identity.id, org: s.org.id, auth_method: "oidc-auth", uses: 5 });
@@ -154,7 +155,7 @@ describe("the access token", () => {
 
   it("does not verify once altered", async () => {
     const s = await scenario();
-    const accessToken = expectIssued(await s.loginWith());
+    const accessToken = await s.login();
     const [h, p, sig] = accessToken.split(".");
     const forged = JSON.stringify({ ...jwtPayload(accessToken), sub: "someone-else" });
     const forgedPayload = btoa(forged).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
@@ -207,7 +208,7 @@ describe("the access token", () => {
 
   it("carries no metadata when no mapping is configured", async () => {
     const s = await scenario();
-    const { payload } = await verifyWithPublishedKeys(expectIssued(await s.loginWith()));
+    const { payload } = await verifyWithPublishedKeys(await s.login());
     expect(payload).not.toHaveProperty("metadata");
     expect(payload).not.toHaveProperty("project_path");
   });
@@ -252,7 +253,7 @@ describe("a refused login", () => {
   it("is recognisable by its reasonCode and never echoes the token", async () => {
     const s = await scenario();
     const res = await s.loginWith({ ref: "dev", sub: "project_path:mygroup/myproject:ref_type:branch:ref:dev" });
-    expectRefused(res, 401, "subject_not_allowed", [res.jwt]);
+    expectRefusal(res, 401, "subject_not_allowed", { secrets: [res.jwt] });
     expect(res.headers.get("x-request-id")).toBe(res.body.reqId);
   });
 });

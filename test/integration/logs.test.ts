@@ -7,7 +7,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, createIdentity, login, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
-import { expectIssued, scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued, scenario } from "../support/scenario";
 
 declare global {
   interface ImportMeta {
@@ -102,13 +103,13 @@ describe("logs", () => {
     expect(renewed.status).toBe(200);
     const renewedToken = renewed.body.accessToken as string;
     expect((await call("POST", "/api/v1/auth/token/revoke", { body: { accessToken: renewedToken }, token: null })).status).toBe(200);
-    expect((await call("GET", "/api/v1/identities/details", { token: renewedToken })).status).toBe(401);
+    expectRefusal(await call("GET", "/api/v1/identities/details", { token: renewedToken }), 401, "token_revoked");
 
     // Admin calls: the admin key, a wrong key, a JWT-shaped credential that is not ours, a query string
     // with a secret-looking value, and an org-admin identity's token.
     await ok("GET", `/api/v1/identities/${s.identity.id}`);
-    expect((await call("GET", "/api/v1/organizations", { token: `${adminKey}x` })).status).toBe(401);
-    expect((await call("GET", "/api/v1/organizations", { token: hostile[4] })).status).toBe(401);
+    expectRefusal(await call("GET", "/api/v1/organizations", { token: `${adminKey}x` }), 401, "credentials_invalid");
+    expectRefusal(await call("GET", "/api/v1/organizations", { token: hostile[4] }), 401, "access_token_invalid");
     const querySecret = `q-${crypto.randomUUID()}`;
     expect((await call("GET", `/api/v1/audit-logs?organizationId=${s.org.id}&event=${querySecret}`)).status).toBe(200);
     const orgAdmin = await createIdentity(s.org.id, "admin", "org-admin");
@@ -149,7 +150,7 @@ describe("logs", () => {
 
   it("name unmatched routes, and log an unknown route's refusal with its reasonCode", async () => {
     const res = await call("GET", `/api/v1/nope/${"eyJhbGciOiJub25lIn0"}.${"eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9"}.`, { token: null });
-    expect(res.status).toBe(404);
+    expectRefusal(res, 404, "route_not_found", { secrets: ["eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9"] });
     const [line] = parsedLines().filter((p) => p.event === "request");
     expect(line).toMatchObject({ method: "GET", route: "(unmatched)", status: 404, reasonCode: "route_not_found" });
     expectNoSecretsLogged(["eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9"]);

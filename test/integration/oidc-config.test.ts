@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT } from "../support/scenario";
 
 const path = (identityId: string) => `/api/v1/auth/oidc-auth/identities/${identityId}`;
 const ISSUER = "https://gitlab.example.com";
@@ -20,7 +21,7 @@ async function newIdentity() {
 async function expectInvalid(config: Record<string, unknown>, field: string, method: "POST" | "PATCH" = "POST", identityId?: string) {
   const id = identityId ?? (await newIdentity()).id;
   const res = await call(method, path(id), { body: config });
-  expectRefused(res, 422, "invalid_oidc_config");
+  expectRefusal(res, 422, "invalid_oidc_config");
   expect(res.body.details, JSON.stringify(res.body)).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
   return res;
 }
@@ -79,17 +80,17 @@ describe("attaching OIDC Auth (POST)", () => {
     const identity = await newIdentity();
     await ok("POST", path(identity.id), { body: MINIMAL });
     const res = await call("POST", path(identity.id), { body: { ...MINIMAL, boundSubject: "something-else" } });
-    expectRefused(res, 400, "auth_method_exists");
+    expectRefusal(res, 400, "auth_method_exists");
     expect((await ok("GET", path(identity.id))).identityOidcAuth.boundSubject).toBe(GITLAB_SUBJECT);
   });
 
   it("answers 404 identity_not_found for an unknown identity", async () => {
-    expectRefused(await call("POST", path(crypto.randomUUID()), { body: MINIMAL }), 404, "identity_not_found");
+    expectRefusal(await call("POST", path(crypto.randomUUID()), { body: MINIMAL }), 404, "identity_not_found");
   });
 
   it("refuses a body that is not JSON (422 invalid_request)", async () => {
     const identity = await newIdentity();
-    expectRefused(await call("POST", path(identity.id), { body: "{oidcDiscoveryUrl:" }), 422, "invalid_request");
+    expectRefusal(await call("POST", path(identity.id), { body: "{oidcDiscoveryUrl:" }), 422, "invalid_request");
   });
 });
 
@@ -209,7 +210,7 @@ describe("validation", () => {
 
     it("refuses a body that is an array", async () => {
       const identity = await newIdentity();
-      expectRefused(await call("POST", path(identity.id), { body: [MINIMAL] }), 422, "invalid_oidc_config");
+      expectRefusal(await call("POST", path(identity.id), { body: [MINIMAL] }), 422, "invalid_oidc_config");
     });
   });
 });
@@ -254,7 +255,7 @@ describe("changing OIDC Auth (PATCH)", () => {
 
   it("answers 404 oidc_auth_not_configured for an identity without OIDC Auth", async () => {
     const identity = await newIdentity();
-    expectRefused(await call("PATCH", path(identity.id), { body: { boundAudiences: AUDIENCE } }), 404, "oidc_auth_not_configured");
+    expectRefusal(await call("PATCH", path(identity.id), { body: { boundAudiences: AUDIENCE } }), 404, "oidc_auth_not_configured");
   });
 
   it("takes effect on the next login", async () => {
@@ -265,7 +266,7 @@ describe("changing OIDC Auth (PATCH)", () => {
 
     await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "false" } } });
     const jwt = await idp.mint(gitlabClaims());
-    expectRefused(await login(identity.id, jwt), 401, "claim_not_allowed: ref_protected", [jwt]);
+    expectRefusal(await login(identity.id, jwt), 401, "claim_not_allowed: ref_protected", { secrets: [jwt] });
 
     await ok("PATCH", path(identity.id), { body: { accessTokenTTL: 120, boundClaims: {} } });
     const res = await login(identity.id, await idp.mint(gitlabClaims()));
@@ -277,7 +278,7 @@ describe("changing OIDC Auth (PATCH)", () => {
 describe("reading and removing OIDC Auth (GET, DELETE)", () => {
   it("GET answers 404 oidc_auth_not_configured before it is attached", async () => {
     const identity = await newIdentity();
-    expectRefused(await call("GET", path(identity.id)), 404, "oidc_auth_not_configured");
+    expectRefusal(await call("GET", path(identity.id)), 404, "oidc_auth_not_configured");
   });
 
   it("DELETE returns the removed configuration; afterwards the identity cannot log in and may attach again", async () => {
@@ -288,11 +289,11 @@ describe("reading and removing OIDC Auth (GET, DELETE)", () => {
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
 
     expect((await ok("DELETE", path(identity.id))).identityOidcAuth).toEqual(created);
-    expectRefused(await call("GET", path(identity.id)), 404, "oidc_auth_not_configured");
-    expectRefused(await call("DELETE", path(identity.id)), 404, "oidc_auth_not_configured");
+    expectRefusal(await call("GET", path(identity.id)), 404, "oidc_auth_not_configured");
+    expectRefusal(await call("DELETE", path(identity.id)), 404, "oidc_auth_not_configured");
     expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.authMethods).toEqual([]);
     const jwt = await idp.mint(gitlabClaims());
-    expectRefused(await login(identity.id, jwt), 404, "oidc_auth_not_configured", [jwt]);
+    expectRefusal(await login(identity.id, jwt), 404, "oidc_auth_not_configured", { secrets: [jwt] });
 
     await ok("POST", path(identity.id), { body: config });
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
@@ -300,7 +301,7 @@ describe("reading and removing OIDC Auth (GET, DELETE)", () => {
 
   it.each(["GET", "PATCH", "DELETE"])("%s of an unknown identity is 404 identity_not_found", async (method) => {
     const res = await call(method, path(crypto.randomUUID()), { body: method === "PATCH" ? { boundAudiences: AUDIENCE } : undefined });
-    expectRefused(res, 404, "identity_not_found");
+    expectRefusal(res, 404, "identity_not_found");
   });
 });
 

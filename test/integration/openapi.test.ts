@@ -9,7 +9,7 @@ import { createApp } from "../../src/http/app";
 import { openApiPath, type OpenApiDocument } from "../../src/http/openapi/document";
 import { call } from "../support/api";
 import { createIdp, gitlabClaims, type TestIdp } from "../support/idp";
-import { loggedIn } from "../support/tokens";
+import { scenario } from "../support/scenario";
 
 /** Routes the document leaves out on purpose: the admin console's HTML pages and forms (src/console/). */
 const UNDOCUMENTED = (path: string) => path === "/admin" || path.startsWith("/admin/");
@@ -144,8 +144,8 @@ describe("the documented security of every operation is what the guards enforce"
   const VALID_BODY: Record<string, unknown> = { "POST /api/v1/organizations": { name: "never-created" } };
 
   it("for each operation: without credentials, with a non-admin identity's token, with an org-admin's token", async () => {
-    const member = await loggedIn({}, "no-access");
-    const orgAdmin = await loggedIn({}, "admin");
+    const member = { token: await (await scenario({}, { role: "no-access" })).login() };
+    const orgAdmin = { token: await (await scenario({}, { role: "admin" })).login() };
     const seen: Record<string, number> = {};
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {

@@ -1,7 +1,7 @@
 // Projects of an organization and identities' memberships in them (Infisical's paths and shapes).
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, ok } from "../support/api";
-import { expectRefusal } from "../support/tokens";
+import { expectRefusal } from "../support/refusal";
 
 async function createProject(orgId: string, name = "payments", slug?: string) {
   return (await ok("POST", "/api/v1/projects", { body: { name, organizationId: orgId, ...(slug ? { slug } : {}) } })).project;

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { call, login } from "../support/api";
 import { gitlabClaims } from "../support/idp";
-import { expectIssued, expectRefused, scenario } from "../support/login-scenario";
+import { expectRefusal } from "../support/refusal";
+import { expectIssued, scenario } from "../support/scenario";
 
 const LOGIN = "/api/v1/auth/oidc-auth/login";
 const FAILED_LOGIN_LIMIT = 20;
@@ -60,28 +61,28 @@ describe("failed logins per (identity, client address)", () => {
     // Successful logins are never counted.
     for (let i = 0; i < 25; i++) expectIssued(await login(s.identity.id, good, { ip }));
     // Exactly the limit of refusals get their own answer.
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", [bad]);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", { secrets: [bad] });
     // The refusal that goes over the limit is answered 429.
     const over = await login(s.identity.id, bad, { ip });
-    expectRefused(over, 429, "rate_limited_failed_logins", [bad]);
+    expectRefusal(over, 429, "rate_limited_failed_logins", { secrets: [bad] });
     expect(over.headers.get("retry-after")).toBe("60");
 
     // Now a valid token from the same address is refused before verification: no IdP request, no token.
     await s.idp.resetStats();
     const blocked = await login(s.identity.id, good, { ip });
-    expectRefused(blocked, 429, "rate_limited_failed_logins", [good]);
+    expectRefusal(blocked, 429, "rate_limited_failed_logins", { secrets: [good] });
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // ... in form encoding too, and with an upper-case spelling of the same identity id.
-    expectRefused(await login(s.identity.id, good, { ip, form: true }), 429, "rate_limited_failed_logins", [good]);
-    expectRefused(await login(s.identity.id.toUpperCase(), good, { ip }), 429, "rate_limited_failed_logins", [good]);
+    expectRefusal(await login(s.identity.id, good, { ip, form: true }), 429, "rate_limited_failed_logins", { secrets: [good] });
+    expectRefusal(await login(s.identity.id.toUpperCase(), good, { ip }), 429, "rate_limited_failed_logins", { secrets: [good] });
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
 
     // X-Forwarded-For is not the client address: it neither escapes the block nor causes one.
     const other = freshIp();
     const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": other } });
-    expectRefused(spoofed, 429, "rate_limited_failed_logins", [good]);
+    expectRefusal(spoofed, 429, "rate_limited_failed_logins", { secrets: [good] });
     expectIssued(await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip: other, headers: { "x-forwarded-for": ip } }));
 
     // Another address, and another identity from the blocked address, are unaffected.
@@ -106,11 +107,11 @@ describe("failed logins per (identity, client address)", () => {
     await freshWindow(60, 5_000);
     const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXZhbGlk";
     const unknown = crypto.randomUUID();
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(unknown, jwt, { ip }), 404, "identity_not_found", [jwt]);
-    expectRefused(await login(unknown, jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(unknown, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
+    expectRefusal(await login(unknown, jwt, { ip }), 429, "rate_limited_failed_logins", { secrets: [jwt] });
 
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", [jwt]);
-    expectRefused(await login("yet-another-guess", jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
+    expectRefusal(await login("yet-another-guess", jwt, { ip }), 429, "rate_limited_failed_logins", { secrets: [jwt] });
     // A real identity from the same address is a different bucket.
     const s = await scenario();
     expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip }));
@@ -122,10 +123,10 @@ describe("failed logins per (identity, client address)", () => {
     const bad = await s.idp.mint(gitlabClaims({ sub: "nope" }));
     await freshWindow(60, 5_000);
     for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) {
-      expectRefused(await login(s.identity.id, bad, { ip: `${prefix}::${(i + 1).toString(16)}` }), 401, "subject_not_allowed");
+      expectRefusal(await login(s.identity.id, bad, { ip: `${prefix}::${(i + 1).toString(16)}` }), 401, "subject_not_allowed");
     }
-    expectRefused(await login(s.identity.id, bad, { ip: `${prefix}:0:1:2:3` }), 429, "rate_limited_failed_logins");
-    expectRefused(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }), 429, "rate_limited_failed_logins");
+    expectRefusal(await login(s.identity.id, bad, { ip: `${prefix}:0:1:2:3` }), 429, "rate_limited_failed_logins");
+    expectRefusal(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }), 429, "rate_limited_failed_logins");
     expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `2001:db8:ffff:${byte().toString(16)}::1` }));
   });
 
@@ -136,12 +137,11 @@ describe("failed logins per (identity, client address)", () => {
     const jwt = await s.idp.mint(gitlabClaims());
     await freshWindow(60, 5_000);
     for (let i = 0; i < FAILED_LOGIN_LIMIT + 5; i++) {
-      const res = await login(s.identity.id, jwt, { ip });
-      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expectRefusal(await login(s.identity.id, jwt, { ip }), 503, "idp_unavailable", { secrets: [jwt] });
     }
     // Had the outages been counted, this refusal (decided before any IdP request) would be a 429.
     const wrongOrg = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" }, token: null, ip });
-    expectRefused(wrongOrg, 404, "identity_not_found", [jwt]);
+    expectRefusal(wrongOrg, 404, "identity_not_found", { secrets: [jwt] });
   });
 });
 
@@ -156,15 +156,15 @@ describe("all logins per client address", () => {
     expect(statuses.filter((st) => st === 422)).toHaveLength(CLIENT_LIMIT);
 
     const over = await call("POST", LOGIN, { body: {}, token: null, ip });
-    expectRefused(over, 429, "rate_limited_client");
+    expectRefusal(over, 429, "rate_limited_client");
     expect(over.headers.get("retry-after")).toBe("10");
     // A valid login from that address is refused too: no IdP request, no token.
     const blocked = await login(s.identity.id, good, { ip });
-    expectRefused(blocked, 429, "rate_limited_client", [good]);
+    expectRefusal(blocked, 429, "rate_limited_client", { secrets: [good] });
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
     // X-Forwarded-For changes nothing; other addresses are unaffected.
     const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": freshIp() } });
-    expectRefused(spoofed, 429, "rate_limited_client", [good]);
+    expectRefusal(spoofed, 429, "rate_limited_client", { secrets: [good] });
     const accessToken = expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
     expect(await liveTokenCount(s.identity.id)).toBe(1);
     // Only logins are limited: the token works from the limited address.

@@ -2,13 +2,17 @@
 // service binding AUTH -> AuthService (vitest.config.ts), reached here through env.CONSUMER.
 import { describe, expect, it } from "vitest";
 import { jwtPayload, ok } from "../support/api";
-import { expectOk, loggedIn, rawAuthenticate, revoke, sleepUntil, tally, useToken, whoami } from "../support/tokens";
+import { advanceClockTo } from "../support/clock";
+import { expectRefusal, type WireReasonCode } from "../support/refusal";
+import { scenario } from "../support/scenario";
+import { expectOk, rawAuthenticate, revoke, tally, useToken, whoami } from "../support/tokens";
 
 describe("AuthService.authenticate from a bound consumer Worker", () => {
   it("answers who the token is: identity, organization, roles, token id, expiry, uses left", async () => {
-    const { token, identity, org } = await loggedIn({ accessTokenNumUsesLimit: 5 }, "member");
-    const project = (await ok("POST", "/api/v1/projects", { body: { name: "api", organizationId: org.id } })).project;
-    await ok("POST", `/api/v1/projects/${project.id}/memberships/identities/${identity.id}`, {
+    const s = await scenario({ accessTokenNumUsesLimit: 5 }, { role: "member" });
+    const token = await s.login();
+    const project = (await ok("POST", "/api/v1/projects", { body: { name: "api", organizationId: s.org.id } })).project;
+    await ok("POST", `/api/v1/projects/${project.id}/memberships/identities/${s.identity.id}`, {
       body: { roles: [{ role: "viewer" }, { role: "member" }] },
     });
     const claims = jwtPayload(token);
@@ -17,8 +21,8 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       ok: true,
-      identityId: identity.id,
-      organizationId: org.id,
+      identityId: s.identity.id,
+      organizationId: s.org.id,
       orgRole: "member",
       projectId: project.id,
       projectRoles: ["viewer", "member"],
@@ -39,7 +43,8 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
   });
 
   it("carries the claims copied by claimMetadataMapping; usesLeft is null without a limit", async () => {
-    const { token } = await loggedIn({ claimMetadataMapping: { repository: "project_path", pipeline: "pipeline_id" } });
+    const s = await scenario({ claimMetadataMapping: { repository: "project_path", pipeline: "pipeline_id" } });
+    const token = await s.login();
     expect((await whoami(token)).body).toMatchObject({
       ok: true,
       usesLeft: null,
@@ -48,53 +53,48 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
   });
 
   it("100 concurrent calls with a token limited to 5: exactly 5 succeed, no 5xx", async () => {
-    const { token } = await loggedIn({ accessTokenNumUsesLimit: 5 });
+    const s = await scenario({ accessTokenNumUsesLimit: 5 });
+    const token = await s.login();
     const results = await Promise.all(Array.from({ length: 100 }, () => whoami(token)));
     expect(tally(results)).toEqual({ "200": 5, "401 token_uses_exhausted": 95 });
     for (const r of results) expect(r.body.ok).toBe(r.status === 200);
     expect(results.filter((r) => r.status === 200).map((r) => r.body.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
     // The HTTP API agrees: the same counter.
-    const http = await useToken(token);
-    expect({ status: http.status, reasonCode: http.body.reasonCode }).toEqual({ status: 401, reasonCode: "token_uses_exhausted" });
+    expectRefusal(await useToken(token), 401, "token_uses_exhausted");
   });
 
   it("answers refusals with a status and a reasonCode", async () => {
-    const restricted = await loggedIn({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }], accessTokenNumUsesLimit: 1 });
-    expect(await whoami(restricted.token, { ip: "198.51.100.1" })).toEqual({
-      status: 403,
-      body: { ok: false, status: 403, reasonCode: "ip_not_trusted", message: expect.any(String) },
-    });
+    const restricted = await scenario({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }], accessTokenNumUsesLimit: 1 });
+    const token = await restricted.login();
+    expectRefusal(await whoami(token, { ip: "198.51.100.1" }), 403, "ip_not_trusted");
     // The refusal consumed nothing: the one use is still there.
-    expect((await whoami(restricted.token, { ip: "203.0.113.9" })).body).toMatchObject({ ok: true, usesLeft: 0 });
-    expect((await whoami(restricted.token, { ip: "203.0.113.9" })).body).toMatchObject({
-      ok: false,
-      status: 401,
-      reasonCode: "token_uses_exhausted",
-    });
+    expect((await whoami(token, { ip: "203.0.113.9" })).body).toMatchObject({ ok: true, usesLeft: 0 });
+    expectRefusal(await whoami(token, { ip: "203.0.113.9" }), 401, "token_uses_exhausted");
 
-    const revoked = await loggedIn();
-    expectOk(await revoke(revoked.token));
-    expect((await whoami(revoked.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "token_revoked" });
+    const second = await scenario();
+    const revoked = await second.login();
+    expectOk(await revoke(revoked));
+    expectRefusal(await whoami(revoked), 401, "token_revoked");
 
-    const short = await loggedIn({ accessTokenTTL: 1, accessTokenMaxTTL: 60 });
-    await sleepUntil(jwtPayload(short.token).exp);
-    expect((await whoami(short.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "access_token_expired" });
-
-    const deleted = await loggedIn();
+    const deleted = await scenario();
+    const orphan = await deleted.login();
     await ok("DELETE", `/api/v1/identities/${deleted.identity.id}`);
-    expect((await whoami(deleted.token)).body).toMatchObject({ ok: false, status: 401, reasonCode: "identity_not_found" });
+    expectRefusal(await whoami(orphan), 401, "identity_not_found");
 
-    expect(await whoami("garbage")).toEqual({
-      status: 401,
-      body: { ok: false, status: 401, reasonCode: "access_token_invalid", message: expect.any(String) },
-    });
-    expect((await whoami("")).body).toMatchObject({ ok: false, status: 401, reasonCode: "credentials_missing" });
+    expectRefusal(await whoami("garbage"), 401, "access_token_invalid");
+    expectRefusal(await whoami(""), 401, "credentials_missing");
+
+    // Last, as it moves the clock for the rest of the test.
+    const expiring = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 600 });
+    const short = await expiring.login();
+    advanceClockTo(jwtPayload(short).exp);
+    expectRefusal(await whoami(short), 401, "access_token_expired");
   });
 });
 
 describe("AuthService.authenticate with arguments of the wrong shape", () => {
   it("never throws; a missing or non-string token is a 401", async () => {
-    const cases: [unknown[], string][] = [
+    const cases: [unknown[], WireReasonCode][] = [
       [[], "credentials_missing"],
       [[null, { clientIp: null }], "credentials_missing"],
       [["", { clientIp: null }], "credentials_missing"],
@@ -116,7 +116,8 @@ describe("AuthService.authenticate with arguments of the wrong shape", () => {
   });
 
   it("refuses malformed options with 400 invalid_arguments, before the token is used", async () => {
-    const { token } = await loggedIn({ accessTokenNumUsesLimit: 1 });
+    const s = await scenario({ accessTokenNumUsesLimit: 1 });
+    const token = await s.login();
     const cases: unknown[][] = [
       [token, "198.51.100.1"],
       [token, 42],
@@ -139,14 +140,16 @@ describe("AuthService.authenticate with arguments of the wrong shape", () => {
   });
 
   it("accepts omitted or null options and a 'Bearer ' prefix", async () => {
-    const { token, identity } = await loggedIn();
+    const s = await scenario();
+    const token = await s.login();
     for (const args of [[token], [token, null], [token, {}], [`Bearer ${token}`, { clientIp: null }]]) {
-      expect(await rawAuthenticate(args)).toMatchObject({ threw: false, result: { ok: true, identityId: identity.id } });
+      expect(await rawAuthenticate(args)).toMatchObject({ threw: false, result: { ok: true, identityId: s.identity.id } });
     }
   });
 
   it("without a client IP, a token restricted to trusted IPs is refused", async () => {
-    const { token } = await loggedIn({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] });
+    const s = await scenario({ accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] });
+    const token = await s.login();
     expect(await rawAuthenticate([token])).toMatchObject({ result: { ok: false, status: 403, reasonCode: "ip_not_trusted" } });
     expect(await rawAuthenticate([token, { clientIp: "203.0.113.1" }])).toMatchObject({ result: { ok: true } });
   });

@@ -3,15 +3,16 @@
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
-import { expectOk, expectRefusal, loggedIn, revoke } from "../support/tokens";
+import { expectRefusal } from "../support/refusal";
+import { AUDIENCE, GITLAB_SUBJECT, scenario, type OrgRole } from "../support/scenario";
+import { expectOk, revoke } from "../support/tokens";
 
-const SUBJECT = "project_path:mygroup/myproject:ref_type:branch:ref:main";
-const AUDIENCE = "https://edge-oidc-auth.example";
 
 describe("org-admin access tokens on the admin API", () => {
   it("a CI identity with org role admin creates an identity and attaches OIDC Auth in its own organization", async () => {
-    const ci = await loggedIn({}, "admin");
-    const as = { token: ci.token };
+    const ci = await scenario({}, { role: "admin" });
+    const token = await ci.login();
+    const as = { token };
 
     const created = expectOk(
       await call("POST", "/api/v1/identities", { ...as, body: { name: "deployer", organizationId: ci.org.id, role: "member" } }),
@@ -21,7 +22,7 @@ describe("org-admin access tokens on the admin API", () => {
     const oidc = expectOk(
       await call("POST", `/api/v1/auth/oidc-auth/identities/${created.id}`, {
         ...as,
-        body: { oidcDiscoveryUrl: ci.idp.issuer, boundIssuer: ci.idp.issuer, boundSubject: SUBJECT, boundAudiences: AUDIENCE },
+        body: { oidcDiscoveryUrl: ci.idp.issuer, boundIssuer: ci.idp.issuer, boundSubject: GITLAB_SUBJECT, boundAudiences: AUDIENCE },
       }),
     ).identityOidcAuth;
     expect(oidc).toMatchObject({ identityId: created.id, boundIssuer: ci.idp.issuer });
@@ -42,8 +43,9 @@ describe("org-admin access tokens on the admin API", () => {
   });
 
   it("gets 403 organization_forbidden in another organization", async () => {
-    const ci = await loggedIn({}, "admin");
-    const as = { token: ci.token };
+    const ci = await scenario({}, { role: "admin" });
+    const token = await ci.login();
+    const as = { token };
     const other = await createOrg();
     const victim = await createIdentity(other.id, "admin", "victim");
     const project = (await ok("POST", "/api/v1/projects", { body: { name: "theirs", organizationId: other.id } })).project;
@@ -56,7 +58,7 @@ describe("org-admin access tokens on the admin API", () => {
       call("DELETE", `/api/v1/identities/${victim.id}`, as),
       call("POST", `/api/v1/auth/oidc-auth/identities/${victim.id}`, {
         ...as,
-        body: { oidcDiscoveryUrl: ci.idp.issuer, boundIssuer: ci.idp.issuer, boundSubject: SUBJECT },
+        body: { oidcDiscoveryUrl: ci.idp.issuer, boundIssuer: ci.idp.issuer, boundSubject: GITLAB_SUBJECT },
       }),
       call("GET", `/api/v1/organizations/${other.id}`, as),
       call("POST", "/api/v1/projects", { ...as, body: { name: "x", organizationId: other.id } }),
@@ -82,14 +84,16 @@ describe("org-admin access tokens on the admin API", () => {
   });
 
   it("may not create organizations: that takes the admin key", async () => {
-    const ci = await loggedIn({}, "admin");
-    expectRefusal(await call("POST", "/api/v1/organizations", { token: ci.token, body: { name: "new-org" } }), 403, "admin_key_required");
+    const ci = await scenario({}, { role: "admin" });
+    const token = await ci.login();
+    expectRefusal(await call("POST", "/api/v1/organizations", { token, body: { name: "new-org" } }), 403, "admin_key_required");
     expect((await ok("POST", "/api/v1/organizations", { body: { name: "new-org" } })).organization).toMatchObject({ name: "new-org" });
   });
 
-  it.each(["member", "no-access"])("a %s token gets 403 insufficient_role", async (role) => {
-    const ci = await loggedIn({}, role);
-    const as = { token: ci.token };
+  it.each<OrgRole>(["member", "no-access"])("a %s token gets 403 insufficient_role", async (role) => {
+    const ci = await scenario({}, { role });
+    const token = await ci.login();
+    const as = { token };
     const attempts = [
       call("POST", "/api/v1/identities", { ...as, body: { name: "x", organizationId: ci.org.id } }),
       call("GET", "/api/v1/identities", as),
@@ -104,24 +108,27 @@ describe("org-admin access tokens on the admin API", () => {
   });
 
   it("losing the admin role takes effect at the token's next call; gaining it too", async () => {
-    const ci = await loggedIn({}, "admin");
-    expectOk(await call("GET", "/api/v1/identities", { token: ci.token }));
+    const ci = await scenario({}, { role: "admin" });
+    const token = await ci.login();
+    expectOk(await call("GET", "/api/v1/identities", { token }));
     await ok("PATCH", `/api/v1/identities/${ci.identity.id}`, { body: { role: "member" } });
-    expectRefusal(await call("GET", "/api/v1/identities", { token: ci.token }), 403, "insufficient_role");
+    expectRefusal(await call("GET", "/api/v1/identities", { token }), 403, "insufficient_role");
     await ok("PATCH", `/api/v1/identities/${ci.identity.id}`, { body: { role: "admin" } });
-    expectOk(await call("GET", "/api/v1/identities", { token: ci.token }));
+    expectOk(await call("GET", "/api/v1/identities", { token }));
   });
 
   it("an admin call is a use of the token: max uses, revocation and trusted IPs apply", async () => {
-    const ci = await loggedIn({ accessTokenNumUsesLimit: 2, accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] }, "admin");
-    const as = { token: ci.token, ip: "203.0.113.5" };
+    const ci = await scenario({ accessTokenNumUsesLimit: 2, accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] }, { role: "admin" });
+    const token = await ci.login();
+    const as = { token, ip: "203.0.113.5" };
     expectRefusal(await call("GET", "/api/v1/identities", { ...as, ip: "198.51.100.1" }), 403, "ip_not_trusted");
     expectOk(await call("GET", "/api/v1/identities", as));
     expectOk(await call("GET", "/api/v1/identities", as));
     expectRefusal(await call("GET", "/api/v1/identities", as), 401, "token_uses_exhausted");
 
-    const again = await loggedIn({}, "admin");
-    expectOk(await revoke(again.token));
-    expectRefusal(await call("GET", "/api/v1/identities", { token: again.token }), 401, "token_revoked");
+    const again = await scenario({}, { role: "admin" });
+    const revoked = await again.login();
+    expectOk(await revoke(revoked));
+    expectRefusal(await call("GET", "/api/v1/identities", { token: revoked }), 401, "token_revoked");
   });
 });

@@ -3,11 +3,14 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { jwtPayload, ok } from "../support/api";
+import type { AccessTokenClaims } from "../../src/tokens/access-token";
 import type { TokenStateObject } from "../../src/tokens/token-state-object";
 import { tokenRef, type TokenRef } from "../../src/tokens/token-ref";
-import type { AccessTokenClaims } from "../../src/tokens/access-token";
-import { expectOk, expectRefusal, loggedIn, nowSeconds, renew, revoke, sleepUntil, useToken, whoami } from "../support/tokens";
+import { jwtPayload, ok } from "../support/api";
+import { advanceClockTo } from "../support/clock";
+import { expectRefusal } from "../support/refusal";
+import { scenario } from "../support/scenario";
+import { expectOk, renew, revoke, useToken, whoami } from "../support/tokens";
 
 const stubOf = (token: string): DurableObjectStub<TokenStateObject> =>
   env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(jwtPayload(token).sob));
@@ -29,21 +32,24 @@ const alarmOf = (stub: DurableObjectStub<TokenStateObject>) =>
 
 describe("token state Durable Object", () => {
   it("one object per identity, named by the signed `sob` claim; login creates no state, the first use does", async () => {
-    const a = await loggedIn();
-    const second = await a.relogin();
-    const b = await loggedIn();
-    expect(jwtPayload(second).sob).toBe(jwtPayload(a.token).sob);
-    expect(jwtPayload(b.token).sob).not.toBe(jwtPayload(a.token).sob);
-    const stub = stubOf(a.token);
+    const a = await scenario();
+    const b = await scenario();
+    const first = await a.login();
+    const second = await a.login();
+    const other = await b.login();
+    expect(jwtPayload(second).sob).toBe(jwtPayload(first).sob);
+    expect(jwtPayload(other).sob).not.toBe(jwtPayload(first).sob);
+    const stub = stubOf(first);
     expect(await rows(stub)).toEqual([]);
-    expectOk(await useToken(a.token));
-    expect((await rows(stub)).map((r) => r.jti)).toEqual([jwtPayload(a.token).jti]);
+    expectOk(await useToken(first));
+    expect((await rows(stub)).map((r) => r.jti)).toEqual([jwtPayload(first).jti]);
   });
 
   it("the alarm deletes the rows of expired tokens and keeps the others", async () => {
-    const { token: long, identity, relogin } = await loggedIn({ accessTokenTTL: 3600, accessTokenMaxTTL: 7200 });
-    await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${identity.id}`, { body: { accessTokenTTL: 2, accessTokenMaxTTL: 60 } });
-    const short = await relogin();
+    const s = await scenario({ accessTokenTTL: 3600, accessTokenMaxTTL: 7200 });
+    const long = await s.login();
+    await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { accessTokenTTL: 60, accessTokenMaxTTL: 600 } });
+    const short = await s.login();
     const stub = stubOf(short);
     // Create both rows; revoke the long one (a revoked, live token's row must stay: it is what refuses it).
     expectOk(await useToken(short));
@@ -52,8 +58,9 @@ describe("token state Durable Object", () => {
     expect((await rows(stub)).map((r) => r.jti)).toEqual([jwtPayload(short).jti, jwtPayload(long).jti]);
     expect(await alarmOf(stub)).toBe((jwtPayload(short).exp + 1) * 1000);
 
-    await sleepUntil(jwtPayload(short).exp + 1);
-    // The alarm may already have fired by itself; either way one runs now and the result is the same.
+    // The alarm is set on real time and would fire by itself at that time; run it now instead, with the
+    // clock it reads at that time.
+    advanceClockTo(jwtPayload(short).exp + 1);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const left = await rows(stub);
     expect(left.map((r) => r.jti)).toEqual([jwtPayload(long).jti]);
@@ -67,33 +74,38 @@ describe("token state Durable Object", () => {
   });
 
   it("with nothing left to clean, no alarm stays scheduled", async () => {
-    const { token } = await loggedIn({ accessTokenTTL: 2, accessTokenMaxTTL: 60 });
+    const s = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 600 });
+    const token = await s.login();
     const stub = stubOf(token);
     expectOk(await useToken(token));
-    await sleepUntil(jwtPayload(token).exp + 1);
-    await runDurableObjectAlarm(stub);
+    expect(await alarmOf(stub)).toBe((jwtPayload(token).exp + 1) * 1000);
+    advanceClockTo(jwtPayload(token).exp + 1);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await rows(stub)).toEqual([]);
     expect(await alarmOf(stub)).toBeNull();
   });
 
   it("refuses an expired token itself, without creating a row (a use that passed the Worker's check just before exp)", async () => {
-    const { token } = await loggedIn({ accessTokenTTL: 1, accessTokenMaxTTL: 60 });
+    const s = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 600 });
+    const token = await s.login();
     const stub = stubOf(token);
-    await sleepUntil(jwtPayload(token).exp);
+    advanceClockTo(jwtPayload(token).exp);
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: false, reason: "access_token_expired" });
     expect(await stub.renew(refOf(token), null, 2_592_000)).toMatchObject({ ok: false, reason: "access_token_expired" });
     expect(await rows(stub)).toEqual([]);
   });
 
   it("refuses renewal at the max TTL itself", async () => {
-    const { token } = await loggedIn({ accessTokenTTL: 60, accessTokenMaxTTL: 60 });
+    const s = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 60 });
+    const token = await s.login();
     const stub = stubOf(token);
-    const ref = { ...refOf(token), maxExp: nowSeconds() }; // as if max_exp had passed
-    expect(await stub.renew(ref, null, 2_592_000)).toMatchObject({ ok: false, reason: "token_max_ttl_reached" });
+    advanceClockTo(jwtPayload(token).max_exp);
+    expect(await stub.renew(refOf(token), null, 2_592_000)).toMatchObject({ ok: false, reason: "token_max_ttl_reached" });
   });
 
   it("is exact when called directly and concurrently", async () => {
-    const { token } = await loggedIn({ accessTokenNumUsesLimit: 3 });
+    const s = await scenario({ accessTokenNumUsesLimit: 3 });
+    const token = await s.login();
     const stub = stubOf(token);
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => stub.use(refOf(token), null)));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
@@ -102,8 +114,9 @@ describe("token state Durable Object", () => {
   });
 
   it("uses and revocations are durable: they survive eviction of the instance", async () => {
-    const { token, relogin } = await loggedIn({ accessTokenNumUsesLimit: 2 });
-    const revoked = await relogin();
+    const s = await scenario({ accessTokenNumUsesLimit: 2 });
+    const token = await s.login();
+    const revoked = await s.login();
     const stub = stubOf(token);
     expectOk(await useToken(token));
     expectOk(await revoke(revoked));
@@ -114,35 +127,37 @@ describe("token state Durable Object", () => {
   });
 
   it("reloads the policy after eviction and after policyChanged()", async () => {
-    const { token, identity } = await loggedIn({}, "member");
+    const s = await scenario({}, { role: "member" });
+    const token = await s.login();
     const stub = stubOf(token);
     expectOk(await useToken(token));
     // Change D1 behind the object's back: the cached policy is still used...
-    await env.DB.prepare("UPDATE identities SET role = 'admin' WHERE id = ?").bind(identity.id).run();
+    await env.DB.prepare("UPDATE identities SET role = 'admin' WHERE id = ?").bind(s.identity.id).run();
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "member" } });
     // ...until the admin path's notification.
     await stub.policyChanged();
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "admin" } });
-    await env.DB.prepare("UPDATE identities SET role = 'no-access' WHERE id = ?").bind(identity.id).run();
+    await env.DB.prepare("UPDATE identities SET role = 'no-access' WHERE id = ?").bind(s.identity.id).run();
     await evictDurableObject(stub);
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "no-access" } });
   });
 
   it("a failing object or policy read is a 503 to retry, never a 500 and never an admission", async () => {
-    const { token, identity } = await loggedIn();
+    const s = await scenario();
+    const token = await s.login();
     expectOk(await useToken(token));
     await env.DB.prepare("UPDATE identity_oidc_auths SET access_token_trusted_ips = 'not json' WHERE identity_id = ?")
-      .bind(identity.id)
+      .bind(s.identity.id)
       .run();
     await stubOf(token).policyChanged();
     const res = await useToken(token);
     expectRefusal(res, 503, "token_state_unavailable");
     expect(res.headers.get("retry-after")).toBe("1");
     expectRefusal(await renew(token), 503, "token_state_unavailable");
-    expect((await whoami(token)).body).toMatchObject({ ok: false, status: 503, reasonCode: "token_state_unavailable" });
+    expectRefusal(await whoami(token), 503, "token_state_unavailable");
     // Repaired: the next use reloads and works (a failed load is not cached).
     await env.DB.prepare("UPDATE identity_oidc_auths SET access_token_trusted_ips = ? WHERE identity_id = ?")
-      .bind(JSON.stringify([{ ipAddress: "0.0.0.0/0" }, { ipAddress: "::/0" }]), identity.id)
+      .bind(JSON.stringify([{ ipAddress: "0.0.0.0/0" }, { ipAddress: "::/0" }]), s.identity.id)
       .run();
     expectOk(await useToken(token));
   });
