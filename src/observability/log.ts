@@ -8,7 +8,6 @@
  * caused it without passing it down.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { DomainError } from "../errors";
 
 type Level = "info" | "warn" | "error";
 type Field = string | number | boolean | null | undefined;

@@ -273,7 +273,7 @@ describe("the form's markup", () => {
     createdAt: saved.createdAt,
     updatedAt: saved.updatedAt,
   };
-  const unescape = (text: string) =>
+  const unescapeHtml = (text: string) =>
     text.replace(/&(lt|gt|quot|#39|amp);/g, (_, e: string) => ({ lt: "<", gt: ">", quot: '"', "#39": "'", amp: "&" })[e]!);
 
   /** What a browser submits for the rendered form, unchanged: every named input and textarea, in order. */
@@ -283,7 +283,7 @@ describe("the form's markup", () => {
     for (const [, tag, attrs, body] of html.matchAll(/<(input|textarea)\b([^>]*)>(?:([^<]*)<\/textarea>)?/g)) {
       const name = /\bname="([^"]*)"/.exec(attrs!)?.[1];
       if (!name || name === "_csrf") continue;
-      out.append(name, unescape(tag === "textarea" ? body! : (/\bvalue="([^"]*)"/.exec(attrs!)?.[1] ?? "")));
+      out.append(name, unescapeHtml(tag === "textarea" ? body! : (/\bvalue="([^"]*)"/.exec(attrs!)?.[1] ?? "")));
     }
     return out;
   }

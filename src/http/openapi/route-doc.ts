@@ -67,6 +67,7 @@ export interface ModuleDocs {
 }
 
 /** Any route module's app, whatever the types of its routes. */
+// biome-ignore lint/suspicious/noExplicitAny: Hono's type parameters are invariant; any module's app must fit.
 type AnyHono = Hono<any, any, any>;
 
 /** A route module's entries; `app` is the module's Hono app, whose guards say who may call each route. */
