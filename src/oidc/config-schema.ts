@@ -1,9 +1,5 @@
 import * as z from "zod";
-import {
-  DEFAULT_TRUSTED_IPS,
-  OIDC_DEFAULT_TTL_SECONDS,
-  OIDC_MAX_TTL_BOUND_SECONDS,
-} from "../constants";
+import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS, OIDC_MAX_TTL_BOUND_SECONDS } from "../constants";
 import type { OidcAuthFields } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
 import { normalizeIpRange } from "../net/ip-ranges";
@@ -123,9 +119,7 @@ const fieldsSchema = z.strictObject({
   jwksJson: z.string().max(65_536).nullable().describe("A key set you supply; then no key is fetched."),
   replayProtection: z
     .boolean()
-    .describe(
-      "Refuse a second login with the same ID token (`iss`, `jti`) while it is valid; costs a Durable Object call per login.",
-    ),
+    .describe("Refuse a second login with the same ID token (`iss`, `jti`) while it is valid; costs a Durable Object call per login."),
 });
 
 export const oidcConfigInputSchema = fieldsSchema.partial();
@@ -167,11 +161,7 @@ const NON_IDENTIFYING_CLAIMS = new Set(["iss", "aud", "exp", "nbf", "iat", "jti"
  * Validates a POST (existing = null, defaults applied) or a PATCH (merged over existing), then checks the
  * rules that span fields. Returns every issue with the field it belongs to, so forms can show them inline.
  */
-export function parseOidcConfig(
-  input: unknown,
-  existing: OidcAuthConfig | null,
-  opts: { allowInsecure: boolean },
-): ConfigParseResult {
+export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null, opts: { allowInsecure: boolean }): ConfigParseResult {
   const parsed = oidcConfigInputSchema.safeParse(input);
   if (!parsed.success) {
     return {

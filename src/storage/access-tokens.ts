@@ -38,10 +38,7 @@ export const flushLedger = (db: D1Database) => writeBehind.flush(db);
 
 export async function markTokenRevoked(db: D1Database, jti: string): Promise<void> {
   await flushLedger(db); // a token revoked right after its login may still be queued here
-  await db
-    .prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-    .bind(nowSeconds(), jti)
-    .run();
+  await db.prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").bind(nowSeconds(), jti).run();
 }
 
 export interface IssuedToken {
@@ -59,9 +56,7 @@ export interface IssuedToken {
 export async function listLiveTokens(db: D1Database, identityId: string, now: number): Promise<IssuedToken[]> {
   await flushLedger(db);
   const { results } = await db
-    .prepare(
-      `SELECT * FROM access_tokens WHERE identity_id = ? AND expires_at > ? ORDER BY first_issued_at DESC LIMIT 200`,
-    )
+    .prepare(`SELECT * FROM access_tokens WHERE identity_id = ? AND expires_at > ? ORDER BY first_issued_at DESC LIMIT 200`)
     .bind(identityId, now)
     .all<Record<string, unknown>>();
   return results.map(toIssuedToken);

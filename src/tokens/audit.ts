@@ -10,9 +10,7 @@ export interface LoginAttempt extends LoginTrace {
   orgId: string | null;
 }
 
-export type LoginResult =
-  | { outcome: "success"; tokenId: string }
-  | { outcome: "failure"; reasonCode: string; refusedFor?: string };
+export type LoginResult = { outcome: "success"; tokenId: string } | { outcome: "failure"; reasonCode: string; refusedFor?: string };
 
 /** One audit event per login attempt that named a well-formed identity id. */
 export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt, result: LoginResult): void {
@@ -44,7 +42,12 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
 }
 
 /** A renewal or a revocation by the token's holder, acting as its identity. */
-export function auditTokenEvent(db: D1Database, caller: Caller, event: "token.renew" | "token.revoke", claims: AccessTokenClaims): void {
+export function auditTokenEvent(
+  db: D1Database,
+  caller: Caller,
+  event: "token.renew" | "token.revoke",
+  claims: AccessTokenClaims,
+): void {
   recordAudit(
     db,
     {

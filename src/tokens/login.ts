@@ -79,9 +79,14 @@ export async function loginWithIdToken(
     if (!(err instanceof DomainError)) throw err;
     // A refusal (not an outage: 5xx are not the caller's doing) counts against the caller.
     const limited = isOutage(err) ? null : await onRefused();
-    auditLogin(env.DB, caller, attempt, limited
-      ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
-      : { outcome: "failure", reasonCode: err.reasonCode });
+    auditLogin(
+      env.DB,
+      caller,
+      attempt,
+      limited
+        ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
+        : { outcome: "failure", reasonCode: err.reasonCode },
+    );
     throw limited ?? err;
   }
 }

@@ -22,9 +22,7 @@ export async function renewAccessToken(env: RenewEnv, accessToken: string, calle
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
   const stub = stateObject(env, claims.sob);
-  const { expiresAt } = await admittedBy<RenewOutcome>(
-    () => stub.renew(tokenRef(claims), caller.ip, tokenCeilingSeconds(env)),
-  );
+  const { expiresAt } = await admittedBy<RenewOutcome>(() => stub.renew(tokenRef(claims), caller.ip, tokenCeilingSeconds(env)));
   const now = nowSeconds();
   const renewed = { ...claims, iat: now, exp: expiresAt };
   const token = await signAccessToken(keys, renewed);

@@ -31,7 +31,11 @@ export async function revokeToken(
  * Revocation by whoever holds the token: possession is the authorisation, and expired tokens are accepted
  * too (the same jti may live on in a renewed token).
  */
-export async function revokeAccessToken(env: RevokeEnv & Pick<Env, "SIGNING_KEYS">, accessToken: string, caller: Caller): Promise<void> {
+export async function revokeAccessToken(
+  env: RevokeEnv & Pick<Env, "SIGNING_KEYS">,
+  accessToken: string,
+  caller: Caller,
+): Promise<void> {
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
   await revokeToken(env, claims.sob, tokenRef(claims), caller.waitUntil);

@@ -91,11 +91,7 @@ export class TokenStateObject extends DurableObject<Env> {
 
   revoke(ref: TokenRef): void {
     this.row(ref);
-    this.ctx.storage.sql.exec(
-      "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?",
-      nowSeconds(),
-      ref.jti,
-    );
+    this.ctx.storage.sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
   }
 
   /**
@@ -110,9 +106,7 @@ export class TokenStateObject extends DurableObject<Env> {
     this.ensureReplayTable();
     const sql = this.ctx.storage.sql;
     const now = nowSeconds();
-    const seen = sql
-      .exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti)
-      .toArray()[0];
+    const seen = sql.exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti).toArray()[0];
     if (seen && seen.keep_until > now) {
       return failure(Reason.token_replayed);
     }
@@ -137,9 +131,8 @@ export class TokenStateObject extends DurableObject<Env> {
 
   private hasReplayTable(): boolean {
     if (this.replayTable) return true;
-    const found = this.ctx.storage.sql
-      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'")
-      .toArray().length > 0;
+    const found =
+      this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'").toArray().length > 0;
     this.replayTable = found;
     return found;
   }
@@ -213,7 +206,10 @@ export class TokenStateObject extends DurableObject<Env> {
     }
     sql.exec(
       "INSERT INTO tokens (jti, uses, uses_limit, expires_at, max_exp) VALUES (?, 0, ?, ?, ?)",
-      ref.jti, ref.uses, ref.exp, ref.maxExp,
+      ref.jti,
+      ref.uses,
+      ref.exp,
+      ref.maxExp,
     );
     this.scheduleCleanup(ref.exp);
     return { jti: ref.jti, uses: 0, uses_limit: ref.uses, expires_at: ref.exp, max_exp: ref.maxExp, revoked_at: null };

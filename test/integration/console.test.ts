@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
 import { dryRunOidcLogin } from "../../src/admin/dry-run";
 import { consoleKeys } from "../../src/console/keys";
-import { decodeSession, encodeSession, safeNext, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, type SessionPayload } from "../../src/console/session";
+import {
+  decodeSession,
+  encodeSession,
+  safeNext,
+  SESSION_IDLE_SECONDS,
+  SESSION_MAX_SECONDS,
+  type SessionPayload,
+} from "../../src/console/session";
 import { call, setupIdentity } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 
@@ -40,9 +47,14 @@ async function signIn(origin: string) {
 describe("console session cookie", () => {
   it("is __Host-, Secure, HttpOnly, SameSite=Strict and 30 minutes long over https", async () => {
     const page = await fetchConsole("https://console.example/admin/sign-in");
-    expect(page.headers.getSetCookie()[0]).toMatch(/^__Host-eoa_console_pre=[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(page.headers.getSetCookie()[0]).toMatch(
+      /^__Host-eoa_console_pre=[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    );
     const { res } = await signIn("https://console.example");
-    const session = res.headers.getSetCookie().filter((c) => c.startsWith("__Host-eoa_console=")).pop()!;
+    const session = res.headers
+      .getSetCookie()
+      .filter((c) => c.startsWith("__Host-eoa_console="))
+      .pop()!;
     expect(session).toMatch(/; Max-Age=1800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     expect(res.headers.get("location")).toBe("/admin/orgs");
   });
@@ -184,7 +196,14 @@ describe("dry run of a login", () => {
 
     const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
     expect(expired.reasonCode).toBe("token_expired");
-    expect(expired.rules.map((r) => r.status)).toEqual(["fail", "not-checked", "not-checked", "not-checked", "not-checked", "not-checked"]);
+    expect(expired.rules.map((r) => r.status)).toEqual([
+      "fail",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+    ]);
 
     const tokens = await call("GET", `/api/v1/identities/${identity.id}/access-tokens`);
     expect(tokens.body.accessTokens).toEqual([]);

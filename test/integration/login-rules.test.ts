@@ -197,7 +197,11 @@ describe("signature and keys", () => {
   it("refuses a token whose payload was changed after signing", async () => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims({ project_id: "21" }));
-    const forged = withSegment(genuine, 1, encodeJson({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split(".")[1]!))), project_id: "20" }));
+    const forged = withSegment(
+      genuine,
+      1,
+      encodeJson({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split(".")[1]!))), project_id: "20" }),
+    );
     expectRefusal(await s.loginJwt(forged), 401, "signature_invalid", { secrets: [forged, genuine] });
   });
 
@@ -349,7 +353,9 @@ describe("malformed request bodies (422 invalid_request)", () => {
   });
 
   it("refuses a body that is not JSON", async () => {
-    expectRefusal(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", { secrets: [jwt] });
+    expectRefusal(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", {
+      secrets: [jwt],
+    });
   });
 
   it("refuses an empty body", async () => {
@@ -373,7 +379,9 @@ describe("malformed request bodies (422 invalid_request)", () => {
 
   it("refuses a jwt longer than 16 KiB with 413 token_too_large", async () => {
     const long = `${jwt}${"A".repeat(17 * 1024)}`;
-    expectRefusal(await call("POST", loginPath, { body: { identityId, jwt: long }, token: null }), 413, "token_too_large", { secrets: [long] });
+    expectRefusal(await call("POST", loginPath, { body: { identityId, jwt: long }, token: null }), 413, "token_too_large", {
+      secrets: [long],
+    });
   });
 
   it("refuses a body larger than 64 KiB with 413", async () => {

@@ -117,7 +117,10 @@ describe("validation", () => {
 
   describe("trusted IPs", () => {
     it.each(["10.0.0.0/33", "300.1.2.3", "not-an-ip", "", "2001:db8::/129", "10.0.0.0/8/8"])("refuses %j", async (ipAddress) => {
-      await expectInvalid({ ...MINIMAL, accessTokenTrustedIps: [{ ipAddress: "192.0.2.0/24" }, { ipAddress }] }, "accessTokenTrustedIps.1.ipAddress");
+      await expectInvalid(
+        { ...MINIMAL, accessTokenTrustedIps: [{ ipAddress: "192.0.2.0/24" }, { ipAddress }] },
+        "accessTokenTrustedIps.1.ipAddress",
+      );
     });
 
     it("refuses an empty list (it would admit nothing; 0.0.0.0/0 and ::/0 admit everything)", async () => {
@@ -243,7 +246,9 @@ describe("changing OIDC Auth (PATCH)", () => {
 
   it("accepts moving the binding from subject to a claim in one PATCH", async () => {
     const { identity } = await attached();
-    const { identityOidcAuth } = await ok("PATCH", path(identity.id), { body: { boundSubject: "", boundClaims: { project_id: "20" } } });
+    const { identityOidcAuth } = await ok("PATCH", path(identity.id), {
+      body: { boundSubject: "", boundClaims: { project_id: "20" } },
+    });
     expect(identityOidcAuth).toMatchObject({ boundSubject: "", boundClaims: { project_id: "20" } });
   });
 
@@ -261,7 +266,9 @@ describe("changing OIDC Auth (PATCH)", () => {
   it("takes effect on the next login", async () => {
     const idp = createIdp();
     const identity = await newIdentity();
-    await ok("POST", path(identity.id), { body: { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT } });
+    await ok("POST", path(identity.id), {
+      body: { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT },
+    });
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
 
     await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "false" } } });

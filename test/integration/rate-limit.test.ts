@@ -61,7 +61,8 @@ describe("failed logins per (identity, client address)", () => {
     // Successful logins are never counted.
     for (let i = 0; i < 25; i++) expectIssued(await login(s.identity.id, good, { ip }));
     // Exactly the limit of refusals get their own answer.
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", { secrets: [bad] });
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++)
+      expectRefusal(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", { secrets: [bad] });
     // The refusal that goes over the limit is answered 429.
     const over = await login(s.identity.id, bad, { ip });
     expectRefusal(over, 429, "rate_limited_failed_logins", { secrets: [bad] });
@@ -81,9 +82,21 @@ describe("failed logins per (identity, client address)", () => {
 
     // X-Forwarded-For is not the client address: it neither escapes the block nor causes one.
     const other = freshIp();
-    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": other } });
+    const spoofed = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt: good },
+      token: null,
+      ip,
+      headers: { "x-forwarded-for": other },
+    });
     expectRefusal(spoofed, 429, "rate_limited_failed_logins", { secrets: [good] });
-    expectIssued(await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip: other, headers: { "x-forwarded-for": ip } }));
+    expectIssued(
+      await call("POST", LOGIN, {
+        body: { identityId: s.identity.id, jwt: good },
+        token: null,
+        ip: other,
+        headers: { "x-forwarded-for": ip },
+      }),
+    );
 
     // Another address, and another identity from the blocked address, are unaffected.
     expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
@@ -107,10 +120,12 @@ describe("failed logins per (identity, client address)", () => {
     await freshWindow(60, 5_000);
     const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXZhbGlk";
     const unknown = crypto.randomUUID();
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(unknown, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++)
+      expectRefusal(await login(unknown, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
     expectRefusal(await login(unknown, jwt, { ip }), 429, "rate_limited_failed_logins", { secrets: [jwt] });
 
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefusal(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++)
+      expectRefusal(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", { secrets: [jwt] });
     expectRefusal(await login("yet-another-guess", jwt, { ip }), 429, "rate_limited_failed_logins", { secrets: [jwt] });
     // A real identity from the same address is a different bucket.
     const s = await scenario();
@@ -126,7 +141,11 @@ describe("failed logins per (identity, client address)", () => {
       expectRefusal(await login(s.identity.id, bad, { ip: `${prefix}::${(i + 1).toString(16)}` }), 401, "subject_not_allowed");
     }
     expectRefusal(await login(s.identity.id, bad, { ip: `${prefix}:0:1:2:3` }), 429, "rate_limited_failed_logins");
-    expectRefusal(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }), 429, "rate_limited_failed_logins");
+    expectRefusal(
+      await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }),
+      429,
+      "rate_limited_failed_logins",
+    );
     expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `2001:db8:ffff:${byte().toString(16)}::1` }));
   });
 
@@ -140,7 +159,11 @@ describe("failed logins per (identity, client address)", () => {
       expectRefusal(await login(s.identity.id, jwt, { ip }), 503, "idp_unavailable", { secrets: [jwt] });
     }
     // Had the outages been counted, this refusal (decided before any IdP request) would be a 429.
-    const wrongOrg = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" }, token: null, ip });
+    const wrongOrg = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" },
+      token: null,
+      ip,
+    });
     expectRefusal(wrongOrg, 404, "identity_not_found", { secrets: [jwt] });
   });
 });
@@ -163,7 +186,12 @@ describe("all logins per client address", () => {
     expectRefusal(blocked, 429, "rate_limited_client", { secrets: [good] });
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
     // X-Forwarded-For changes nothing; other addresses are unaffected.
-    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": freshIp() } });
+    const spoofed = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt: good },
+      token: null,
+      ip,
+      headers: { "x-forwarded-for": freshIp() },
+    });
     expectRefusal(spoofed, 429, "rate_limited_client", { secrets: [good] });
     const accessToken = expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
     expect(await liveTokenCount(s.identity.id)).toBe(1);

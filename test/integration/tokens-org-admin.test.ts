@@ -7,7 +7,6 @@ import { expectRefusal } from "../support/refusal";
 import { AUDIENCE, GITLAB_SUBJECT, scenario, type OrgRole } from "../support/scenario";
 import { expectOk, revoke } from "../support/tokens";
 
-
 describe("org-admin access tokens on the admin API", () => {
   it("a CI identity with org role admin creates an identity and attaches OIDC Auth in its own organization", async () => {
     const ci = await scenario({}, { role: "admin" });
@@ -36,10 +35,16 @@ describe("org-admin access tokens on the admin API", () => {
     // The rest of its organization's admin API, too.
     const listed = expectOk(await call("GET", "/api/v1/identities", as)).identities.map((i: { id: string }) => i.id);
     expect(listed.sort()).toEqual([ci.identity.id, created.id].sort());
-    const project = expectOk(await call("POST", "/api/v1/projects", { ...as, body: { name: "svc", organizationId: ci.org.id } })).project;
-    expectOk(await call("POST", `/api/v1/projects/${project.id}/memberships/identities/${created.id}`, { ...as, body: { role: "viewer" } }));
+    const project = expectOk(
+      await call("POST", "/api/v1/projects", { ...as, body: { name: "svc", organizationId: ci.org.id } }),
+    ).project;
+    expectOk(
+      await call("POST", `/api/v1/projects/${project.id}/memberships/identities/${created.id}`, { ...as, body: { role: "viewer" } }),
+    );
     expect(expectOk(await call("GET", "/api/v1/projects", as)).projects.map((p: { id: string }) => p.id)).toEqual([project.id]);
-    expect(expectOk(await call("GET", "/api/v1/organizations", as)).organizations.map((o: { id: string }) => o.id)).toEqual([ci.org.id]);
+    expect(expectOk(await call("GET", "/api/v1/organizations", as)).organizations.map((o: { id: string }) => o.id)).toEqual([
+      ci.org.id,
+    ]);
   });
 
   it("gets 403 organization_forbidden in another organization", async () => {
@@ -118,7 +123,10 @@ describe("org-admin access tokens on the admin API", () => {
   });
 
   it("an admin call is a use of the token: max uses, revocation and trusted IPs apply", async () => {
-    const ci = await scenario({ accessTokenNumUsesLimit: 2, accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] }, { role: "admin" });
+    const ci = await scenario(
+      { accessTokenNumUsesLimit: 2, accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }] },
+      { role: "admin" },
+    );
     const token = await ci.login();
     const as = { token, ip: "203.0.113.5" };
     expectRefusal(await call("GET", "/api/v1/identities", { ...as, ip: "198.51.100.1" }), 403, "ip_not_trusted");

@@ -263,7 +263,10 @@ describe("GET /api/v1/identities/details", () => {
     const s = await scenario({ accessTokenNumUsesLimit: 1 });
     const token = await s.login();
     const [h, p, sig] = token.split(".");
-    const payload = btoa(JSON.stringify({ ...jwtPayload(token), uses: 0 })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const payload = btoa(JSON.stringify({ ...jwtPayload(token), uses: 0 }))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
     expect(payload).not.toBe(p);
     expectRefusal(await useToken(`${h}.${payload}.${sig}`), 401, "access_token_invalid");
     expectOk(await useToken(token));

@@ -55,7 +55,10 @@ export function expectRefusal(
   if (sent?.edge === "rpc") {
     expect(body, where).toEqual({ ok: false, status, reasonCode, message: expect.stringMatching(/\S/) });
   } else {
-    expect(Object.keys(body!).filter((k) => !HTTP_KEYS.includes(k) && k !== "details"), where).toEqual([]);
+    expect(
+      Object.keys(body!).filter((k) => !HTTP_KEYS.includes(k) && k !== "details"),
+      where,
+    ).toEqual([]);
     expect(body, where).toMatchObject({
       statusCode: status,
       error: expect.stringMatching(/\S/),
@@ -70,10 +73,7 @@ export function expectRefusal(
   const headers = res.headers ? [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n") : "";
   const answer = `${text}\n${headers}`;
   expect(JWT_SHAPED.exec(answer)?.[0], `${where}: a JWT in the answer`).toBeUndefined();
-  const secrets = [
-    ...(opts.secrets ?? []),
-    ...(sent?.presented ?? []).filter((p) => p.length >= MIN_PRESENTED_LENGTH),
-  ];
+  const secrets = [...(opts.secrets ?? []), ...(sent?.presented ?? []).filter((p) => p.length >= MIN_PRESENTED_LENGTH)];
   for (const secret of secrets) {
     for (const part of [secret, ...secret.split(".").filter((p) => p.length >= MIN_PRESENTED_LENGTH)]) {
       if (part.length > 0) expect(answer.includes(part), `${where}: echoes ${part.slice(0, 24)}...`).toBe(false);

@@ -114,7 +114,11 @@ describe("round trips", () => {
 describe("presets", () => {
   it("fill in the discovery URL and the issuer, and nothing else", () => {
     const values = withPreset(valuesFromConfig(saved), "github");
-    expect(values).toEqual({ ...valuesFromConfig(saved), oidcDiscoveryUrl: PRESETS.github.issuer, boundIssuer: PRESETS.github.issuer });
+    expect(values).toEqual({
+      ...valuesFromConfig(saved),
+      oidcDiscoveryUrl: PRESETS.github.issuer,
+      boundIssuer: PRESETS.github.issuer,
+    });
   });
 
   it.each([
@@ -130,12 +134,18 @@ describe("presets", () => {
 
 describe("blank is not zero", () => {
   it("0 is a number: no limit, unlimited uses", () => {
-    const { parsed } = submit(submitted(valuesFromConfig(saved), { accessTokenTTL: "0", accessTokenMaxTTL: " 0 ", accessTokenNumUsesLimit: "0" }));
-    expect(parsed.ok && [parsed.fields.accessTokenTTL, parsed.fields.accessTokenMaxTTL, parsed.fields.accessTokenNumUsesLimit]).toEqual([0, 0, 0]);
+    const { parsed } = submit(
+      submitted(valuesFromConfig(saved), { accessTokenTTL: "0", accessTokenMaxTTL: " 0 ", accessTokenNumUsesLimit: "0" }),
+    );
+    expect(
+      parsed.ok && [parsed.fields.accessTokenTTL, parsed.fields.accessTokenMaxTTL, parsed.fields.accessTokenNumUsesLimit],
+    ).toEqual([0, 0, 0]);
   });
 
   it("a blank number field is refused, worded for the form rather than as 'expected number'", () => {
-    const { errors } = submit(submitted(valuesFromConfig(saved), { accessTokenTTL: "", accessTokenMaxTTL: "", accessTokenNumUsesLimit: " " }));
+    const { errors } = submit(
+      submitted(valuesFromConfig(saved), { accessTokenTTL: "", accessTokenMaxTTL: "", accessTokenNumUsesLimit: " " }),
+    );
     expect(errors).toEqual({
       accessTokenTTL: ["must be a whole number of seconds (0 = no limit)"],
       accessTokenMaxTTL: ["must be a whole number of seconds (0 = no limit)"],
@@ -151,7 +161,9 @@ describe("blank is not zero", () => {
   });
 
   it("a blank text field is empty, a blank JWKS field is none, and every field is trimmed", () => {
-    const { values, input } = inputFromForm(form({ boundSubject: "  ", caCert: "", jwksUrl: " ", jwksJson: "", boundIssuer: `  ${GITLAB}\n` }));
+    const { values, input } = inputFromForm(
+      form({ boundSubject: "  ", caCert: "", jwksUrl: " ", jwksJson: "", boundIssuer: `  ${GITLAB}\n` }),
+    );
     expect([input.boundSubject, input.caCert, input.jwksUrl, input.jwksJson, input.boundIssuer]).toEqual(["", "", null, null, GITLAB]);
     expect(values.boundIssuer).toBe(GITLAB);
   });
@@ -190,7 +202,12 @@ describe("trusted IPs", () => {
 describe("claim grids", () => {
   it("pair keys and values by position, trim them and drop blank rows", () => {
     const { values, input, issues } = inputFromForm(
-      form({ claimKey: [" ref_protected ", "", "project_id"], claimValue: ["true ", " ", "1234"], metaKey: ["", "project"], metaClaim: ["", "project_path"] }),
+      form({
+        claimKey: [" ref_protected ", "", "project_id"],
+        claimValue: ["true ", " ", "1234"],
+        metaKey: ["", "project"],
+        metaClaim: ["", "project_path"],
+      }),
     );
     expect(issues).toEqual([]);
     expect(values.claims).toEqual([

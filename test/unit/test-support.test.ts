@@ -33,11 +33,7 @@ describe("expectRefusal", () => {
   it("passes a refusal in the documented shape", async () => {
     expectRefusal(await http(body()), 401, "subject_not_allowed", { secrets: [JWT] });
     expectRefusal(await http(body({ details: [{ field: "x" }] })), 401, "subject_not_allowed");
-    expectRefusal(
-      await http(body({ reasonCode: "claim_not_allowed: ref_protected" })),
-      401,
-      "claim_not_allowed: ref_protected",
-    );
+    expectRefusal(await http(body({ reasonCode: "claim_not_allowed: ref_protected" })), 401, "claim_not_allowed: ref_protected");
   });
 
   it.each<[string, () => Promise<Awaited<ReturnType<typeof http>>>]>([
@@ -52,15 +48,17 @@ describe("expectRefusal", () => {
     ["a JWT in the message", () => http(body({ message: `bad token ${OTHER_JWT}` }))],
     ["a JWT in a header", () => http(body(), { headers: { "x-debug": OTHER_JWT } })],
     ["one segment of a secret", () => http(body({ message: `sub ${JWT.split(".")[1]}` }))],
-    ["what the request presented", () => http(body({ message: "key test-admin-key-0123456789abcdef" }), { presented: ["test-admin-key-0123456789abcdef"] })],
+    [
+      "what the request presented",
+      () => http(body({ message: "key test-admin-key-0123456789abcdef" }), { presented: ["test-admin-key-0123456789abcdef"] }),
+    ],
   ])("fails on %s", async (_name, make) => {
     const res = await make();
     expect(() => expectRefusal(res, 401, "subject_not_allowed", { secrets: [JWT] })).toThrow();
   });
 
   it("reads an AuthService result in its own shape", async () => {
-    const rpc = (json: unknown) =>
-      answer(new Response(JSON.stringify(json), { status: 403 }), ["a-presented-access-token"], "rpc");
+    const rpc = (json: unknown) => answer(new Response(JSON.stringify(json), { status: 403 }), ["a-presented-access-token"], "rpc");
     const refusal = { ok: false, status: 403, reasonCode: "ip_not_trusted", message: "Not from there" };
     expectRefusal(await rpc(refusal), 403, "ip_not_trusted");
     for (const bad of [

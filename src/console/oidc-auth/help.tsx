@@ -78,8 +78,8 @@ export const PatternHelp = () => (
       </table>
       <p>
         No negation, no braces, no escaping; a comma always separates entries. A pattern never matches a missing claim, not even{" "}
-        <code>*</code>. A boolean claim matches <code>true</code>/<code>false</code>, a number its decimal text, an array if any element
-        matches. Claim names may be dot paths into nested objects (<code>a.b.c</code>).
+        <code>*</code>. A boolean claim matches <code>true</code>/<code>false</code>, a number its decimal text, an array if any
+        element matches. Claim names may be dot paths into nested objects (<code>a.b.c</code>).
       </p>
     </div>
   </details>

@@ -21,9 +21,7 @@ export const oidcConfigRoutes = new Hono<AppEnv>()
     return c.json({ identityOidcAuth: await updateOidcAuth(adminContext(c), c.req.param("identityId"), input) });
   })
   .get(PATH, async (c) => c.json({ identityOidcAuth: await getOidcAuth(adminContext(c), c.req.param("identityId")) }))
-  .delete(PATH, async (c) =>
-    c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }),
-  );
+  .delete(PATH, async (c) => c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }));
 
 const identityOidcAuth = envelope("identityOidcAuth", identityOidcAuthSchema);
 export const oidcConfigDocs = documented(oidcConfigRoutes, TAGS.oidc, [
