@@ -1,0 +1,65 @@
+/**
+ * The claims of a verified ID token, kept after the login: inside the access token (so its identity's
+ * Durable Object can re-check them when the configuration changes) and in the login's audit row (so a
+ * what-if can replay the attempt under a proposed configuration). Bounded, and values are dropped rather
+ * than cut: a cut value could match a pattern the real one does not, while a missing claim matches
+ * nothing, so every decision taken on a snapshot fails closed. See docs/policy.md.
+ */
+
+/** A claim value as kept: JSON scalars, arrays of scalars, small objects (dot-path bindings read them). */
+export type SnapshotValue = string | number | boolean | null | SnapshotValue[] | { [key: string]: SnapshotValue };
+export type ClaimSnapshot = Record<string, SnapshotValue>;
+
+export const SNAPSHOT_LIMITS = Object.freeze({
+  /** Serialized size of the whole snapshot; claims past it (in the token's own order) are dropped. */
+  maxBytes: 4096,
+  /** Longest claim name kept. */
+  maxKeyLength: 128,
+  /** Longest string value kept (a longer one is dropped, never truncated). */
+  maxStringLength: 512,
+  /** Array elements and object members of one claim. */
+  maxItems: 32,
+  /** Nesting of objects and arrays inside one claim. */
+  maxDepth: 3,
+});
+
+/** Claims that prove nothing about the workload and would only grow the snapshot. */
+const LEFT_OUT = new Set(["nonce", "at_hash", "c_hash", "s_hash"]);
+
+function keep(value: unknown, depth: number): SnapshotValue | undefined {
+  if (value === null || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value === "string") return value.length <= SNAPSHOT_LIMITS.maxStringLength ? value : undefined;
+  if (depth >= SNAPSHOT_LIMITS.maxDepth || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) {
+    if (value.length > SNAPSHOT_LIMITS.maxItems) return undefined;
+    const items = value.map((v) => keep(v, depth + 1));
+    // An array with a dropped element is dropped whole: "any element matches" must see every element.
+    return items.every((v) => v !== undefined) ? (items as SnapshotValue[]) : undefined;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > SNAPSHOT_LIMITS.maxItems) return undefined;
+  const out: Record<string, SnapshotValue> = {};
+  for (const [k, v] of entries) {
+    const kept = keep(v, depth + 1);
+    if (kept === undefined) return undefined;
+    out[k] = kept;
+  }
+  return out;
+}
+
+/** The snapshot of a verified payload: every claim that fits the limits, in the payload's order. */
+export function claimSnapshot(payload: Record<string, unknown>): ClaimSnapshot {
+  const out: ClaimSnapshot = {};
+  let bytes = 2; // {}
+  for (const [key, value] of Object.entries(payload)) {
+    if (key.length > SNAPSHOT_LIMITS.maxKeyLength || LEFT_OUT.has(key)) continue;
+    const kept = keep(value, 0);
+    if (kept === undefined) continue;
+    const size = JSON.stringify(key).length + JSON.stringify(kept).length + 2; // "key":value,
+    if (bytes + size > SNAPSHOT_LIMITS.maxBytes) continue;
+    out[key] = kept;
+    bytes += size;
+  }
+  return out;
+}

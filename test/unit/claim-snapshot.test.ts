@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { claimSnapshot, SNAPSHOT_LIMITS } from "../../src/oidc/claim-snapshot";
+import { gitlabClaims } from "../support/ci-claims";
+
+describe("claimSnapshot", () => {
+  it("keeps a real GitLab token's claims whole and well under the size bound", () => {
+    const claims = gitlabClaims();
+    const snapshot = claimSnapshot(claims);
+    expect(snapshot).toEqual(claims);
+    expect(JSON.stringify(snapshot).length).toBeLessThan(SNAPSHOT_LIMITS.maxBytes / 2);
+  });
+
+  it("drops a value that is too long instead of cutting it", () => {
+    const snapshot = claimSnapshot({ sub: "a", ref: "x".repeat(SNAPSHOT_LIMITS.maxStringLength + 1) });
+    expect(snapshot).toEqual({ sub: "a" });
+  });
+
+  it("drops an array whole when one element would be dropped, so 'any element matches' never sees a part", () => {
+    const snapshot = claimSnapshot({ aud: ["a", "b"], groups: ["ok", "y".repeat(SNAPSHOT_LIMITS.maxStringLength + 1)] });
+    expect(snapshot).toEqual({ aud: ["a", "b"] });
+  });
+
+  it("keeps small nested objects for dot-path bindings, drops deep or wide ones", () => {
+    const deep = { a: { b: { c: { d: 1 } } } };
+    const wide = Object.fromEntries(Array.from({ length: SNAPSHOT_LIMITS.maxItems + 1 }, (_, i) => [`k${i}`, i]));
+    expect(claimSnapshot({ ctx: { repo: { owner: "octo" } }, deep, wide })).toEqual({ ctx: { repo: { owner: "octo" } } });
+  });
+
+  it("stays under the size bound, keeping claims in the token's order", () => {
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`claim_${i}`, "v".repeat(100)]));
+    const snapshot = claimSnapshot({ sub: "first", ...many });
+    expect(JSON.stringify(snapshot).length).toBeLessThanOrEqual(SNAPSHOT_LIMITS.maxBytes);
+    expect(snapshot.sub).toBe("first");
+    expect(Object.keys(snapshot).length).toBeGreaterThan(10);
+  });
+
+  it("leaves out hashes and nonces, non-finite numbers and over-long names", () => {
+    const snapshot = claimSnapshot({ sub: "s", nonce: "n", at_hash: "h", n: Number.NaN, ["k".repeat(200)]: "v" });
+    expect(snapshot).toEqual({ sub: "s" });
+  });
+});
