@@ -10,6 +10,7 @@ interface OidcAuthRow {
   bound_subject: string;
   bound_audiences: string;
   bound_claims: string;
+  condition: string;
   claim_metadata_mapping: string | null;
   access_token_ttl: number;
   access_token_max_ttl: number;
@@ -31,6 +32,7 @@ const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
   boundSubject: r.bound_subject,
   boundAudiences: r.bound_audiences,
   boundClaims: JSON.parse(r.bound_claims) as Record<string, string>,
+  condition: r.condition,
   claimMetadataMapping: r.claim_metadata_mapping
     ? (JSON.parse(r.claim_metadata_mapping) as Record<string, string>)
     : null,
@@ -51,14 +53,14 @@ export type OidcAuthFields = Omit<OidcAuthConfig, "id" | "identityId" | "created
 const COLUMNS = [
   "oidc_discovery_url", "bound_issuer", "ca_cert", "bound_subject", "bound_audiences", "bound_claims",
   "claim_metadata_mapping", "access_token_ttl", "access_token_max_ttl", "access_token_num_uses_limit",
-  "access_token_trusted_ips", "jwks_url", "jwks_json", "replay_protection",
+  "access_token_trusted_ips", "jwks_url", "jwks_json", "replay_protection", "condition",
 ] as const;
 
 const columnValues = (f: OidcAuthFields) => [
   f.oidcDiscoveryUrl, f.boundIssuer, f.caCert, f.boundSubject, f.boundAudiences, JSON.stringify(f.boundClaims),
   f.claimMetadataMapping === null ? null : JSON.stringify(f.claimMetadataMapping), f.accessTokenTTL,
   f.accessTokenMaxTTL, f.accessTokenNumUsesLimit, JSON.stringify(f.accessTokenTrustedIps), f.jwksUrl, f.jwksJson,
-  f.replayProtection ? 1 : 0,
+  f.replayProtection ? 1 : 0, f.condition,
 ];
 
 export async function getOidcAuthConfig(db: D1Database, identityId: string): Promise<OidcAuthConfig | null> {
