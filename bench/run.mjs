@@ -21,7 +21,14 @@ import { childWorkerdPids, machineLoad, memoryKiB, waitForQuiet } from "./lib/pr
 import { loadSourceMap, summarizeProfile } from "./lib/profile.mjs";
 import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
 import {
-  CLIENT_IP, countIdentities, gitlabClaims, growIdentities, loginRequest, sdkSecretsPath, seedSecrets, serviceClient,
+  CLIENT_IP,
+  countIdentities,
+  gitlabClaims,
+  growIdentities,
+  loginRequest,
+  sdkSecretsPath,
+  seedSecrets,
+  serviceClient,
 } from "./lib/service.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -136,7 +143,11 @@ async function main() {
   // ---- workloads -----------------------------------------------------------------------------
   const results = [];
   const common = {
-    connections: cfg.connections, durationS: cfg.durationS, slices: cfg.slices, warmupS: cfg.warmupS, workerdPid: workerd,
+    connections: cfg.connections,
+    durationS: cfg.durationS,
+    slices: cfg.slices,
+    warmupS: cfg.warmupS,
+    workerdPid: workerd,
   };
   let quietBudgetMs = QUIET_BUDGET_MS;
   async function run(key, label, spec, extra = {}) {
@@ -147,9 +158,11 @@ async function main() {
     const r = await measure({ ...common, ...spec });
     const row = { key, label, ...r, quietWaitMs: quiet.waitedMs, ...extra };
     results.push(row);
-    log(`  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ` +
-      `${r.cpuUsPerReq.toFixed(0)} µs workerd CPU/req (slice ${r.slice}, other load ${r.otherCores.toFixed(2)} cores)` +
-      (r.unexpected ? `, ${r.unexpected} unexpected answers ${JSON.stringify(r.statusCounts)}` : ""));
+    log(
+      `  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ` +
+        `${r.cpuUsPerReq.toFixed(0)} µs workerd CPU/req (slice ${r.slice}, other load ${r.otherCores.toFixed(2)} cores)` +
+        (r.unexpected ? `, ${r.unexpected} unexpected answers ${JSON.stringify(r.statusCounts)}` : ""),
+    );
     return row;
   }
   /** Runs a workload and counts what the tenant's IdP saw meanwhile (warmup included). */
@@ -171,35 +184,70 @@ async function main() {
   await measure({ ...validate(unlimitedToken), connections: cfg.connections, durationS: SERVICE_WARMUP_S / 2 });
 
   await run("floor-crypto", "Floor (a): verify RS256 + sign ES256, bare Worker", {
-    url: urls["floor-crypto"], method: "POST", path: "/", headers: { "content-type": "application/json" },
+    url: urls["floor-crypto"],
+    method: "POST",
+    path: "/",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ jwt }),
   });
-  await run("floor-crypto-writes", "Floor (a+w): floor (a) plus a login's two write-behind rows to D1", {
-    url: urls["floor-crypto-writes"], method: "POST", path: "/", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jwt }),
-  }, { informational: true });
+  await run(
+    "floor-crypto-writes",
+    "Floor (a+w): floor (a) plus a login's two write-behind rows to D1",
+    {
+      url: urls["floor-crypto-writes"],
+      method: "POST",
+      path: "/",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jwt }),
+    },
+    { informational: true },
+  );
   await run("floor-do", "Floor (b): Durable Object SQLite increment over RPC", { url: urls["floor-do"], path: "/" });
-  await run("floor-do-binding", "Floor (b) called from the consumer Worker over a service binding", {
-    url: urls.consumer, path: "/floor",
-  }, { informational: true });
+  await run(
+    "floor-do-binding",
+    "Floor (b) called from the consumer Worker over a service binding",
+    {
+      url: urls.consumer,
+      path: "/floor",
+    },
+    { informational: true },
+  );
 
   const identities10 = await countIdentities(db);
   await runCountingIdp(TENANT, "login", "Login, warm caches", login(ids.login, jwt), {
-    floor: "floor-crypto", identities: identities10, jwksKeys: 1,
+    floor: "floor-crypto",
+    identities: identities10,
+    jwksKeys: 1,
   });
-  await run("login-no-ratelimit", "Login, warm caches, without the rate-limit bindings", {
-    ...login(ids.login, jwt), url: urls[NO_RATELIMIT_WORKER],
-  }, { floor: "floor-crypto", informational: true });
+  await run(
+    "login-no-ratelimit",
+    "Login, warm caches, without the rate-limit bindings",
+    {
+      ...login(ids.login, jwt),
+      url: urls[NO_RATELIMIT_WORKER],
+    },
+    { floor: "floor-crypto", informational: true },
+  );
   await runCountingIdp(TENANT_50, "login-jwks50", "Login, warm caches, JWKS of 50 keys", login(ids.keys50, jwt50), {
-    floor: "floor-crypto", identities: identities10, jwksKeys: 50, scalingOf: "login",
+    floor: "floor-crypto",
+    identities: identities10,
+    jwksKeys: 50,
+    scalingOf: "login",
   });
 
   // Cold start with the IdP answering in 50 ms, then warm: no warmup, the first requests find nothing
   // cached (memory or KV) and all connections start at once.
   await idp.behaviour(TENANT_SLOW, { mode: "slow", delayMs: 50 });
-  await runCountingIdp(TENANT_SLOW, "login-slow-idp", "Login, IdP answering in 50 ms (cold start, then warm)", {
-    ...login(ids.slow, jwtSlow), warmupS: 0,
-  }, { floor: "floor-crypto", identities: identities10, jwksKeys: 1 });
+  await runCountingIdp(
+    TENANT_SLOW,
+    "login-slow-idp",
+    "Login, IdP answering in 50 ms (cold start, then warm)",
+    {
+      ...login(ids.slow, jwtSlow),
+      warmupS: 0,
+    },
+    { floor: "floor-crypto", identities: identities10, jwksKeys: 1 },
+  );
   await idp.behaviour(TENANT_SLOW, {});
 
   await run("rpc-unlimited", "AuthService.authenticate over RPC, no max-uses limit", validate(unlimitedToken), {
@@ -212,21 +260,43 @@ async function main() {
   // so the order of the runs (drift, what ran before) does not decide the comparison.
   if (wanted("rpc-unlimited")) {
     await run("rpc-unlimited-again", "AuthService.authenticate over RPC, no max-uses limit, again", validate(unlimitedToken), {
-      floor: "floor-do", informational: true,
+      floor: "floor-do",
+      informational: true,
     });
   }
-  await run("renew", "Renew (POST /api/v1/auth/token/renew)", {
-    url: urls[MAIN_WORKER], method: "POST", path: "/api/v1/auth/token/renew",
-    headers: { "content-type": "application/json", "cf-connecting-ip": CLIENT_IP },
-    body: JSON.stringify({ accessToken: unlimitedToken }),
-  }, { floor: "floor-do" });
-  await run("details", "GET /api/v1/identities/details", {
-    url: urls[MAIN_WORKER], path: "/api/v1/identities/details", headers: bearer(unlimitedToken),
-  }, { floor: "floor-do" });
+  await run(
+    "renew",
+    "Renew (POST /api/v1/auth/token/renew)",
+    {
+      url: urls[MAIN_WORKER],
+      method: "POST",
+      path: "/api/v1/auth/token/renew",
+      headers: { "content-type": "application/json", "cf-connecting-ip": CLIENT_IP },
+      body: JSON.stringify({ accessToken: unlimitedToken }),
+    },
+    { floor: "floor-do" },
+  );
+  await run(
+    "details",
+    "GET /api/v1/identities/details",
+    {
+      url: urls[MAIN_WORKER],
+      path: "/api/v1/identities/details",
+      headers: bearer(unlimitedToken),
+    },
+    { floor: "floor-do" },
+  );
   // A CI job's second step after its OIDC login: the SDK's secrets listing, one AuthService use per request
-  await run("secrets", "GET /api/v3/secrets/raw (SDK) on examples/secrets-worker, viewer", {
-    url: urls[SECRETS_WORKER], path: sdkSecretsPath(project.id, "production"), headers: bearer(secretsToken),
-  }, { floor: "floor-do" });
+  await run(
+    "secrets",
+    "GET /api/v3/secrets/raw (SDK) on examples/secrets-worker, viewer",
+    {
+      url: urls[SECRETS_WORKER],
+      path: sdkSecretsPath(project.id, "production"),
+      headers: bearer(secretsToken),
+    },
+    { floor: "floor-do" },
+  );
 
   // ---- scaling: the identities table ------------------------------------------------------------
   // 10 -> 10,000 -> 100,000 identities, then back to 10 for a second baseline run: the scaling rows are
@@ -248,7 +318,10 @@ async function main() {
     log("growing identities to 10,000");
     await growIdentities(db, org.id, 10_000);
     await runCountingIdp(TENANT, "login-10k", "Login, warm caches, 10,000 identities", login(ids.login, jwt), {
-      floor: "floor-crypto", identities: await countIdentities(db), jwksKeys: 1, scalingOf: "login",
+      floor: "floor-crypto",
+      identities: await countIdentities(db),
+      jwksKeys: 1,
+      scalingOf: "login",
     });
     log("growing identities to 100,000");
     const t0 = Date.now();
@@ -256,21 +329,29 @@ async function main() {
     log(`  inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await snapshot("100,000 identities in D1, before the login run");
     await runCountingIdp(TENANT, "login-100k", "Login, warm caches, 100,000 identities", login(ids.login, jwt), {
-      floor: "floor-crypto", identities: await countIdentities(db), jwksKeys: 1, scalingOf: "login",
+      floor: "floor-crypto",
+      identities: await countIdentities(db),
+      jwksKeys: 1,
+      scalingOf: "login",
     });
     await snapshot("after the 100,000-identities login run");
 
     // Memory under churn: logins naming a different existing identity each time (none has an OIDC
     // configuration: 404 after the D1 reads), more of them than the login-context cache may hold.
     let next = 0;
-    const churn = await run("login-churn", "Login naming a different identity each time (cache churn, 404s)", {
-      ...login(ids.login, jwt),
-      warmupS: 0,
-      amount: CHURN_LOGINS,
-      maxDurationS: 40,
-      setupRequest: (req) => ({ ...req, body: JSON.stringify({ identityId: bulkIds[next++ % bulkIds.length], jwt }) }),
-      expect: (status) => status === 404,
-    }, { identities: await countIdentities(db), informational: true });
+    const churn = await run(
+      "login-churn",
+      "Login naming a different identity each time (cache churn, 404s)",
+      {
+        ...login(ids.login, jwt),
+        warmupS: 0,
+        amount: CHURN_LOGINS,
+        maxDurationS: 40,
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ identityId: bulkIds[next++ % bulkIds.length], jwt }) }),
+        expect: (status) => status === 404,
+      },
+      { identities: await countIdentities(db), informational: true },
+    );
     if (churn) {
       churn.distinctIdentities = Math.min(next, bulkIds.length);
       await snapshot(`after logins naming ${churn.distinctIdentities.toLocaleString("en-US")} different identities`);
@@ -280,15 +361,25 @@ async function main() {
     await db.prepare("DELETE FROM identities WHERE name LIKE 'bulk-%'").run();
     await growIdentities(db, org.id, 10);
     await runCountingIdp(TENANT, "login-again", "Login, warm caches, 10 identities again (second baseline)", login(ids.login, jwt), {
-      floor: "floor-crypto", identities: await countIdentities(db), jwksKeys: 1,
+      floor: "floor-crypto",
+      identities: await countIdentities(db),
+      jwksKeys: 1,
     });
   }
 
   // The crypto floor once more: how much the machine drifted over the run.
-  await run("floor-crypto-end", "Floor (a) again, at the end (drift check)", {
-    url: urls["floor-crypto"], method: "POST", path: "/", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jwt }),
-  }, { informational: true });
+  await run(
+    "floor-crypto-end",
+    "Floor (a) again, at the end (drift check)",
+    {
+      url: urls["floor-crypto"],
+      method: "POST",
+      path: "/",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jwt }),
+    },
+    { informational: true },
+  );
 
   // ---- where the time goes ------------------------------------------------------------------------
   const profiles = [];
@@ -298,7 +389,8 @@ async function main() {
       log(`profiling: ${label}`);
       try {
         const { profile, result } = await cpuProfile(inspectorUrl, MAIN_ISOLATE, () =>
-          measure({ ...common, ...spec, durationS: Math.min(5, cfg.durationS), slices: 1, warmupS: 0 }));
+          measure({ ...common, ...spec, durationS: Math.min(5, cfg.durationS), slices: 1, warmupS: 0 }),
+        );
         profiles.push({ label, rps: result.rps, ...summarizeProfile(profile, map) });
       } catch (err) {
         log(`  profile failed (left out of the report): ${err.message}`); // the profiles only explain
@@ -307,7 +399,9 @@ async function main() {
     await profileOf("Login, warm caches", login(ids.login, jwt));
     await profileOf("AuthService.authenticate over RPC (main isolate: AuthService + Durable Object)", validate(unlimitedToken));
     await profileOf("GET /api/v1/identities/details", {
-      url: urls[MAIN_WORKER], path: "/api/v1/identities/details", headers: bearer(unlimitedToken),
+      url: urls[MAIN_WORKER],
+      path: "/api/v1/identities/details",
+      headers: bearer(unlimitedToken),
     });
   }
 

@@ -63,7 +63,9 @@ export function wranglerMiniflare() {
 
 /** Applies `dir`/*.sql in name order, statement by statement, to a D1 database (a Miniflare D1 binding). */
 export async function applyMigrations(db, dir) {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const statements = unstable_splitSqlQuery(readFileSync(join(dir, file), "utf8"));
     await db.batch(statements.map((s) => db.prepare(s)));
   }

@@ -24,7 +24,10 @@ const SIGNING_KEYS_PLACEHOLDER = "__generate__";
 const { current, lines } = ensureDevVars();
 if (lines.length) {
   const text = lines.join("\n").replace(SIGNING_KEYS_PLACEHOLDER, await generateSigningKeys());
-  writeFileSync(devVars, `${current}${current && !current.endsWith("\n") ? "\n" : ""}# Local development only (npm start).\n${text}\n`);
+  writeFileSync(
+    devVars,
+    `${current}${current && !current.endsWith("\n") ? "\n" : ""}# Local development only (npm start).\n${text}\n`,
+  );
 }
 
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {

@@ -5,10 +5,17 @@ export const CLOCK_SKEW_SECONDS = 30;
 
 /** Algorithms accepted on incoming ID tokens: asymmetric only, never HS* or none. */
 export const ALLOWED_ID_TOKEN_ALGS = [
-  "RS256", "RS384", "RS512",
-  "PS256", "PS384", "PS512",
-  "ES256", "ES384", "ES512",
-  "EdDSA", "Ed25519",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
 ] as const;
 
 /**

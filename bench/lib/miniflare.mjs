@@ -70,7 +70,12 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
           },
         }),
         {
-          ...builtWorkerOptions({ configPath: secrets.configPath, scriptPath: secrets.scriptPath, name: SECRETS_WORKER, bindings: secrets.vars }),
+          ...builtWorkerOptions({
+            configPath: secrets.configPath,
+            scriptPath: secrets.scriptPath,
+            name: SECRETS_WORKER,
+            bindings: secrets.vars,
+          }),
           unsafeDirectSockets: direct,
         },
         plain("floor-crypto", { bindings: floorVars }),
@@ -82,7 +87,15 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
   );
   await mf.ready;
   const urls = {};
-  for (const name of [MAIN_WORKER, NO_RATELIMIT_WORKER, "consumer", SECRETS_WORKER, "floor-crypto", "floor-crypto-writes", "floor-do"]) {
+  for (const name of [
+    MAIN_WORKER,
+    NO_RATELIMIT_WORKER,
+    "consumer",
+    SECRETS_WORKER,
+    "floor-crypto",
+    "floor-crypto-writes",
+    "floor-do",
+  ]) {
     urls[name] = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
   }
   return { mf, urls, inspectorUrl: (await mf.getInspectorURL()).toString() };

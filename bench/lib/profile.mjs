@@ -69,7 +69,11 @@ function frameKey(callFrame, map, bundleUrlSuffix) {
  * @returns {{ totalMs: number, activeMs: number, byModule: {name, selfMs, share}[], byFunction: {name, selfMs, share}[] }}
  *   share is of the active (non-idle) time.
  */
-export function summarizeProfile(profile, map, { bundleUrlSuffix = "index.js", top = Number(process.env.BENCH_PROFILE_TOP ?? 15) } = {}) {
+export function summarizeProfile(
+  profile,
+  map,
+  { bundleUrlSuffix = "index.js", top = Number(process.env.BENCH_PROFILE_TOP ?? 15) } = {},
+) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const keyOf = new Map();
   for (const n of profile.nodes) keyOf.set(n.id, frameKey(n.callFrame, map, bundleUrlSuffix));

@@ -31,7 +31,14 @@ export function evaluateTargets(report) {
     const busy = rows.filter((r) => r && r.otherCores > DISTURBED_CORES);
     if (busy.length && pass !== null) {
       const which = busy.map((r) => `${r.key} ${fmt(r.otherCores)}`).join(", ");
-      t.push({ target, measured, pass: null, note: [note, `machine busy during the run (other load, cores: ${which}); would be ${pass ? "pass" : "miss"}`].filter(Boolean).join("; ") });
+      t.push({
+        target,
+        measured,
+        pass: null,
+        note: [note, `machine busy during the run (other load, cores: ${which}); would be ${pass ? "pass" : "miss"}`]
+          .filter(Boolean)
+          .join("; "),
+      });
     } else {
       t.push({ target, measured, pass, note });
     }
@@ -46,7 +53,13 @@ export function evaluateTargets(report) {
     const withWrites = floorAW
       ? `against floor (a+w), which adds the login's two D1 write-behind rows that Miniflare runs on workerd's one thread: ${fmt(login.rps / floorAW.rps)}`
       : "";
-    add("Login, warm caches: >= 0.7 of the crypto floor's throughput", `${fmt(ratio)} (${int(login.rps)} vs ${int(floorA.rps)} req/s)`, ratio >= 0.7, withWrites, [login, floorA]);
+    add(
+      "Login, warm caches: >= 0.7 of the crypto floor's throughput",
+      `${fmt(ratio)} (${int(login.rps)} vs ${int(floorA.rps)} req/s)`,
+      ratio >= 0.7,
+      withWrites,
+      [login, floorA],
+    );
     add(
       "Login, warm caches: p99 < 3 x p50",
       `p99 ${fmt(login.p99)} ms = ${fmt(login.p99 / login.p50, 1)} x p50 ${fmt(login.p50)} ms`,
@@ -59,7 +72,11 @@ export function evaluateTargets(report) {
   if (warm.length) {
     const total = warm.reduce((n, r) => n + r.idp.discovery + r.idp.jwks, 0);
     const logins = warm.reduce((n, r) => n + r.servedAll + r.warmupRequests, 0);
-    add("Zero IdP requests on the warm path", `${total} discovery/JWKS requests in ${int(logins)} warm logins (${warm.length} runs)`, total === 0);
+    add(
+      "Zero IdP requests on the warm path",
+      `${total} discovery/JWKS requests in ${int(logins)} warm logins (${warm.length} runs)`,
+      total === 0,
+    );
   }
   const slow = byKey(report, "login-slow-idp");
   if (slow?.idp) {
@@ -76,7 +93,13 @@ export function evaluateTargets(report) {
   const unlimited = byKey(report, "rpc-unlimited");
   if (limited && floorB) {
     const ratio = limited.rps / floorB.rps;
-    add("RPC validation with a max-uses limit: >= 0.7 of the Durable Object floor", `${fmt(ratio)} (${int(limited.rps)} vs ${int(floorB.rps)} req/s)`, ratio >= 0.7, "", [limited, floorB]);
+    add(
+      "RPC validation with a max-uses limit: >= 0.7 of the Durable Object floor",
+      `${fmt(ratio)} (${int(limited.rps)} vs ${int(floorB.rps)} req/s)`,
+      ratio >= 0.7,
+      "",
+      [limited, floorB],
+    );
   }
   if (limited && unlimited) {
     const unlimitedRuns = [unlimited, byKey(report, "rpc-unlimited-again")].filter(Boolean);
@@ -183,7 +206,8 @@ export function printReport(report) {
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(COLUMNS.map(([k]) => r[k])));
   console.log();
-  for (const t of report.targets) console.log(`${verdict(t).toUpperCase().padEnd(12)}  ${t.target}: ${t.measured}${t.note ? ` (${t.note})` : ""}`);
+  for (const t of report.targets)
+    console.log(`${verdict(t).toUpperCase().padEnd(12)}  ${t.target}: ${t.measured}${t.note ? ` (${t.note})` : ""}`);
   console.log();
 }
 
@@ -198,7 +222,12 @@ export function latencySvg(rows, { title = "Latency percentiles (ms, log scale)"
     ["p90", "#dd6b20"],
     ["p99", "#c53030"],
   ];
-  const labelW = 440, plotW = 520, right = 70, top = 56, barH = 7, rowGap = 10;
+  const labelW = 440,
+    plotW = 520,
+    right = 70,
+    top = 56,
+    barH = 7,
+    rowGap = 10;
   const rowH = series.length * barH + rowGap;
   const height = top + rows.length * rowH + 40;
   const width = labelW + plotW + right;
@@ -207,7 +236,9 @@ export function latencySvg(rows, { title = "Latency percentiles (ms, log scale)"
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const x = (v) => labelW + (plotW * (Math.log10(Math.max(v, lo)) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="${labelW}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   series.forEach(([k, color], i) => {
@@ -220,7 +251,9 @@ export function latencySvg(rows, { title = "Latency percentiles (ms, log scale)"
       if (v > hi * 1.0001) break;
       const xx = x(v).toFixed(1);
       out.push(`<line x1="${xx}" y1="${top - 6}" x2="${xx}" y2="${height - 34}" stroke="${m === 1 ? "#bbbbbb" : "#e5e5e5"}"/>`);
-      out.push(`<text x="${xx}" y="${height - 20}" text-anchor="middle" fill="#555">${v < 1 ? v.toFixed(String(v).length - 2) : v}</text>`);
+      out.push(
+        `<text x="${xx}" y="${height - 20}" text-anchor="middle" fill="#555">${v < 1 ? v.toFixed(String(v).length - 2) : v}</text>`,
+      );
     }
   }
   out.push(`<text x="${labelW + plotW / 2}" y="${height - 6}" text-anchor="middle" fill="#555">milliseconds</text>`);
@@ -301,9 +334,13 @@ function performanceMarkdown(report, svgName) {
   p("- **End to end**: `examples/secrets-worker`, built by `wrangler deploy --dry-run` and bound to `AuthService` by");
   p("  its own wrangler.toml, serves the SDK's `GET /api/v3/secrets/raw` listing (two secrets seeded with");
   p("  `PUT /admin/secrets`) to an identity with project role `viewer`: one `authenticate` and one D1 query per request.");
-  p(`- **The machine is shared**: 1-minute load average ${fmt(env.loadAtStart)} at the start, ${fmt(env.loadAtEnd)} at the end` +
-    (drift === null ? "." : `; floor (a) measured again at the end differed by ${(drift * 100).toFixed(1)}% from the start.`));
-  p(`  Before each workload the bench waits (at most ${env.quietWaitMaxS} s, ${env.quietBudgetS} s in all; ${fmt(env.quietWaitS, 0)} s this run) for other`);
+  p(
+    `- **The machine is shared**: 1-minute load average ${fmt(env.loadAtStart)} at the start, ${fmt(env.loadAtEnd)} at the end` +
+      (drift === null ? "." : `; floor (a) measured again at the end differed by ${(drift * 100).toFixed(1)}% from the start.`),
+  );
+  p(
+    `  Before each workload the bench waits (at most ${env.quietWaitMaxS} s, ${env.quietBudgetS} s in all; ${fmt(env.quietWaitS, 0)} s this run) for other`,
+  );
   p("  processes to go quiet; the *other load* column says how quiet the reported slice was. Differences of a");
   p("  few percent between runs are noise; rows measured with other load near a core or more are not comparable.");
   p();
@@ -328,11 +365,14 @@ function performanceMarkdown(report, svgName) {
   p();
   p("| target | measured | result |");
   p("|---|---|---|");
-  for (const t of report.targets) p(`| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ""} | ${t.pass === false ? "**miss**" : verdict(t)} |`);
+  for (const t of report.targets)
+    p(`| ${t.target} | ${t.measured}${t.note ? ` (${t.note})` : ""} | ${t.pass === false ? "**miss**" : verdict(t)} |`);
   p();
   p("## Bundle");
   p();
-  p(`\`wrangler deploy --dry-run\`: ${fmt(bundle.rawBytes / 1024, 1)} KiB, gzip ${fmt(bundle.gzipBytes / 1024, 1)} KiB (${int(bundle.gzipBytes)} bytes,`);
+  p(
+    `\`wrangler deploy --dry-run\`: ${fmt(bundle.rawBytes / 1024, 1)} KiB, gzip ${fmt(bundle.gzipBytes / 1024, 1)} KiB (${int(bundle.gzipBytes)} bytes,`,
+  );
   p("zlib's default level, the figure `wrangler deploy` prints as gzip). What it is made of (uncompressed bytes of");
   p("generated code per origin, from the bundle's source map):");
   p();
@@ -352,7 +392,9 @@ function performanceMarkdown(report, svgName) {
   const mib = (b) => fmt(b / 2 ** 20, 1);
   for (const m of report.memory) {
     const h = m.heap;
-    p(`| ${m.when} | ${mib(m.rss * 1024)} | ${mib(m.peak * 1024)} | ${h ? mib(h.liveBytes) : "n/a"} | ${h ? `${mib(h.usedBytes)} / ${mib(h.totalBytes)}` : "n/a"} |`);
+    p(
+      `| ${m.when} | ${mib(m.rss * 1024)} | ${mib(m.peak * 1024)} | ${h ? mib(h.liveBytes) : "n/a"} | ${h ? `${mib(h.usedBytes)} / ${mib(h.totalBytes)}` : "n/a"} |`,
+    );
   }
   p();
   p("The 100,000 identities live in D1 (inside the workerd process here, hence its RSS); the service's isolate");
@@ -370,7 +412,9 @@ function performanceMarkdown(report, svgName) {
       p();
       p(`### ${prof.label}`);
       p();
-      p(`${fmt(prof.activeMs / 1000, 2)} s of JavaScript in ${fmt(prof.totalMs / 1000, 2)} s sampled (${int(prof.rps)} req/s while profiled).`);
+      p(
+        `${fmt(prof.activeMs / 1000, 2)} s of JavaScript in ${fmt(prof.totalMs / 1000, 2)} s sampled (${int(prof.rps)} req/s while profiled).`,
+      );
       p();
       p("| module | self ms | share | | function | self ms | share |");
       p("|---|---:|---:|---|---|---:|---:|");
@@ -378,7 +422,9 @@ function performanceMarkdown(report, svgName) {
       for (let i = 0; i < Math.min(n, 12); i++) {
         const m = prof.byModule[i];
         const f = prof.byFunction[i];
-        p(`| ${m ? `\`${m.name}\`` : ""} | ${m ? fmt(m.selfMs, 0) : ""} | ${m ? pctText(m.share) : ""} | | ${f ? `\`${esc(f.name)}\`` : ""} | ${f ? fmt(f.selfMs, 0) : ""} | ${f ? pctText(f.share) : ""} |`);
+        p(
+          `| ${m ? `\`${m.name}\`` : ""} | ${m ? fmt(m.selfMs, 0) : ""} | ${m ? pctText(m.share) : ""} | | ${f ? `\`${esc(f.name)}\`` : ""} | ${f ? fmt(f.selfMs, 0) : ""} | ${f ? pctText(f.share) : ""} |`,
+        );
       }
     }
   }

@@ -84,8 +84,13 @@ export async function seedSecrets(secretsUrl, secretsAdminKey, body) {
  */
 export const sdkSecretsPath = (projectId, environment) =>
   `/api/v3/secrets/raw?${new URLSearchParams({
-    workspaceId: projectId, environment, expandSecretReferences: "true", include_imports: "false",
-    recursive: "false", secretPath: "/", viewSecretValue: "true",
+    workspaceId: projectId,
+    environment,
+    expandSecretReferences: "true",
+    include_imports: "false",
+    recursive: "false",
+    secretPath: "/",
+    viewSecretValue: "true",
   })}`;
 
 /** JSON body, headers and path of one login, as a CI job sends it. */
@@ -118,9 +123,7 @@ export async function growIdentities(db, orgId, total, { rowsPerStatement = 250,
       // every value is generated here (uuid, hex, fixed words): safe to inline
       rows.push(`('${id}','${orgId}','bulk-${made}','no-access','${randomBytes(32).toString("hex")}','${now}','${now}')`);
     }
-    statements.push(
-      `INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES ${rows.join(",")}`,
-    );
+    statements.push(`INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES ${rows.join(",")}`);
     if (statements.length >= statementsPerBatch) await flush();
   }
   await flush();

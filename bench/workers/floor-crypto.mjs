@@ -33,9 +33,19 @@ function loadKeys(env) {
     const signing = JSON.parse(env.SIGNING_KEYS);
     const ours = signing.keys.find((k) => k.kid === signing.active) ?? signing.keys[0];
     const verify = await crypto.subtle.importKey(
-      "jwk", { kty: idpJwk.kty, n: idpJwk.n, e: idpJwk.e }, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+      "jwk",
+      { kty: idpJwk.kty, n: idpJwk.n, e: idpJwk.e },
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
     const sign = await crypto.subtle.importKey(
-      "jwk", { kty: ours.kty, crv: ours.crv, x: ours.x, y: ours.y, d: ours.d }, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+      "jwk",
+      { kty: ours.kty, crv: ours.crv, x: ours.x, y: ours.y, d: ours.d },
+      { name: "ECDSA", namedCurve: "P-256" },
+      false,
+      ["sign"],
+    );
     return { verify, sign, kid: ours.kid };
   })();
   return keys;
@@ -58,18 +68,38 @@ let scheduled = false;
 function queueLoginRows(env, ctx, claims, jti, now) {
   const identityId = "00000000-0000-4000-8000-000000000000";
   const checked = { iss: claims.iss, sub: claims.sub, aud: claims.aud, ref_protected: claims.ref_protected };
-  audit.push(JSON.stringify([crypto.randomUUID(), Date.now(), "login", "success", null, "floor", identityId,
-    `identity:${identityId}`, "198.51.100.7", null, null, jti, JSON.stringify({ claims: checked })]));
+  audit.push(
+    JSON.stringify([
+      crypto.randomUUID(),
+      Date.now(),
+      "login",
+      "success",
+      null,
+      "floor",
+      identityId,
+      `identity:${identityId}`,
+      "198.51.100.7",
+      null,
+      null,
+      jti,
+      JSON.stringify({ claims: checked }),
+    ]),
+  );
   ledger.push(JSON.stringify([jti, identityId, "floor", "oidc-auth", now, now + 3600, now + 86400, 0, "198.51.100.7"]));
   if (scheduled) return;
   scheduled = true;
-  ctx.waitUntil(new Promise((r) => setTimeout(r, FLUSH_DELAY_MS)).then(async () => {
-    scheduled = false;
-    const [a, l] = [audit, ledger];
-    audit = [];
-    ledger = [];
-    await env.DB.batch([env.DB.prepare(AUDIT_INSERT).bind(`[${a.join(",")}]`), env.DB.prepare(LEDGER_UPSERT).bind(`[${l.join(",")}]`)]);
-  }));
+  ctx.waitUntil(
+    new Promise((r) => setTimeout(r, FLUSH_DELAY_MS)).then(async () => {
+      scheduled = false;
+      const [a, l] = [audit, ledger];
+      audit = [];
+      ledger = [];
+      await env.DB.batch([
+        env.DB.prepare(AUDIT_INSERT).bind(`[${a.join(",")}]`),
+        env.DB.prepare(LEDGER_UPSERT).bind(`[${l.join(",")}]`),
+      ]);
+    }),
+  );
 }
 
 export default {

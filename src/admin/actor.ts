@@ -2,9 +2,7 @@ import type { Env } from "../env";
 import { DomainError, Reason } from "../errors";
 
 /** Who is making an admin change: the deployment's admin key, or an org-admin identity's access token. */
-export type Actor =
-  | { kind: "admin-key" }
-  | { kind: "identity"; identityId: string; orgId: string; tokenId: string };
+export type Actor = { kind: "admin-key" } | { kind: "identity"; identityId: string; orgId: string; tokenId: string };
 
 /** Everything an admin operation needs; the HTTP API and the console build it the same way. */
 export interface AdminContext {

@@ -70,14 +70,19 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
     rules.push(signature, {
       rule: "issuer",
       expected: config.boundIssuer,
-      ...(issuerFailed ? { status: "fail" as const, reasonCode: err.reasonCode, message: err.message } : { status: "not-checked" as const }),
+      ...(issuerFailed
+        ? { status: "fail" as const, reasonCode: err.reasonCode, message: err.message }
+        : { status: "not-checked" as const }),
     });
     rules.push(...bindingRules(config, null));
     return { admitted: false, reasonCode: err.reasonCode, message: err.message, rules };
   }
 
   const seen = checkedClaims(payload, config);
-  rules.push({ rule: "signature", status: "pass" }, { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: seen.iss });
+  rules.push(
+    { rule: "signature", status: "pass" },
+    { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: seen.iss },
+  );
   rules.push(...bindingRules(config, payload, seen));
   const verdict = checkBindings(payload, config);
   return verdict.ok

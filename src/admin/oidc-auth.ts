@@ -1,11 +1,6 @@
 import { enforceConfigPolicy } from "../oidc/config-policy";
 import { parseOidcConfig } from "../oidc/config-schema";
-import {
-  deleteOidcAuthConfig,
-  getOidcAuthConfig,
-  insertOidcAuthConfig,
-  replaceOidcAuthConfig,
-} from "../storage/oidc-auth-configs";
+import { deleteOidcAuthConfig, getOidcAuthConfig, insertOidcAuthConfig, replaceOidcAuthConfig } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";

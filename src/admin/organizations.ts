@@ -14,16 +14,18 @@ export const createOrganizationInput = z.object({
 });
 
 export function slugify(name: string): string {
-  const s = name.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 48);
+  const s = name
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
   return s || "org";
 }
 
 const slugTaken = () => new DomainError(Reason.slug_taken, "An organization with this slug already exists");
 
-export async function createOrganization(
-  ctx: AdminContext,
-  input: z.output<typeof createOrganizationInput>,
-): Promise<Organization> {
+export async function createOrganization(ctx: AdminContext, input: z.output<typeof createOrganizationInput>): Promise<Organization> {
   assertAdminKey(ctx.actor);
   const db = ctx.env.DB;
   let slug = input.slug ?? slugify(input.name);

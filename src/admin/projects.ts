@@ -30,7 +30,13 @@ const projectRole = z.enum(PROJECT_ROLES).describe("project role");
 /** `{ roles: [{ role }] }`, or the older `{ role }` some clients still send. Yields the role slugs. */
 export const membershipRolesInput = z
   .union([
-    z.object({ roles: z.array(z.object({ role: projectRole })).min(1).max(8).describe("the identity's roles in the project") }),
+    z.object({
+      roles: z
+        .array(z.object({ role: projectRole }))
+        .min(1)
+        .max(8)
+        .describe("the identity's roles in the project"),
+    }),
     z.object({ role: projectRole.describe("one role (the older form of `roles`)") }),
   ])
   .transform((b) => [...new Set("roles" in b ? b.roles.map((r) => r.role) : [b.role])]);

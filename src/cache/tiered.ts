@@ -1,4 +1,4 @@
-import { LruCache } from "./lru";
+import type { LruCache } from "./lru";
 
 /**
  * Two cache tiers in front of a slow source (an IdP): isolate memory, then KV, then the source.
@@ -49,9 +49,7 @@ export async function readTiered<T>(src: TieredSource<T>, opts: { refresh?: bool
     const fetchedAt = Date.now();
     src.memory.set(src.key, { value, fetchedAt }, ttlMs, fetchedAt);
     const kvTtl = Math.max(60, src.ttlSeconds + src.staleSeconds);
-    src.waitUntil(
-      src.kv.put(src.key, JSON.stringify({ raw, fetchedAt } satisfies KvEntry), { expirationTtl: kvTtl }).catch(() => {}),
-    );
+    src.waitUntil(src.kv.put(src.key, JSON.stringify({ raw, fetchedAt } satisfies KvEntry), { expirationTtl: kvTtl }).catch(() => {}));
     return value;
   } catch (err) {
     const stale = [mem?.value, fromKv].find((c) => c && c.fetchedAt + ttlMs + src.staleSeconds * 1000 > now);

@@ -14,7 +14,20 @@ import { listIdentityMemberships, listOrganizationProjects } from "../admin/proj
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { fieldErrors, text, type FormState } from "./forms";
-import { Card, ConfirmPage, Field, FormCard, Layout, NameField, RoleBadge, render, uiOf, when, type PageProps, type Ui } from "./layout";
+import {
+  Card,
+  ConfirmPage,
+  Field,
+  FormCard,
+  Layout,
+  NameField,
+  RoleBadge,
+  render,
+  uiOf,
+  when,
+  type PageProps,
+  type Ui,
+} from "./layout";
 import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 import { orgCrumbs, orgPage } from "./organizations";
 
@@ -94,7 +107,9 @@ async function showIdentities(c: ConsoleContext, status: 200 | 422, form?: FormS
           title="Machine identities"
           sub="Non-human principals your CI jobs log in as."
           items={identities}
-          empty={<Empty title="No machine identities yet">Create one, then replace its default (no authentication) with OIDC Auth.</Empty>}
+          empty={
+            <Empty title="No machine identities yet">Create one, then replace its default (no authentication) with OIDC Auth.</Empty>
+          }
           heads={["Name", "Role", "Auth method", "Created", ""]}
           row={(i) => (
             <tr>
@@ -121,7 +136,13 @@ async function showIdentities(c: ConsoleContext, status: 200 | 422, form?: FormS
             label="Organization role"
             for="identity-role"
             errors={form?.errors.role}
-            help={<ul>{ORG_ROLES.map((r) => <li>{ORG_ROLE_HELP[r]}</li>)}</ul>}
+            help={
+              <ul>
+                {ORG_ROLES.map((r) => (
+                  <li>{ORG_ROLE_HELP[r]}</li>
+                ))}
+              </ul>
+            }
           >
             <RoleSelect id="identity-role" value={form?.values.role ?? "no-access"} />
           </Field>
@@ -135,7 +156,10 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: FormSta
   const { ctx, identity, org } = await loadIdentity(c, c.req.param("id")!);
   const ui = uiOf(c);
   const oidc = identity.authMethods.includes("oidc-auth") ? await getOidcAuth(ctx, identity.id).catch(() => null) : null;
-  const [memberships, projects] = await Promise.all([listIdentityMemberships(ctx, identity.id), listOrganizationProjects(ctx, org.id)]);
+  const [memberships, projects] = await Promise.all([
+    listIdentityMemberships(ctx, identity.id),
+    listOrganizationProjects(ctx, org.id),
+  ]);
   const projectName = new Map(projects.map((p) => [p.id, p.name]));
   return render(
     c,

@@ -88,5 +88,9 @@ consoleRoutes.onError((err, c) => {
   }
   // Unexpected: log the kind only (an error may carry a pasted token), answer without internals.
   log("error", "console_unhandled_error", { name: errorName(err) });
-  return render(c, 500, <ErrorPage c={c} status={500} title="Something went wrong" message="Internal error." code={Reason.internal_error} />);
+  return render(
+    c,
+    500,
+    <ErrorPage c={c} status={500} title="Something went wrong" message="Internal error." code={Reason.internal_error} />,
+  );
 });

@@ -33,7 +33,13 @@ const DONE: Record<string, string> = {
 const Logo: FC<{ size?: number }> = ({ size = 22 }) => (
   <svg width={size} height={size} viewBox="0 0 24 24" aria-hidden="true">
     <rect x="1" y="1" width="22" height="22" rx="6" fill="#2f5bd8" />
-    <path d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z" fill="none" stroke="#fff" stroke-width="1.7" stroke-linejoin="round" />
+    <path
+      d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z"
+      fill="none"
+      stroke="#fff"
+      stroke-width="1.7"
+      stroke-linejoin="round"
+    />
     <path d="M9.6 11.9l1.7 1.7 3.2-3.4" fill="none" stroke="#fff" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round" />
   </svg>
 );
@@ -70,7 +76,9 @@ export const Layout: FC<PropsWithChildren<PageProps>> = (p) => (
           </a>
           {p.ui.viewer && (
             <nav>
-              <a href={href("/orgs")} class={p.nav === "orgs" ? "on" : ""}>Organizations</a>
+              <a href={href("/orgs")} class={p.nav === "orgs" ? "on" : ""}>
+                Organizations
+              </a>
             </nav>
           )}
           {p.ui.viewer && (
@@ -152,7 +160,9 @@ export const PostButton: FC<PropsWithChildren<{ ui: Ui; action: string; class: s
   </PostForm>
 );
 
-export const Card: FC<PropsWithChildren<{ title?: Child; sub?: Child; actions?: Child; foot?: Child; flush?: boolean; id?: string }>> = (p) => (
+export const Card: FC<
+  PropsWithChildren<{ title?: Child; sub?: Child; actions?: Child; foot?: Child; flush?: boolean; id?: string }>
+> = (p) => (
   <section class="card" id={p.id}>
     {p.title !== undefined && (
       <div class="card-head">
@@ -169,7 +179,9 @@ export const Card: FC<PropsWithChildren<{ title?: Child; sub?: Child; actions?: 
 );
 
 /** A labelled form field with its help text and, when the service refused the value, the reason. */
-export const Field: FC<PropsWithChildren<{ label: Child; for?: string; help?: Child; errors?: string[]; optional?: boolean; class?: string }>> = (p) => (
+export const Field: FC<
+  PropsWithChildren<{ label: Child; for?: string; help?: Child; errors?: string[]; optional?: boolean; class?: string }>
+> = (p) => (
   <div class={`field${p.errors && p.errors.length ? " invalid" : ""}${p.class ? ` ${p.class}` : ""}`}>
     <label for={p.for}>
       {p.label}
@@ -206,7 +218,16 @@ export const NameField: FC<{ id: string; value: string; errors?: string[]; help?
 
 /** The page that asks before a destructive POST: what it does, the button that does it, and a way back. */
 export const ConfirmPage: FC<
-  PropsWithChildren<{ ui: Ui; title: string; crumbs: [string, string?][]; heading: string; card: string; action: string; confirm: string; back: string }>
+  PropsWithChildren<{
+    ui: Ui;
+    title: string;
+    crumbs: [string, string?][];
+    heading: string;
+    card: string;
+    action: string;
+    confirm: string;
+    back: string;
+  }>
 > = (p) => (
   <Layout ui={p.ui} title={p.title} nav="orgs" crumbs={p.crumbs} heading={p.heading}>
     <Card
@@ -252,7 +273,12 @@ export function whenSeconds(iso: string | null | undefined): string {
 /** 3600 -> "1 h", 2592000 -> "30 d", 0 -> "no limit" */
 export function duration(seconds: number): string {
   if (seconds === 0) return "no limit";
-  const units: [number, string][] = [[86400, "d"], [3600, "h"], [60, "min"], [1, "s"]];
+  const units: [number, string][] = [
+    [86400, "d"],
+    [3600, "h"],
+    [60, "min"],
+    [1, "s"],
+  ];
   const parts: string[] = [];
   let rest = seconds;
   for (const [size, name] of units) {

@@ -1,10 +1,5 @@
 import { Hono } from "hono";
-import {
-  createOrganization,
-  createOrganizationInput,
-  getManagedOrganization,
-  listVisibleOrganizations,
-} from "../admin/organizations";
+import { createOrganization, createOrganizationInput, getManagedOrganization, listVisibleOrganizations } from "../admin/organizations";
 import { Reason } from "../errors";
 import type { Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
@@ -106,7 +101,8 @@ export const organizationRoutes = new Hono<ConsoleEnv>()
         const org = await createOrganization(adminCtx(c), parsed.data);
         return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);
       },
-      (refusal) => (refusal.is(Reason.slug_taken) ? showOrganizations(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined),
+      (refusal) =>
+        refusal.is(Reason.slug_taken) ? showOrganizations(c, 409, { values, errors: { slug: [refusal.message] } }) : undefined,
     );
   })
   .get("/orgs/:orgId", async (c) => {

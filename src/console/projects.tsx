@@ -71,7 +71,10 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
   const ctx = adminCtx(c);
   const project = await getManagedProject(ctx, c.req.param("projectId")!);
   const org = await getManagedOrganization(ctx, project.orgId);
-  const [memberships, identities] = await Promise.all([listProjectMemberships(ctx, project.id), listOrganizationIdentities(ctx, org.id)]);
+  const [memberships, identities] = await Promise.all([
+    listProjectMemberships(ctx, project.id),
+    listOrganizationIdentities(ctx, org.id),
+  ]);
   const byId = new Map(identities.map((i) => [i.id, i]));
   const members = new Set(memberships.map((m) => m.identityId));
   const candidates = identities.filter((i) => !members.has(i.id));
@@ -116,8 +119,8 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
           </PostForm>
         )}
         <div class="help">
-          Infisical's built-in project roles: admin, member, viewer, no-access. Downstream services read an identity's project roles from
-          its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
+          Infisical's built-in project roles: admin, member, viewer, no-access. Downstream services read an identity's project roles
+          from its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
         </div>
       </Card>
       <ListCard
@@ -150,7 +153,11 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
               </td>
               <DayCell at={m.createdAt} />
               <td class="actions">
-                <PostButton ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)} class="btn sm subtle-danger">
+                <PostButton
+                  ui={ui}
+                  action={href(`/projects/${project.id}/memberships/${m.identityId}/remove`)}
+                  class="btn sm subtle-danger"
+                >
                   Remove
                 </PostButton>
               </td>
@@ -182,7 +189,11 @@ export const projectRoutes = new Hono<ConsoleEnv>()
   .get("/orgs/:orgId/projects", (c) => showProjects(c, 200))
   .post("/orgs/:orgId/projects", async (c) => {
     const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
-    const parsed = createProjectInput.safeParse({ name: values.name, slug: values.slug || undefined, organizationId: c.req.param("orgId") });
+    const parsed = createProjectInput.safeParse({
+      name: values.name,
+      slug: values.slug || undefined,
+      organizationId: c.req.param("orgId"),
+    });
     if (!parsed.success) return showProjects(c, 422, { values, errors: fieldErrors(parsed.error) });
     return submitForm(
       async () => {
@@ -197,7 +208,11 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     const roles = rolesFrom(c.var.form);
     if (!roles) return showProject(c, 422, "Choose one of the project roles.");
     const identityId = text(c.var.form, "identityId");
-    return changeMembership(c, () => setProjectMembership(adminCtx(c), c.req.param("projectId"), identityId, roles, "create"), "member-added");
+    return changeMembership(
+      c,
+      () => setProjectMembership(adminCtx(c), c.req.param("projectId"), identityId, roles, "create"),
+      "member-added",
+    );
   })
   .post("/projects/:projectId/memberships/:identityId", async (c) => {
     const roles = rolesFrom(c.var.form);

@@ -3,7 +3,16 @@ import { Reason } from "../errors";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { Card, Field, Layout, render, type Ui } from "./layout";
 import { refusal, refusalOf } from "./refusals";
-import { checkPreSessionCsrf, clearSessionCookie, isLocalHttp, preSessionCsrf, safeNext, signInActor, startSession, SESSION_IDLE_SECONDS } from "./session";
+import {
+  checkPreSessionCsrf,
+  clearSessionCookie,
+  isLocalHttp,
+  preSessionCsrf,
+  safeNext,
+  signInActor,
+  startSession,
+  SESSION_IDLE_SECONDS,
+} from "./session";
 
 /** Why a session ended, shown on the sign-in page (fixed texts by code). */
 const ENDED: Record<string, string> = {
@@ -25,8 +34,21 @@ const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; c
       <div class="brand-big">
         <svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">
           <rect x="1" y="1" width="22" height="22" rx="6" fill="#2f5bd8" />
-          <path d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z" fill="none" stroke="#fff" stroke-width="1.7" stroke-linejoin="round" />
-          <path d="M9.6 11.9l1.7 1.7 3.2-3.4" fill="none" stroke="#fff" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round" />
+          <path
+            d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z"
+            fill="none"
+            stroke="#fff"
+            stroke-width="1.7"
+            stroke-linejoin="round"
+          />
+          <path
+            d="M9.6 11.9l1.7 1.7 3.2-3.4"
+            fill="none"
+            stroke="#fff"
+            stroke-width="1.7"
+            stroke-linecap="round"
+            stroke-linejoin="round"
+          />
         </svg>
         Sign in to the admin console
       </div>
@@ -38,8 +60,7 @@ const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; c
       )}
       {p.insecure && (
         <div class="alert warn">
-          This page is served over plain http on a host that is not localhost: the browser will not keep the session cookie.
-          Use https.
+          This page is served over plain http on a host that is not localhost: the browser will not keep the session cookie. Use https.
         </div>
       )}
       {p.closed ? (
@@ -105,7 +126,8 @@ export const signInRoutes = new Hono<ConsoleEnv>()
       const who = await signInActor(c, credential);
       clearSessionCookie(c);
       await startSession(c, who.kind === "admin-key" ? { kind: "admin-key" } : { kind: "identity", token: who.token });
-      const target = who.kind === "identity" && safeNext(next) === href("") ? href(`/orgs/${who.viewer.orgId}/identities`) : safeNext(next);
+      const target =
+        who.kind === "identity" && safeNext(next) === href("") ? href(`/orgs/${who.viewer.orgId}/identities`) : safeNext(next);
       return c.redirect(target, 303);
     } catch (err) {
       const refused = refusalOf(err);

@@ -10,7 +10,9 @@ export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, ma
   const raw = await readRawBody(c, maxBytes);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new DomainError(Reason.invalid_request, "The request body is invalid", { details: parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })) });
+    throw new DomainError(Reason.invalid_request, "The request body is invalid", {
+      details: parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })),
+    });
   }
   return parsed.data;
 }
@@ -33,7 +35,8 @@ export async function readRawBody(c: AppContext, maxBytes: number): Promise<unkn
     // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
     const out: Record<string, string> = Object.create(null);
     for (const [k, v] of form) {
-      if (Object.hasOwn(out, k)) throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
+      if (Object.hasOwn(out, k))
+        throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
       out[k] = v;
     }
     return out;

@@ -27,8 +27,7 @@ const STATUS_OF_REASON: Partial<Record<ReasonCode, ContentfulStatusCode>> = {
   unsupported_media_type: 415,
 };
 
-export const httpStatus = (err: DomainError): ContentfulStatusCode =>
-  STATUS_OF_REASON[err.reason] ?? KIND_STATUS[err.kind];
+export const httpStatus = (err: DomainError): ContentfulStatusCode => STATUS_OF_REASON[err.reason] ?? KIND_STATUS[err.kind];
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",

@@ -84,11 +84,12 @@ async function consume(env: Env, binding: "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILUR
   }
 }
 
-const clientLimited = () =>
-  new DomainError(Reason.rate_limited_client, undefined, { retryAfterSeconds: CLIENT_LOGIN_PERIOD_SECONDS });
+const clientLimited = () => new DomainError(Reason.rate_limited_client, undefined, { retryAfterSeconds: CLIENT_LOGIN_PERIOD_SECONDS });
 
 const failuresLimited = (retryAfterSeconds: number) =>
-  new DomainError(Reason.rate_limited_failed_logins, "Too many refused logins for this identity from this address; retry after the Retry-After delay",
+  new DomainError(
+    Reason.rate_limited_failed_logins,
+    "Too many refused logins for this identity from this address; retry after the Retry-After delay",
     { retryAfterSeconds: Math.max(1, retryAfterSeconds) },
   );
 
@@ -161,7 +162,12 @@ export function assertLoginNotBlocked(identityId: string, ip: string | null, now
  * After a refused login: counts the refusal. Returns the 429 to answer instead when this refusal went
  * over the limit (the pair is then blocked for one period), or null.
  */
-export async function countLoginFailure(env: Env, identityId: string, ip: string | null, now = Date.now()): Promise<DomainError | null> {
+export async function countLoginFailure(
+  env: Env,
+  identityId: string,
+  ip: string | null,
+  now = Date.now(),
+): Promise<DomainError | null> {
   const key = failureKey(identityId, ip);
   if (await consume(env, "LOGIN_FAILURE_LIMITER", key)) return null;
   const periodMs = FAILED_LOGIN_PERIOD_SECONDS * 1000;

@@ -169,21 +169,27 @@ export function isIpAllowed(ipText: string, rangeTexts: readonly string[]): bool
 // Addresses that are not ordinary public unicast destinations.
 const SPECIAL_RANGES: readonly IpRange[] = [
   "0.0.0.0/8", // "this network", includes unspecified 0.0.0.0
-  "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", // RFC 1918
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16", // RFC 1918
   "100.64.0.0/10", // CGNAT
   "127.0.0.0/8", // loopback
   "169.254.0.0/16", // link-local (includes cloud metadata 169.254.169.254)
   "192.0.0.0/24", // IETF protocol assignments
-  "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", // documentation
+  "192.0.2.0/24",
+  "198.51.100.0/24",
+  "203.0.113.0/24", // documentation
   "198.18.0.0/15", // benchmarking
   "224.0.0.0/4", // multicast
   "240.0.0.0/4", // reserved, includes broadcast 255.255.255.255
   "::/96", // unspecified, loopback, deprecated IPv4-compatible
-  "64:ff9b::/96", "64:ff9b:1::/48", // NAT64, could reach internal IPv4
+  "64:ff9b::/96",
+  "64:ff9b:1::/48", // NAT64, could reach internal IPv4
   "100::/64", // discard-only
   "2001:db8::/32", // documentation
   "fc00::/7", // unique local
-  "fe80::/10", "fec0::/10", // link-local, deprecated site-local
+  "fe80::/10",
+  "fec0::/10", // link-local, deprecated site-local
   "ff00::/8", // multicast
 ].map((text) => parseIpRange(text) as IpRange);
 

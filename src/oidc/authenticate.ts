@@ -47,7 +47,9 @@ export async function authenticateIdToken(
     payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer);
   } catch (err) {
     if (err instanceof IdpFetchError) {
-      throw new DomainError(Reason.idp_unavailable, `The identity provider could not be reached (${err.message}) and no cached keys are available; retry later`,
+      throw new DomainError(
+        Reason.idp_unavailable,
+        `The identity provider could not be reached (${err.message}) and no cached keys are available; retry later`,
         { retryAfterSeconds: IDP_RETRY_AFTER_SECONDS },
       );
     }
@@ -82,9 +84,7 @@ async function jwksUrlFor(io: AuthenticateIo, config: OidcAuthConfig): Promise<s
     throw new IdpFetchError("not_json", "published an unusable discovery document");
   }
   if (discovery.issuer !== config.boundIssuer) {
-    throw new DomainError(Reason.discovery_issuer_mismatch,
-      "The discovery document's issuer is not the configured bound issuer",
-    );
+    throw new DomainError(Reason.discovery_issuer_mismatch, "The discovery document's issuer is not the configured bound issuer");
   }
   if (config.jwksUrl) return config.jwksUrl;
   const refusal = jwksUriRefusal(discovery.jwks_uri, config.oidcDiscoveryUrl, io.allowInsecureIssuers);

@@ -55,7 +55,11 @@ export function checkedClaims(payload: JWTPayload, config: OidcAuthConfig): Reco
   const put = (key: string, value: unknown) => {
     const text = (v: unknown) => String(v).slice(0, AUDIT_VALUE_MAX);
     if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[key] = text(value);
-    else if (Array.isArray(value)) out[key] = value.slice(0, 16).filter((v) => typeof v !== "object").map(text);
+    else if (Array.isArray(value))
+      out[key] = value
+        .slice(0, 16)
+        .filter((v) => typeof v !== "object")
+        .map(text);
   };
   put("iss", payload.iss);
   put("sub", payload.sub);

@@ -62,10 +62,7 @@ export type BoundClaimsResult = { ok: true } | { ok: false; claim: string };
 // Every bound claim must match. Keys are checked in sorted order so the reported failure is
 // deterministic regardless of how the policy object was built. A bound claim whose pattern
 // list is empty (e.g. "" or " , ") can never be satisfied.
-export function checkBoundClaims(
-  payload: Record<string, unknown>,
-  boundClaims: Record<string, string>,
-): BoundClaimsResult {
+export function checkBoundClaims(payload: Record<string, unknown>, boundClaims: Record<string, string>): BoundClaimsResult {
   for (const claim of Object.keys(boundClaims).sort()) {
     const patterns = boundClaims[claim] as string;
     if (!matchClaimPatterns(patterns, readClaim(payload, claim))) return { ok: false, claim };
@@ -81,10 +78,7 @@ export const MAX_METADATA_JSON_LENGTH = 2048;
 // Copies claims into token metadata: metadata key -> claim path. Values are stored as text
 // (array elements joined with ","); claims with no textual value are omitted, and so are values
 // over MAX_METADATA_VALUE_LENGTH and entries past MAX_METADATA_JSON_LENGTH in total.
-export function mapClaims(
-  payload: Record<string, unknown>,
-  mapping: Record<string, string>,
-): Record<string, string> {
+export function mapClaims(payload: Record<string, unknown>, mapping: Record<string, string>): Record<string, string> {
   const entries: [string, string][] = [];
   let size = 2; // "{}"
   for (const [metadataKey, claimPath] of Object.entries(mapping)) {

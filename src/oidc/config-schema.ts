@@ -1,9 +1,5 @@
 import * as z from "zod";
-import {
-  DEFAULT_TRUSTED_IPS,
-  OIDC_DEFAULT_TTL_SECONDS,
-  OIDC_MAX_TTL_BOUND_SECONDS,
-} from "../constants";
+import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS, OIDC_MAX_TTL_BOUND_SECONDS } from "../constants";
 import type { OidcAuthFields } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
 import { normalizeIpRange } from "../net/ip-ranges";
@@ -133,9 +129,7 @@ const fieldsSchema = z.strictObject({
   jwksJson: z.string().max(65_536).nullable().describe("A key set you supply; then no key is fetched."),
   replayProtection: z
     .boolean()
-    .describe(
-      "Refuse a second login with the same ID token (`iss`, `jti`) while it is valid; costs a Durable Object call per login.",
-    ),
+    .describe("Refuse a second login with the same ID token (`iss`, `jti`) while it is valid; costs a Durable Object call per login."),
 });
 
 export const oidcConfigInputSchema = fieldsSchema.partial();
@@ -170,11 +164,7 @@ export type ConfigParseResult = { ok: true; fields: OidcAuthFields } | { ok: fal
  * What the fields admit (the condition compiles, an owner is pinned) is judged afterwards, on valid fields
  * only: ./config-policy.ts.
  */
-export function parseOidcConfig(
-  input: unknown,
-  existing: OidcAuthConfig | null,
-  opts: { allowInsecure: boolean },
-): ConfigParseResult {
+export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null, opts: { allowInsecure: boolean }): ConfigParseResult {
   const parsed = oidcConfigInputSchema.safeParse(input);
   if (!parsed.success) {
     return {

@@ -32,16 +32,18 @@ export function loadDiscovery(
   const key = `discovery:${url}`;
   const hit = memory.get(key);
   if (hit) return Promise.resolve(hit.value);
-  return loads.run(key, () => readTiered({
-    memory,
-    kv: io.kv,
-    key,
-    ttlSeconds: DISCOVERY_CACHE_TTL_SECONDS,
-    staleSeconds: IDP_STALE_IF_ERROR_SECONDS,
-    load: () => fetchJsonObject(url),
-    parse: asIdpAnswer(parseDiscovery),
-    waitUntil: io.waitUntil,
-  }));
+  return loads.run(key, () =>
+    readTiered({
+      memory,
+      kv: io.kv,
+      key,
+      ttlSeconds: DISCOVERY_CACHE_TTL_SECONDS,
+      staleSeconds: IDP_STALE_IF_ERROR_SECONDS,
+      load: () => fetchJsonObject(url),
+      parse: asIdpAnswer(parseDiscovery),
+      waitUntil: io.waitUntil,
+    }),
+  );
 }
 
 /** Tests and admin changes drop isolate copies; KV copies expire on their own. */

@@ -3,7 +3,7 @@ import { LruCache } from "../cache/lru";
 import { readTiered } from "../cache/tiered";
 import { IDP_STALE_IF_ERROR_SECONDS } from "./discovery";
 import { asIdpAnswer, fetchJsonObject } from "./fetch-json";
-import { KeySet, parseJwks } from "./jwks";
+import { type KeySet, parseJwks } from "./jwks";
 import { SingleFlight } from "./single-flight";
 import { parseStrictJson } from "./strict-json";
 import { DomainError, Reason } from "../errors";

@@ -66,8 +66,10 @@ export function rejectKey(jwk: Record<string, unknown>): string | null {
   if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m))) return "private or symmetric key material";
   if (jwk.use !== undefined && jwk.use !== "sig") return "use is not sig";
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes("verify"))) return "key_ops lacks verify";
-  if (jwk.kid !== undefined && (typeof jwk.kid !== "string" || jwk.kid.length === 0 || jwk.kid.length > MAX_KID_LENGTH)) return "odd kid";
-  if (jwk.alg !== undefined && (typeof jwk.alg !== "string" || !SIGNING_ALGS.has(jwk.alg))) return "alg is not an accepted signing algorithm";
+  if (jwk.kid !== undefined && (typeof jwk.kid !== "string" || jwk.kid.length === 0 || jwk.kid.length > MAX_KID_LENGTH))
+    return "odd kid";
+  if (jwk.alg !== undefined && (typeof jwk.alg !== "string" || !SIGNING_ALGS.has(jwk.alg)))
+    return "alg is not an accepted signing algorithm";
   switch (jwk.kty) {
     case "RSA": {
       if (jwk.e !== "AQAB") return "RSA exponent must be 65537";

@@ -59,10 +59,12 @@ export function checkTokenShape(jwt: string): TokenShape {
     throw new DomainError(Reason.alg_not_allowed, "The token's signing algorithm is not accepted (asymmetric algorithms only)");
   }
   for (const name of KEY_CARRYING_HEADERS) {
-    if (Object.hasOwn(header, name)) throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is refused`);
+    if (Object.hasOwn(header, name))
+      throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is refused`);
   }
   for (const name of UNSUPPORTED_HEADERS) {
-    if (Object.hasOwn(header, name)) throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is not supported`);
+    if (Object.hasOwn(header, name))
+      throw new DomainError(Reason.header_not_allowed, `The token header carries '${name}', which is not supported`);
   }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {

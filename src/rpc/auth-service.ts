@@ -57,9 +57,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
 }
 
 /** `{ clientIp: string | null, projectId?: string }`; omitted options mean "no client IP known". */
-function parseOptions(
-  options: unknown,
-): { ok: true; clientIp: string | null; projectId: string | undefined } | AuthenticateFailure {
+function parseOptions(options: unknown): { ok: true; clientIp: string | null; projectId: string | undefined } | AuthenticateFailure {
   const invalid = (message: string) => rpcRefusal(Reason.invalid_arguments, message);
   if (options === undefined || options === null) return { ok: true, clientIp: null, projectId: undefined };
   if (typeof options !== "object" || Array.isArray(options)) {

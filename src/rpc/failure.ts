@@ -21,5 +21,4 @@ export function rpcFailure(err: DomainError): AuthenticateFailure {
   return { ok: false, status: CONSUMER_STATUS[err.kind], reasonCode: err.reasonCode, message: err.message };
 }
 
-export const rpcRefusal = (reason: ReasonCode, message?: string): AuthenticateFailure =>
-  rpcFailure(new DomainError(reason, message));
+export const rpcRefusal = (reason: ReasonCode, message?: string): AuthenticateFailure => rpcFailure(new DomainError(reason, message));

@@ -58,9 +58,7 @@ export interface IssuedToken {
 export async function listLiveTokens(db: D1Database, identityId: string, now: number): Promise<IssuedToken[]> {
   await flushLedger(db);
   const { results } = await db
-    .prepare(
-      `SELECT * FROM access_tokens WHERE identity_id = ? AND expires_at > ? ORDER BY first_issued_at DESC LIMIT 200`,
-    )
+    .prepare(`SELECT * FROM access_tokens WHERE identity_id = ? AND expires_at > ? ORDER BY first_issued_at DESC LIMIT 200`)
     .bind(identityId, now)
     .all<Record<string, unknown>>();
   return results.map(toIssuedToken);

@@ -38,8 +38,18 @@ const auditRows: RowKind<Row> = {
   name: "audit",
   sql: INSERT,
   encode: (r) => [
-    r.id, r.createdAt, r.event, r.outcome, r.reasonCode ?? null, r.orgId ?? null, r.identityId ?? null,
-    r.actor ?? null, r.clientIp ?? null, r.country ?? null, r.colo ?? null, r.tokenId ?? null,
+    r.id,
+    r.createdAt,
+    r.event,
+    r.outcome,
+    r.reasonCode ?? null,
+    r.orgId ?? null,
+    r.identityId ?? null,
+    r.actor ?? null,
+    r.clientIp ?? null,
+    r.country ?? null,
+    r.colo ?? null,
+    r.tokenId ?? null,
     r.details === undefined ? null : JSON.stringify(r.details),
   ],
 };
@@ -85,7 +95,10 @@ export async function queryAudit(db: D1Database, q: AuditQuery): Promise<{ recor
   }
   const sql = `SELECT * FROM audit_logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY created_at DESC, id DESC LIMIT ?`;
-  const { results } = await db.prepare(sql).bind(...args, q.limit + 1).all<Record<string, string | number | null>>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args, q.limit + 1)
+    .all<Record<string, string | number | null>>();
   const page = results.slice(0, q.limit);
   const last = page[page.length - 1];
   return {

@@ -35,9 +35,7 @@ export async function insertIdentity(
   const now = nowIso();
   const id = newId();
   await db
-    .prepare(
-      "INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
+    .prepare("INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
     .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now)
     .run();
   return { id, ...input, authMethods: [], createdAt: now, updatedAt: now };
@@ -56,11 +54,7 @@ export async function listIdentities(db: D1Database, orgId: string): Promise<Ide
   return results.map(toIdentity);
 }
 
-export async function updateIdentity(
-  db: D1Database,
-  id: string,
-  patch: { name?: string; role?: OrgRole },
-): Promise<Identity | null> {
+export async function updateIdentity(db: D1Database, id: string, patch: { name?: string; role?: OrgRole }): Promise<Identity | null> {
   await db
     .prepare("UPDATE identities SET name = COALESCE(?, name), role = COALESCE(?, role), updated_at = ? WHERE id = ?")
     .bind(patch.name ?? null, patch.role ?? null, nowIso(), id)

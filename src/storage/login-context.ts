@@ -24,10 +24,7 @@ export async function loadLoginContext(db: D1Database, identityId: string): Prom
   const identity = await getIdentity(db, identityId);
   let ctx: LoginContext | null = null;
   if (identity) {
-    const [organization, config] = await Promise.all([
-      getOrganization(db, identity.orgId),
-      getOidcAuthConfig(db, identityId),
-    ]);
+    const [organization, config] = await Promise.all([getOrganization(db, identity.orgId), getOidcAuthConfig(db, identityId)]);
     if (organization) ctx = { identity, organization, config };
   }
   cache.set(identityId, ctx, CONFIG_CACHE_TTL_MS);

@@ -33,9 +33,7 @@ const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
   boundAudiences: r.bound_audiences,
   boundClaims: JSON.parse(r.bound_claims) as Record<string, string>,
   condition: r.condition,
-  claimMetadataMapping: r.claim_metadata_mapping
-    ? (JSON.parse(r.claim_metadata_mapping) as Record<string, string>)
-    : null,
+  claimMetadataMapping: r.claim_metadata_mapping ? (JSON.parse(r.claim_metadata_mapping) as Record<string, string>) : null,
   accessTokenTTL: r.access_token_ttl,
   accessTokenMaxTTL: r.access_token_max_ttl,
   accessTokenNumUsesLimit: r.access_token_num_uses_limit,
@@ -51,23 +49,43 @@ const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
 export type OidcAuthFields = Omit<OidcAuthConfig, "id" | "identityId" | "createdAt" | "updatedAt">;
 
 const COLUMNS = [
-  "oidc_discovery_url", "bound_issuer", "ca_cert", "bound_subject", "bound_audiences", "bound_claims",
-  "claim_metadata_mapping", "access_token_ttl", "access_token_max_ttl", "access_token_num_uses_limit",
-  "access_token_trusted_ips", "jwks_url", "jwks_json", "replay_protection", "condition",
+  "oidc_discovery_url",
+  "bound_issuer",
+  "ca_cert",
+  "bound_subject",
+  "bound_audiences",
+  "bound_claims",
+  "claim_metadata_mapping",
+  "access_token_ttl",
+  "access_token_max_ttl",
+  "access_token_num_uses_limit",
+  "access_token_trusted_ips",
+  "jwks_url",
+  "jwks_json",
+  "replay_protection",
+  "condition",
 ] as const;
 
 const columnValues = (f: OidcAuthFields) => [
-  f.oidcDiscoveryUrl, f.boundIssuer, f.caCert, f.boundSubject, f.boundAudiences, JSON.stringify(f.boundClaims),
-  f.claimMetadataMapping === null ? null : JSON.stringify(f.claimMetadataMapping), f.accessTokenTTL,
-  f.accessTokenMaxTTL, f.accessTokenNumUsesLimit, JSON.stringify(f.accessTokenTrustedIps), f.jwksUrl, f.jwksJson,
-  f.replayProtection ? 1 : 0, f.condition,
+  f.oidcDiscoveryUrl,
+  f.boundIssuer,
+  f.caCert,
+  f.boundSubject,
+  f.boundAudiences,
+  JSON.stringify(f.boundClaims),
+  f.claimMetadataMapping === null ? null : JSON.stringify(f.claimMetadataMapping),
+  f.accessTokenTTL,
+  f.accessTokenMaxTTL,
+  f.accessTokenNumUsesLimit,
+  JSON.stringify(f.accessTokenTrustedIps),
+  f.jwksUrl,
+  f.jwksJson,
+  f.replayProtection ? 1 : 0,
+  f.condition,
 ];
 
 export async function getOidcAuthConfig(db: D1Database, identityId: string): Promise<OidcAuthConfig | null> {
-  const row = await db
-    .prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?")
-    .bind(identityId)
-    .first<OidcAuthRow>();
+  const row = await db.prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId).first<OidcAuthRow>();
   return row ? toConfig(row) : null;
 }
 

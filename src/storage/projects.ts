@@ -19,7 +19,12 @@ export interface IdentityMembership {
 }
 
 const toProject = (r: Record<string, string>): Project => ({
-  id: r.id!, orgId: r.org_id!, name: r.name!, slug: r.slug!, createdAt: r.created_at!, updatedAt: r.updated_at!,
+  id: r.id!,
+  orgId: r.org_id!,
+  name: r.name!,
+  slug: r.slug!,
+  createdAt: r.created_at!,
+  updatedAt: r.updated_at!,
 });
 
 const toMembership = (r: Record<string, string>): IdentityMembership => ({
@@ -103,7 +108,10 @@ export async function getMembership(db: D1Database, projectId: string, identityI
   return row ? toMembership(row) : null;
 }
 
-export async function listMemberships(db: D1Database, by: { projectId: string } | { identityId: string }): Promise<IdentityMembership[]> {
+export async function listMemberships(
+  db: D1Database,
+  by: { projectId: string } | { identityId: string },
+): Promise<IdentityMembership[]> {
   const [column, value] = "projectId" in by ? ["project_id", by.projectId] : ["identity_id", by.identityId];
   const { results } = await db
     .prepare(`SELECT * FROM project_identity_memberships WHERE ${column} = ? ORDER BY created_at, id`)

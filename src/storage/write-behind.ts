@@ -67,7 +67,11 @@ class WriteBehind {
     try {
       await db.batch(statements);
     } catch (err) {
-      log("error", "write_behind_failed", { rows: batch.length, kinds: [...encoded.keys()].map((k) => k.name).join(","), error: errorName(err) });
+      log("error", "write_behind_failed", {
+        rows: batch.length,
+        kinds: [...encoded.keys()].map((k) => k.name).join(","),
+        error: errorName(err),
+      });
     }
   }
 }

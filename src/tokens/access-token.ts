@@ -64,7 +64,6 @@ function protectedHeader(kid: string): string {
   return header;
 }
 
-
 const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
 /**
@@ -106,25 +105,38 @@ export async function verifyAccessToken(
 const verifiedTokens = new LruCache<{ keys: SigningKeys; claims: AccessTokenClaims }>(VERIFIED_TOKEN_CACHE_ENTRIES);
 const VERIFIED_TOKEN_TTL_MS = 10 * 60_000;
 
-async function verifySignedAccessToken(keys: SigningKeys, token: string, opts: { allowExpired?: boolean }): Promise<AccessTokenClaims> {
+async function verifySignedAccessToken(
+  keys: SigningKeys,
+  token: string,
+  opts: { allowExpired?: boolean },
+): Promise<AccessTokenClaims> {
   try {
-    const { payload } = await jwtVerify(token, (header) => {
-      const key = header.kid ? keys.verify.get(header.kid) : undefined;
-      if (!key) throw new DomainError(Reason.access_token_invalid, "The access token was not signed by this service");
-      return key;
-    }, {
-      algorithms: [ACCESS_TOKEN_ALG],
-      issuer: ACCESS_TOKEN_ISSUER,
-      audience: ACCESS_TOKEN_AUDIENCE,
-      typ: ACCESS_TOKEN_TYPE,
-      requiredClaims: ["exp", "jti", "sub"],
-      clockTolerance: 0,
-      currentDate: opts.allowExpired ? new Date(0) : undefined,
-    });
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? keys.verify.get(header.kid) : undefined;
+        if (!key) throw new DomainError(Reason.access_token_invalid, "The access token was not signed by this service");
+        return key;
+      },
+      {
+        algorithms: [ACCESS_TOKEN_ALG],
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: ACCESS_TOKEN_AUDIENCE,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ["exp", "jti", "sub"],
+        clockTolerance: 0,
+        currentDate: opts.allowExpired ? new Date(0) : undefined,
+      },
+    );
     if (
-      typeof payload.org !== "string" || typeof payload.sob !== "string" || typeof payload.max_exp !== "number" ||
-      typeof payload.jti !== "string" || typeof payload.auth_method !== "string" ||
-      typeof payload.first_iat !== "number" || typeof payload.ttl !== "number" || typeof payload.uses !== "number" ||
+      typeof payload.org !== "string" ||
+      typeof payload.sob !== "string" ||
+      typeof payload.max_exp !== "number" ||
+      typeof payload.jti !== "string" ||
+      typeof payload.auth_method !== "string" ||
+      typeof payload.first_iat !== "number" ||
+      typeof payload.ttl !== "number" ||
+      typeof payload.uses !== "number" ||
       typeof payload.auth_id !== "string"
     ) {
       throw new DomainError(Reason.access_token_invalid, "The access token is missing required claims");

@@ -18,9 +18,7 @@ let memo: { source: string; keys: Promise<SigningKeys> } | undefined;
 
 export function loadSigningKeys(secret: string | undefined): Promise<SigningKeys> {
   if (!secret) {
-    return Promise.reject(
-      new DomainError(Reason.signing_key_missing),
-    );
+    return Promise.reject(new DomainError(Reason.signing_key_missing));
   }
   if (memo?.source !== secret) {
     const keys = parseSigningKeys(secret);

@@ -33,7 +33,6 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** One use of an existing, unrevoked token with uses left; no row back means "not that case". */
@@ -90,9 +89,7 @@ export class TokenStateObject extends DurableObject<Env> {
     if (refusal) return refusal;
     // The usual case is one statement: the token's row exists, is not revoked and has uses left. (Its
     // expires_at follows the presented token's exp, as in row(), so cleanup never drops a live token.)
-    const spent = this.ctx.storage.sql
-      .exec<{ uses: number; uses_limit: number }>(SPEND_USE, ref.exp, ref.jti)
-      .toArray()[0];
+    const spent = this.ctx.storage.sql.exec<{ uses: number; uses_limit: number }>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
     if (spent) return { ok: true, usesLeft: usesLeftAfter(spent.uses, spent.uses_limit), policy: policy! };
     // Otherwise: first sight of the token (create its row), or a refusal to explain.
     const row = this.row(ref);
@@ -132,11 +129,7 @@ export class TokenStateObject extends DurableObject<Env> {
 
   revoke(ref: TokenRef): void {
     this.row(ref);
-    this.ctx.storage.sql.exec(
-      "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?",
-      nowSeconds(),
-      ref.jti,
-    );
+    this.ctx.storage.sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
   }
 
   /**
@@ -151,9 +144,7 @@ export class TokenStateObject extends DurableObject<Env> {
     this.ensureReplayTable();
     const sql = this.ctx.storage.sql;
     const now = nowSeconds();
-    const seen = sql
-      .exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti)
-      .toArray()[0];
+    const seen = sql.exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti).toArray()[0];
     if (seen && seen.keep_until > now) {
       return failure(Reason.token_replayed);
     }
@@ -178,9 +169,8 @@ export class TokenStateObject extends DurableObject<Env> {
 
   private hasReplayTable(): boolean {
     if (this.replayTable) return true;
-    const found = this.ctx.storage.sql
-      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'")
-      .toArray().length > 0;
+    const found =
+      this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'").toArray().length > 0;
     this.replayTable = found;
     return found;
   }
@@ -248,7 +238,10 @@ export class TokenStateObject extends DurableObject<Env> {
     }
     sql.exec(
       "INSERT INTO tokens (jti, uses, uses_limit, expires_at, max_exp) VALUES (?, 0, ?, ?, ?)",
-      ref.jti, ref.uses, ref.exp, ref.maxExp,
+      ref.jti,
+      ref.uses,
+      ref.exp,
+      ref.maxExp,
     );
     this.scheduleCleanup(ref.exp);
     return { jti: ref.jti, uses: 0, uses_limit: ref.uses, expires_at: ref.exp, max_exp: ref.maxExp, revoked_at: null };

@@ -27,7 +27,10 @@ async function withPage(fn: (page: Page, context: BrowserContext) => Promise<voi
 const admin = { token: ADMIN_KEY };
 
 async function createOrg(name: string) {
-  return (await api(stack, "POST", "/api/v1/organizations", { ...admin, body: { name } })).body.organization as { id: string; name: string };
+  return (await api(stack, "POST", "/api/v1/organizations", { ...admin, body: { name } })).body.organization as {
+    id: string;
+    name: string;
+  };
 }
 
 async function createIdentity(orgId: string, name: string, role = "no-access") {
@@ -169,7 +172,10 @@ describe("identities", () => {
       await clickAndLoad(page, page.getByRole("button", { name: "Save" }));
       expect(await page.locator(".alert.ok").textContent()).toBe("Machine identity saved.");
     });
-    expect((await api(stack, "GET", `/api/v1/identities/${identity.id}`, admin)).body.identity).toMatchObject({ name: "after", role: "admin" });
+    expect((await api(stack, "GET", `/api/v1/identities/${identity.id}`, admin)).body.identity).toMatchObject({
+      name: "after",
+      role: "admin",
+    });
   });
 });
 

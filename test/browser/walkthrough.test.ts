@@ -86,7 +86,9 @@ describe("admin console walkthrough", () => {
     const save = page.getByRole("button", { name: "Replace the default with OIDC Auth" });
     await clickAndLoad(page, save);
     expect(await page.locator(".alert.bad").first().textContent()).toContain("The configuration was not saved");
-    expect(await page.locator("#trustedIps-error").textContent()).toBe("“10.0.0.0/33” (entry 2): must be an IPv4/IPv6 address or CIDR range");
+    expect(await page.locator("#trustedIps-error").textContent()).toBe(
+      "“10.0.0.0/33” (entry 2): must be an IPv4/IPv6 address or CIDR range",
+    );
     // What was typed is still there.
     expect(await page.getByLabel("Subject").inputValue()).toBe("project_path:mygroup/*:ref_type:branch:ref:main");
     expect(await page.getByLabel("Allowed values (patterns) 2").inputValue()).toBe("1234, 5678");
@@ -135,10 +137,15 @@ describe("admin console walkthrough", () => {
     expect(await role.inputValue()).toBe("admin");
 
     await role.selectOption("member");
-    await clickAndLoad(page, page.locator(`#memberships tr[data-identity-id="${state.identityId}"]`).getByRole("button", { name: "Change" }));
+    await clickAndLoad(
+      page,
+      page.locator(`#memberships tr[data-identity-id="${state.identityId}"]`).getByRole("button", { name: "Change" }),
+    );
     expect(await alertText()).toBe("Project role changed.");
     expect(await role.inputValue()).toBe("member");
-    const membership = await api(stack, "GET", `/api/v1/projects/${projectId()}/memberships/identities/${state.identityId}`, { token: ADMIN_KEY });
+    const membership = await api(stack, "GET", `/api/v1/projects/${projectId()}/memberships/identities/${state.identityId}`, {
+      token: ADMIN_KEY,
+    });
     expect(membership.body.identityMembership.roles).toEqual([{ role: "member" }]);
     await screenshot(page, "project-access-control");
   });
@@ -149,9 +156,9 @@ describe("admin console walkthrough", () => {
     await page.getByLabel("ID token (JWT)").fill(good);
     await clickAndLoad(page, page.getByRole("button", { name: "Check token" }));
     expect(await page.locator(".verdict").textContent()).toBe("A login with this token would succeed.");
-    const statuses = await page.locator("#dry-run-result li").evaluateAll((lis) =>
-      lis.map((li) => `${li.getAttribute("data-rule")}=${li.getAttribute("data-status")}`),
-    );
+    const statuses = await page
+      .locator("#dry-run-result li")
+      .evaluateAll((lis) => lis.map((li) => `${li.getAttribute("data-rule")}=${li.getAttribute("data-status")}`));
     expect(statuses).toEqual([
       "signature=pass",
       "issuer=pass",
@@ -172,9 +179,9 @@ describe("admin console walkthrough", () => {
     await page.getByLabel("ID token (JWT)").fill(bad);
     await clickAndLoad(page, page.getByRole("button", { name: "Check token" }));
     expect(await page.locator(".verdict").textContent()).toContain("A login would be refused: audience_not_allowed");
-    const failed = await page.locator("#dry-run-result li").evaluateAll((lis) =>
-      lis.map((li) => `${li.getAttribute("data-rule")}=${li.getAttribute("data-status")}`),
-    );
+    const failed = await page
+      .locator("#dry-run-result li")
+      .evaluateAll((lis) => lis.map((li) => `${li.getAttribute("data-rule")}=${li.getAttribute("data-status")}`));
     expect(failed).toEqual([
       "signature=pass",
       "issuer=pass",
@@ -185,7 +192,9 @@ describe("admin console walkthrough", () => {
       "condition=fail",
     ]);
     // The condition's row names the top-level conjunct that failed.
-    expect(await page.locator('#dry-run-result li[data-rule="condition"] .conjunct').textContent()).toBe('claims.pipeline_source in ["push", "web"]');
+    expect(await page.locator('#dry-run-result li[data-rule="condition"] .conjunct').textContent()).toBe(
+      'claims.pipeline_source in ["push", "web"]',
+    );
     await screenshot(page.locator("#test-token"), "dry-run");
 
     const statusOf = (rule: string) => page.locator(`#dry-run-result li[data-rule="${rule}"]`).getAttribute("data-status");
@@ -193,12 +202,20 @@ describe("admin console walkthrough", () => {
     await page.getByLabel("ID token (JWT)").fill(await mint(stack.idp, "someone-else", gitlabClaims()));
     await clickAndLoad(page, page.getByRole("button", { name: "Check token" }));
     expect(await page.locator(".verdict").textContent()).toContain("key_not_found");
-    expect([await statusOf("signature"), await statusOf("issuer"), await statusOf("subject")]).toEqual(["fail", "not-checked", "not-checked"]);
+    expect([await statusOf("signature"), await statusOf("issuer"), await statusOf("subject")]).toEqual([
+      "fail",
+      "not-checked",
+      "not-checked",
+    ]);
     // Signed by the right key but naming another issuer: the signature passes, the issuer fails.
     await page.getByLabel("ID token (JWT)").fill(await mint(stack.idp, "gitlab", gitlabClaims({ iss: "https://gitlab.example" })));
     await clickAndLoad(page, page.getByRole("button", { name: "Check token" }));
     expect(await page.locator(".verdict").textContent()).toContain("issuer_mismatch");
-    expect([await statusOf("signature"), await statusOf("issuer"), await statusOf("subject")]).toEqual(["pass", "fail", "not-checked"]);
+    expect([await statusOf("signature"), await statusOf("issuer"), await statusOf("subject")]).toEqual([
+      "pass",
+      "fail",
+      "not-checked",
+    ]);
 
     // Nothing was issued: no token in the list.
     await page.goto(`/admin/identities/${state.identityId}/tokens`);
@@ -220,7 +237,14 @@ describe("admin console walkthrough", () => {
 
     // And a refused one, for the audit log.
     const refused = await api(stack, "POST", "/api/v1/auth/oidc-auth/login", {
-      body: { identityId: state.identityId, jwt: await mint(stack.idp, "gitlab", gitlabClaims({ ref: "feature", sub: "project_path:mygroup/myproject:ref_type:branch:ref:feature" })) },
+      body: {
+        identityId: state.identityId,
+        jwt: await mint(
+          stack.idp,
+          "gitlab",
+          gitlabClaims({ ref: "feature", sub: "project_path:mygroup/myproject:ref_type:branch:ref:feature" }),
+        ),
+      },
     });
     expect(refused.body.reasonCode).toBe("subject_not_allowed");
   });
@@ -228,7 +252,9 @@ describe("admin console walkthrough", () => {
   it("shows the login in the audit log, with filters", async () => {
     await page.goto(`/admin/orgs/${state.orgId}/audit`);
     const events = await page.locator("#audit-events tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-event")));
-    expect(events).toEqual(expect.arrayContaining(["login", "oidc-auth.attach", "identity.create", "membership.create", "membership.update"]));
+    expect(events).toEqual(
+      expect.arrayContaining(["login", "oidc-auth.attach", "identity.create", "membership.create", "membership.update"]),
+    );
     await screenshot(page, "audit-log");
 
     await page.getByLabel("Identity").selectOption({ label: "gitlab-deployer" });

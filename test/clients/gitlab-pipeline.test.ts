@@ -58,7 +58,9 @@ async function infisicalRun(token: string, projectId: string, command: string[])
   );
   const res = await wire("GET", `/api/v4/secrets?${query}`, { ...CLI, Authorization: `Bearer ${token}` });
   if (res.status !== 200) return { fetch: res, build: null };
-  const secrets = Object.fromEntries(res.json.secrets.map((s: { secretKey: string; secretValue: string }) => [s.secretKey, s.secretValue]));
+  const secrets = Object.fromEntries(
+    res.json.secrets.map((s: { secretKey: string; secretValue: string }) => [s.secretKey, s.secretValue]),
+  );
   const [cmd, ...args] = command;
   const build = spawnSync(cmd!, args, { env: { PATH: process.env.PATH, ...secrets }, encoding: "utf8", timeout: 20_000 });
   return { fetch: res, build };
@@ -106,7 +108,10 @@ describe("the seed's GitLab pipeline", () => {
       "subject_not_allowed",
     );
     // A merge request pipeline from a fork: project_* describe the fork, which also has a main branch.
-    await refused({ project_id: "4711", namespace_path: "someone", project_path: "someone/myproject" }, "claim_not_allowed: project_id");
+    await refused(
+      { project_id: "4711", namespace_path: "someone", project_path: "someone/myproject" },
+      "claim_not_allowed: project_id",
+    );
     await refused({ ref_protected: "false" }, "claim_not_allowed: ref_protected");
     await refused({ aud: "https://gitlab.com" }, "audience_not_allowed");
   });

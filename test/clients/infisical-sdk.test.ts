@@ -60,7 +60,9 @@ describe("@infisical/sdk", () => {
       "/build:NPM_TOKEN",
     ]);
 
-    const folder = await renewed.secrets().listSecretsWithImports({ projectId: p.projectId, environment: "production", secretPath: "/build" });
+    const folder = await renewed
+      .secrets()
+      .listSecretsWithImports({ projectId: p.projectId, environment: "production", secretPath: "/build" });
     expect(folder.map((s) => s.secretKey)).toEqual(["NPM_TOKEN"]);
 
     const one = await renewed.secrets().getSecret({ projectId: p.projectId, environment: "production", secretName: "DEPLOY_TOKEN" });

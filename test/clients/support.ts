@@ -21,7 +21,10 @@ interface NodeIncomingMessage extends AsyncIterable<Uint8Array> {
   statusCode?: number;
   headers: Record<string, string | string[] | undefined>;
 }
-const zlib = process.getBuiltinModule("node:zlib") as Record<"gunzipSync" | "brotliDecompressSync" | "inflateSync", (b: Uint8Array) => Uint8Array>;
+const zlib = process.getBuiltinModule("node:zlib") as Record<
+  "gunzipSync" | "brotliDecompressSync" | "inflateSync",
+  (b: Uint8Array) => Uint8Array
+>;
 const http = process.getBuiltinModule("node:http") as {
   request(
     url: string,
@@ -45,7 +48,13 @@ export function wire(method: string, path: string, headers: Record<string, strin
       const encoding = String(res.headers["content-encoding"] ?? "");
       const raw = concat(chunks);
       const body =
-        encoding === "gzip" ? zlib.gunzipSync(raw) : encoding === "br" ? zlib.brotliDecompressSync(raw) : encoding === "deflate" ? zlib.inflateSync(raw) : raw;
+        encoding === "gzip"
+          ? zlib.gunzipSync(raw)
+          : encoding === "br"
+            ? zlib.brotliDecompressSync(raw)
+            : encoding === "deflate"
+              ? zlib.inflateSync(raw)
+              : raw;
       const text = new TextDecoder().decode(body);
       let json: unknown;
       try {

@@ -41,7 +41,10 @@ describe("Infisical CLI (Go)", () => {
       "POST",
       "/api/v1/auth/oidc-auth/login",
       { "User-Agent": "cli", "Content-Type": "application/json", Accept: "application/json", "Accept-Encoding": "gzip" },
-      goJson([["identityId", p.identityId], ["jwt", jwt]]),
+      goJson([
+        ["identityId", p.identityId],
+        ["jwt", jwt],
+      ]),
     );
     expectToken(res);
   });
@@ -103,14 +106,23 @@ describe("Infisical Go SDK", () => {
   it("Auth().WithOrganizationSlug(slug).OidcAuthLogin(identityId, jwt), then the token renewal it schedules", async () => {
     const p = await setUpPipeline(GITLAB);
     const org = await orgSlug(p);
-    const headers = { "User-Agent": "infisical-go-sdk", "Content-Type": "application/json", Accept: "application/json", "Accept-Encoding": "gzip" };
+    const headers = {
+      "User-Agent": "infisical-go-sdk",
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "Accept-Encoding": "gzip",
+    };
     // go-sdk auth.go OidcAuthLogin -> CallOidcAuthLogin, default Config.UserAgent "infisical-go-sdk".
     const token = expectToken(
       await wire(
         "POST",
         "/api/v1/auth/oidc-auth/login",
         headers,
-        goJson([["identityId", p.identityId], ["jwt", await p.mint(gitlabClaims())], ["organizationSlug", org]]),
+        goJson([
+          ["identityId", p.identityId],
+          ["jwt", await p.mint(gitlabClaims())],
+          ["organizationSlug", org],
+        ]),
       ),
     );
     // go-sdk packages/api/auth/renew_access_token.go CallRenewAccessToken: POST /v1/auth/token/renew {"accessToken"} (no Authorization).
@@ -124,7 +136,11 @@ describe("Infisical Go SDK", () => {
       { "User-Agent": "infisical-go-sdk", Authorization: `Bearer ${renewed}`, "Accept-Encoding": "gzip" },
     );
     expect(list.status, list.text).toBe(200);
-    expect(list.json.secrets.map((s: any) => `${s.secretPath}:${s.secretKey}`)).toEqual(["/:DATABASE_URL", "/:DEPLOY_TOKEN", "/build:NPM_TOKEN"]);
+    expect(list.json.secrets.map((s: any) => `${s.secretPath}:${s.secretKey}`)).toEqual([
+      "/:DATABASE_URL",
+      "/:DEPLOY_TOKEN",
+      "/build:NPM_TOKEN",
+    ]);
   });
 
   it("a login the bindings refuse is a 401 naming the rule (the CLI adds its domain hint on 401/403)", async () => {
@@ -133,7 +149,10 @@ describe("Infisical Go SDK", () => {
       "POST",
       "/api/v1/auth/oidc-auth/login",
       { "User-Agent": "cli", "Content-Type": "application/json", Accept: "application/json", "Accept-Encoding": "gzip" },
-      goJson([["identityId", p.identityId], ["jwt", await p.mint(gitlabClaims({ ref_protected: "false" }))]]),
+      goJson([
+        ["identityId", p.identityId],
+        ["jwt", await p.mint(gitlabClaims({ ref_protected: "false" }))],
+      ]),
     );
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ statusCode: 401, error: "Unauthorized", reasonCode: "claim_not_allowed: ref_protected" });
@@ -148,7 +167,11 @@ describe("Infisical GitHub Action (Infisical/secrets-action v1.0.15, method: oid
     boundClaims: { repository_id: "74" },
   };
   // axios 1.6.8 on Node 20 (the action's lockfile): its default headers.
-  const AXIOS = { Accept: "application/json, text/plain, */*", "User-Agent": "axios/1.6.8", "Accept-Encoding": "gzip, compress, deflate, br" };
+  const AXIOS = {
+    Accept: "application/json, text/plain, */*",
+    "User-Agent": "axios/1.6.8",
+    "Accept-Encoding": "gzip, compress, deflate, br",
+  };
 
   it("logs in with a form body, then reads the project's secrets by slug", async () => {
     const p = await setUpPipeline(GITHUB);
@@ -189,7 +212,10 @@ async function cliLogin(p: Pipeline): Promise<string> {
       "POST",
       "/api/v1/auth/oidc-auth/login",
       { "User-Agent": "cli", "Content-Type": "application/json", Accept: "application/json", "Accept-Encoding": "gzip" },
-      goJson([["identityId", p.identityId], ["jwt", await p.mint(gitlabClaims())]]),
+      goJson([
+        ["identityId", p.identityId],
+        ["jwt", await p.mint(gitlabClaims())],
+      ]),
     ),
   );
 }

@@ -14,7 +14,11 @@ async function loggedInIdentity(role: "admin" | "member" | "no-access") {
   const idp = createIdp();
   const org = await createOrg();
   const identity = await createIdentity(org.id, role);
-  await attachOidc(identity.id, { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: "project_path:mygroup/myproject:*" });
+  await attachOidc(identity.id, {
+    oidcDiscoveryUrl: idp.issuer,
+    boundIssuer: idp.issuer,
+    boundSubject: "project_path:mygroup/myproject:*",
+  });
   const accessToken = expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
   return { org, identity, accessToken };
 }
@@ -42,7 +46,10 @@ describe("admin authentication", () => {
   });
 
   it.each(adminEndpoints)("%s %s with a wrong key is 401", async (method, path) => {
-    const res = await call(method, path, { token: "not-the-admin-key", body: method === "GET" || method === "DELETE" ? undefined : { name: "x" } });
+    const res = await call(method, path, {
+      token: "not-the-admin-key",
+      body: method === "GET" || method === "DELETE" ? undefined : { name: "x" },
+    });
     expectRefused(res, 401, "credentials_invalid", ["not-the-admin-key"]);
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="edge-oidc-auth", error="invalid_token"$/);
   });
@@ -94,14 +101,19 @@ describe("admin API with an identity's access token", () => {
     const res = await call("GET", "/api/v1/organizations", { token: accessToken });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.organizations.map((o: { id: string }) => o.id)).toEqual([org.id]);
-    const created = await call("POST", "/api/v1/identities", { token: accessToken, body: { name: "made-by-admin", organizationId: org.id } });
+    const created = await call("POST", "/api/v1/identities", {
+      token: accessToken,
+      body: { name: "made-by-admin", organizationId: org.id },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
   });
 
   it("refuses an org-admin identity in another organization (403)", async () => {
     const { accessToken } = await loggedInIdentity("admin");
     const other = await createOrg();
-    expectRefused(await call("GET", `/api/v1/organizations/${other.id}`, { token: accessToken }), 403, "organization_forbidden", [accessToken]);
+    expectRefused(await call("GET", `/api/v1/organizations/${other.id}`, { token: accessToken }), 403, "organization_forbidden", [
+      accessToken,
+    ]);
     const res = await call("POST", "/api/v1/identities", { token: accessToken, body: { name: "intruder", organizationId: other.id } });
     expectRefused(res, 403, "organization_forbidden", [accessToken]);
   });
@@ -111,7 +123,9 @@ describe("admin API with an identity's access token", () => {
     const res = await call("POST", "/api/v1/organizations", { token: accessToken, body: { name: "new" } });
     expectRefused(res, 403, "admin_key_required", [accessToken]);
     // The body is read first (requireAdminKey is checked where the handler takes its admin context).
-    expectRefused(await call("POST", "/api/v1/organizations", { token: accessToken, body: {} }), 422, "invalid_request", [accessToken]);
+    expectRefused(await call("POST", "/api/v1/organizations", { token: accessToken, body: {} }), 422, "invalid_request", [
+      accessToken,
+    ]);
   });
 
   it.each(["member", "no-access"] as const)("refuses an identity whose org role is %s (403)", async (role) => {
@@ -220,8 +234,16 @@ describe("identities", () => {
   it("gets an identity, with oidc-auth among its auth methods once attached", async () => {
     const org = await createOrg();
     const identity = await createIdentity(org.id, "member", "getter");
-    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity).toMatchObject({ id: identity.id, name: "getter", authMethods: [] });
-    await attachOidc(identity.id, { oidcDiscoveryUrl: "https://gitlab.com", boundIssuer: "https://gitlab.com", boundClaims: { project_id: "20" } });
+    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity).toMatchObject({
+      id: identity.id,
+      name: "getter",
+      authMethods: [],
+    });
+    await attachOidc(identity.id, {
+      oidcDiscoveryUrl: "https://gitlab.com",
+      boundIssuer: "https://gitlab.com",
+      boundClaims: { project_id: "20" },
+    });
     expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.authMethods).toEqual(["oidc-auth"]);
   });
 
@@ -268,7 +290,11 @@ describe("identities", () => {
     const idp = createIdp();
     const org = await createOrg();
     const identity = await createIdentity(org.id);
-    await attachOidc(identity.id, { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: "project_path:mygroup/*:**" });
+    await attachOidc(identity.id, {
+      oidcDiscoveryUrl: idp.issuer,
+      boundIssuer: idp.issuer,
+      boundSubject: "project_path:mygroup/*:**",
+    });
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
 
     const deleted = await ok("DELETE", `/api/v1/identities/${identity.id}`);
@@ -278,12 +304,16 @@ describe("identities", () => {
     const jwt = await idp.mint(gitlabClaims());
     expectRefused(await login(identity.id, jwt), 404, "identity_not_found", [jwt]);
     expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
-    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM identity_oidc_auths WHERE identity_id = ?").bind(identity.id).first<{ n: number }>();
+    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM identity_oidc_auths WHERE identity_id = ?")
+      .bind(identity.id)
+      .first<{ n: number }>();
     expect(orphans?.n).toBe(0);
   });
 
   it.each(["GET", "PATCH", "DELETE"])("%s of an unknown identity is 404 identity_not_found", async (method) => {
-    const res = await call(method, `/api/v1/identities/${crypto.randomUUID()}`, { body: method === "PATCH" ? { name: "x" } : undefined });
+    const res = await call(method, `/api/v1/identities/${crypto.randomUUID()}`, {
+      body: method === "PATCH" ? { name: "x" } : undefined,
+    });
     expectRefused(res, 404, "identity_not_found");
   });
 });

@@ -66,8 +66,14 @@ describe("audit trail", () => {
     for (let i = 0; i < 5; i++) await login(identity.id, await idp.mint(gitlabClaims({ sub: `wrong-${i}` })));
     const page1 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2`);
     expect(page1.auditLogs).toHaveLength(2);
-    const page2 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page1.nextCursor}`);
-    const page3 = await ok("GET", `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page2.nextCursor}`);
+    const page2 = await ok(
+      "GET",
+      `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page1.nextCursor}`,
+    );
+    const page3 = await ok(
+      "GET",
+      `/api/v1/audit-logs?organizationId=${org.id}&identityId=${identity.id}&outcome=failure&limit=2&cursor=${page2.nextCursor}`,
+    );
     const ids = [...page1.auditLogs, ...page2.auditLogs, ...page3.auditLogs].map((e: any) => e.id);
     expect(new Set(ids).size).toBe(5);
     expect(page3.nextCursor).toBeNull();
@@ -89,10 +95,14 @@ describe("audit trail", () => {
     const old = Date.now() - 91 * 86_400_000;
     await env.DB.prepare(
       "INSERT INTO audit_logs (id, created_at, event, outcome, org_id) VALUES (?, ?, 'login', 'success', 'retention-org')",
-    ).bind(crypto.randomUUID(), old).run();
+    )
+      .bind(crypto.randomUUID(), old)
+      .run();
     await env.DB.prepare(
       "INSERT INTO audit_logs (id, created_at, event, outcome, org_id) VALUES (?, ?, 'login', 'success', 'retention-org')",
-    ).bind(crypto.randomUUID(), Date.now() - 89 * 86_400_000).run();
+    )
+      .bind(crypto.randomUUID(), Date.now() - 89 * 86_400_000)
+      .run();
     const ctx = createExecutionContext();
     await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "17 3 * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
@@ -130,10 +140,14 @@ describe("write-behind batches (src/storage/write-behind.ts)", () => {
       recordAudit(env.DB, { event: "test.write-behind", outcome: "success", orgId, details: { i, big } }, (p) => queued.push(p));
     }
     await flushAudit(env.DB);
-    const { results } = await env.DB.prepare("SELECT details FROM audit_logs WHERE org_id = ? ORDER BY rowid").bind(orgId).all<{ details: string }>();
+    const { results } = await env.DB.prepare("SELECT details FROM audit_logs WHERE org_id = ? ORDER BY rowid")
+      .bind(orgId)
+      .all<{ details: string }>();
     expect(results).toHaveLength(1_200);
     expect(results.map((r) => JSON.parse(r.details).i)).toEqual([...Array(1_200).keys()]);
     await Promise.all(queued); // the scheduled flush finds nothing left to write
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE org_id = ?").bind(orgId).first<{ n: number }>())?.n).toBe(1_200);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE org_id = ?").bind(orgId).first<{ n: number }>())?.n).toBe(
+      1_200,
+    );
   });
 });

@@ -5,7 +5,14 @@ import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
 import { dryRunOidcLogin } from "../../src/admin/dry-run";
 import { consoleKeys } from "../../src/console/keys";
-import { decodeSession, encodeSession, safeNext, SESSION_IDLE_SECONDS, SESSION_MAX_SECONDS, type SessionPayload } from "../../src/console/session";
+import {
+  decodeSession,
+  encodeSession,
+  safeNext,
+  SESSION_IDLE_SECONDS,
+  SESSION_MAX_SECONDS,
+  type SessionPayload,
+} from "../../src/console/session";
 import { call, setupIdentity } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 
@@ -40,9 +47,14 @@ async function signIn(origin: string) {
 describe("console session cookie", () => {
   it("is __Host-, Secure, HttpOnly, SameSite=Strict and 30 minutes long over https", async () => {
     const page = await fetchConsole("https://console.example/admin/sign-in");
-    expect(page.headers.getSetCookie()[0]).toMatch(/^__Host-eoa_console_pre=[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    expect(page.headers.getSetCookie()[0]).toMatch(
+      /^__Host-eoa_console_pre=[^;]+; Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    );
     const { res } = await signIn("https://console.example");
-    const session = res.headers.getSetCookie().filter((c) => c.startsWith("__Host-eoa_console=")).pop()!;
+    const session = res.headers
+      .getSetCookie()
+      .filter((c) => c.startsWith("__Host-eoa_console="))
+      .pop()!;
     expect(session).toMatch(/; Max-Age=1800; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
     expect(res.headers.get("location")).toBe("/admin/orgs");
   });
@@ -210,7 +222,9 @@ describe("the OIDC Auth form: condition, its errors, the warnings", () => {
     expect(saved.condition).toBe(condition.replace("\r\n", "\n"));
     const html = await showPage(identity.id, cookie);
     expect(html).toContain('<textarea id="condition" name="condition"');
-    expect(html).toContain("claims.ref_protected == &quot;true&quot; &amp;&amp;\n  !(claims.user_login in [&quot;dependabot[bot]&quot;])");
+    expect(html).toContain(
+      "claims.ref_protected == &quot;true&quot; &amp;&amp;\n  !(claims.user_login in [&quot;dependabot[bot]&quot;])",
+    );
     expect(html).not.toContain("data-warning=");
   });
 
@@ -218,20 +232,28 @@ describe("the OIDC Auth form: condition, its errors, the warnings", () => {
     const idp = createIdp();
     const { identity } = await setupIdentity(idp.issuer);
     const base = { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundAudiences: "https://edge-oidc-auth.example" };
-    const typo = await submitOidcForm(identity.id, { ...base, boundSubject: "project_path:mygroup/*:**", condition: 'claims.ref == "main" &&\r\n  claims.ref ==== "x"' });
+    const typo = await submitOidcForm(identity.id, {
+      ...base,
+      boundSubject: "project_path:mygroup/*:**",
+      condition: 'claims.ref == "main" &&\r\n  claims.ref ==== "x"',
+    });
     expect(typo.res.status).toBe(422);
     const typoHtml = await typo.res.text();
     expect(/id="condition-error"[^>]*>([^<]*)</.exec(typoHtml)?.[1]).toMatch(/^line 2, column 16: /);
 
     const broad = await submitOidcForm(identity.id, { ...base, boundSubject: "project_path:*/*:ref_type:branch:ref:main" });
     expect(broad.res.status).toBe(422);
-    expect(/id="boundSubject-error"[^>]*>([^<]*)</.exec(await broad.res.text())?.[1]).toMatch(/^boundSubject does not fix the top-level namespace/);
+    expect(/id="boundSubject-error"[^>]*>([^<]*)</.exec(await broad.res.text())?.[1]).toMatch(
+      /^boundSubject does not fix the top-level namespace/,
+    );
   });
 
   it("shows the warnings as banners: no audience bound, a stored configuration that pins no owner", async () => {
     const idp = createIdp();
     const { identity } = await setupIdentity(idp.issuer, { boundAudiences: "" });
-    await env.DB.prepare("UPDATE identity_oidc_auths SET bound_subject = 'project_path:**' WHERE identity_id = ?").bind(identity.id).run();
+    await env.DB.prepare("UPDATE identity_oidc_auths SET bound_subject = 'project_path:**' WHERE identity_id = ?")
+      .bind(identity.id)
+      .run();
     const { cookie } = await signIn(ORIGIN);
     const html = await showPage(identity.id, cookie);
     expect(html).toContain('data-warning="audience_unbound"');
@@ -267,7 +289,15 @@ describe("dry run of a login", () => {
 
     const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
     expect(expired.reasonCode).toBe("token_expired");
-    expect(expired.rules.map((r) => r.status)).toEqual(["fail", "not-checked", "not-checked", "not-checked", "not-checked", "not-checked", "not-bound"]);
+    expect(expired.rules.map((r) => r.status)).toEqual([
+      "fail",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+      "not-checked",
+      "not-bound",
+    ]);
 
     const tokens = await call("GET", `/api/v1/identities/${identity.id}/access-tokens`);
     expect(tokens.body.accessTokens).toEqual([]);
@@ -277,7 +307,8 @@ describe("dry run of a login", () => {
 
   it("shows the condition: pass, or fail with the top-level conjunct that failed and why", async () => {
     const idp = createIdp();
-    const condition = 'claims.ref_protected == "true" && claims.pipeline_source in ["push", "web"] && claims.user_login != "dependabot[bot]"';
+    const condition =
+      'claims.ref_protected == "true" && claims.pipeline_source in ["push", "web"] && claims.user_login != "dependabot[bot]"';
     const { identity } = await setupIdentity(idp.issuer, { condition });
     const pass = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
     expect(pass.admitted).toBe(true);
@@ -295,7 +326,11 @@ describe("dry run of a login", () => {
     });
 
     const missing = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ user_login: undefined })));
-    expect(missing.rules.at(-1)).toMatchObject({ status: "fail", conjunct: 'claims.user_login != "dependabot[bot]"', message: expect.stringMatching(/user_login/) });
+    expect(missing.rules.at(-1)).toMatchObject({
+      status: "fail",
+      conjunct: 'claims.user_login != "dependabot[bot]"',
+      message: expect.stringMatching(/user_login/),
+    });
 
     const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
     expect(expired.rules.at(-1)).toEqual({ rule: "condition", expected: condition, status: "not-checked" });

@@ -111,7 +111,8 @@ afterAll(() => {
 // Arbitraries
 
 /** encodeURIComponent, with lone surrogates (which it refuses) replaced first. */
-const enc = (s: string) => encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+const enc = (s: string) =>
+  encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const b64urlChars = (min: number, max: number) =>
@@ -121,14 +122,44 @@ const b64urlChars = (min: number, max: number) =>
 const jwtLike = fc.oneof(
   fc.tuple(b64urlChars(16, 120), b64urlChars(16, 400), b64urlChars(16, 200)).map(([h, p, s]) => `eyJ${h}.eyJ${p}.${s}`),
   fc.tuple(b64urlChars(16, 60), b64urlChars(16, 60)).map(([h, p]) => `eyJ${h}.eyJ${p}.`),
-  fc.tuple(b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60))
+  fc
+    .tuple(b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60), b64urlChars(16, 60))
     .map((parts) => `eyJ${parts.join(".")}`), // JWE-shaped: five segments
 );
 
 const oddStrings = fc.constantFrom(
-  "", " ", "\u0000", "\uFEFF", "..", "../..", "%2e%2e", "%00", "\u202E", "é", "e\u0301", "𝔞", "😀", "\uD800",
-  "null", "undefined", "NaN", "true", "[]", "{}", "__proto__", "constructor", "prototype", "toString",
-  "admin", "details", "x".repeat(129), "x".repeat(5000), "<script>", "' OR 1=1 --", "${7*7}", "%s%s%n",
+  "",
+  " ",
+  "\u0000",
+  "\uFEFF",
+  "..",
+  "../..",
+  "%2e%2e",
+  "%00",
+  "\u202E",
+  "é",
+  "e\u0301",
+  "𝔞",
+  "😀",
+  "\uD800",
+  "null",
+  "undefined",
+  "NaN",
+  "true",
+  "[]",
+  "{}",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "admin",
+  "details",
+  "x".repeat(129),
+  "x".repeat(5000),
+  "<script>",
+  "' OR 1=1 --",
+  "${7*7}",
+  "%s%s%n",
 );
 
 const anyString = fc.oneof(
@@ -145,10 +176,31 @@ const numbers = fc.oneof(
 );
 
 const KEYS = [
-  "identityId", "jwt", "organizationSlug", "accessToken", "name", "slug", "organizationId", "role", "roles",
-  "oidcDiscoveryUrl", "boundIssuer", "boundSubject", "boundAudiences", "boundClaims", "claimMetadataMapping",
-  "accessTokenTTL", "accessTokenMaxTTL", "accessTokenNumUsesLimit", "accessTokenTrustedIps", "caCert",
-  "jwksUrl", "jwksJson", "__proto__", "constructor", "prototype",
+  "identityId",
+  "jwt",
+  "organizationSlug",
+  "accessToken",
+  "name",
+  "slug",
+  "organizationId",
+  "role",
+  "roles",
+  "oidcDiscoveryUrl",
+  "boundIssuer",
+  "boundSubject",
+  "boundAudiences",
+  "boundClaims",
+  "claimMetadataMapping",
+  "accessTokenTTL",
+  "accessTokenMaxTTL",
+  "accessTokenNumUsesLimit",
+  "accessTokenTrustedIps",
+  "caCert",
+  "jwksUrl",
+  "jwksJson",
+  "__proto__",
+  "constructor",
+  "prototype",
 ];
 
 /** A body value of interest: JSON of any shape, strings, JWT-likes, ids, nested junk. */
@@ -157,13 +209,18 @@ const value = (ids: string[]) =>
     { weight: 3, arbitrary: anyString },
     { weight: 2, arbitrary: jwtLike },
     { weight: 1, arbitrary: numbers },
-    { weight: 1, arbitrary: fc.constantFrom(...ids, "member", "admin", "no-access", "viewer", "http://127.0.0.1:1/x", "https://example.com") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(...ids, "member", "admin", "no-access", "viewer", "http://127.0.0.1:1/x", "https://example.com"),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
     { weight: 1, arbitrary: fc.array(fc.record({ role: anyString, ipAddress: anyString }, { requiredKeys: [] }), { maxLength: 3 }) },
   );
 
 const bodyObject = (ids: string[]) =>
-  fc.dictionary(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...KEYS) }, { weight: 1, arbitrary: anyString }), value(ids), { maxKeys: 8 });
+  fc.dictionary(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...KEYS) }, { weight: 1, arbitrary: anyString }), value(ids), {
+    maxKeys: 8,
+  });
 
 interface Body {
   contentType: string | null;
@@ -172,9 +229,18 @@ interface Body {
 }
 
 const contentTypes = fc.constantFrom(
-  "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/x-www-form-urlencoded",
-  "application/x-www-form-urlencoded; charset=latin1", "text/plain", "multipart/form-data; boundary=x",
-  "application/jwt", "", "*/*", "application/json, text/plain", "\u00e9/\u00e9",
+  "application/json",
+  "application/json; charset=utf-8",
+  "APPLICATION/JSON",
+  "application/x-www-form-urlencoded",
+  "application/x-www-form-urlencoded; charset=latin1",
+  "text/plain",
+  "multipart/form-data; boundary=x",
+  "application/jwt",
+  "",
+  "*/*",
+  "application/json, text/plain",
+  "\u00e9/\u00e9",
 );
 
 /** Whole bodies, each encoded one of many ways. The JWT-likes inside are returned for the echo check. */
@@ -182,31 +248,39 @@ const body = (ids: string[]): fc.Arbitrary<Body> =>
   fc.oneof(
     // JSON objects of known and unknown keys
     fc.tuple(bodyObject(ids), fc.constantFrom("application/json", "APPLICATION/JSON; charset=utf-8", "text/plain")).map(([o, ct]) => ({
-      contentType: ct, body: JSON.stringify(o), jwts: jwtsIn(o),
+      contentType: ct,
+      body: JSON.stringify(o),
+      jwts: jwtsIn(o),
     })),
     // the same as a form
     bodyObject(ids).map((o) => ({
       contentType: "application/x-www-form-urlencoded",
-      body: new URLSearchParams(Object.entries(o).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v) ?? ""])).toString(),
+      body: new URLSearchParams(
+        Object.entries(o).map(([k, v]) => [k, typeof v === "string" ? v : (JSON.stringify(v) ?? "")]),
+      ).toString(),
       jwts: jwtsIn(o),
     })),
     // duplicate form fields
     fc.tuple(fc.constantFrom(...KEYS), jwtLike, jwtLike).map(([k, a, b]) => ({
-      contentType: "application/x-www-form-urlencoded", body: `${enc(k)}=${a}&${enc(k)}=${b}`, jwts: [a, b],
+      contentType: "application/x-www-form-urlencoded",
+      body: `${enc(k)}=${a}&${enc(k)}=${b}`,
+      jwts: [a, b],
     })),
     // raw JSON texts: BOM, duplicate keys, __proto__, deep nesting, non-objects
-    fc.tuple(jwtLike, fc.constantFrom(...ids), fc.integer({ min: 1, max: 3000 }), fc.constantFrom(0, 1, 2, 3, 4, 5, 6)).map(([jwt, id, depth, kind]) => {
-      const texts = [
-        `\uFEFF{"identityId":"${id}","jwt":"${jwt}"}`,
-        `{"identityId":"${id}","jwt":"x","jwt":"${jwt}"}`,
-        `{"__proto__":{"polluted":"yes","isAdmin":true},"constructor":{"prototype":{"polluted":"yes"}},"identityId":"${id}","jwt":"${jwt}","name":"n"}`,
-        `${"[".repeat(depth)}"${jwt}"${"]".repeat(depth)}`,
-        `{"a":${'{"a":'.repeat(depth)}"${jwt}"${"}".repeat(depth)}}`,
-        `"${jwt}"`,
-        `{"identityId":"${id}","jwt":"${jwt}"`, // truncated
-      ];
-      return { contentType: "application/json", body: texts[kind]!, jwts: [jwt] };
-    }),
+    fc
+      .tuple(jwtLike, fc.constantFrom(...ids), fc.integer({ min: 1, max: 3000 }), fc.constantFrom(0, 1, 2, 3, 4, 5, 6))
+      .map(([jwt, id, depth, kind]) => {
+        const texts = [
+          `\uFEFF{"identityId":"${id}","jwt":"${jwt}"}`,
+          `{"identityId":"${id}","jwt":"x","jwt":"${jwt}"}`,
+          `{"__proto__":{"polluted":"yes","isAdmin":true},"constructor":{"prototype":{"polluted":"yes"}},"identityId":"${id}","jwt":"${jwt}","name":"n"}`,
+          `${"[".repeat(depth)}"${jwt}"${"]".repeat(depth)}`,
+          `{"a":${'{"a":'.repeat(depth)}"${jwt}"${"}".repeat(depth)}}`,
+          `"${jwt}"`,
+          `{"identityId":"${id}","jwt":"${jwt}"`, // truncated
+        ];
+        return { contentType: "application/json", body: texts[kind]!, jwts: [jwt] };
+      }),
     // raw bytes: invalid UTF-8, UTF-16, NULs, with any content type
     fc.tuple(fc.uint8Array({ maxLength: 300 }), contentTypes).map(([bytes, ct]) => ({ contentType: ct, body: bytes, jwts: [] })),
     fc.tuple(jwtLike, contentTypes).map(([jwt, ct]) => {
@@ -243,9 +317,18 @@ const authorization = (jwt: fc.Arbitrary<string>) =>
     fc.constant(`bearer ${env.ADMIN_API_KEY}`),
     jwt.map((j) => `Bearer ${j}`),
     fc.constantFrom(
-      "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a b c", `Bearer ${env.ADMIN_API_KEY} extra`,
-      `Bearer ${"a".repeat(64 * 1024)}`, `Bearer ${"eyJ".repeat(3000)}.x.y`, "Bearer ====", "Bearer \u00e9\u00e9",
-      `Bearer ${env.ADMIN_API_KEY}\u00e9`, "Digest x", `Bearer ${env.ADMIN_API_KEY?.slice(0, -1)}`,
+      "Bearer",
+      "Bearer ",
+      "Basic dXNlcjpwYXNz",
+      "Bearer a b c",
+      `Bearer ${env.ADMIN_API_KEY} extra`,
+      `Bearer ${"a".repeat(64 * 1024)}`,
+      `Bearer ${"eyJ".repeat(3000)}.x.y`,
+      "Bearer ====",
+      "Bearer \u00e9\u00e9",
+      `Bearer ${env.ADMIN_API_KEY}\u00e9`,
+      "Digest x",
+      `Bearer ${env.ADMIN_API_KEY?.slice(0, -1)}`,
     ),
     anyString.map((s) => `Bearer ${s}`),
   );
@@ -260,7 +343,20 @@ const clientIp = fc.oneof(
 
 const extraHeaders = fc.array(
   fc.oneof(
-    fc.tuple(fc.constantFrom("x-forwarded-for", "x-real-ip", "forwarded", "content-encoding", "transfer-encoding", "x-request-id", "accept", "origin", "cookie"), anyString),
+    fc.tuple(
+      fc.constantFrom(
+        "x-forwarded-for",
+        "x-real-ip",
+        "forwarded",
+        "content-encoding",
+        "transfer-encoding",
+        "x-request-id",
+        "accept",
+        "origin",
+        "cookie",
+      ),
+      anyString,
+    ),
     fc.tuple(fc.constant("x-huge"), fc.constant("h".repeat(32 * 1024))),
   ),
   { maxLength: 3 },
@@ -278,10 +374,18 @@ let victim: { orgId: string; identityId: string; projectId: string } = { orgId: 
 beforeAll(async () => {
   login = await scenario();
   validIdToken = await login.idp.mint(gitlabClaims());
-  const res = await call("POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: login.identity.id, jwt: validIdToken }, token: null, ip: "192.0.2.200" });
+  const res = await call("POST", "/api/v1/auth/oidc-auth/login", {
+    body: { identityId: login.identity.id, jwt: validIdToken },
+    token: null,
+    ip: "192.0.2.200",
+  });
   expect(res.status).toBe(200);
   accessToken = res.body.accessToken;
-  const again = await call("POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: login.identity.id, jwt: validIdToken }, token: null, ip: "192.0.2.201" });
+  const again = await call("POST", "/api/v1/auth/oidc-auth/login", {
+    body: { identityId: login.identity.id, jwt: validIdToken },
+    token: null,
+    ip: "192.0.2.201",
+  });
   memberToken = again.body.accessToken;
   const org = await createOrg();
   const identity = await createIdentity(org.id, "member");
@@ -316,16 +420,41 @@ describe("fuzz: public endpoints", () => {
     const loginBody = fc.oneof(
       body(ids()),
       // well-formed envelopes around hostile or real tokens
-      fc.tuple(fc.constantFrom(login.identity.id, login.identity.id.toUpperCase(), crypto.randomUUID()), fc.oneof(jwtLike, fc.constant(validIdToken), anyString), fc.boolean())
-        .map(([identityId, jwt, form]): Body => form
-          ? { contentType: "application/x-www-form-urlencoded", body: new URLSearchParams({ identityId, jwt }).toString(), jwts: [jwt] }
-          : { contentType: "application/json", body: JSON.stringify({ identityId, jwt }), jwts: [jwt] }),
+      fc
+        .tuple(
+          fc.constantFrom(login.identity.id, login.identity.id.toUpperCase(), crypto.randomUUID()),
+          fc.oneof(jwtLike, fc.constant(validIdToken), anyString),
+          fc.boolean(),
+        )
+        .map(
+          ([identityId, jwt, form]): Body =>
+            form
+              ? {
+                  contentType: "application/x-www-form-urlencoded",
+                  body: new URLSearchParams({ identityId, jwt }).toString(),
+                  jwts: [jwt],
+                }
+              : { contentType: "application/json", body: JSON.stringify({ identityId, jwt }), jwts: [jwt] },
+        ),
     );
     await fc.assert(
-      fc.asyncProperty(loginBody, authorization(jwtLike), clientIp, extraHeaders, fc.constantFrom("POST", "POST", "POST", "POST", "POST", "POST", "GET", "PUT"), async (b, auth, ip, extra, method) => {
-        const req: Sent = { method, path: "/api/v1/auth/oidc-auth/login", headers: headersOf(b, auth, ip, extra), body: b.body, secrets: [...b.jwts, ...authJwts(auth)] };
-        check(req, await send(req));
-      }),
+      fc.asyncProperty(
+        loginBody,
+        authorization(jwtLike),
+        clientIp,
+        extraHeaders,
+        fc.constantFrom("POST", "POST", "POST", "POST", "POST", "POST", "GET", "PUT"),
+        async (b, auth, ip, extra, method) => {
+          const req: Sent = {
+            method,
+            path: "/api/v1/auth/oidc-auth/login",
+            headers: headersOf(b, auth, ip, extra),
+            body: b.body,
+            secrets: [...b.jwts, ...authJwts(auth)],
+          };
+          check(req, await send(req));
+        },
+      ),
       { numRuns: RUNS.login },
     );
   });
@@ -333,17 +462,33 @@ describe("fuzz: public endpoints", () => {
   it(`renew, revoke and details: ${RUNS.token} requests each`, async () => {
     const tokenBody = fc.oneof(
       body(ids()),
-      fc.tuple(fc.oneof(jwtLike, anyString, fc.constant(accessToken), fc.constant(accessToken.slice(0, -2) + "AA")), fc.boolean()).map(([t, form]): Body => form
-        ? { contentType: "application/x-www-form-urlencoded", body: new URLSearchParams({ accessToken: t }).toString(), jwts: [t] }
-        : { contentType: "application/json", body: JSON.stringify({ accessToken: t }), jwts: [t] }),
+      fc.tuple(fc.oneof(jwtLike, anyString, fc.constant(accessToken), fc.constant(accessToken.slice(0, -2) + "AA")), fc.boolean()).map(
+        ([t, form]): Body =>
+          form
+            ? {
+                contentType: "application/x-www-form-urlencoded",
+                body: new URLSearchParams({ accessToken: t }).toString(),
+                jwts: [t],
+              }
+            : { contentType: "application/json", body: JSON.stringify({ accessToken: t }), jwts: [t] },
+      ),
     );
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("/api/v1/auth/token/renew", "/api/v1/auth/token/revoke", "/api/v1/identities/details"),
-        tokenBody, authorization(jwtLike), clientIp, extraHeaders,
+        tokenBody,
+        authorization(jwtLike),
+        clientIp,
+        extraHeaders,
         async (path, b, auth, ip, extra) => {
           const method = path.endsWith("details") ? "GET" : "POST";
-          const req: Sent = { method, path, headers: headersOf(b, auth, ip, extra), body: b.body, secrets: [...b.jwts, ...authJwts(auth)] };
+          const req: Sent = {
+            method,
+            path,
+            headers: headersOf(b, auth, ip, extra),
+            body: b.body,
+            secrets: [...b.jwts, ...authJwts(auth)],
+          };
           check(req, await send(req));
         },
       ),
@@ -353,16 +498,29 @@ describe("fuzz: public endpoints", () => {
 });
 
 const ADMIN_ROUTES: [string, string][] = [
-  ["POST", "/api/v1/organizations"], ["GET", "/api/v1/organizations"], ["GET", "/api/v1/organizations/:a"],
-  ["POST", "/api/v1/identities"], ["GET", "/api/v1/identities"], ["GET", "/api/v1/identities/:a"],
-  ["PATCH", "/api/v1/identities/:a"], ["DELETE", "/api/v1/identities/:a"], ["GET", "/api/v1/identities/:a/access-tokens"],
+  ["POST", "/api/v1/organizations"],
+  ["GET", "/api/v1/organizations"],
+  ["GET", "/api/v1/organizations/:a"],
+  ["POST", "/api/v1/identities"],
+  ["GET", "/api/v1/identities"],
+  ["GET", "/api/v1/identities/:a"],
+  ["PATCH", "/api/v1/identities/:a"],
+  ["DELETE", "/api/v1/identities/:a"],
+  ["GET", "/api/v1/identities/:a/access-tokens"],
   ["POST", "/api/v1/identities/:a/access-tokens/:b/revoke"],
-  ["POST", "/api/v1/auth/oidc-auth/identities/:a"], ["PATCH", "/api/v1/auth/oidc-auth/identities/:a"],
-  ["GET", "/api/v1/auth/oidc-auth/identities/:a"], ["DELETE", "/api/v1/auth/oidc-auth/identities/:a"],
-  ["POST", "/api/v1/projects"], ["GET", "/api/v1/projects"], ["GET", "/api/v1/projects/:a"], ["DELETE", "/api/v1/projects/:a"],
+  ["POST", "/api/v1/auth/oidc-auth/identities/:a"],
+  ["PATCH", "/api/v1/auth/oidc-auth/identities/:a"],
+  ["GET", "/api/v1/auth/oidc-auth/identities/:a"],
+  ["DELETE", "/api/v1/auth/oidc-auth/identities/:a"],
+  ["POST", "/api/v1/projects"],
+  ["GET", "/api/v1/projects"],
+  ["GET", "/api/v1/projects/:a"],
+  ["DELETE", "/api/v1/projects/:a"],
   ["GET", "/api/v1/projects/:a/memberships/identities"],
-  ["POST", "/api/v1/projects/:a/memberships/identities/:b"], ["GET", "/api/v1/projects/:a/memberships/identities/:b"],
-  ["PATCH", "/api/v1/projects/:a/memberships/identities/:b"], ["DELETE", "/api/v1/projects/:a/memberships/identities/:b"],
+  ["POST", "/api/v1/projects/:a/memberships/identities/:b"],
+  ["GET", "/api/v1/projects/:a/memberships/identities/:b"],
+  ["PATCH", "/api/v1/projects/:a/memberships/identities/:b"],
+  ["DELETE", "/api/v1/projects/:a/memberships/identities/:b"],
   ["GET", "/api/v1/audit-logs"],
 ];
 
@@ -371,8 +529,32 @@ const pathParam = (known: string[]) =>
   fc.oneof(
     fc.constantFrom(...known).map(enc),
     anyString.map(enc),
-    fc.constantFrom("..", "%2e%2e", "%2E%2E%2F%2E%2E", ".%2e", "%2F", "%5C", "%00", "%ff", "%E0%A4%A", "%", "%%", "%u002e",
-      "a%2Fb", "details", "__proto__", "constructor", "x".repeat(8000), "%ED%A0%80", "%C0%AE%C0%AE", "%F0%9F%98%80", "😀", "é", ";x=1", "%3Fq=1"),
+    fc.constantFrom(
+      "..",
+      "%2e%2e",
+      "%2E%2E%2F%2E%2E",
+      ".%2e",
+      "%2F",
+      "%5C",
+      "%00",
+      "%ff",
+      "%E0%A4%A",
+      "%",
+      "%%",
+      "%u002e",
+      "a%2Fb",
+      "details",
+      "__proto__",
+      "constructor",
+      "x".repeat(8000),
+      "%ED%A0%80",
+      "%C0%AE%C0%AE",
+      "%F0%9F%98%80",
+      "😀",
+      "é",
+      ";x=1",
+      "%3Fq=1",
+    ),
     fc.uuid().map((u) => u.toUpperCase()),
   );
 
@@ -380,10 +562,22 @@ describe("fuzz: admin endpoints", () => {
   it(`every admin route, with the admin key and without: ${RUNS.admin} requests`, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...ADMIN_ROUTES), pathParam(victimIds()), pathParam(victimIds()), body(victimIds()), authorization(jwtLike), clientIp, extraHeaders,
+        fc.constantFrom(...ADMIN_ROUTES),
+        pathParam(victimIds()),
+        pathParam(victimIds()),
+        body(victimIds()),
+        authorization(jwtLike),
+        clientIp,
+        extraHeaders,
         async ([method, template], a, b, bd, auth, ip, extra) => {
           const path = template.replace(":a", a).replace(":b", b);
-          const req: Sent = { method, path, headers: headersOf(bd, auth, ip, extra), body: bd.body, secrets: [...bd.jwts, ...authJwts(auth)] };
+          const req: Sent = {
+            method,
+            path,
+            headers: headersOf(bd, auth, ip, extra),
+            body: bd.body,
+            secrets: [...bd.jwts, ...authJwts(auth)],
+          };
           check(req, await send(req));
         },
       ),
@@ -392,14 +586,37 @@ describe("fuzz: admin endpoints", () => {
   });
 
   it(`odd paths anywhere under /api (and unknown methods): ${RUNS.paths} requests with the admin key`, async () => {
-    const segment = fc.oneof(pathParam(victimIds()), fc.constantFrom("api", "v1", "identities", "auth", "oidc-auth", "login", "token", "projects", "organizations", "memberships", "audit-logs"));
+    const segment = fc.oneof(
+      pathParam(victimIds()),
+      fc.constantFrom(
+        "api",
+        "v1",
+        "identities",
+        "auth",
+        "oidc-auth",
+        "login",
+        "token",
+        "projects",
+        "organizations",
+        "memberships",
+        "audit-logs",
+      ),
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.array(segment, { minLength: 1, maxLength: 7 }),
         fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "PROPFIND"),
         fc.constantFrom("/api/v1/", "/", "//", "/api/v1//", "/api/v1/./"),
         async (segments, method, prefix) => {
-          const req: Sent = { method, path: prefix + segments.join("/"), headers: [["authorization", `Bearer ${env.ADMIN_API_KEY}`], ["cf-connecting-ip", "192.0.2.77"]], secrets: [] };
+          const req: Sent = {
+            method,
+            path: prefix + segments.join("/"),
+            headers: [
+              ["authorization", `Bearer ${env.ADMIN_API_KEY}`],
+              ["cf-connecting-ip", "192.0.2.77"],
+            ],
+            secrets: [],
+          };
           const res = await send(req);
           // HEAD answers carry no body to check.
           if (method === "HEAD") expect(res?.status ?? 200).toBeLessThan(500);
@@ -413,7 +630,22 @@ describe("fuzz: admin endpoints", () => {
   it(`audit-log queries: ${RUNS.query} random query strings, with the admin key and a non-admin identity's token`, async () => {
     const param = fc.tuple(
       fc.constantFrom("organizationId", "identityId", "outcome", "event", "from", "to", "limit", "cursor", "__proto__", "x"),
-      fc.oneof(anyString, fc.constantFrom("0", "-1", "501", "1e3", "9".repeat(40), "2026-13-45T99:99:99Z", "1:1", `${Date.now()}:${crypto.randomUUID()}`, "success", "failure", "login")),
+      fc.oneof(
+        anyString,
+        fc.constantFrom(
+          "0",
+          "-1",
+          "501",
+          "1e3",
+          "9".repeat(40),
+          "2026-13-45T99:99:99Z",
+          "1:1",
+          `${Date.now()}:${crypto.randomUUID()}`,
+          "success",
+          "failure",
+          "login",
+        ),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(param, { maxLength: 6 }), authorization(fc.constant(memberToken)), async (params, auth) => {

@@ -9,7 +9,14 @@ import { createIdp, gitlabClaims, publicJwk, signJws } from "../support/idp";
 import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, scenario, type Scenario } from "../support/login-scenario";
 
 const now = () => Math.floor(Date.now() / 1000);
-const claimsFor = (issuer: string) => ({ ...gitlabClaims(), iss: issuer, iat: now(), nbf: now(), exp: now() + 300, jti: crypto.randomUUID() });
+const claimsFor = (issuer: string) => ({
+  ...gitlabClaims(),
+  iss: issuer,
+  iat: now(),
+  nbf: now(),
+  exp: now() + 300,
+  jti: crypto.randomUUID(),
+});
 
 /** The tenant's RS256 key (private JWK) and a token it signed with header kid `kid`. */
 async function rsaToken(s: Scenario, kid: string): Promise<{ key: JWK; jwt: string }> {
@@ -20,12 +27,14 @@ async function rsaToken(s: Scenario, kid: string): Promise<{ key: JWK; jwt: stri
 /** Publishes exactly `keys` as the tenant's JWKS. */
 const publish = (s: Scenario, keys: unknown[]) => s.idp.behaviour({ jwksOverride: { keys } });
 
-async function rsaJwk(modulusLength: number, publicExponent = new Uint8Array([1, 0, 1])): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
-  const pair = (await crypto.subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength, publicExponent, hash: "SHA-256" },
-    true,
-    ["sign", "verify"],
-  )) as CryptoKeyPair;
+async function rsaJwk(
+  modulusLength: number,
+  publicExponent = new Uint8Array([1, 0, 1]),
+): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
+  const pair = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength, publicExponent, hash: "SHA-256" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
   const { key_ops: _o, ext: _e, ...jwk } = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JWK;
   return { privateKey: pair.privateKey, jwk };
 }
@@ -121,7 +130,10 @@ describe("duplicate kids", () => {
     const s = await scenario();
     const { key, jwt } = await rsaToken(s, "dup");
     const other = await rsaJwk(2048);
-    await publish(s, [{ ...other.jwk, kid: "dup", use: "enc" }, { ...publicJwk(key), kid: "dup" }]);
+    await publish(s, [
+      { ...other.jwk, kid: "dup", use: "enc" },
+      { ...publicJwk(key), kid: "dup" },
+    ]);
     expectIssued(await s.loginJwt(jwt));
   });
 
@@ -129,7 +141,10 @@ describe("duplicate kids", () => {
     const s = await scenario();
     const { key, jwt } = await rsaToken(s, "dup");
     const other = await rsaJwk(2048);
-    await publish(s, [{ ...other.jwk, kid: "dup", alg: "RS256" }, { ...publicJwk(key), kid: "dup" }]);
+    await publish(s, [
+      { ...other.jwk, kid: "dup", alg: "RS256" },
+      { ...publicJwk(key), kid: "dup" },
+    ]);
     expectIssued(await s.loginJwt(jwt));
     const stranger = await rsaJwk(2048);
     const forged = await signJws(stranger.privateKey, "RS256", { alg: "RS256", kid: "dup" }, claimsFor(s.idp.issuer));
@@ -189,7 +204,8 @@ describe("parseJwks / rejectKey (the same rules for fetched keys and jwksJson)",
   });
 
   it("accepts 2048 to 8192 bits only", () => {
-    const n = (bits: number) => base64url.encode(Uint8Array.from({ length: Math.ceil(bits / 8) }, (_, i) => (i === 0 ? 1 << (bits - 1) % 8 : 0xab)));
+    const n = (bits: number) =>
+      base64url.encode(Uint8Array.from({ length: Math.ceil(bits / 8) }, (_, i) => (i === 0 ? 1 << ((bits - 1) % 8) : 0xab)));
     expect(rejectKey({ kty: "RSA", e: "AQAB", n: n(2047) })).toMatch(/under 2048/);
     expect(rejectKey({ kty: "RSA", e: "AQAB", n: n(2048) })).toBeNull();
     expect(rejectKey({ kty: "RSA", e: "AQAB", n: n(8192) })).toBeNull();

@@ -17,7 +17,9 @@ const replayRows = (stub: DurableObjectStub<TokenStateObject>) =>
   runInDurableObject(stub, (_instance: TokenStateObject, state) => {
     const table = state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'id_tokens'").toArray();
     if (table.length === 0) return null;
-    return state.storage.sql.exec<{ iss: string; jti: string; keep_until: number }>("SELECT iss, jti, keep_until FROM id_tokens ORDER BY jti").toArray();
+    return state.storage.sql
+      .exec<{ iss: string; jti: string; keep_until: number }>("SELECT iss, jti, keep_until FROM id_tokens ORDER BY jti")
+      .toArray();
   });
 
 const now = () => Math.floor(Date.now() / 1000);

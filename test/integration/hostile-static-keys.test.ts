@@ -50,7 +50,12 @@ describe("jwksJson: keys the admin supplies", () => {
     expectRefused(unknown, 401, "key_not_found");
     const stranger = await idp.jwkPair("RS256");
     const now = Math.floor(Date.now() / 1000);
-    const forged = await signJws(stranger.privateJwk, "RS256", { alg: "RS256", kid: rsa!.kid }, { ...gitlabClaims(), iss: idp.issuer, exp: now + 60 });
+    const forged = await signJws(
+      stranger.privateJwk,
+      "RS256",
+      { alg: "RS256", kid: rsa!.kid },
+      { ...gitlabClaims(), iss: idp.issuer, exp: now + 60 },
+    );
     expectRefused(await login(identity.id, forged), 401, "signature_invalid", [forged]);
     expect(await idp.stats()).toEqual({ discovery: 0, jwks: 0 });
   });
@@ -122,15 +127,31 @@ describe("caCert: validated, stored, informational", () => {
 
   const body = CERT.split("\n").slice(1, -1).join("\n");
   it.each<[string, string, RegExp]>([
-    ["a private key", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----", /private key/],
+    [
+      "a private key",
+      "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----",
+      /private key/,
+    ],
     ["an EC private key", "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----", /private key/],
-    ["a certificate with its private key appended", `${CERT}\n-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----`, /private key/],
+    [
+      "a certificate with its private key appended",
+      `${CERT}\n-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----`,
+      /private key/,
+    ],
     ["a public key", `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----`, /only certificates/],
     ["base64 without the PEM armour", body, /PEM certificate/],
     ["a PEM block with garbage inside", "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----", /base64/],
-    ["a PEM block that is base64 but not DER", `-----BEGIN CERTIFICATE-----\n${btoa("hello, this is not a certificate")}\n-----END CERTIFICATE-----`, /X\.509/],
+    [
+      "a PEM block that is base64 but not DER",
+      `-----BEGIN CERTIFICATE-----\n${btoa("hello, this is not a certificate")}\n-----END CERTIFICATE-----`,
+      /X\.509/,
+    ],
     ["a truncated certificate", `-----BEGIN CERTIFICATE-----\n${body.slice(0, 200)}\n-----END CERTIFICATE-----`, /base64|X\.509/],
-    ["the old test placeholder (a DER header, then nothing)", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fz\nZm9vYmFy\n-----END CERTIFICATE-----", /X\.509/],
+    [
+      "the old test placeholder (a DER header, then nothing)",
+      "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fz\nZm9vYmFy\n-----END CERTIFICATE-----",
+      /X\.509/,
+    ],
     ["text before the certificate", `hello\n${CERT}`, /only PEM certificates/],
     ["text after the certificate", `${CERT}\nhello`, /only PEM certificates/],
     ["mismatched armour", CERT.replace("END CERTIFICATE", "END X509 CRL"), /certificate/],

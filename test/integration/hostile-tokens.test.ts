@@ -83,7 +83,10 @@ describe("one token, one spelling: compact JWS in strict base64url", () => {
     ["an empty payload", (j: string) => `${segments(j)[0]}..${segments(j)[2]}`],
     ["padding in the payload", (j: string) => `${segments(j)[0]}.${segments(j)[1]}==.${segments(j)[2]}`],
     ["padding after the signature", (j: string) => `${j}==`],
-    ["a space inside the payload", (j: string) => `${segments(j)[0]}.${segments(j)[1].slice(0, 10)} ${segments(j)[1].slice(10)}.${segments(j)[2]}`],
+    [
+      "a space inside the payload",
+      (j: string) => `${segments(j)[0]}.${segments(j)[1].slice(0, 10)} ${segments(j)[1].slice(10)}.${segments(j)[2]}`,
+    ],
     ["a newline inside the signature", (j: string) => `${j.slice(0, -10)}\n${j.slice(-10)}`],
     ["standard base64 (+ and /) in the signature", (j: string) => j.replace(/-/g, "+").replace(/_/g, "/")],
     ["a percent-encoded character", (j: string) => `${segments(j)[0]}.%${segments(j)[1]}.${segments(j)[2]}`],
@@ -112,7 +115,13 @@ describe("one token, one spelling: compact JWS in strict base64url", () => {
 
   it("refuses a JWE (five segments) as token_encrypted", async () => {
     const s = await scenario(SEED_CONFIG);
-    const jwe = [b64urlJson({ alg: "RSA-OAEP-256", enc: "A256GCM", kid: "k" }), "ZW5jcnlwdGVka2V5", "aXZpdml2aXZpdg", "Y2lwaGVydGV4dA", "dGFndGFndGFndGFn"].join(".");
+    const jwe = [
+      b64urlJson({ alg: "RSA-OAEP-256", enc: "A256GCM", kid: "k" }),
+      "ZW5jcnlwdGVka2V5",
+      "aXZpdml2aXZpdg",
+      "Y2lwaGVydGV4dA",
+      "dGFndGFndGFndGFn",
+    ].join(".");
     await refusedBeforeFetch(s, jwe, 401, "token_encrypted");
   });
 
@@ -158,7 +167,9 @@ describe("header and payload are JSON objects, without duplicate names or absurd
   it("refuses a payload the IdP signed that names sub twice (JSON.parse would keep the last)", async () => {
     const s = await scenario(SEED_CONFIG);
     const claims = goodClaims(s);
-    const text = JSON.stringify({ ...claims, sub: "project_path:attacker/x:ref_type:branch:ref:main" }).slice(0, -1) + `,"sub":${JSON.stringify(GITLAB_SUBJECT)}}`;
+    const text =
+      JSON.stringify({ ...claims, sub: "project_path:attacker/x:ref_type:branch:ref:main" }).slice(0, -1) +
+      `,"sub":${JSON.stringify(GITLAB_SUBJECT)}}`;
     expect(JSON.parse(text).sub).toBe(GITLAB_SUBJECT); // what a lenient parser would have admitted
     await refusedBeforeFetch(s, await s.idp.mint(text), 401, "token_malformed");
   });
@@ -226,7 +237,13 @@ describe("algorithms (before any fetch)", () => {
       const spki = new Uint8Array(
         (await crypto.subtle.exportKey(
           "spki",
-          await crypto.subtle.importKey("jwk", publicJwk({ ...rsa, alg: undefined, use: undefined }) as JsonWebKey, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["verify"]),
+          await crypto.subtle.importKey(
+            "jwk",
+            publicJwk({ ...rsa, alg: undefined, use: undefined }) as JsonWebKey,
+            { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+            true,
+            ["verify"],
+          ),
         )) as ArrayBuffer,
       );
       const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki)).replace(/.{64}/g, "$&\n")}\n-----END PUBLIC KEY-----\n`;
@@ -244,7 +261,12 @@ describe("headers that would choose the key or change how the token is read (bef
   it("refuses a token carrying its own key in jwk, signed with that key", async () => {
     const s = await scenario(SEED_CONFIG);
     const attacker = await s.idp.jwkPair("ES256");
-    const jwt = await signJws(attacker.privateJwk, "ES256", { alg: "ES256", kid: attacker.publicJwk.kid, jwk: attacker.publicJwk }, goodClaims(s));
+    const jwt = await signJws(
+      attacker.privateJwk,
+      "ES256",
+      { alg: "ES256", kid: attacker.publicJwk.kid, jwk: attacker.publicJwk },
+      goodClaims(s),
+    );
     await refusedBeforeFetch(s, jwt, 401, "header_not_allowed");
   });
 
@@ -255,7 +277,12 @@ describe("headers that would choose the key or change how the token is read (bef
   ])("refuses %s (never fetched, never trusted)", async (name, value) => {
     const s = await scenario(SEED_CONFIG);
     const attacker = await s.idp.jwkPair("RS256");
-    const jwt = await signJws(attacker.privateJwk, "RS256", { alg: "RS256", kid: attacker.publicJwk.kid, [name]: value }, goodClaims(s));
+    const jwt = await signJws(
+      attacker.privateJwk,
+      "RS256",
+      { alg: "RS256", kid: attacker.publicJwk.kid, [name]: value },
+      goodClaims(s),
+    );
     await refusedBeforeFetch(s, jwt, 401, "header_not_allowed");
   });
 
@@ -289,7 +316,10 @@ describe("signatures", () => {
     ["s = 2^256 - 1", (g) => Uint8Array.from([...g.subarray(0, 32), ...new Uint8Array(32).fill(0xff)])],
     ["a truncated signature (63 bytes)", (g) => g.subarray(0, 63)],
     ["an extended signature (65 bytes)", (g) => Uint8Array.from([...g, 0])],
-    ["a DER-encoded signature instead of r||s", (g) => Uint8Array.from([0x30, 0x44, 0x02, 0x20, ...g.subarray(0, 32), 0x02, 0x20, ...g.subarray(32)])],
+    [
+      "a DER-encoded signature instead of r||s",
+      (g) => Uint8Array.from([0x30, 0x44, 0x02, 0x20, ...g.subarray(0, 32), 0x02, 0x20, ...g.subarray(32)]),
+    ],
   ])("refuses an ES256 signature with %s before any fetch", async (_name, forge) => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims(), { alg: "ES256" });
@@ -373,7 +403,14 @@ describe("kid is only a key into the configured issuer's key set", () => {
   it("a kid that differs from a published one by case, a lookalike letter or whitespace finds no key", async () => {
     const s = await scenario(SEED_CONFIG);
     const { kid } = await tenantKey(s, "RS256");
-    for (const variant of [kid!.toUpperCase(), kid!.toLowerCase(), ` ${kid}`, `${kid} `, `${kid}\u200b`, kid!.replace(/[a]/, "\u0430")]) {
+    for (const variant of [
+      kid!.toUpperCase(),
+      kid!.toLowerCase(),
+      ` ${kid}`,
+      `${kid} `,
+      `${kid}\u200b`,
+      kid!.replace(/[a]/, "\u0430"),
+    ]) {
       if (variant === kid) continue;
       const res = await s.loginWith({}, { kid: variant, alg: "RS256" });
       expectRefused(res, 401, "key_not_found", [res.jwt]);
@@ -398,7 +435,9 @@ describe("kid is only a key into the configured issuer's key set", () => {
 
   it("a burst of 200 bogus kids costs the IdP one JWKS read and at most one refetch, in this isolate and a fresh one", async () => {
     const s = await scenario(SEED_CONFIG);
-    const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => s.idp.mint(gitlabClaims(), { kid: `bogus-${i}-${crypto.randomUUID()}` })));
+    const tokens = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => s.idp.mint(gitlabClaims(), { kid: `bogus-${i}-${crypto.randomUUID()}` })),
+    );
     // Distinct client addresses: this test is about the IdP's load, not the failed-login rate limit.
     const results = await Promise.all(tokens.map((jwt, i) => login(s.identity.id, jwt, { ip: `198.51.100.${i % 250}` })));
     for (const [i, res] of results.entries()) expectRefused(res, 401, "key_not_found", [tokens[i]!]);

@@ -13,8 +13,7 @@ interface GlobCase {
   reasonCode: string;
 }
 
-const subjectFor = (path: string, ref = "main", refType = "branch") =>
-  `project_path:${path}:ref_type:${refType}:ref:${ref}`;
+const subjectFor = (path: string, ref = "main", refType = "branch") => `project_path:${path}:ref_type:${refType}:ref:${ref}`;
 
 /** One identity; every `admits` token logs in, every `refuses` token is refused with `reasonCode`. */
 async function checkGlob(c: GlobCase) {
@@ -134,7 +133,7 @@ describe("claim patterns", () => {
       reasonCode: "claim_not_allowed: runner_id",
     },
     {
-      name: "a boolean claim matches \"true\" or \"false\"",
+      name: 'a boolean claim matches "true" or "false"',
       config: { boundClaims: { environment_protected: "true" } },
       admits: [{ environment_protected: true }, { environment_protected: "true" }],
       refuses: [{ environment_protected: false }, { environment_protected: "True" }, { environment_protected: 1 }],

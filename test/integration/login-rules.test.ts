@@ -5,7 +5,15 @@ import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok } from "../support/api";
 import { gitlabClaims, type Claims } from "../support/idp";
-import { AUDIENCE, expectIssued, expectRefused, GITLAB_SUBJECT, postLoginRaw, type Scenario, scenario } from "../support/login-scenario";
+import {
+  AUDIENCE,
+  expectIssued,
+  expectRefused,
+  GITLAB_SUBJECT,
+  postLoginRaw,
+  type Scenario,
+  scenario,
+} from "../support/login-scenario";
 
 /** The seed pipeline's configuration: subject, audience and two claims bound. */
 const SEED_CONFIG = {
@@ -247,7 +255,11 @@ describe("signature and keys", () => {
   it("refuses a token whose payload was changed after signing", async () => {
     const s = await scenario(SEED_CONFIG);
     const genuine = await s.idp.mint(gitlabClaims({ project_id: "21" }));
-    const forged = withSegment(genuine, 1, encodeJson({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split(".")[1]!))), project_id: "20" }));
+    const forged = withSegment(
+      genuine,
+      1,
+      encodeJson({ ...JSON.parse(new TextDecoder().decode(base64url.decode(genuine.split(".")[1]!))), project_id: "20" }),
+    );
     expectRefused(await s.loginJwt(forged), 401, "signature_invalid", [forged, genuine]);
   });
 
@@ -399,7 +411,9 @@ describe("malformed request bodies (422 invalid_request)", () => {
   });
 
   it("refuses a body that is not JSON", async () => {
-    expectRefused(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", [jwt]);
+    expectRefused(await postLoginRaw(`{"identityId": "${identityId}", "jwt": "${jwt}"`, "application/json"), 422, "invalid_request", [
+      jwt,
+    ]);
   });
 
   it("refuses an empty body", async () => {

@@ -173,9 +173,7 @@ describe("the access token", () => {
         absent: "no_such_claim",
       },
     });
-    const accessToken = expectIssued(
-      await s.loginWith({ deploy: { protected: true }, groups: ["ops", "dev"] }),
-    );
+    const accessToken = expectIssued(await s.loginWith({ deploy: { protected: true }, groups: ["ops", "dev"] }));
     const { payload } = await verifyWithPublishedKeys(accessToken);
     expect(payload.metadata).toEqual({
       project: "mygroup/myproject",
@@ -189,7 +187,9 @@ describe("the access token", () => {
 
   it("stays usable when a mapped claim is huge: the oversized value is left out", async () => {
     const s = await scenario({ claimMetadataMapping: { big: "big", ref: "ref", list: "list" } });
-    const accessToken = expectIssued(await s.loginWith({ big: "x".repeat(7000), list: Array.from({ length: 300 }, (_, i) => `g${i}`) }));
+    const accessToken = expectIssued(
+      await s.loginWith({ big: "x".repeat(7000), list: Array.from({ length: 300 }, (_, i) => `g${i}`) }),
+    );
     expect(jwtPayload(accessToken).metadata).toEqual({ ref: "main" });
     const details = await call("GET", "/api/v1/identities/details", { token: accessToken });
     expect(details.status, JSON.stringify(details.body)).toBe(200);

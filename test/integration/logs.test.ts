@@ -37,7 +37,8 @@ function safeString(v: unknown): string {
 }
 
 const b64url = (s: string) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const jwtOf = (header: object, payload: object, sig: string) => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${sig}`;
+const jwtOf = (header: object, payload: object, sig: string) =>
+  `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${sig}`;
 
 /** Each secret whole, and every segment of a JWT long enough to be recognisable. */
 function fragments(secrets: string[]): string[] {
@@ -78,11 +79,21 @@ describe("logs", () => {
       // Wrong subject, another tenant's key (signature), expired.
       await s.idp.mint(gitlabClaims({ sub: `wrong-${secretClaim}` })),
       await (await scenario()).idp.mint(gitlabClaims({ note: secretClaim })),
-      await s.idp.mint(gitlabClaims({ exp: Math.floor(Date.now() / 1000) - 3600, iat: Math.floor(Date.now() / 1000) - 7200, nbf: Math.floor(Date.now() / 1000) - 7200 })),
+      await s.idp.mint(
+        gitlabClaims({
+          exp: Math.floor(Date.now() / 1000) - 3600,
+          iat: Math.floor(Date.now() / 1000) - 7200,
+          nbf: Math.floor(Date.now() / 1000) - 7200,
+        }),
+      ),
       // alg none, HMAC, an embedded jwk, a jku, an unknown kid, garbage, oversized.
       jwtOf({ alg: "none", typ: "JWT" }, { iss: s.idp.issuer, sub: secretClaim }, ""),
       jwtOf({ alg: "HS256", typ: "JWT" }, { iss: s.idp.issuer, sub: secretClaim }, b64url("hmac-signature-over-something")),
-      jwtOf({ alg: "RS256", jwk: { kty: "RSA", n: "AQAB", e: "AQAB" } }, { iss: s.idp.issuer, sub: secretClaim }, b64url("x".repeat(64))),
+      jwtOf(
+        { alg: "RS256", jwk: { kty: "RSA", n: "AQAB", e: "AQAB" } },
+        { iss: s.idp.issuer, sub: secretClaim },
+        b64url("x".repeat(64)),
+      ),
       jwtOf({ alg: "RS256", jku: "https://attacker.example/jwks" }, { iss: s.idp.issuer, sub: secretClaim }, b64url("y".repeat(64))),
       jwtOf({ alg: "RS256", kid: "../../../etc/passwd" }, { iss: s.idp.issuer, sub: secretClaim }, b64url("z".repeat(64))),
       `${b64url(secretClaim)}.${b64url(secretClaim)}`,
@@ -113,11 +124,18 @@ describe("logs", () => {
     expect((await call("GET", `/api/v1/audit-logs?organizationId=${s.org.id}&event=${querySecret}`)).status).toBe(200);
     const orgAdmin = await createIdentity(s.org.id, "admin", "org-admin");
     await ok("POST", `/api/v1/auth/oidc-auth/identities/${orgAdmin.id}`, {
-      body: { oidcDiscoveryUrl: s.idp.issuer, boundIssuer: s.idp.issuer, boundSubject: "project_path:mygroup/myproject:ref_type:branch:ref:main", boundAudiences: "https://edge-oidc-auth.example" },
+      body: {
+        oidcDiscoveryUrl: s.idp.issuer,
+        boundIssuer: s.idp.issuer,
+        boundSubject: "project_path:mygroup/myproject:ref_type:branch:ref:main",
+        boundAudiences: "https://edge-oidc-auth.example",
+      },
     });
     const orgAdminToken = expectIssued(await login(orgAdmin.id, await s.idp.mint(gitlabClaims())));
     expect((await call("GET", `/api/v1/identities?organizationId=${s.org.id}`, { token: orgAdminToken })).status).toBe(200);
-    expect((await call("GET", "/api/v1/organizations", { token: orgAdminToken, headers: { "x-forwarded-for": adminKey } })).status).toBe(200);
+    expect(
+      (await call("GET", "/api/v1/organizations", { token: orgAdminToken, headers: { "x-forwarded-for": adminKey } })).status,
+    ).toBe(200);
 
     await new Promise((r) => setTimeout(r, 120)); // let write-behind flushes (and any log they write) run
     expectNoSecretsLogged([idToken, accessToken, renewedToken, orgAdminToken, adminKey, secretClaim, querySecret, ...hostile]);
@@ -127,7 +145,12 @@ describe("logs", () => {
     // One access line per request made above (at least: setup calls are requests too).
     expect(access.length).toBeGreaterThanOrEqual(hostile.length * 2 + 10);
     for (const a of access) {
-      expect(a).toMatchObject({ method: expect.any(String), route: expect.any(String), status: expect.any(Number), durationMs: expect.any(Number) });
+      expect(a).toMatchObject({
+        method: expect.any(String),
+        route: expect.any(String),
+        status: expect.any(Number),
+        durationMs: expect.any(Number),
+      });
       expect(String(a.route)).not.toContain("?");
       if ((a.status as number) >= 400) expect(a.reasonCode).toEqual(expect.any(String));
       else expect(a).not.toHaveProperty("reasonCode");
@@ -141,10 +164,13 @@ describe("logs", () => {
       "GET /api/v1/audit-logs",
       "GET /api/v1/identities/:id",
       "GET /api/v1/organizations",
-    ]) expect(routes, r).toContain(r);
+    ])
+      expect(routes, r).toContain(r);
     // A path id is never logged: the route is the pattern.
     expect(access.some((a) => String(a.route).includes(s.identity.id))).toBe(false);
-    expect(access.some((a) => a.route === "/api/v1/identities/details" && a.status === 401 && a.reasonCode === "token_revoked")).toBe(true);
+    expect(access.some((a) => a.route === "/api/v1/identities/details" && a.status === 401 && a.reasonCode === "token_revoked")).toBe(
+      true,
+    );
   });
 
   it("name unmatched routes, and log an unknown route's refusal with its reasonCode", async () => {
@@ -172,7 +198,11 @@ describe("access log sampling", () => {
     const { default: worker } = await import("../../src/index");
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(`http://edge-oidc-auth.test${path}`, { headers }), { ...env, ACCESS_LOG_SAMPLE_RATE: rate }, ctx);
+    const res = await worker.fetch(
+      new Request(`http://edge-oidc-auth.test${path}`, { headers }),
+      { ...env, ACCESS_LOG_SAMPLE_RATE: rate },
+      ctx,
+    );
     await res.text();
     await waitOnExecutionContext(ctx);
     return res.status;

@@ -129,7 +129,10 @@ describe("validation", () => {
 
   describe("trusted IPs", () => {
     it.each(["10.0.0.0/33", "300.1.2.3", "not-an-ip", "", "2001:db8::/129", "10.0.0.0/8/8"])("refuses %j", async (ipAddress) => {
-      await expectInvalid({ ...MINIMAL, accessTokenTrustedIps: [{ ipAddress: "192.0.2.0/24" }, { ipAddress }] }, "accessTokenTrustedIps.1.ipAddress");
+      await expectInvalid(
+        { ...MINIMAL, accessTokenTrustedIps: [{ ipAddress: "192.0.2.0/24" }, { ipAddress }] },
+        "accessTokenTrustedIps.1.ipAddress",
+      );
     });
 
     it("refuses an empty list (it would admit nothing; 0.0.0.0/0 and ::/0 admit everything)", async () => {
@@ -280,7 +283,9 @@ describe("changing OIDC Auth (PATCH)", () => {
 
   it("accepts moving the binding from subject to a claim in one PATCH", async () => {
     const { identity } = await attached();
-    const { identityOidcAuth } = await ok("PATCH", path(identity.id), { body: { boundSubject: "", boundClaims: { project_id: "20" } } });
+    const { identityOidcAuth } = await ok("PATCH", path(identity.id), {
+      body: { boundSubject: "", boundClaims: { project_id: "20" } },
+    });
     expect(identityOidcAuth).toMatchObject({ boundSubject: "", boundClaims: { project_id: "20" } });
   });
 
@@ -298,7 +303,9 @@ describe("changing OIDC Auth (PATCH)", () => {
   it("takes effect on the next login", async () => {
     const idp = createIdp();
     const identity = await newIdentity();
-    await ok("POST", path(identity.id), { body: { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT } });
+    await ok("POST", path(identity.id), {
+      body: { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT },
+    });
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
 
     await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "false" } } });
@@ -376,9 +383,14 @@ describe("the condition (CEL) through the API", () => {
 
   it("compiles the condition before judging owner pinning, after the fields", async () => {
     const identity = await newIdentity();
-    const res = await call("POST", path(identity.id), { body: { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==" } });
+    const res = await call("POST", path(identity.id), {
+      body: { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==" },
+    });
     expectRefused(res, 422, "condition_invalid");
-    await expectInvalid({ oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==", accessTokenTTL: -1 }, "accessTokenTTL");
+    await expectInvalid(
+      { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==", accessTokenTTL: -1 },
+      "accessTokenTTL",
+    );
   });
 
   it("refuses one over 4096 characters as an invalid field", async () => {
@@ -413,7 +425,9 @@ describe("warnings", () => {
     ]);
     expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
     await expectTooBroad({ accessTokenTTL: 600 }, "boundClaims", "PATCH", identity.id);
-    expect((await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "true", namespace_id: "72" } } })).warnings).toEqual([]);
+    expect(
+      (await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "true", namespace_id: "72" } } })).warnings,
+    ).toEqual([]);
   });
 });
 

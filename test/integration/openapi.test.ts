@@ -45,8 +45,14 @@ describe("the document covers the app", () => {
   it("documents every route the app registers, with the same method and path, and nothing else", () => {
     const registered = registeredRoutes();
     expect(registered.size).toBeGreaterThan(30);
-    expect([...registered].filter((r) => !documentedRoutes().has(r)), "registered but not documented").toEqual([]);
-    expect([...documentedRoutes()].filter((r) => !registered.has(r)), "documented but not registered").toEqual([]);
+    expect(
+      [...registered].filter((r) => !documentedRoutes().has(r)),
+      "registered but not documented",
+    ).toEqual([]);
+    expect(
+      [...documentedRoutes()].filter((r) => !registered.has(r)),
+      "documented but not registered",
+    ).toEqual([]);
   });
 
   it("turns Hono parameters into OpenAPI path parameters", () => {
@@ -100,9 +106,15 @@ describe("the document covers the app", () => {
     const condition = (attach.properties as Record<string, { type?: string; maxLength?: number; description?: string }>).condition;
     expect(condition).toMatchObject({ type: "string", maxLength: 4096, description: expect.stringContaining("CEL") });
     expect(doc.components.schemas.IdentityOidcAuth).toMatchObject({ properties: { condition: { type: "string" } } });
-    const get = doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.get!.responses["200"]!.content!["application/json"]!.schema;
-    expect(get).toMatchObject({ required: ["identityOidcAuth", "warnings"], properties: { warnings: { items: { $ref: "#/components/schemas/ConfigWarning" } } } });
-    expect(doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.post!.description).toMatch(/condition_invalid.*binding_too_broad/);
+    const get =
+      doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.get!.responses["200"]!.content!["application/json"]!.schema;
+    expect(get).toMatchObject({
+      required: ["identityOidcAuth", "warnings"],
+      properties: { warnings: { items: { $ref: "#/components/schemas/ConfigWarning" } } },
+    });
+    expect(doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.post!.description).toMatch(
+      /condition_invalid.*binding_too_broad/,
+    );
     const audit = doc.paths["/api/v1/audit-logs"]!.get!.parameters!.map((p) => p.name);
     expect(audit).toEqual(expect.arrayContaining(["organizationId", "identityId", "outcome", "from", "to", "limit", "cursor"]));
   });
@@ -112,7 +124,9 @@ describe("the document covers the app", () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         for (const p of op.parameters ?? []) if (p.in === "query" && !p.description) undescribed.push(`${method} ${path} ?${p.name}`);
-        const body = op.requestBody?.content["application/json"]?.schema as { properties?: object; anyOf?: { properties?: object }[] } | undefined;
+        const body = op.requestBody?.content["application/json"]?.schema as
+          | { properties?: object; anyOf?: { properties?: object }[] }
+          | undefined;
         for (const shape of body ? [body, ...(body.anyOf ?? [])] : []) {
           for (const [name, field] of Object.entries(shape.properties ?? {})) {
             if (!(field as { description?: string }).description) undescribed.push(`${method} ${path} ${name}`);
@@ -162,7 +176,10 @@ describe("the documented security of every operation is what the guards enforce"
         seen[auth!] = (seen[auth!] ?? 0) + 1;
         const url = path.replace(/\{\w+\}/g, () => crypto.randomUUID());
         const as = (token: string | null) =>
-          call(method.toUpperCase(), url, { token, body: method === "get" || method === "delete" ? undefined : (VALID_BODY[key] ?? {}) });
+          call(method.toUpperCase(), url, {
+            token,
+            body: method === "get" || method === "delete" ? undefined : (VALID_BODY[key] ?? {}),
+          });
         const [anonymous, asMember, asOrgAdmin] = await Promise.all([as(null), as(member.token), as(orgAdmin.token)]);
         const what = (res: { status: number; body: any }) => `${key} answered ${res.status} ${JSON.stringify(res.body)}`;
 
@@ -223,7 +240,10 @@ describe("real responses validate against the document", () => {
       validators.set(key, validator);
     }
     const result = validator.validate(res.body);
-    expect(result.errors.map((e) => `${e.instanceLocation} ${e.error}`), `${key}: ${JSON.stringify(res.body)}`).toEqual([]);
+    expect(
+      result.errors.map((e) => `${e.instanceLocation} ${e.error}`),
+      `${key}: ${JSON.stringify(res.body)}`,
+    ).toEqual([]);
     expect(result.valid).toBe(true);
     if (res.status === 200) validated.add(`${method} ${path}`);
   }

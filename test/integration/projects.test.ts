@@ -53,7 +53,11 @@ describe("projects", () => {
   it("validates the body and the organization", async () => {
     const org = await createOrg();
     expectRefusal(await call("POST", "/api/v1/projects", { body: { organizationId: org.id } }), 422, "invalid_request");
-    expectRefusal(await call("POST", "/api/v1/projects", { body: { name: "x", organizationId: org.id, slug: "Not A Slug" } }), 422, "invalid_request");
+    expectRefusal(
+      await call("POST", "/api/v1/projects", { body: { name: "x", organizationId: org.id, slug: "Not A Slug" } }),
+      422,
+      "invalid_request",
+    );
     expectRefusal(await call("POST", "/api/v1/projects", { body: { name: "x" } }), 422, "invalid_request");
     expectRefusal(
       await call("POST", "/api/v1/projects", { body: { name: "x", organizationId: crypto.randomUUID() } }),
@@ -88,8 +92,9 @@ describe("identity memberships", () => {
     });
     expect((await ok("GET", memberPath(project.id, deployer.id))).identityMembership).toEqual(created);
 
-    const patched = (await ok("PATCH", memberPath(project.id, deployer.id), { body: { roles: [{ role: "admin" }, { role: "viewer" }] } }))
-      .identityMembership;
+    const patched = (
+      await ok("PATCH", memberPath(project.id, deployer.id), { body: { roles: [{ role: "admin" }, { role: "viewer" }] } })
+    ).identityMembership;
     expect(patched).toMatchObject({ id: created.id, roles: [{ role: "admin" }, { role: "viewer" }] });
 
     await ok("POST", memberPath(project.id, reader.id), { body: { roles: [{ role: "viewer" }] } });
@@ -147,9 +152,9 @@ describe("identity memberships", () => {
     const project = await createProject(org.id);
     for (const role of ["admin", "member", "viewer", "no-access"]) {
       const identity = await createIdentity(org.id, "no-access", `id-${role}`);
-      expect((await ok("POST", memberPath(project.id, identity.id), { body: { roles: [{ role }] } })).identityMembership.roles).toEqual([
-        { role },
-      ]);
+      expect(
+        (await ok("POST", memberPath(project.id, identity.id), { body: { roles: [{ role }] } })).identityMembership.roles,
+      ).toEqual([{ role }]);
     }
   });
 
@@ -162,7 +167,11 @@ describe("identity memberships", () => {
       422,
       "identity_not_in_organization",
     );
-    expectRefusal(await call("PATCH", memberPath(project.id, stranger.id), { body: { role: "viewer" } }), 422, "identity_not_in_organization");
+    expectRefusal(
+      await call("PATCH", memberPath(project.id, stranger.id), { body: { role: "viewer" } }),
+      422,
+      "identity_not_in_organization",
+    );
     expect((await ok("GET", `/api/v1/projects/${project.id}/memberships/identities`)).identityMemberships).toEqual([]);
   });
 
@@ -170,8 +179,16 @@ describe("identity memberships", () => {
     const org = await createOrg();
     const project = await createProject(org.id);
     const identity = await createIdentity(org.id);
-    expectRefusal(await call("POST", memberPath(crypto.randomUUID(), identity.id), { body: { role: "viewer" } }), 404, "project_not_found");
-    expectRefusal(await call("POST", memberPath(project.id, crypto.randomUUID()), { body: { role: "viewer" } }), 404, "identity_not_found");
+    expectRefusal(
+      await call("POST", memberPath(crypto.randomUUID(), identity.id), { body: { role: "viewer" } }),
+      404,
+      "project_not_found",
+    );
+    expectRefusal(
+      await call("POST", memberPath(project.id, crypto.randomUUID()), { body: { role: "viewer" } }),
+      404,
+      "identity_not_found",
+    );
     expectRefusal(await call("GET", `/api/v1/projects/${crypto.randomUUID()}/memberships/identities`), 404, "project_not_found");
   });
 

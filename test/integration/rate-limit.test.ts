@@ -60,7 +60,8 @@ describe("failed logins per (identity, client address)", () => {
     // Successful logins are never counted.
     for (let i = 0; i < 25; i++) expectIssued(await login(s.identity.id, good, { ip }));
     // Exactly the limit of refusals get their own answer.
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", [bad]);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++)
+      expectRefused(await login(s.identity.id, bad, { ip }), 401, "subject_not_allowed", [bad]);
     // The refusal that goes over the limit is answered 429.
     const over = await login(s.identity.id, bad, { ip });
     expectRefused(over, 429, "rate_limited_failed_logins", [bad]);
@@ -80,9 +81,21 @@ describe("failed logins per (identity, client address)", () => {
 
     // X-Forwarded-For is not the client address: it neither escapes the block nor causes one.
     const other = freshIp();
-    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": other } });
+    const spoofed = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt: good },
+      token: null,
+      ip,
+      headers: { "x-forwarded-for": other },
+    });
     expectRefused(spoofed, 429, "rate_limited_failed_logins", [good]);
-    expectIssued(await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip: other, headers: { "x-forwarded-for": ip } }));
+    expectIssued(
+      await call("POST", LOGIN, {
+        body: { identityId: s.identity.id, jwt: good },
+        token: null,
+        ip: other,
+        headers: { "x-forwarded-for": ip },
+      }),
+    );
 
     // Another address, and another identity from the blocked address, are unaffected.
     expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
@@ -109,7 +122,8 @@ describe("failed logins per (identity, client address)", () => {
     for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(unknown, jwt, { ip }), 404, "identity_not_found", [jwt]);
     expectRefused(await login(unknown, jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
 
-    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) expectRefused(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", [jwt]);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++)
+      expectRefused(await login(`not-a-uuid-${i}`, jwt, { ip }), 404, "identity_not_found", [jwt]);
     expectRefused(await login("yet-another-guess", jwt, { ip }), 429, "rate_limited_failed_logins", [jwt]);
     // A real identity from the same address is a different bucket.
     const s = await scenario();
@@ -125,7 +139,11 @@ describe("failed logins per (identity, client address)", () => {
       expectRefused(await login(s.identity.id, bad, { ip: `${prefix}::${(i + 1).toString(16)}` }), 401, "subject_not_allowed");
     }
     expectRefused(await login(s.identity.id, bad, { ip: `${prefix}:0:1:2:3` }), 429, "rate_limited_failed_logins");
-    expectRefused(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }), 429, "rate_limited_failed_logins");
+    expectRefused(
+      await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `${prefix}::ffff` }),
+      429,
+      "rate_limited_failed_logins",
+    );
     expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `2001:db8:ffff:${byte().toString(16)}::1` }));
   });
 
@@ -140,7 +158,11 @@ describe("failed logins per (identity, client address)", () => {
       expect(res.status, JSON.stringify(res.body)).toBe(503);
     }
     // Had the outages been counted, this refusal (decided before any IdP request) would be a 429.
-    const wrongOrg = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" }, token: null, ip });
+    const wrongOrg = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt, organizationSlug: "not-this-one" },
+      token: null,
+      ip,
+    });
     expectRefused(wrongOrg, 404, "identity_not_found", [jwt]);
   });
 });
@@ -163,7 +185,12 @@ describe("all logins per client address", () => {
     expectRefused(blocked, 429, "rate_limited_client", [good]);
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
     // X-Forwarded-For changes nothing; other addresses are unaffected.
-    const spoofed = await call("POST", LOGIN, { body: { identityId: s.identity.id, jwt: good }, token: null, ip, headers: { "x-forwarded-for": freshIp() } });
+    const spoofed = await call("POST", LOGIN, {
+      body: { identityId: s.identity.id, jwt: good },
+      token: null,
+      ip,
+      headers: { "x-forwarded-for": freshIp() },
+    });
     expectRefused(spoofed, 429, "rate_limited_client", [good]);
     const accessToken = expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
     expect(await liveTokenCount(s.identity.id)).toBe(1);

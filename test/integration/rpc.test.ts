@@ -52,7 +52,12 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => whoami(token)));
     expect(tally(results)).toEqual({ "200": 5, "401 token_uses_exhausted": 95 });
     for (const r of results) expect(r.body.ok).toBe(r.status === 200);
-    expect(results.filter((r) => r.status === 200).map((r) => r.body.usesLeft).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      results
+        .filter((r) => r.status === 200)
+        .map((r) => r.body.usesLeft)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
     // The HTTP API agrees: the same counter.
     const http = await useToken(token);
     expect({ status: http.status, reasonCode: http.body.reasonCode }).toEqual({ status: 401, reasonCode: "token_uses_exhausted" });
@@ -135,7 +140,10 @@ describe("AuthService.authenticate with arguments of the wrong shape", () => {
       });
     }
     // None of those consumed the single use.
-    expect(await rawAuthenticate([token, { clientIp: "198.51.100.1" }])).toMatchObject({ threw: false, result: { ok: true, usesLeft: 0 } });
+    expect(await rawAuthenticate([token, { clientIp: "198.51.100.1" }])).toMatchObject({
+      threw: false,
+      result: { ok: true, usesLeft: 0 },
+    });
   });
 
   it("accepts omitted or null options and a 'Bearer ' prefix", async () => {

@@ -35,10 +35,16 @@ describe("org-admin access tokens on the admin API", () => {
     // The rest of its organization's admin API, too.
     const listed = expectOk(await call("GET", "/api/v1/identities", as)).identities.map((i: { id: string }) => i.id);
     expect(listed.sort()).toEqual([ci.identity.id, created.id].sort());
-    const project = expectOk(await call("POST", "/api/v1/projects", { ...as, body: { name: "svc", organizationId: ci.org.id } })).project;
-    expectOk(await call("POST", `/api/v1/projects/${project.id}/memberships/identities/${created.id}`, { ...as, body: { role: "viewer" } }));
+    const project = expectOk(
+      await call("POST", "/api/v1/projects", { ...as, body: { name: "svc", organizationId: ci.org.id } }),
+    ).project;
+    expectOk(
+      await call("POST", `/api/v1/projects/${project.id}/memberships/identities/${created.id}`, { ...as, body: { role: "viewer" } }),
+    );
     expect(expectOk(await call("GET", "/api/v1/projects", as)).projects.map((p: { id: string }) => p.id)).toEqual([project.id]);
-    expect(expectOk(await call("GET", "/api/v1/organizations", as)).organizations.map((o: { id: string }) => o.id)).toEqual([ci.org.id]);
+    expect(expectOk(await call("GET", "/api/v1/organizations", as)).organizations.map((o: { id: string }) => o.id)).toEqual([
+      ci.org.id,
+    ]);
   });
 
   it("gets 403 organization_forbidden in another organization", async () => {
@@ -83,7 +89,11 @@ describe("org-admin access tokens on the admin API", () => {
 
   it("may not create organizations: that takes the admin key", async () => {
     const ci = await loggedIn({}, "admin");
-    expectRefusal(await call("POST", "/api/v1/organizations", { token: ci.token, body: { name: "new-org" } }), 403, "admin_key_required");
+    expectRefusal(
+      await call("POST", "/api/v1/organizations", { token: ci.token, body: { name: "new-org" } }),
+      403,
+      "admin_key_required",
+    );
     expect((await ok("POST", "/api/v1/organizations", { body: { name: "new-org" } })).organization).toMatchObject({ name: "new-org" });
   });
 

@@ -3,18 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, jwtPayload } from "../support/api";
-import {
-  expectOk,
-  expectRefusal,
-  loggedIn,
-  nowSeconds,
-  renew,
-  revoke,
-  sleepUntil,
-  tally,
-  useToken,
-  whoami,
-} from "../support/tokens";
+import { expectOk, expectRefusal, loggedIn, nowSeconds, renew, revoke, sleepUntil, tally, useToken, whoami } from "../support/tokens";
 
 const CEILING = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
 
@@ -242,7 +231,10 @@ describe("GET /api/v1/identities/details", () => {
     // A limited token edited to "unlimited", signature kept.
     const { token } = await loggedIn({ accessTokenNumUsesLimit: 1 });
     const [h, p, s] = token.split(".");
-    const payload = btoa(JSON.stringify({ ...jwtPayload(token), uses: 0 })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const payload = btoa(JSON.stringify({ ...jwtPayload(token), uses: 0 }))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
     expect(payload).not.toBe(p);
     expectRefusal(await useToken(`${h}.${payload}.${s}`), 401, "access_token_invalid");
     expectOk(await useToken(token));

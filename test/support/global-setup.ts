@@ -7,10 +7,7 @@ import { startIdpServer } from "./idp-server";
 export default async function (project: TestProject): Promise<() => Promise<void>> {
   const idp = await startIdpServer();
   project.provide("idpUrl", idp.url);
-  project.provide(
-    "migrations",
-    await readD1Migrations({ projectPath: project.config.root, migrationsDir: "migrations" }),
-  );
+  project.provide("migrations", await readD1Migrations({ projectPath: project.config.root, migrationsDir: "migrations" }));
   return () => idp.close();
 }
 

@@ -16,11 +16,7 @@ import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK
 // ---------------------------------------------------------------------------------------------------
 // Wire types shared with the in-Worker helper (test/support/idp.ts imports them as types only).
 
-export type SigningAlg =
-  | "RS256" | "RS384" | "RS512"
-  | "PS256" | "PS384" | "PS512"
-  | "ES256" | "ES384" | "ES512"
-  | "EdDSA" | "Ed25519";
+export type SigningAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519";
 
 export type BehaviourMode = "ok" | "down" | "error500" | "slow" | "oversized" | "html" | "redirect";
 

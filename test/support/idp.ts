@@ -76,7 +76,6 @@ export function createIdp(tenant: string = `t${crypto.randomUUID().replaceAll("-
   };
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // Hand-made tokens, for the hostile-token tests: signed inside workerd with keys no tenant publishes (or
 // with a tenant's private JWK from `keys()`), so the header, payload and signature may be anything.
@@ -95,7 +94,8 @@ export const b64urlJson = (value: unknown): string => b64urlText(JSON.stringify(
 function signAlgorithm(alg: string): { import: SubtleCryptoImportKeyAlgorithm; sign: SubtleCryptoSignAlgorithm } {
   const hash = `SHA-${alg.slice(2)}`;
   if (alg.startsWith("RS")) return { import: { name: "RSASSA-PKCS1-v1_5", hash }, sign: { name: "RSASSA-PKCS1-v1_5" } };
-  if (alg.startsWith("PS")) return { import: { name: "RSA-PSS", hash }, sign: { name: "RSA-PSS", saltLength: Number(alg.slice(2)) / 8 } };
+  if (alg.startsWith("PS"))
+    return { import: { name: "RSA-PSS", hash }, sign: { name: "RSA-PSS", saltLength: Number(alg.slice(2)) / 8 } };
   if (alg.startsWith("ES")) {
     const namedCurve = { ES256: "P-256", ES384: "P-384", ES512: "P-521" }[alg]!;
     return { import: { name: "ECDSA", namedCurve }, sign: { name: "ECDSA", hash } };
@@ -115,7 +115,15 @@ export async function signJws(
 ): Promise<string> {
   const params = signAlgorithm(alg);
   const cryptoKey =
-    key instanceof CryptoKey ? key : await crypto.subtle.importKey("jwk", { ...key, alg: undefined, key_ops: undefined, use: undefined } as JsonWebKey, params.import, false, ["sign"]);
+    key instanceof CryptoKey
+      ? key
+      : await crypto.subtle.importKey(
+          "jwk",
+          { ...key, alg: undefined, key_ops: undefined, use: undefined } as JsonWebKey,
+          params.import,
+          false,
+          ["sign"],
+        );
   const text = (v: Record<string, unknown> | string) => (typeof v === "string" ? v : JSON.stringify(v));
   const input = `${b64urlText(text(header))}.${b64urlText(text(payload))}`;
   const signature = await crypto.subtle.sign(params.sign, cryptoKey, new TextEncoder().encode(input));

@@ -24,7 +24,9 @@ function gitlabPayload(overrides: Record<string, unknown> = {}): JWTPayload {
   return payload as JWTPayload;
 }
 
-function config(bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims" | "condition">>): OidcAuthConfig {
+function config(
+  bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims" | "condition">>,
+): OidcAuthConfig {
   return {
     id: "cfg",
     identityId: "identity",
@@ -134,14 +136,20 @@ describe("checkBindings", () => {
     it("matches numbers and booleans by their text", () => {
       const cfg = config({ boundClaims: { runner_id: "1", protected: "true" } });
       expect(checkBindings(gitlabPayload({ runner_id: 1, protected: true }), cfg).ok).toBe(true);
-      expect(checkBindings(gitlabPayload({ runner_id: 10, protected: true }), cfg)).toEqual(refusedWith("claim_not_allowed: runner_id"));
-      expect(checkBindings(gitlabPayload({ runner_id: 1, protected: false }), cfg)).toEqual(refusedWith("claim_not_allowed: protected"));
+      expect(checkBindings(gitlabPayload({ runner_id: 10, protected: true }), cfg)).toEqual(
+        refusedWith("claim_not_allowed: runner_id"),
+      );
+      expect(checkBindings(gitlabPayload({ runner_id: 1, protected: false }), cfg)).toEqual(
+        refusedWith("claim_not_allowed: protected"),
+      );
     });
 
     it("reads dot paths into nested objects", () => {
       const cfg = config({ boundClaims: { "ext.team.name": "platform" } });
       expect(checkBindings(gitlabPayload({ ext: { team: { name: "platform" } } }), cfg).ok).toBe(true);
-      expect(checkBindings(gitlabPayload({ ext: { team: { name: "ops" } } }), cfg)).toEqual(refusedWith("claim_not_allowed: ext.team.name"));
+      expect(checkBindings(gitlabPayload({ ext: { team: { name: "ops" } } }), cfg)).toEqual(
+        refusedWith("claim_not_allowed: ext.team.name"),
+      );
       expect(checkBindings(gitlabPayload({ ext: {} }), cfg)).toEqual(refusedWith("claim_not_allowed: ext.team.name"));
     });
 
@@ -157,17 +165,24 @@ describe("checkBindings", () => {
     });
 
     it("never matches a missing claim, even with `*`", () => {
-      expect(checkBindings(gitlabPayload(), config({ boundClaims: { environment: "*" } }))).toEqual(refusedWith("claim_not_allowed: environment"));
+      expect(checkBindings(gitlabPayload(), config({ boundClaims: { environment: "*" } }))).toEqual(
+        refusedWith("claim_not_allowed: environment"),
+      );
       expect(checkBindings(gitlabPayload({ environment: "" }), config({ boundClaims: { environment: "*" } })).ok).toBe(true);
     });
 
     it("never matches a bound claim whose pattern list is empty", () => {
-      expect(checkBindings(gitlabPayload({ ref: "" }), config({ boundClaims: { ref: " , " } }))).toEqual(refusedWith("claim_not_allowed: ref"));
+      expect(checkBindings(gitlabPayload({ ref: "" }), config({ boundClaims: { ref: " , " } }))).toEqual(
+        refusedWith("claim_not_allowed: ref"),
+      );
     });
   });
 
   describe("condition", () => {
-    const PROTECTED_MAIN = config({ boundSubject: SUBJECT, condition: 'claims.ref_protected == "true" && claims.ref in ["main", "release"]' });
+    const PROTECTED_MAIN = config({
+      boundSubject: SUBJECT,
+      condition: 'claims.ref_protected == "true" && claims.ref in ["main", "release"]',
+    });
 
     it("admits when it holds, refuses with condition_failed when it does not", () => {
       expect(checkBindings(gitlabPayload(), PROTECTED_MAIN)).toEqual({ ok: true });

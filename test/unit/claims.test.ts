@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  checkBoundClaims,
-  claimValueStrings,
-  mapClaims,
-  matchClaimPatterns,
-  readClaim,
-} from "../../src/oidc/claims";
+import { checkBoundClaims, claimValueStrings, mapClaims, matchClaimPatterns, readClaim } from "../../src/oidc/claims";
 
 const gitlab: Record<string, unknown> = {
   sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
@@ -92,12 +86,7 @@ describe("claimValueStrings", () => {
   });
 
   it("flattens one level of scalar array elements only", () => {
-    expect(claimValueStrings(["a", 1, true, null, { x: 1 }, ["nested"], Number.NaN, "b"])).toEqual([
-      "a",
-      "1",
-      "true",
-      "b",
-    ]);
+    expect(claimValueStrings(["a", 1, true, null, { x: 1 }, ["nested"], Number.NaN, "b"])).toEqual(["a", "1", "true", "b"]);
   });
 });
 

@@ -30,7 +30,13 @@ function expectRefused(input: unknown, field: string, opts = STRICT, existing: O
 
 /** A stored configuration, as PATCH receives it. */
 function stored(input: Record<string, unknown>): OidcAuthConfig {
-  return { ...accepted(input), id: "cfg-1", identityId: "id-1", createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z" };
+  return {
+    ...accepted(input),
+    id: "cfg-1",
+    identityId: "id-1",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+  };
 }
 
 describe("parseOidcConfig: a new configuration (POST)", () => {
@@ -61,7 +67,11 @@ describe("parseOidcConfig: a new configuration (POST)", () => {
 
   it("reports every issue at once, each with its field", () => {
     const issues = issuesOf(
-      parseOidcConfig({ oidcDiscoveryUrl: "http://gitlab.com", boundIssuer: GITLAB, accessTokenTTL: 10, accessTokenMaxTTL: 5 }, null, STRICT),
+      parseOidcConfig(
+        { oidcDiscoveryUrl: "http://gitlab.com", boundIssuer: GITLAB, accessTokenTTL: 10, accessTokenMaxTTL: 5 },
+        null,
+        STRICT,
+      ),
     );
     expect(issues.map((i) => i.field).sort()).toEqual(["accessTokenTTL", "oidcDiscoveryUrl"]);
   });
@@ -112,7 +122,9 @@ describe("parseOidcConfig: URL policy", () => {
     });
 
     it("applies the same policy to jwksUrl", () => {
-      expect(accepted({ ...MINIMAL, jwksUrl: "https://gitlab.com/oauth/discovery/keys" }).jwksUrl).toBe("https://gitlab.com/oauth/discovery/keys");
+      expect(accepted({ ...MINIMAL, jwksUrl: "https://gitlab.com/oauth/discovery/keys" }).jwksUrl).toBe(
+        "https://gitlab.com/oauth/discovery/keys",
+      );
       expectRefused({ ...MINIMAL, jwksUrl: "http://gitlab.com/oauth/discovery/keys" }, "jwksUrl", STRICT, null, /https/);
       expectRefused({ ...MINIMAL, jwksUrl: "https://169.254.169.254/keys" }, "jwksUrl", STRICT, null, /IP address/);
     });
@@ -122,7 +134,9 @@ describe("parseOidcConfig: URL policy", () => {
     it("accepts http and loopback", () => {
       const url = "http://127.0.0.1:9999/t/dev";
       expect(accepted({ ...MINIMAL, oidcDiscoveryUrl: url, boundIssuer: url }, null, INSECURE).oidcDiscoveryUrl).toBe(url);
-      expect(accepted({ ...MINIMAL, oidcDiscoveryUrl: "http://localhost:8080" }, null, INSECURE).oidcDiscoveryUrl).toBe("http://localhost:8080");
+      expect(accepted({ ...MINIMAL, oidcDiscoveryUrl: "http://localhost:8080" }, null, INSECURE).oidcDiscoveryUrl).toBe(
+        "http://localhost:8080",
+      );
     });
 
     it("still refuses other schemes, credentials and non-URLs", () => {
@@ -176,11 +190,17 @@ describe("parseOidcConfig: TTLs and limits", () => {
   });
 
   it("accepts a TTL equal to the max TTL", () => {
-    expect(accepted({ ...MINIMAL, accessTokenTTL: 3600, accessTokenMaxTTL: 3600 })).toMatchObject({ accessTokenTTL: 3600, accessTokenMaxTTL: 3600 });
+    expect(accepted({ ...MINIMAL, accessTokenTTL: 3600, accessTokenMaxTTL: 3600 })).toMatchObject({
+      accessTokenTTL: 3600,
+      accessTokenMaxTTL: 3600,
+    });
   });
 
   it("treats a max TTL of 0 as no limit of its own", () => {
-    expect(accepted({ ...MINIMAL, accessTokenTTL: 86400, accessTokenMaxTTL: 0 })).toMatchObject({ accessTokenTTL: 86400, accessTokenMaxTTL: 0 });
+    expect(accepted({ ...MINIMAL, accessTokenTTL: 86400, accessTokenMaxTTL: 0 })).toMatchObject({
+      accessTokenTTL: 86400,
+      accessTokenMaxTTL: 0,
+    });
   });
 
   it.each([
@@ -243,7 +263,9 @@ describe("parseOidcConfig: other fields", () => {
   });
 
   it("accepts a claimMetadataMapping and refuses odd keys", () => {
-    expect(accepted({ ...MINIMAL, claimMetadataMapping: { "project.path": "project_path", ref_1: "ref" } }).claimMetadataMapping).toEqual({
+    expect(
+      accepted({ ...MINIMAL, claimMetadataMapping: { "project.path": "project_path", ref_1: "ref" } }).claimMetadataMapping,
+    ).toEqual({
       "project.path": "project_path",
       ref_1: "ref",
     });
@@ -260,7 +282,13 @@ describe("parseOidcConfig: other fields", () => {
 });
 
 describe("parseOidcConfig: changes (PATCH)", () => {
-  const existing = stored({ ...MINIMAL, boundAudiences: "aud-1", boundClaims: { project_id: "20" }, accessTokenTTL: 600, accessTokenMaxTTL: 3600 });
+  const existing = stored({
+    ...MINIMAL,
+    boundAudiences: "aud-1",
+    boundClaims: { project_id: "20" },
+    accessTokenTTL: 600,
+    accessTokenMaxTTL: 3600,
+  });
 
   it("merges the fields sent over the stored configuration", () => {
     const fields = accepted({ boundAudiences: "aud-2" }, existing);
@@ -297,8 +325,14 @@ describe("parseOidcConfig: changes (PATCH)", () => {
 
   it("clears nullable fields with null and keeps them when absent", () => {
     const withMapping = stored({ ...MINIMAL, claimMetadataMapping: { p: "project_path" }, jwksUrl: "https://gitlab.com/keys" });
-    expect(accepted({ boundAudiences: "x" }, withMapping)).toMatchObject({ claimMetadataMapping: { p: "project_path" }, jwksUrl: "https://gitlab.com/keys" });
-    expect(accepted({ claimMetadataMapping: null, jwksUrl: null }, withMapping)).toMatchObject({ claimMetadataMapping: null, jwksUrl: null });
+    expect(accepted({ boundAudiences: "x" }, withMapping)).toMatchObject({
+      claimMetadataMapping: { p: "project_path" },
+      jwksUrl: "https://gitlab.com/keys",
+    });
+    expect(accepted({ claimMetadataMapping: null, jwksUrl: null }, withMapping)).toMatchObject({
+      claimMetadataMapping: null,
+      jwksUrl: null,
+    });
   });
 
   it("applies the URL policy to a changed URL", () => {

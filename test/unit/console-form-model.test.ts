@@ -92,7 +92,9 @@ describe("round trips", () => {
   });
 
   it("the condition goes as typed, its line breaks as LF, and an emptied one removes it", () => {
-    const { input } = submit(submitted(valuesFromConfig(saved), { condition: ' claims.ref == "main" &&\r\nclaims.ref_protected == "true" ' }));
+    const { input } = submit(
+      submitted(valuesFromConfig(saved), { condition: ' claims.ref == "main" &&\r\nclaims.ref_protected == "true" ' }),
+    );
     expect(input.condition).toBe('claims.ref == "main" &&\nclaims.ref_protected == "true"');
     const { parsed } = submit(submitted(valuesFromConfig(saved), { condition: "  " }), saved);
     expect(parsed.ok && parsed.fields.condition).toBe("");
@@ -124,7 +126,11 @@ describe("round trips", () => {
 describe("presets", () => {
   it("fill in the discovery URL and the issuer, and nothing else", () => {
     const values = withPreset(valuesFromConfig(saved), "github");
-    expect(values).toEqual({ ...valuesFromConfig(saved), oidcDiscoveryUrl: PRESETS.github.issuer, boundIssuer: PRESETS.github.issuer });
+    expect(values).toEqual({
+      ...valuesFromConfig(saved),
+      oidcDiscoveryUrl: PRESETS.github.issuer,
+      boundIssuer: PRESETS.github.issuer,
+    });
   });
 
   it.each([
@@ -140,12 +146,18 @@ describe("presets", () => {
 
 describe("blank is not zero", () => {
   it("0 is a number: no limit, unlimited uses", () => {
-    const { parsed } = submit(submitted(valuesFromConfig(saved), { accessTokenTTL: "0", accessTokenMaxTTL: " 0 ", accessTokenNumUsesLimit: "0" }));
-    expect(parsed.ok && [parsed.fields.accessTokenTTL, parsed.fields.accessTokenMaxTTL, parsed.fields.accessTokenNumUsesLimit]).toEqual([0, 0, 0]);
+    const { parsed } = submit(
+      submitted(valuesFromConfig(saved), { accessTokenTTL: "0", accessTokenMaxTTL: " 0 ", accessTokenNumUsesLimit: "0" }),
+    );
+    expect(
+      parsed.ok && [parsed.fields.accessTokenTTL, parsed.fields.accessTokenMaxTTL, parsed.fields.accessTokenNumUsesLimit],
+    ).toEqual([0, 0, 0]);
   });
 
   it("a blank number field is refused, worded for the form rather than as 'expected number'", () => {
-    const { errors } = submit(submitted(valuesFromConfig(saved), { accessTokenTTL: "", accessTokenMaxTTL: "", accessTokenNumUsesLimit: " " }));
+    const { errors } = submit(
+      submitted(valuesFromConfig(saved), { accessTokenTTL: "", accessTokenMaxTTL: "", accessTokenNumUsesLimit: " " }),
+    );
     expect(errors).toEqual({
       accessTokenTTL: ["must be a whole number of seconds (0 = no limit)"],
       accessTokenMaxTTL: ["must be a whole number of seconds (0 = no limit)"],
@@ -161,7 +173,9 @@ describe("blank is not zero", () => {
   });
 
   it("a blank text field is empty, a blank JWKS field is none, and every field is trimmed", () => {
-    const { values, input } = inputFromForm(form({ boundSubject: "  ", caCert: "", jwksUrl: " ", jwksJson: "", boundIssuer: `  ${GITLAB}\n` }));
+    const { values, input } = inputFromForm(
+      form({ boundSubject: "  ", caCert: "", jwksUrl: " ", jwksJson: "", boundIssuer: `  ${GITLAB}\n` }),
+    );
     expect([input.boundSubject, input.caCert, input.jwksUrl, input.jwksJson, input.boundIssuer]).toEqual(["", "", null, null, GITLAB]);
     expect(values.boundIssuer).toBe(GITLAB);
   });
@@ -200,7 +214,12 @@ describe("trusted IPs", () => {
 describe("claim grids", () => {
   it("pair keys and values by position, trim them and drop blank rows", () => {
     const { values, input, issues } = inputFromForm(
-      form({ claimKey: [" ref_protected ", "", "project_id"], claimValue: ["true ", " ", "1234"], metaKey: ["", "project"], metaClaim: ["", "project_path"] }),
+      form({
+        claimKey: [" ref_protected ", "", "project_id"],
+        claimValue: ["true ", " ", "1234"],
+        metaKey: ["", "project"],
+        metaClaim: ["", "project_path"],
+      }),
     );
     expect(issues).toEqual([]);
     expect(values.claims).toEqual([

@@ -15,7 +15,11 @@ describe("BoundedMemo", () => {
 
   it("stores nothing when the computation throws", () => {
     const memo = new BoundedMemo<number>(10);
-    expect(() => memo.get("k", () => { throw new Error("no"); })).toThrow("no");
+    expect(() =>
+      memo.get("k", () => {
+        throw new Error("no");
+      }),
+    ).toThrow("no");
     expect(memo.get("k", () => 7)).toBe(7);
   });
 

@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import { waitFor } from "../../src/cache/wait-for";
 import { SingleFlight } from "../../src/oidc/single-flight";
 
-const later = <T>(ms: number, fn: () => T) => new Promise<T>((resolve, reject) => setTimeout(() => {
-  try {
-    resolve(fn());
-  } catch (err) {
-    reject(err);
-  }
-}, ms));
+const later = <T>(ms: number, fn: () => T) =>
+  new Promise<T>((resolve, reject) =>
+    setTimeout(() => {
+      try {
+        resolve(fn());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms),
+  );
 
 describe("SingleFlight", () => {
   it("runs one load for concurrent callers of a key, and all get its value", async () => {
@@ -23,7 +26,12 @@ describe("SingleFlight", () => {
   it("when the shared load fails, each waiting caller loads on its own", async () => {
     const flights = new SingleFlight<string>();
     let loads = 0;
-    const leader = flights.run("k", () => later(20, () => { loads++; throw new Error("IdP down"); }));
+    const leader = flights.run("k", () =>
+      later(20, () => {
+        loads++;
+        throw new Error("IdP down");
+      }),
+    );
     const pending = flights.pending("k");
     const joiners = Array.from({ length: 3 }, () => flights.run("k", () => later(1, () => `own${++loads}`)));
     await expect(leader).rejects.toThrow("IdP down");

@@ -57,9 +57,9 @@ describe("tokenExpiry", () => {
       maxExpiresAt: T0 + DAY,
     });
     // Earlier renewals get a full ttl.
-    expect(
-      tokenExpiry({ now: T0 + 2 * HOUR, firstIssuedAt: T0, ttl: HOUR, maxTtl: DAY, ceiling: CEILING }).expiresAt,
-    ).toBe(T0 + 3 * HOUR);
+    expect(tokenExpiry({ now: T0 + 2 * HOUR, firstIssuedAt: T0, ttl: HOUR, maxTtl: DAY, ceiling: CEILING }).expiresAt).toBe(
+      T0 + 3 * HOUR,
+    );
   });
 
   it("yields no time left once the max window has passed", () => {

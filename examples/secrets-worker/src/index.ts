@@ -224,8 +224,9 @@ async function seedSecrets(request: Request, env: Env): Promise<Response> {
   );
   if (seed.projectSlug) {
     statements.push(
-      env.DB.prepare("INSERT INTO project_slugs (slug, project_id) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET project_id = excluded.project_id")
-        .bind(seed.projectSlug, seed.projectId),
+      env.DB.prepare(
+        "INSERT INTO project_slugs (slug, project_id) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET project_id = excluded.project_id",
+      ).bind(seed.projectSlug, seed.projectId),
     );
   }
   if (statements.length) await env.DB.batch(statements);
@@ -242,8 +243,13 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
 // ---- responses -------------------------------------------------------------------------------------
 
 const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 422: "Unprocessable Entity",
-  500: "Internal Server Error", 503: "Service Unavailable",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  422: "Unprocessable Entity",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>

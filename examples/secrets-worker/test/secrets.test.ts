@@ -33,7 +33,9 @@ describe("reading secrets with an access token", () => {
     const token = await f.login();
     const all = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { recursive: "true" })}`, { token });
     expect(keys(all.body)).toEqual(["/:API_KEY", "/:DATABASE_URL", "/app/api:API_TOKEN"]);
-    const folder = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { secretPath: "/app/api/" })}`, { token });
+    const folder = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { secretPath: "/app/api/" })}`, {
+      token,
+    });
     expect(keys(folder.body)).toEqual(["/app/api:API_TOKEN"]);
     const staging = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "staging")}`, { token });
     expect(staging.body.secrets.map((s: { secretValue: string }) => s.secretValue)).toEqual(["postgres://staging"]);
@@ -49,7 +51,9 @@ describe("reading secrets with an access token", () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ statusCode: 404, reasonCode: "secret_not_found" });
     expect((await getSecrets(`/api/v3/secrets/raw/%E0%A4%A${sdkListQuery(f.projectId)}`, { token })).status).toBe(422);
-    const hidden = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { viewSecretValue: "false" })}`, { token });
+    const hidden = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId, "production", { viewSecretValue: "false" })}`, {
+      token,
+    });
     expect(hidden.body.secrets[0]).toMatchObject({ secretValue: "<hidden-by-infisical>", secretValueHidden: true });
   });
 
@@ -87,7 +91,10 @@ describe("reading secrets with an access token", () => {
     const res = await getSecrets(`/api/v3/secrets/raw?${q}`, { token });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(keys(res.body)).toEqual(["/:API_KEY", "/:DATABASE_URL"]);
-    const unknown = await getSecrets(`/api/v3/secrets/raw?${new URLSearchParams({ environment: "production", workspaceSlug: "nope" })}`, { token });
+    const unknown = await getSecrets(
+      `/api/v3/secrets/raw?${new URLSearchParams({ environment: "production", workspaceSlug: "nope" })}`,
+      { token },
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.body.reasonCode).toBe("project_not_found");
   });
@@ -190,7 +197,11 @@ describe("seeding (PUT /admin/secrets)", () => {
     expect((await seedSecrets({ projectId: "p", environment: "dev", secretPath: "../etc", secrets: {} })).status).toBe(422);
 
     const f = await fixture("viewer");
-    await seedSecrets({ projectId: f.projectId, environment: "production", secrets: { API_KEY: "rotated", DATABASE_URL: "postgres://prod" } });
+    await seedSecrets({
+      projectId: f.projectId,
+      environment: "production",
+      secrets: { API_KEY: "rotated", DATABASE_URL: "postgres://prod" },
+    });
     const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: await f.login() });
     const byKey = Object.fromEntries(res.body.secrets.map((s: { secretKey: string }) => [s.secretKey, s]));
     expect(byKey.API_KEY).toMatchObject({ secretValue: "rotated", version: 2 });

@@ -104,7 +104,11 @@ const ipList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
  * Reads the submitted form: the values to show again, the service's raw input (validated by the service,
  * not here), and the problems of grid rows that the service cannot see (a value without a key, a key twice).
  */
-export function inputFromForm(form: URLSearchParams): { values: OidcFormValues; input: Record<string, unknown>; issues: FieldIssue[] } {
+export function inputFromForm(form: URLSearchParams): {
+  values: OidcFormValues;
+  input: Record<string, unknown>;
+  issues: FieldIssue[];
+} {
   const get = (name: string) => (form.get(name) ?? "").trim();
   const values: OidcFormValues = {
     oidcDiscoveryUrl: get("oidcDiscoveryUrl"),
@@ -172,7 +176,10 @@ export function errorsByField(issues: FieldIssue[], values: OidcFormValues): Fie
     } else if ((head === "boundClaims" || head === "claimMetadataMapping") && rest.length) {
       text = `${rest.join(".")}: ${message}`;
     } else if (NUMBER_FIELDS.has(head) && /expected number/i.test(message)) {
-      text = head === "accessTokenNumUsesLimit" ? "must be a whole number (0 = unlimited)" : "must be a whole number of seconds (0 = no limit)";
+      text =
+        head === "accessTokenNumUsesLimit"
+          ? "must be a whole number (0 = unlimited)"
+          : "must be a whole number of seconds (0 = no limit)";
     }
     (out[head] ??= []).push(text);
   }

@@ -51,7 +51,13 @@ interface TextFieldProps {
 const TextField = (p: TextFieldProps & { children: Child }) => {
   const field = p.field ?? (p.name as OidcField);
   return (
-    <Field label={p.label} for={p.name} optional={p.optional} errors={p.form.errors[field]} help={p.help ?? <FieldHelp field={field} />}>
+    <Field
+      label={p.label}
+      for={p.name}
+      optional={p.optional}
+      errors={p.form.errors[field]}
+      help={p.help ?? <FieldHelp field={field} />}
+    >
       {p.children}
     </Field>
   );
@@ -82,7 +88,11 @@ const TextArea = (p: TextFieldProps & { rows: number; code?: boolean }) => (
 );
 
 const IdentityProvider = (p: FormProps) => (
-  <Card title="Identity provider" sub="Where ID tokens come from and how their signatures are checked." actions={<Presets identity={p.identity} />}>
+  <Card
+    title="Identity provider"
+    sub="Where ID tokens come from and how their signatures are checked."
+    actions={<Presets identity={p.identity} />}
+  >
     <div class="cols">
       <Input form={p} name="oidcDiscoveryUrl" label="OIDC discovery URL" type="url" mono required />
       <Input form={p} name="boundIssuer" label="Issuer" type="text" mono required />
@@ -92,7 +102,10 @@ const IdentityProvider = (p: FormProps) => (
 );
 
 const Bindings = (p: FormProps) => (
-  <Card title="Which tokens may log in" sub="Checked in this order after the signature: subject, audiences, every claim, then the condition.">
+  <Card
+    title="Which tokens may log in"
+    sub="Checked in this order after the signature: subject, audiences, every claim, then the condition."
+  >
     <SharedIssuerWarning />
     <Input form={p} name="boundSubject" label="Subject" type="text" mono placeholder={PRESETS[p.preset ?? "gitlab"].subject} />
     <Input form={p} name="boundAudiences" label="Audiences" type="text" mono placeholder="https://edge-oidc-auth.example" />
@@ -123,7 +136,13 @@ const Bindings = (p: FormProps) => (
 const AccessTokens = (p: FormProps) => (
   <Card title="Access tokens" sub="What a successful login gets, and where it may be used from.">
     <div class="cols">
-      <Input form={p} name="accessTokenTTL" label="Access token TTL" type="number" help={secondsHelp("accessTokenTTL", p.values.accessTokenTTL)} />
+      <Input
+        form={p}
+        name="accessTokenTTL"
+        label="Access token TTL"
+        type="number"
+        help={secondsHelp("accessTokenTTL", p.values.accessTokenTTL)}
+      />
       <Input
         form={p}
         name="accessTokenMaxTTL"

@@ -79,8 +79,8 @@ export const PatternHelp = () => (
       </table>
       <p>
         No negation, no braces, no escaping; a comma always separates entries. A pattern never matches a missing claim, not even{" "}
-        <code>*</code>. A boolean claim matches <code>true</code>/<code>false</code>, a number its decimal text, an array if any element
-        matches. Claim names may be dot paths into nested objects (<code>a.b.c</code>).
+        <code>*</code>. A boolean claim matches <code>true</code>/<code>false</code>, a number its decimal text, an array if any
+        element matches. Claim names may be dot paths into nested objects (<code>a.b.c</code>).
       </p>
     </div>
   </details>
@@ -88,9 +88,9 @@ export const PatternHelp = () => (
 
 export const SharedIssuerWarning = () => (
   <div class="alert warn">
-    <strong>Shared issuers are shared.</strong> Anyone with an account on gitlab.com or github.com gets tokens for projects of their own,
-    with any ref, environment or audience they like. So a configuration must pin the owner: a GitLab subject fixes the top-level group
-    (<code>project_path:mygroup/…</code>), a GitHub subject the owner (<code>repo:my-org/…</code>), or a claim does, bound or in
+    <strong>Shared issuers are shared.</strong> Anyone with an account on gitlab.com or github.com gets tokens for projects of their
+    own, with any ref, environment or audience they like. So a configuration must pin the owner: a GitLab subject fixes the top-level
+    group (<code>project_path:mygroup/…</code>), a GitHub subject the owner (<code>repo:my-org/…</code>), or a claim does, bound or in
     a condition conjunct such as <code>claims.namespace_id == "1234"</code> (<code>namespace_id</code>, <code>project_id</code>,{" "}
     <code>repository_owner_id</code>, <code>repository_id</code>). <code>ref</code>, <code>ref_protected</code>,{" "}
     <code>environment</code>, <code>user_login</code> and the like narrow which jobs, never whose.

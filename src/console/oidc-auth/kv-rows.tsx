@@ -49,7 +49,9 @@ export const KvField = (p: KvGrid & { label: Child; errors?: string[]; help: Chi
   <div class={`field${p.errors ? " invalid" : ""}`}>
     <span class="label">{p.label}</span>
     <KvRows {...p} invalid={!!p.errors} />
-    {p.errors?.map((m) => <div class="err">{m}</div>)}
+    {p.errors?.map((m) => (
+      <div class="err">{m}</div>
+    ))}
     <div class="help">{p.help}</div>
   </div>
 );

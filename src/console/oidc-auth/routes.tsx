@@ -14,7 +14,15 @@ import { Card, ConfirmPage, Layout, render, uiOf, when, type Ui } from "../layou
 import { DryRunCard } from "./dry-run-card";
 import { OidcForm } from "./form";
 import { ConfigWarnings } from "./help";
-import { defaultValues, errorsByField, inputFromForm, isPreset, valuesFromConfig, withPreset, type OidcFormValues } from "./form-model";
+import {
+  defaultValues,
+  errorsByField,
+  inputFromForm,
+  isPreset,
+  valuesFromConfig,
+  withPreset,
+  type OidcFormValues,
+} from "./form-model";
 import { SCRIPT } from "./script";
 
 interface PageState {
@@ -44,7 +52,11 @@ async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 4
       {...identityPage(org, identity, "oidc")}
       sub={attached ? <>OIDC Auth · last changed {when(config!.updatedAt)}</> : "Authentication"}
       done={c.req.query("done")}
-      error={state.errors && Object.keys(state.errors).length ? "The configuration was not saved: correct the fields marked below." : undefined}
+      error={
+        state.errors && Object.keys(state.errors).length
+          ? "The configuration was not saved: correct the fields marked below."
+          : undefined
+      }
       script={SCRIPT}
     >
       {!attached && (
@@ -59,7 +71,10 @@ async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 4
         <>
           <div class="spacer" />
           <DryRunCard ui={ui} identity={identity} jwt={state.jwt ?? ""} result={state.result} error={state.dryRunError} />
-          <Card title="Remove OIDC Auth" sub="The identity goes back to the default (no authentication); tokens issued under OIDC Auth stop working.">
+          <Card
+            title="Remove OIDC Auth"
+            sub="The identity goes back to the default (no authentication); tokens issued under OIDC Auth stop working."
+          >
             <a class="btn subtle-danger" href={href(`/identities/${identity.id}/oidc-auth/detach`)}>
               Remove OIDC Auth…
             </a>
@@ -82,8 +97,8 @@ const DetachConfirm = (p: { ui: Ui; identity: Identity; org: Organization }) => 
     back={href(`/identities/${p.identity.id}/oidc-auth`)}
   >
     <p>
-      CI jobs can no longer log in as <strong>{p.identity.name}</strong>, and every access token issued under this configuration is refused
-      at its next use (<code>auth_method_removed</code>). Attaching OIDC Auth again does not revive them.
+      CI jobs can no longer log in as <strong>{p.identity.name}</strong>, and every access token issued under this configuration is
+      refused at its next use (<code>auth_method_removed</code>). Attaching OIDC Auth again does not revive them.
     </p>
   </ConfirmPage>
 );

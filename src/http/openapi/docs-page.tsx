@@ -12,7 +12,11 @@ function Prose({ text }: { text: string }): Child {
   return <>{text.split(/`([^`]+)`/).map((part, i) => (i % 2 ? <code>{part}</code> : part))}</>;
 }
 
-const anchor = (text: string) => text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase();
+const anchor = (text: string) =>
+  text
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .toLowerCase();
 const refName = (ref: string) => ref.slice(ref.lastIndexOf("/") + 1);
 
 function constraints(s: Schema): string[] {
@@ -45,16 +49,30 @@ function TypeLabel({ s }: { s: Schema }): Child {
       </>
     );
   }
-  if (s.type === "array") return <>array of <TypeLabel s={s.items ?? {}} /></>;
+  if (s.type === "array")
+    return (
+      <>
+        array of <TypeLabel s={s.items ?? {}} />
+      </>
+    );
   if (s.type === "object" && !s.properties && s.additionalProperties) {
-    return <>map of <TypeLabel s={s.additionalProperties} /></>;
+    return (
+      <>
+        map of <TypeLabel s={s.additionalProperties} />
+      </>
+    );
   }
   return <>{s.type ?? "any"}</>;
 }
 
 /** Fields of an object schema as a table; nested objects (and alternatives) render below their field. */
 function SchemaView({ s, depth = 0 }: { s: Schema; depth?: number }): Child {
-  if (s.$ref || depth > 4) return <p class="type">Type: <TypeLabel s={s} /></p>;
+  if (s.$ref || depth > 4)
+    return (
+      <p class="type">
+        Type: <TypeLabel s={s} />
+      </p>
+    );
   if (s.anyOf && s.anyOf.some((a: Schema) => a.properties)) {
     return (
       <div class="alts">
@@ -167,11 +185,25 @@ function BodyView({ s, schemas }: { s: Schema; schemas: Record<string, Schema> }
   );
 }
 
-function OperationView({ method, path, op, schemas }: { method: string; path: string; op: Operation; schemas: Record<string, Schema> }) {
+function OperationView({
+  method,
+  path,
+  op,
+  schemas,
+}: {
+  method: string;
+  path: string;
+  op: Operation;
+  schemas: Record<string, Schema>;
+}) {
   const body = op.requestBody?.content;
   const ok = op.responses["200"];
   const errors = Object.entries(op.responses).filter(([status]) => status !== "200");
-  const auth = op.security.map((s) => Object.keys(s).map((k) => AUTH_TEXT[k] ?? k).join(" + "));
+  const auth = op.security.map((s) =>
+    Object.keys(s)
+      .map((k) => AUTH_TEXT[k] ?? k)
+      .join(" + "),
+  );
   return (
     <section class="op" id={anchor(op.operationId)}>
       <h3>
@@ -183,9 +215,7 @@ function OperationView({ method, path, op, schemas }: { method: string; path: st
           <Prose text={op.description} />
         </p>
       ) : null}
-      <p class="auth">
-        Authorization: {auth.length ? `Bearer ${auth.join(" or ")}` : "none (public)"}
-      </p>
+      <p class="auth">Authorization: {auth.length ? `Bearer ${auth.join(" or ")}` : "none (public)"}</p>
       {op.parameters?.length ? <Params params={op.parameters} /> : null}
       {body ? (
         <>
@@ -287,7 +317,8 @@ export function DocsPage({ doc }: { doc: OpenApiDocument }) {
           <ul>
             {Object.entries(doc.components.securitySchemes).map(([name, scheme]) => (
               <li>
-                <strong>{AUTH_TEXT[name] ?? name}</strong> (<code>Authorization: Bearer …</code>): <Prose text={String(scheme.description)} />
+                <strong>{AUTH_TEXT[name] ?? name}</strong> (<code>Authorization: Bearer …</code>):{" "}
+                <Prose text={String(scheme.description)} />
               </li>
             ))}
           </ul>

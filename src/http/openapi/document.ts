@@ -125,7 +125,10 @@ function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<s
       ? { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }
       : { description: "OK", content: jsonContent(convert(route.response, "output", defs)) };
   for (const status of route.errors) {
-    op.responses[String(status)] = { description: STATUS_TEXT[status] ?? "Error", content: jsonContent({ $ref: "#/components/schemas/Error" }) };
+    op.responses[String(status)] = {
+      description: STATUS_TEXT[status] ?? "Error",
+      content: jsonContent({ $ref: "#/components/schemas/Error" }),
+    };
   }
   return op;
 }

@@ -46,7 +46,9 @@ export interface RouteDoc extends RouteDetails {
   summary: string;
 }
 
-const entry = (method: HttpMethod) => (path: string, summary: string, details: RouteDetails): RouteDoc => ({ method, path, summary, ...details });
+const entry =
+  (method: HttpMethod) =>
+  (path: string, summary: string, details: RouteDetails): RouteDoc => ({ method, path, summary, ...details });
 export const get = entry("get");
 export const post = entry("post");
 export const patch = entry("patch");

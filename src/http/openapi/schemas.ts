@@ -173,9 +173,7 @@ export const errorBodySchema = named(
 
 export const jwksSchema = named(
   z.object({
-    keys: z.array(
-      z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal("sig") }).describe("public JWK"),
-    ),
+    keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal("sig") }).describe("public JWK")),
   }),
   "JWKS",
 );

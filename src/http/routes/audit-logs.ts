@@ -45,7 +45,9 @@ export const auditQuery = z.object({
 export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).get(AUDIT_LOGS, async (c) => {
   const parsed = auditQuery.safeParse(c.req.query());
   if (!parsed.success) {
-    throw new DomainError(Reason.invalid_request, "Invalid audit log query", { details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })) });
+    throw new DomainError(Reason.invalid_request, "Invalid audit log query", {
+      details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),
+    });
   }
   const q = parsed.data;
   const page = await queryAuditLog(adminContext(c), {

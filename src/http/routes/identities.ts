@@ -52,19 +52,13 @@ export const identityAdminRoutes = new Hono<AppEnv>()
     const identities = await listOrganizationIdentities(adminContext(c), organizationQuery(c));
     return c.json({ identities: identities.map(publicIdentity) });
   })
-  .get(IDENTITY, async (c) =>
-    c.json({ identity: publicIdentity(await getManagedIdentity(adminContext(c), c.req.param("id"))) }),
-  )
+  .get(IDENTITY, async (c) => c.json({ identity: publicIdentity(await getManagedIdentity(adminContext(c), c.req.param("id"))) }))
   .patch(IDENTITY, async (c) => {
     const input = await readBody(c, updateIdentityInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ identity: publicIdentity(await updateManagedIdentity(adminContext(c), c.req.param("id"), input)) });
   })
-  .delete(IDENTITY, async (c) =>
-    c.json({ identity: publicIdentity(await deleteManagedIdentity(adminContext(c), c.req.param("id"))) }),
-  )
-  .get(TOKENS, async (c) =>
-    c.json({ accessTokens: await listIdentityTokens(adminContext(c), c.req.param("id")) }),
-  )
+  .delete(IDENTITY, async (c) => c.json({ identity: publicIdentity(await deleteManagedIdentity(adminContext(c), c.req.param("id"))) }))
+  .get(TOKENS, async (c) => c.json({ accessTokens: await listIdentityTokens(adminContext(c), c.req.param("id")) }))
   .post(REVOKE_TOKEN, async (c) =>
     c.json({ accessToken: await revokeIdentityToken(adminContext(c), c.req.param("id"), c.req.param("tokenId")) }),
   );

@@ -76,9 +76,13 @@ export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) => {
     if (!(err instanceof DomainError)) throw err;
     // A refusal (not an outage: 5xx are not the caller's doing) counts against the (identity, client) pair.
     const limited = !isOutage(err) ? await countLoginFailure(c.env, body.identityId, clientIp(c)) : null;
-    auditLogin(c, attempt, limited
-      ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
-      : { outcome: "failure", reasonCode: err.reasonCode });
+    auditLogin(
+      c,
+      attempt,
+      limited
+        ? { outcome: "failure", reasonCode: limited.reasonCode, refusedFor: err.reasonCode }
+        : { outcome: "failure", reasonCode: err.reasonCode },
+    );
     throw limited ?? err;
   }
 });

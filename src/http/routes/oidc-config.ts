@@ -26,14 +26,12 @@ export const oidcConfigRoutes = new Hono<AppEnv>()
     return c.json(withWarnings(await updateOidcAuth(adminContext(c), c.req.param("identityId"), input)));
   })
   .get(PATH, async (c) => c.json(withWarnings(await getOidcAuth(adminContext(c), c.req.param("identityId")))))
-  .delete(PATH, async (c) =>
-    c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }),
-  );
+  .delete(PATH, async (c) => c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }));
 
 /** What a change is checked for, in order: the first that fails is the answer. */
 const VALIDATION =
   "422, in this order: `invalid_oidc_config` (fields, with `details: [{ field, message }]`); `condition_invalid` (the condition " +
-  "does not compile, with `details: [{ field: \"condition\", message, position: { offset, line, column } }]`); `binding_too_broad` " +
+  'does not compile, with `details: [{ field: "condition", message, position: { offset, line, column } }]`); `binding_too_broad` ' +
   "(nothing pins an owner: a GitLab subject must fix the top-level namespace, a GitHub subject the owner, or an owner claim or a " +
   "condition conjunct must; `details: [{ field, message }]`). The answer's `warnings` say what to fix in an accepted configuration.";
 

@@ -23,9 +23,7 @@ export const organizationRoutes = new Hono<AppEnv>()
     return c.json({ organization: await createOrganization(adminContext(c), input) });
   })
   .get(ORGANIZATIONS, async (c) => c.json({ organizations: await listVisibleOrganizations(adminContext(c)) }))
-  .get(ORGANIZATION, async (c) =>
-    c.json({ organization: await getManagedOrganization(adminContext(c), c.req.param("id")) }),
-  );
+  .get(ORGANIZATION, async (c) => c.json({ organization: await getManagedOrganization(adminContext(c), c.req.param("id")) }));
 
 const organization = envelope("organization", organizationSchema);
 export const organizationDocs = documented(organizationRoutes, TAGS.orgs, [

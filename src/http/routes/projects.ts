@@ -31,18 +31,10 @@ export const projectRoutes = new Hono<AppEnv>()
     const input = await readBody(c, createProjectInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ project: await createProject(adminContext(c), input) });
   })
-  .get(PROJECTS, async (c) =>
-    c.json({ projects: await listOrganizationProjects(adminContext(c), organizationQuery(c)) }),
-  )
-  .get(PROJECT, async (c) =>
-    c.json({ project: await getManagedProject(adminContext(c), c.req.param("projectId")) }),
-  )
-  .delete(PROJECT, async (c) =>
-    c.json({ project: await deleteManagedProject(adminContext(c), c.req.param("projectId")) }),
-  )
-  .get(MEMBERS, async (c) =>
-    c.json({ identityMemberships: await listProjectMemberships(adminContext(c), c.req.param("projectId")) }),
-  )
+  .get(PROJECTS, async (c) => c.json({ projects: await listOrganizationProjects(adminContext(c), organizationQuery(c)) }))
+  .get(PROJECT, async (c) => c.json({ project: await getManagedProject(adminContext(c), c.req.param("projectId")) }))
+  .delete(PROJECT, async (c) => c.json({ project: await deleteManagedProject(adminContext(c), c.req.param("projectId")) }))
+  .get(MEMBERS, async (c) => c.json({ identityMemberships: await listProjectMemberships(adminContext(c), c.req.param("projectId")) }))
   .post(MEMBER, async (c) => {
     const roles = await readBody(c, membershipRolesInput, MAX_ADMIN_BODY_BYTES);
     const { projectId, identityId } = c.req.param();
