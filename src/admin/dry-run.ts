@@ -1,5 +1,5 @@
 import { authenticateIdToken } from "../oidc/authenticate";
-import { checkBindings, checkedClaims } from "../oidc/bindings";
+import { checkBindings, checkCondition, checkedClaims } from "../oidc/bindings";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { getOidcAuth } from "./oidc-auth";
@@ -9,13 +9,15 @@ import { DomainError, Reason, type ReasonCode } from "../errors";
 export type RuleStatus = "pass" | "fail" | "not-checked" | "not-bound";
 
 export interface DryRunRule {
-  /** "signature" | "issuer" | "subject" | "audience" | "claim" */
+  /** "signature" | "issuer" | "subject" | "audience" | "claim" | "condition" */
   rule: string;
   /** for claims: the claim name (or dot path) */
   claim?: string;
   status: RuleStatus;
-  /** the configured pattern(s) for this rule */
+  /** the configured pattern(s) for this rule; for the condition, its source */
   expected?: string;
+  /** for a condition that failed: the top-level conjunct that was not true (as CEL prints it) */
+  conjunct?: string;
   /** the token's value, only once its signature verified (cut like the audit trail's) */
   actual?: string | string[];
   reasonCode?: string;
@@ -33,7 +35,7 @@ export interface DryRunResult {
 /** Failures of verifyIdToken/authenticateIdToken that concern the issuer rather than the signature. */
 const ISSUER_REASONS: readonly ReasonCode[] = [Reason.issuer_mismatch, Reason.discovery_issuer_mismatch];
 
-const NO_BINDINGS = { boundSubject: "", boundAudiences: "", boundClaims: {} } as const;
+const NO_BINDINGS = { boundSubject: "", boundAudiences: "", boundClaims: {}, condition: "" } as const;
 
 /**
  * Checks an ID token against an identity's saved OIDC Auth configuration exactly as a login would (the
@@ -89,7 +91,10 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
     : { admitted: false, reasonCode: DomainError.from(verdict).reasonCode, message: verdict.message, rules };
 }
 
-/** Subject, audiences and each bound claim, each checked alone with checkBindings (the login's own code). */
+/**
+ * Subject, audiences and each bound claim, each checked alone with checkBindings (the login's own code),
+ * then the condition with the login's checkCondition.
+ */
 function bindingRules(
   config: OidcAuthConfig,
   payload: Parameters<typeof checkBindings>[0] | null,
@@ -121,5 +126,22 @@ function bindingRules(
     const patterns = config.boundClaims[claim]!;
     rules.push(one("claim", patterns, { boundClaims: { [claim]: patterns } }, seen[claim], claim));
   }
+  rules.push(conditionRule(config.condition, payload));
   return rules;
+}
+
+/** The condition: pass, or fail with the conjunct that was not true and the evaluation's error, if any. */
+function conditionRule(condition: string, payload: Parameters<typeof checkBindings>[0] | null): DryRunRule {
+  if (condition === "") return { rule: "condition", status: "not-bound" };
+  if (!payload) return { rule: "condition", expected: condition, status: "not-checked" };
+  const verdict = checkCondition(payload, condition);
+  if (verdict.ok) return { rule: "condition", expected: condition, status: "pass" };
+  return {
+    rule: "condition",
+    expected: condition,
+    status: "fail",
+    reasonCode: Reason.condition_failed,
+    message: verdict.error ?? "evaluated to false",
+    ...(verdict.conjunct ? { conjunct: verdict.conjunct.text } : {}),
+  };
 }

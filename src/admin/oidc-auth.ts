@@ -1,3 +1,4 @@
+import { enforceConfigPolicy } from "../oidc/config-policy";
 import { parseOidcConfig } from "../oidc/config-schema";
 import { deleteOidcAuthConfig, getOidcAuthConfig, insertOidcAuthConfig, replaceOidcAuthConfig } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
@@ -8,13 +9,18 @@ import { propagateIdentityChange } from "./propagate";
 import { allowInsecureIssuers } from "../env";
 import { DomainError, Reason } from "../errors";
 
-/** Validates raw input (JSON body or console form) for a new or changed configuration. */
+/**
+ * Validates raw input (JSON body or console form) for a new or changed configuration, in this order: the
+ * fields (422 invalid_oidc_config), then the condition compiles (condition_invalid), then an owner is
+ * pinned (binding_too_broad).
+ */
 function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig | null) {
   const result = parseOidcConfig(input, existing, { allowInsecure: allowInsecureIssuers(ctx.env) });
   if (!result.ok) {
     const summary = result.issues.map((i) => (i.field ? `${i.field} ${i.message}` : i.message)).join("; ");
     throw new DomainError(Reason.invalid_oidc_config, `Invalid OIDC Auth configuration: ${summary}`, { details: result.issues });
   }
+  enforceConfigPolicy(result.fields);
   return result.fields;
 }
 

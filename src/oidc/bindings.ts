@@ -1,14 +1,27 @@
 import type { JWTPayload } from "jose";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBoundClaims, matchClaimPatterns, readClaim } from "./claims";
+import { type ConditionVerdict, compiledCondition, evaluateCondition } from "./condition";
 import { compileGlob } from "./glob";
 import { failure, Reason, type Failure } from "../errors";
 
 export type BindingResult = { ok: true } | Failure;
 
 /**
- * The identity's bindings, checked in a fixed order after the signature: subject, audiences, claims.
- * Pure: no I/O, so the console's dry run and the login share it.
+ * The configuration's condition over the token's claims (the compiled condition is kept per isolate).
+ * A condition that does not compile (stored before an engine change, or written to D1 directly) refuses:
+ * fail closed, like every error of the evaluation. The verdict names the conjunct that failed, for the
+ * admin (the dry run, the audit trail); the caller of a login only gets `condition_failed`.
+ */
+export function checkCondition(payload: JWTPayload, source: string): ConditionVerdict {
+  const compiled = compiledCondition(source);
+  if (!compiled.ok) return { ok: false, error: `the condition does not compile: ${compiled.message}` };
+  return evaluateCondition(compiled.condition, payload as Record<string, unknown>);
+}
+
+/**
+ * The identity's bindings, checked in a fixed order after the signature: subject, audiences, claims, then
+ * the condition. Pure: no I/O, so the console's dry run and the login share it.
  */
 export function checkBindings(payload: JWTPayload, config: OidcAuthConfig): BindingResult {
   if (config.boundSubject !== "") {
@@ -27,6 +40,7 @@ export function checkBindings(payload: JWTPayload, config: OidcAuthConfig): Bind
       qualifier: claims.claim,
     });
   }
+  if (config.condition !== "" && !checkCondition(payload, config.condition).ok) return failure(Reason.condition_failed);
   return { ok: true };
 }
 

@@ -7,7 +7,6 @@ import { checkFetchableUrl } from "./url-policy";
 import { parseJwks, PRIVATE_MEMBERS, rejectKey } from "./jwks";
 import { pemCertificateProblem } from "./pem";
 import { parseStrictJson } from "./strict-json";
-import { splitPatternList } from "./glob";
 
 /** Integers arrive as JSON numbers from the API and as digit strings from HTML forms. */
 const seconds = z.preprocess(
@@ -93,6 +92,17 @@ const fieldsSchema = z.strictObject({
         "GitLab: bind `project_id` and `ref_protected` = `true` for anything sensitive (in a merge-request pipeline from a fork, " +
         "`project_*` describe the fork). GitHub: `repository_id`, `repository_owner_id`, `environment`, `ref`.",
     ),
+  condition: z
+    .string()
+    .max(4096)
+    .transform((v) => (v.trim() === "" ? "" : v))
+    .describe(
+      "A CEL expression over `claims` (the verified ID token's payload) that must be `true`, on top of the patterns; empty = none. " +
+        'Example: `claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+\\.[0-9]+\\.[0-9]+$") && !(claims.user_login in ["dependabot[bot]"])`. ' +
+        "`matches` is RE2; also `startsWith`, `endsWith`, `contains`, `size`, `has`, `in`, `exists`, `all`, `split`, `lowerAscii`. " +
+        "A missing claim, a wrong type or an error refuses the login (`condition_failed`). " +
+        'A top-level conjunct `claims.namespace_id == "1234"` (or `in [...]`) on an owner claim pins the owner.',
+    ),
   claimMetadataMapping: z
     .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - only"), claimKey)
     .refine((r) => Object.keys(r).length <= 32, "at most 32 mappings")
@@ -130,6 +140,7 @@ const DEFAULTS: Omit<OidcAuthFields, "oidcDiscoveryUrl" | "boundIssuer"> = {
   boundSubject: "",
   boundAudiences: "",
   boundClaims: {},
+  condition: "",
   claimMetadataMapping: null,
   accessTokenTTL: OIDC_DEFAULT_TTL_SECONDS,
   accessTokenMaxTTL: OIDC_DEFAULT_TTL_SECONDS,
@@ -147,19 +158,11 @@ export interface FieldIssue {
 
 export type ConfigParseResult = { ok: true; fields: OidcAuthFields } | { ok: false; issues: FieldIssue[] };
 
-/** A pattern made only of wildcards (`*`, `**`, `?`) binds nothing. */
-const patternBinds = (pattern: string) => /[^*?]/.test(pattern);
-/** A comma list is any-of: it binds only if every alternative does (`20, *` admits any value). */
-const listBinds = (list: string) => {
-  const patterns = splitPatternList(list);
-  return patterns.length > 0 && patterns.every(patternBinds);
-};
-/** Claims that every token of the issuer can satisfy: binding them identifies no workload. */
-const NON_IDENTIFYING_CLAIMS = new Set(["iss", "aud", "exp", "nbf", "iat", "jti"]);
-
 /**
  * Validates a POST (existing = null, defaults applied) or a PATCH (merged over existing), then checks the
  * rules that span fields. Returns every issue with the field it belongs to, so forms can show them inline.
+ * What the fields admit (the condition compiles, an owner is pinned) is judged afterwards, on valid fields
+ * only: ./config-policy.ts.
  */
 export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null, opts: { allowInsecure: boolean }): ConfigParseResult {
   const parsed = oidcConfigInputSchema.safeParse(input);
@@ -192,18 +195,6 @@ export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null,
   }
   if (f.accessTokenMaxTTL > 0 && f.accessTokenTTL > f.accessTokenMaxTTL) {
     issues.push({ field: "accessTokenTTL", message: "must not be greater than accessTokenMaxTTL" });
-  }
-  // The subject is one pattern (checkBindings does not split it); claim values are comma lists.
-  const bindsSubject = patternBinds(f.boundSubject ?? "");
-  const bindsClaim = Object.entries(f.boundClaims ?? {}).some(
-    ([claim, list]) => !NON_IDENTIFYING_CLAIMS.has(claim) && listBinds(list),
-  );
-  if (!bindsSubject && !bindsClaim) {
-    issues.push({
-      field: "boundSubject",
-      message:
-        "bind a subject or at least one identifying claim (not only wildcards, not iss/aud/exp/nbf/iat/jti): on a shared issuer (gitlab.com, GitHub) issuer and audience alone admit every user of that issuer",
-    });
   }
   return issues.length ? { ok: false, issues } : { ok: true, fields: f };
 }

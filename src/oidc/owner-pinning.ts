@@ -18,12 +18,16 @@ export interface PinningInput {
   boundClaims: Record<string, string>;
   /** Literal equality conjuncts at the top level of the condition (empty when there is none). */
   conditionPins?: readonly ClaimPin[];
+  /** Whether there is a condition at all (then a refusal may name it). */
+  hasCondition?: boolean;
 }
+
+export type PinningField = "boundSubject" | "boundClaims" | "condition";
 
 export interface PinningVerdict {
   pinned: boolean;
-  /** What pins the owner (for the console), or why nothing does: the field to fix and what to do. */
-  field: "boundSubject" | "boundClaims";
+  /** What pins the owner, or the field to fix; the message names that field. */
+  field: PinningField;
   message: string;
 }
 
@@ -99,52 +103,92 @@ function boundClaimPinsOwner(claim: string, list: string): boolean {
   return patterns.length > 0 && patterns.every((p) => claimPinsOwner(claim, p));
 }
 
-/** A claim of no shared issuer's owner list that still identifies a workload (other issuers' rule). */
+/** A claim of no shared issuer's owner list that may still identify a workload (other issuers' rule). */
+const identifies = (claim: string) =>
+  !NEVER_PINNING_CLAIMS.has(claim) && !OWNER_PATH_CLAIMS.has(claim) && !OWNER_VALUE_CLAIMS.has(claim);
+
 function boundClaimIdentifies(claim: string, list: string): boolean {
-  if (NEVER_PINNING_CLAIMS.has(claim) || OWNER_PATH_CLAIMS.has(claim) || OWNER_VALUE_CLAIMS.has(claim)) return false;
+  if (!identifies(claim)) return false;
   const patterns = splitPatternList(list);
   return patterns.length > 0 && patterns.every(bindsSomething);
 }
 
-const TOO_BROAD =
-  "does not pin an owner: on a shared issuer (gitlab.com, GitHub) it would admit every user of the issuer. " +
-  "Fix the owner as literal text (project_path:mygroup/..., repo:my-org/...), or bind an owner claim " +
-  "(namespace_path, namespace_id, project_id, repository_owner, repository_owner_id, repository_id) " +
-  'or add a condition conjunct such as claims.namespace_id == "1234"';
+const HOW_TO_PIN =
+  ": on a shared issuer (gitlab.com, GitHub) it would admit every user of the issuer. Fix the owner as literal text in the " +
+  "subject (project_path:mygroup/..., repo:my-org/...), bind an owner claim (namespace_id, namespace_path, " +
+  "root_namespace_id, project_id, repository_owner, repository_owner_id, repository_id) or add a condition conjunct " +
+  'such as claims.namespace_id == "1234"';
+
+type SubjectVerdict = { pins: boolean; why: string } | undefined;
 
 /**
- * Whether the configuration admits the workloads of one owner only. In order: a shared issuer's subject
- * shape decides by its owner segment; else an owner claim or a condition pin; else, for other issuers'
- * subjects, today's rule (a subject or identifying claim with literal text), never counting claims that
- * any user controls.
+ * What the subject says about the owner, for subjects that can match a shared issuer's shape: the owner
+ * must be literal text right after the prefix. A pattern that can stand for the prefix itself (`**`,
+ * `repo**`, `*:my-org/*`) can match any owner's subjects. Those shapes hold a `/` (`GROUP/PROJECT`,
+ * `OWNER/REPO`), which `*` and `?` never match: a pattern with neither `/` nor `**` cannot match them.
+ * Undefined when the subject can match no such shape (other issuers' subjects).
+ */
+function subjectVerdict(subject: string): SubjectVerdict {
+  const wildcard = subject.search(WILDCARD);
+  const literal = wildcard < 0 ? subject : subject.slice(0, wildcard);
+  for (const shape of SUBJECT_SHAPES) {
+    if (literal.startsWith(shape.prefix)) {
+      return literalOwnerSegment(subject.slice(shape.prefix.length))
+        ? { pins: true, why: `the ${shape.name} subject fixes ${shape.owner}` }
+        : { pins: false, why: `boundSubject does not fix ${shape.owner} of the ${shape.name} subject as literal text` };
+    }
+    const spansPaths = subject.includes("**") || subject.slice(literal.length).includes("/");
+    if (wildcard >= 0 && shape.prefix.startsWith(literal) && spansPaths) {
+      return { pins: false, why: `boundSubject can match ${shape.name} subjects (${shape.prefix}...) of any owner` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether the configuration admits the workloads of one owner only. In order: an owner claim or a condition
+ * pin of one; else a subject that can match a shared issuer's shape decides by its owner segment; else,
+ * for other issuers, today's rule (a subject, an identifying claim or a condition pin with literal text),
+ * never counting claims that any user controls.
  */
 export function checkOwnerPinning(input: PinningInput): PinningVerdict {
   const subject = input.boundSubject;
+  const pins = input.conditionPins ?? [];
   for (const [claim, list] of Object.entries(input.boundClaims)) {
-    if (boundClaimPinsOwner(claim, list)) {
+    if (boundClaimPinsOwner(claim, list))
       return { pinned: true, field: "boundClaims", message: `boundClaims.${claim} pins the owner` };
-    }
   }
-  for (const pin of input.conditionPins ?? []) {
+  for (const pin of pins) {
     if (pin.values.length > 0 && pin.values.every((v) => claimPinsOwner(pin.claim, v))) {
-      return { pinned: true, field: "boundClaims", message: `the condition pins claims.${pin.claim}` };
+      return { pinned: true, field: "condition", message: `the condition pins the owner with claims.${pin.claim}` };
     }
   }
-  const shape = SUBJECT_SHAPES.find((s) => subject.startsWith(s.prefix));
-  if (shape) {
-    const pinned = literalOwnerSegment(subject.slice(shape.prefix.length));
-    return pinned
-      ? { pinned, field: "boundSubject", message: `the ${shape.name} subject fixes ${shape.owner}` }
-      : { pinned, field: "boundSubject", message: `${shape.name} subject ${TOO_BROAD}` };
-  }
-  if (subject !== "" && bindsSomething(subject)) {
+  const shaped = subjectVerdict(subject);
+  if (shaped) return { pinned: shaped.pins, field: "boundSubject", message: shaped.pins ? shaped.why : `${shaped.why}${HOW_TO_PIN}` };
+  if (subject !== "" && bindsSomething(subject))
     return { pinned: true, field: "boundSubject", message: "the subject has literal text" };
-  }
   for (const [claim, list] of Object.entries(input.boundClaims)) {
     if (boundClaimIdentifies(claim, list)) {
       return { pinned: true, field: "boundClaims", message: `boundClaims.${claim} identifies the workload` };
     }
   }
-  const field = subject === "" && Object.keys(input.boundClaims).length > 0 ? "boundClaims" : "boundSubject";
-  return { pinned: false, field, message: `The configuration ${TOO_BROAD}` };
+  for (const pin of pins) {
+    if (identifies(pin.claim) && pin.values.length > 0 && pin.values.every((v) => v !== "")) {
+      return { pinned: true, field: "condition", message: `the condition fixes claims.${pin.claim}` };
+    }
+  }
+  return { pinned: false, ...tooBroad(input) };
+}
+
+/** The field a refusal names, and why nothing there pins an owner. */
+function tooBroad(input: PinningInput): { field: PinningField; message: string } {
+  if (input.boundSubject !== "") return { field: "boundSubject", message: `boundSubject has no literal text${HOW_TO_PIN}` };
+  const claims = Object.keys(input.boundClaims);
+  if (claims.length > 0) {
+    const never = claims.filter((c) => NEVER_PINNING_CLAIMS.has(c));
+    const because = never.length ? ` (${never.join(", ")} never pin one: any user sets them in a project of their own)` : "";
+    return { field: "boundClaims", message: `boundClaims pins no owner${because}${HOW_TO_PIN}` };
+  }
+  if (input.hasCondition) return { field: "condition", message: `the condition pins no owner${HOW_TO_PIN}` };
+  return { field: "boundSubject", message: `neither boundSubject, boundClaims nor the condition pins an owner${HOW_TO_PIN}` };
 }

@@ -10,6 +10,7 @@ interface OidcAuthRow {
   bound_subject: string;
   bound_audiences: string;
   bound_claims: string;
+  condition: string;
   claim_metadata_mapping: string | null;
   access_token_ttl: number;
   access_token_max_ttl: number;
@@ -31,6 +32,7 @@ const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
   boundSubject: r.bound_subject,
   boundAudiences: r.bound_audiences,
   boundClaims: JSON.parse(r.bound_claims) as Record<string, string>,
+  condition: r.condition,
   claimMetadataMapping: r.claim_metadata_mapping ? (JSON.parse(r.claim_metadata_mapping) as Record<string, string>) : null,
   accessTokenTTL: r.access_token_ttl,
   accessTokenMaxTTL: r.access_token_max_ttl,
@@ -61,6 +63,7 @@ const COLUMNS = [
   "jwks_url",
   "jwks_json",
   "replay_protection",
+  "condition",
 ] as const;
 
 const columnValues = (f: OidcAuthFields) => [
@@ -78,6 +81,7 @@ const columnValues = (f: OidcAuthFields) => [
   f.jwksUrl,
   f.jwksJson,
   f.replayProtection ? 1 : 0,
+  f.condition,
 ];
 
 export async function getOidcAuthConfig(db: D1Database, identityId: string): Promise<OidcAuthConfig | null> {

@@ -41,6 +41,8 @@ export interface OidcAuthConfig {
   boundSubject: string;
   boundAudiences: string;
   boundClaims: Record<string, string>;
+  /** A CEL expression over the token's claims that must hold too ("" = none): src/oidc/condition.ts. */
+  condition: string;
   claimMetadataMapping: Record<string, string> | null;
   accessTokenTTL: number;
   accessTokenMaxTTL: number;

@@ -196,9 +196,9 @@ describe("without JavaScript", () => {
         const issuer = `${stack.idp.url}/t/noscript`;
         await page.getByLabel("OIDC discovery URL").fill(issuer);
         await page.getByLabel("Issuer").fill(issuer);
-        // Bind nothing first: the shared-issuer rule is shown next to the subject.
+        // Bind nothing first: owner pinning is shown next to the subject.
         await clickAndLoad(page, page.getByRole("button", { name: "Replace the default with OIDC Auth" }));
-        expect(await page.locator("#boundSubject-error").textContent()).toContain("bind a subject or at least one identifying claim");
+        expect(await page.locator("#boundSubject-error").textContent()).toContain("pins an owner");
 
         await page.getByLabel("Subject").fill("repo:octo-org/octo-repo:ref:refs/heads/main");
         await clickAndLoad(page, page.getByRole("button", { name: "Replace the default with OIDC Auth" }));

@@ -74,6 +74,7 @@ describe("admin console walkthrough", () => {
     await page.getByLabel("Allowed values (patterns) 1").fill("true");
     await page.getByLabel("Claim 2").fill("project_id");
     await page.getByLabel("Allowed values (patterns) 2").fill("1234, 5678");
+    await page.getByLabel("Condition (CEL)").fill('claims.pipeline_source in ["push", "web"] &&\nclaims.ref_type == "branch"');
     await page.getByLabel("Metadata key 1").fill("project");
     await page.getByLabel("Claim (or dot path) 1").fill("project_path");
     // Two mistakes: a TTL above the max TTL, and a CIDR that does not exist. The service reports the
@@ -113,6 +114,7 @@ describe("admin console walkthrough", () => {
       boundIssuer: state.issuer,
       boundSubject: "project_path:mygroup/*:ref_type:branch:ref:main",
       boundClaims: { ref_protected: "true", project_id: "1234, 5678" },
+      condition: 'claims.pipeline_source in ["push", "web"] &&\nclaims.ref_type == "branch"',
       claimMetadataMapping: { project: "project_path" },
       accessTokenTTL: 7200,
       accessTokenMaxTTL: 86400,
@@ -164,11 +166,16 @@ describe("admin console walkthrough", () => {
       "audience=pass",
       "claim:project_id=pass",
       "claim:ref_protected=pass",
+      "condition=pass",
     ]);
     // The pasted token is only in its textarea.
     expect((await page.content()).split(good).length - 1).toBe(1);
 
-    const bad = await mint(stack.idp, "gitlab", gitlabClaims({ aud: "https://someone-else.example", ref_protected: "false" }));
+    const bad = await mint(
+      stack.idp,
+      "gitlab",
+      gitlabClaims({ aud: "https://someone-else.example", ref_protected: "false", pipeline_source: "schedule" }),
+    );
     await page.getByLabel("ID token (JWT)").fill(bad);
     await clickAndLoad(page, page.getByRole("button", { name: "Check token" }));
     expect(await page.locator(".verdict").textContent()).toContain("A login would be refused: audience_not_allowed");
@@ -182,7 +189,12 @@ describe("admin console walkthrough", () => {
       "audience=fail",
       "claim:project_id=pass",
       "claim:ref_protected=fail",
+      "condition=fail",
     ]);
+    // The condition's row names the top-level conjunct that failed.
+    expect(await page.locator('#dry-run-result li[data-rule="condition"] .conjunct').textContent()).toBe(
+      'claims.pipeline_source in ["push", "web"]',
+    );
     await screenshot(page.locator("#test-token"), "dry-run");
 
     const statusOf = (rule: string) => page.locator(`#dry-run-result li[data-rule="${rule}"]`).getAttribute("data-status");

@@ -170,6 +170,98 @@ describe("console pages", () => {
   });
 });
 
+describe("the OIDC Auth form: condition, its errors, the warnings", () => {
+  const ORIGIN = "https://console.example";
+
+  /** Fills the OIDC Auth form of `identityId` as a browser would and submits it. */
+  async function submitOidcForm(identityId: string, fields: Record<string, string>) {
+    const { cookie } = await signIn(ORIGIN);
+    const page = await fetchConsole(`${ORIGIN}/admin/identities/${identityId}/oidc-auth`, { headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const form = new URLSearchParams({
+      _csrf: csrf,
+      caCert: "",
+      boundAudiences: "",
+      claimKey: "",
+      claimValue: "",
+      condition: "",
+      metaKey: "",
+      metaClaim: "",
+      accessTokenTTL: "3600",
+      accessTokenMaxTTL: "3600",
+      accessTokenNumUsesLimit: "0",
+      trustedIps: "0.0.0.0/0\r\n::/0",
+      jwksUrl: "",
+      jwksJson: "",
+      ...fields,
+    });
+    const res = await fetchConsole(`${ORIGIN}/admin/identities/${identityId}/oidc-auth`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+      body: form,
+    });
+    return { res, cookie };
+  }
+
+  const showPage = async (identityId: string, cookie: string) =>
+    (await fetchConsole(`${ORIGIN}/admin/identities/${identityId}/oidc-auth`, { headers: { cookie } })).text();
+
+  it("saves a condition typed in the form (line breaks as the browser sends them) and shows it again", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer);
+    const condition = 'claims.ref_protected == "true" &&\r\n  !(claims.user_login in ["dependabot[bot]"])';
+    const { res, cookie } = await submitOidcForm(identity.id, {
+      oidcDiscoveryUrl: idp.issuer,
+      boundIssuer: idp.issuer,
+      boundSubject: "project_path:mygroup/*:**",
+      boundAudiences: "https://edge-oidc-auth.example",
+      condition,
+    });
+    expect(res.status).toBe(303);
+    const saved = (await call("GET", `/api/v1/auth/oidc-auth/identities/${identity.id}`)).body.identityOidcAuth;
+    expect(saved.condition).toBe(condition.replace("\r\n", "\n"));
+    const html = await showPage(identity.id, cookie);
+    expect(html).toContain('<textarea id="condition" name="condition"');
+    expect(html).toContain(
+      "claims.ref_protected == &quot;true&quot; &amp;&amp;\n  !(claims.user_login in [&quot;dependabot[bot]&quot;])",
+    );
+    expect(html).not.toContain("data-warning=");
+  });
+
+  it("shows condition_invalid at the condition field with its position, and binding_too_broad at its field", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer);
+    const base = { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundAudiences: "https://edge-oidc-auth.example" };
+    const typo = await submitOidcForm(identity.id, {
+      ...base,
+      boundSubject: "project_path:mygroup/*:**",
+      condition: 'claims.ref == "main" &&\r\n  claims.ref ==== "x"',
+    });
+    expect(typo.res.status).toBe(422);
+    const typoHtml = await typo.res.text();
+    expect(/id="condition-error"[^>]*>([^<]*)</.exec(typoHtml)?.[1]).toMatch(/^line 2, column 16: /);
+
+    const broad = await submitOidcForm(identity.id, { ...base, boundSubject: "project_path:*/*:ref_type:branch:ref:main" });
+    expect(broad.res.status).toBe(422);
+    expect(/id="boundSubject-error"[^>]*>([^<]*)</.exec(await broad.res.text())?.[1]).toMatch(
+      /^boundSubject does not fix the top-level namespace/,
+    );
+  });
+
+  it("shows the warnings as banners: no audience bound, a stored configuration that pins no owner", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, { boundAudiences: "" });
+    await env.DB.prepare("UPDATE identity_oidc_auths SET bound_subject = 'project_path:**' WHERE identity_id = ?")
+      .bind(identity.id)
+      .run();
+    const { cookie } = await signIn(ORIGIN);
+    const html = await showPage(identity.id, cookie);
+    expect(html).toContain('data-warning="audience_unbound"');
+    expect(html).toContain('data-warning="binding_too_broad"');
+    expect(html).toContain("No audience is bound.");
+  });
+});
+
 describe("dry run of a login", () => {
   const ctx: AdminContext = { env, actor: { kind: "admin-key" }, clientIp: null, waitUntil: () => {} };
 
@@ -185,6 +277,7 @@ describe("dry run of a login", () => {
       "audience:pass",
       "project_id:pass",
       "ref_protected:pass",
+      "condition:not-bound",
     ]);
 
     const bad = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ ref_protected: "false", project_id: "99" })));
@@ -203,12 +296,44 @@ describe("dry run of a login", () => {
       "not-checked",
       "not-checked",
       "not-checked",
+      "not-bound",
     ]);
 
     const tokens = await call("GET", `/api/v1/identities/${identity.id}/access-tokens`);
     expect(tokens.body.accessTokens).toEqual([]);
     const logins = await call("GET", `/api/v1/audit-logs?organizationId=${org.id}&event=login`);
     expect(logins.body.auditLogs).toEqual([]);
+  });
+
+  it("shows the condition: pass, or fail with the top-level conjunct that failed and why", async () => {
+    const idp = createIdp();
+    const condition =
+      'claims.ref_protected == "true" && claims.pipeline_source in ["push", "web"] && claims.user_login != "dependabot[bot]"';
+    const { identity } = await setupIdentity(idp.issuer, { condition });
+    const pass = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
+    expect(pass.admitted).toBe(true);
+    expect(pass.rules.at(-1)).toEqual({ rule: "condition", expected: condition, status: "pass" });
+
+    const fail = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ pipeline_source: "merge_request_event" })));
+    expect(fail).toMatchObject({ admitted: false, reasonCode: "condition_failed" });
+    expect(fail.rules.at(-1)).toEqual({
+      rule: "condition",
+      expected: condition,
+      status: "fail",
+      reasonCode: "condition_failed",
+      message: "evaluated to false",
+      conjunct: 'claims.pipeline_source in ["push", "web"]',
+    });
+
+    const missing = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ user_login: undefined })));
+    expect(missing.rules.at(-1)).toMatchObject({
+      status: "fail",
+      conjunct: 'claims.user_login != "dependabot[bot]"',
+      message: expect.stringMatching(/user_login/),
+    });
+
+    const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
+    expect(expired.rules.at(-1)).toEqual({ rule: "condition", expected: condition, status: "not-checked" });
   });
 
   it("says which rules are not bound", async () => {

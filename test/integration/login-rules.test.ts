@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok, postLoginRaw } from "../support/api";
 import { gitlabClaims, type Claims } from "../support/idp";
 import { expectRefusal, type WireReasonCode } from "../support/refusal";
-import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, type Scenario, scenario } from "../support/scenario";
 
 /** The seed pipeline's configuration: subject, audience and two claims bound. */
 const SEED_CONFIG = {
@@ -104,6 +104,57 @@ describe("bound claims", () => {
       { project_id: "999", project_path: "attacker/myproject", sub: GITLAB_SUBJECT },
       "claim_not_allowed: project_id",
     );
+  });
+});
+
+describe("condition (CEL), after the bound claims", () => {
+  const EXAMPLE = String.raw`claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+\\.[0-9]+\\.[0-9]+$") && !(claims.user_login in ["dependabot[bot]"])`;
+  const TAGS = { boundSubject: "project_path:mygroup/myproject:**", boundAudiences: AUDIENCE, condition: EXAMPLE };
+  const tag = (ref: string, more: Claims = {}) => ({
+    sub: `project_path:mygroup/myproject:ref_type:tag:ref:${ref}`,
+    ref,
+    ref_type: "tag",
+    ref_path: `refs/tags/${ref}`,
+    ...more,
+  });
+
+  /** A refusal that names the reason only: neither the conjunct (the admin's policy) nor a claim value. */
+  function expectConditionFailed(res: Awaited<ReturnType<Scenario["loginWith"]>>) {
+    expectRefusal(res, 401, "condition_failed", { secrets: [res.jwt] });
+    expect(res.body.message).toBe("The token does not satisfy the identity's condition");
+    expect(res.body).not.toHaveProperty("details");
+  }
+
+  it("admits a semver tag", async () => {
+    const s = await scenario(TAGS);
+    expectIssued(await s.loginWith(tag("v1.4.2")));
+  });
+
+  it("refuses a branch, a tag that is not semver, and the bot, with condition_failed", async () => {
+    const s = await scenario(TAGS);
+    expectConditionFailed(await s.loginWith({ sub: "project_path:mygroup/myproject:ref_type:branch:ref:main" }));
+    expectConditionFailed(await s.loginWith(tag("v1.4")));
+    expectConditionFailed(await s.loginWith(tag("v1.4.2", { user_login: "dependabot[bot]" })));
+  });
+
+  it("refuses a token without a claim the condition reads (an evaluation error is a refusal, never a 5xx)", async () => {
+    const s = await scenario(TAGS);
+    expectConditionFailed(await s.loginWith(tag("v1.4.2", { user_login: undefined })));
+    expectConditionFailed(await s.loginWith(tag("v1.4.2", { ref: 42 })));
+  });
+
+  it("runs matches() in linear time: ^(a+)+$ against a 5,000-character claim answers at once", async () => {
+    const s = await scenario({ ...SEED_CONFIG, condition: 'claims.ci_config_ref_uri.matches("^(a+)+$")' });
+    const res = await s.loginWith({ ci_config_ref_uri: `${"a".repeat(5000)}b` });
+    expectConditionFailed(res);
+    expectIssued(await s.loginWith({ ci_config_ref_uri: "a".repeat(5000) }));
+  });
+
+  it("comes after the bound claims: a token failing both is refused for the claim", async () => {
+    const s = await scenario({ ...SEED_CONFIG, condition: 'claims.pipeline_source == "web"' });
+    const res = await s.loginWith({ ref_protected: "false" });
+    expectRefusal(res, 401, "claim_not_allowed: ref_protected", { secrets: [res.jwt] });
+    expectConditionFailed(await s.loginWith());
   });
 });
 

@@ -1,6 +1,7 @@
 // POST | PATCH | GET | DELETE /api/v1/auth/oidc-auth/identities/:identityId: Infisical's fields and
 // defaults, validation through the API, and changes that take effect on the very next login.
 // (ALLOW_INSECURE_ISSUERS is "true" in tests; the strict URL policy is covered in test/unit/config-schema.test.ts.)
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
@@ -26,6 +27,17 @@ async function expectInvalid(config: Record<string, unknown>, field: string, met
   return res;
 }
 
+/** POSTs (or PATCHes) a configuration that must be refused with 422 binding_too_broad, naming `field`. */
+async function expectTooBroad(config: Record<string, unknown>, field: string, method: "POST" | "PATCH" = "POST", identityId?: string) {
+  const id = identityId ?? (await newIdentity()).id;
+  const res = await call(method, path(id), { body: config });
+  expectRefusal(res, 422, "binding_too_broad");
+  expect(res.body.details, JSON.stringify(res.body)).toEqual([{ field, message: expect.any(String) }]);
+  expect(res.body.details[0].message).toContain(field === "condition" ? "condition" : field);
+  expect(res.body.message).toContain(field === "condition" ? "condition" : field);
+  return res;
+}
+
 describe("attaching OIDC Auth (POST)", () => {
   it("fills Infisical's defaults", async () => {
     const identity = await newIdentity();
@@ -39,6 +51,7 @@ describe("attaching OIDC Auth (POST)", () => {
       boundSubject: GITLAB_SUBJECT,
       boundAudiences: "",
       boundClaims: {},
+      condition: "",
       claimMetadataMapping: null,
       accessTokenTTL: 2592000,
       accessTokenMaxTTL: 2592000,
@@ -154,43 +167,68 @@ describe("validation", () => {
     });
   });
 
-  describe("bindings (a shared issuer must not admit all its users)", () => {
-    it("refuses a configuration that binds neither subject nor claim", async () => {
-      await expectInvalid({ oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER }, "boundSubject");
+  describe("owner pinning (a shared issuer must not admit all its users): 422 binding_too_broad, naming the field", () => {
+    const NO_BINDING = { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER };
+
+    it.each([
+      ["project_path:**"],
+      ["project_path:*/*:ref_type:branch:ref:main"],
+      ["repo:*/*:ref:refs/heads/main"],
+      ["repo**"],
+      ["*"],
+      ["**"],
+      ["?"],
+      ["*?*"],
+    ])("refuses the subject %j", async (boundSubject) => {
+      await expectTooBroad({ ...NO_BINDING, boundSubject }, "boundSubject");
     });
 
-    it("refuses one that binds only the audience", async () => {
-      await expectInvalid({ oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, boundAudiences: AUDIENCE }, "boundSubject");
+    it.each<Record<string, string>>([
+      { ref_protected: "true" },
+      { ref_type: "branch", ref: "main" },
+      { environment: "production", user_login: "alice" },
+      { project_id: "*" },
+      { project_id: "**", ref: "?*" },
+      { project_id: "20, *" },
+      { namespace_path: "*/platform" },
+      { iss: ISSUER },
+      { aud: AUDIENCE },
+      { exp: "1*" },
+    ])("refuses the claims %j without a subject", async (boundClaims) => {
+      await expectTooBroad({ ...NO_BINDING, boundClaims }, "boundClaims");
     });
 
-    it.each(["*", "**", "?", "*?*", "***"])("refuses the pure-wildcard subject %j", async (boundSubject) => {
-      await expectInvalid({ ...MINIMAL, boundSubject }, "boundSubject");
+    it("refuses a configuration that binds nothing, or only the audience", async () => {
+      await expectTooBroad(NO_BINDING, "boundSubject");
+      await expectTooBroad({ ...NO_BINDING, boundAudiences: AUDIENCE }, "boundSubject");
     });
 
-    it.each([{ project_id: "*" }, { project_id: "**", ref: "?*" }, { project_id: "20, *" }, { project_id: "**,20" }])(
-      "refuses claims that match anything: %j",
-      async (boundClaims) => {
-        await expectInvalid({ oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, boundClaims }, "boundSubject");
-      },
-    );
+    it("refuses a condition that fixes only what any user controls", async () => {
+      await expectTooBroad({ ...NO_BINDING, condition: 'claims.ref_protected == "true"' }, "condition");
+    });
 
-    it.each([{ iss: ISSUER }, { aud: AUDIENCE }, { exp: "1*" }])(
-      "does not count a claim that identifies no one: %j",
-      async (boundClaims) => {
-        await expectInvalid({ oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, boundClaims }, "boundSubject");
-      },
-    );
-
-    it("accepts a configuration that binds one identifying claim and no subject", async () => {
+    it.each<[string, Record<string, unknown>]>([
+      ["a GitLab subject with a literal top-level group", { boundSubject: "project_path:mygroup/*:ref_type:branch:ref:main" }],
+      ["a GitHub subject with a literal owner", { boundSubject: "repo:octo-org/*" }],
+      ["a namespace_id claim", { boundClaims: { namespace_id: "72", ref_protected: "true" } }],
+      ["a project_id claim", { boundClaims: { project_id: "20" } }],
+      ["a condition conjunct on an owner claim", { boundSubject: "project_path:**", condition: 'claims.namespace_id == "72"' }],
+      ["an identifying claim of another issuer", { boundClaims: { workload: "billing-*" } }],
+    ])("accepts %s", async (_name, binding) => {
       const identity = await newIdentity();
-      const body = { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, boundClaims: { project_id: "20" } };
-      expect((await ok("POST", path(identity.id), { body })).identityOidcAuth.boundSubject).toBe("");
+      expect((await ok("POST", path(identity.id), { body: { ...NO_BINDING, ...binding } })).identityOidcAuth).toMatchObject(binding);
     });
 
-    it("accepts a wildcard claim next to an identifying one", async () => {
+    it("judges the merged configuration on PATCH", async () => {
       const identity = await newIdentity();
-      const body = { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, boundClaims: { project_id: "20", environment: "*" } };
-      expect((await ok("POST", path(identity.id), { body })).identityOidcAuth.boundClaims).toEqual(body.boundClaims);
+      await ok("POST", path(identity.id), { body: MINIMAL });
+      await expectTooBroad({ boundSubject: "project_path:*/*:ref_type:branch:ref:main" }, "boundSubject", "PATCH", identity.id);
+      await expectTooBroad({ boundSubject: "", boundClaims: { ref_protected: "true" } }, "boundClaims", "PATCH", identity.id);
+      expect((await ok("GET", path(identity.id))).identityOidcAuth.boundSubject).toBe(GITLAB_SUBJECT);
+    });
+
+    it("checks the fields first: a bad URL with nothing bound is invalid_oidc_config", async () => {
+      await expectInvalid({ ...NO_BINDING, oidcDiscoveryUrl: "gitlab.com" }, "oidcDiscoveryUrl");
     });
 
     it("refuses a bound claim whose value is not a string", async () => {
@@ -241,7 +279,7 @@ describe("changing OIDC Auth (PATCH)", () => {
 
   it("refuses removing the only binding", async () => {
     const { identity } = await attached();
-    await expectInvalid({ boundSubject: "" }, "boundSubject", "PATCH", identity.id);
+    await expectTooBroad({ boundSubject: "" }, "boundSubject", "PATCH", identity.id);
   });
 
   it("accepts moving the binding from subject to a claim in one PATCH", async () => {
@@ -309,6 +347,88 @@ describe("reading and removing OIDC Auth (GET, DELETE)", () => {
   it.each(["GET", "PATCH", "DELETE"])("%s of an unknown identity is 404 identity_not_found", async (method) => {
     const res = await call(method, path(crypto.randomUUID()), { body: method === "PATCH" ? { boundAudiences: AUDIENCE } : undefined });
     expectRefusal(res, 404, "identity_not_found");
+  });
+});
+
+describe("the condition (CEL) through the API", () => {
+  const EXAMPLE = String.raw`claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+\\.[0-9]+\\.[0-9]+$") && !(claims.user_login in ["dependabot[bot]"])`;
+
+  /** POSTs a configuration that must be refused with 422 condition_invalid at this position. */
+  async function expectConditionInvalid(condition: string, position: { offset: number; line: number; column: number }) {
+    const identity = await newIdentity();
+    const res = await call("POST", path(identity.id), { body: { ...MINIMAL, condition } });
+    expectRefusal(res, 422, "condition_invalid");
+    expect(res.body.details).toEqual([{ field: "condition", message: expect.stringMatching(/^line \d+, column \d+: /), position }]);
+    expect(res.body.message).toContain(`line ${position.line}, column ${position.column}`);
+    return res;
+  }
+
+  it("is stored as sent and returned by GET; absent on PATCH it stays, an empty one removes it", async () => {
+    const identity = await newIdentity();
+    const created = (await ok("POST", path(identity.id), { body: { ...MINIMAL, condition: EXAMPLE } })).identityOidcAuth;
+    expect(created.condition).toBe(EXAMPLE);
+    expect((await ok("GET", path(identity.id))).identityOidcAuth.condition).toBe(EXAMPLE);
+    expect((await ok("PATCH", path(identity.id), { body: { accessTokenTTL: 600 } })).identityOidcAuth.condition).toBe(EXAMPLE);
+    expect((await ok("PATCH", path(identity.id), { body: { condition: "" } })).identityOidcAuth.condition).toBe("");
+  });
+
+  it("refuses a syntax error with condition_invalid and its position", async () => {
+    await expectConditionInvalid('claims.ref_type == "tag" &&\n  claims.ref ==== "v1"', { offset: 43, line: 2, column: 16 });
+  });
+
+  it("refuses a type error, an unknown variable and a function that is not allowed, each with its position", async () => {
+    await expectConditionInvalid('claims.ref_type == "tag" && 1 + "a" == 2', { offset: 28, line: 1, column: 29 });
+    await expectConditionInvalid('ref_type == "tag"', { offset: 0, line: 1, column: 1 });
+    await expectConditionInvalid('claims.ref.matches("(?=v)v")', { offset: 19, line: 1, column: 20 });
+  });
+
+  it("compiles the condition before judging owner pinning, after the fields", async () => {
+    const identity = await newIdentity();
+    const res = await call("POST", path(identity.id), {
+      body: { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==" },
+    });
+    expectRefusal(res, 422, "condition_invalid");
+    await expectInvalid(
+      { oidcDiscoveryUrl: ISSUER, boundIssuer: ISSUER, condition: "claims.ref ==", accessTokenTTL: -1 },
+      "accessTokenTTL",
+    );
+  });
+
+  it("refuses one over 4096 characters as an invalid field", async () => {
+    await expectInvalid({ ...MINIMAL, condition: `claims.ref == "${"x".repeat(4096)}"` }, "condition");
+  });
+});
+
+describe("warnings", () => {
+  it("an empty boundAudiences is accepted (Infisical's clients send it) with audience_unbound, in POST, PATCH and GET", async () => {
+    const identity = await newIdentity();
+    const posted = await ok("POST", path(identity.id), { body: { ...MINIMAL, boundAudiences: "" } });
+    const unbound = [{ code: "audience_unbound", field: "boundAudiences", message: expect.stringMatching(/replay/) }];
+    expect(posted.warnings).toEqual(unbound);
+    expect((await ok("GET", path(identity.id))).warnings).toEqual(unbound);
+    expect((await ok("PATCH", path(identity.id), { body: { boundAudiences: AUDIENCE } })).warnings).toEqual([]);
+    expect((await ok("GET", path(identity.id))).warnings).toEqual([]);
+  });
+
+  it("a configuration stored before owner pinning still logs in; GET warns binding_too_broad, and the next change must pin", async () => {
+    const idp = createIdp();
+    const identity = await newIdentity();
+    const body = { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT, boundAudiences: AUDIENCE };
+    await ok("POST", path(identity.id), { body });
+    // As an older version stored it: no subject, only a claim that any user of the issuer controls.
+    await env.DB.prepare("UPDATE identity_oidc_auths SET bound_subject = '', bound_claims = ? WHERE identity_id = ?")
+      .bind(JSON.stringify({ ref_protected: "true" }), identity.id)
+      .run();
+
+    const { warnings } = await ok("GET", path(identity.id));
+    expect(warnings).toEqual([
+      { code: "binding_too_broad", field: "boundClaims", message: expect.stringMatching(/^boundClaims pins no owner.*still logs in/) },
+    ]);
+    expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
+    await expectTooBroad({ accessTokenTTL: 600 }, "boundClaims", "PATCH", identity.id);
+    expect(
+      (await ok("PATCH", path(identity.id), { body: { boundClaims: { ref_protected: "true", namespace_id: "72" } } })).warnings,
+    ).toEqual([]);
   });
 });
 

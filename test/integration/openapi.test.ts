@@ -102,6 +102,19 @@ describe("the document covers the app", () => {
     expect(Object.keys(attach.properties as object)).toContain("accessTokenTrustedIps");
     const patch = doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.patch!.requestBody!.content["application/json"]!.schema;
     expect(patch.required).toBeUndefined();
+    // The condition: a described request field, a response field, and the warnings beside the configuration.
+    const condition = (attach.properties as Record<string, { type?: string; maxLength?: number; description?: string }>).condition;
+    expect(condition).toMatchObject({ type: "string", maxLength: 4096, description: expect.stringContaining("CEL") });
+    expect(doc.components.schemas.IdentityOidcAuth).toMatchObject({ properties: { condition: { type: "string" } } });
+    const get =
+      doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.get!.responses["200"]!.content!["application/json"]!.schema;
+    expect(get).toMatchObject({
+      required: ["identityOidcAuth", "warnings"],
+      properties: { warnings: { items: { $ref: "#/components/schemas/ConfigWarning" } } },
+    });
+    expect(doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.post!.description).toMatch(
+      /condition_invalid.*binding_too_broad/,
+    );
     const audit = doc.paths["/api/v1/audit-logs"]!.get!.parameters!.map((p) => p.name);
     expect(audit).toEqual(expect.arrayContaining(["organizationId", "identityId", "outcome", "from", "to", "limit", "cursor"]));
   });

@@ -1,6 +1,6 @@
 import type { JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
-import { checkBindings } from "../../src/oidc/bindings";
+import { checkBindings, checkCondition } from "../../src/oidc/bindings";
 import type { OidcAuthConfig } from "../../src/storage/records";
 
 const SUBJECT = "project_path:mygroup/myproject:ref_type:branch:ref:main";
@@ -24,7 +24,9 @@ function gitlabPayload(overrides: Record<string, unknown> = {}): JWTPayload {
   return payload as JWTPayload;
 }
 
-function config(bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims">>): OidcAuthConfig {
+function config(
+  bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims" | "condition">>,
+): OidcAuthConfig {
   return {
     id: "cfg",
     identityId: "identity",
@@ -34,6 +36,7 @@ function config(bindings: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAu
     boundSubject: "",
     boundAudiences: "",
     boundClaims: {},
+    condition: "",
     claimMetadataMapping: null,
     accessTokenTTL: 600,
     accessTokenMaxTTL: 3600,
@@ -175,12 +178,41 @@ describe("checkBindings", () => {
     });
   });
 
+  describe("condition", () => {
+    const PROTECTED_MAIN = config({
+      boundSubject: SUBJECT,
+      condition: 'claims.ref_protected == "true" && claims.ref in ["main", "release"]',
+    });
+
+    it("admits when it holds, refuses with condition_failed when it does not", () => {
+      expect(checkBindings(gitlabPayload(), PROTECTED_MAIN)).toEqual({ ok: true });
+      expect(checkBindings(gitlabPayload({ ref_protected: "false" }), PROTECTED_MAIN)).toEqual(refusedWith("condition_failed"));
+    });
+
+    it("refuses a missing claim, and a stored condition that does not compile", () => {
+      expect(checkBindings(gitlabPayload({ ref: undefined }), PROTECTED_MAIN)).toEqual(refusedWith("condition_failed"));
+      expect(checkBindings(gitlabPayload(), config({ condition: "claims.ref ==" }))).toEqual(refusedWith("condition_failed"));
+    });
+
+    it("names the conjunct for the admin, not for the caller", () => {
+      const result = checkBindings(gitlabPayload({ ref: "secret-ref" }), PROTECTED_MAIN);
+      expect(JSON.stringify(result)).not.toContain("secret-");
+      expect(JSON.stringify(result)).not.toContain("claims.ref");
+      expect(checkCondition(gitlabPayload({ ref: "secret-ref" }), PROTECTED_MAIN.condition)).toEqual({
+        ok: false,
+        conjunct: { text: 'claims.ref in ["main", "release"]', offset: 34 },
+      });
+    });
+  });
+
   describe("order of the rules", () => {
-    it("checks subject, then audience, then claims", () => {
+    it("checks subject, then audience, then claims, then the condition", () => {
+      const seed = { ...SEED, condition: "claims.project_id == claims.job_project_id" };
       const all = gitlabPayload({ sub: "x", aud: "x", project_id: "x" });
-      expect(checkBindings(all, SEED)).toEqual(refusedWith("subject_not_allowed"));
-      expect(checkBindings(gitlabPayload({ aud: "x", project_id: "x" }), SEED)).toEqual(refusedWith("audience_not_allowed"));
-      expect(checkBindings(gitlabPayload({ project_id: "x" }), SEED)).toEqual(refusedWith("claim_not_allowed: project_id"));
+      expect(checkBindings(all, seed)).toEqual(refusedWith("subject_not_allowed"));
+      expect(checkBindings(gitlabPayload({ aud: "x", project_id: "x" }), seed)).toEqual(refusedWith("audience_not_allowed"));
+      expect(checkBindings(gitlabPayload({ project_id: "x" }), seed)).toEqual(refusedWith("claim_not_allowed: project_id"));
+      expect(checkBindings(gitlabPayload({ job_project_id: "x" }), seed)).toEqual(refusedWith("condition_failed"));
     });
   });
 

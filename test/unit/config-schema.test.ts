@@ -48,6 +48,7 @@ describe("parseOidcConfig: a new configuration (POST)", () => {
       boundSubject: SUBJECT,
       boundAudiences: "",
       boundClaims: {},
+      condition: "",
       claimMetadataMapping: null,
       accessTokenTTL: 2592000,
       accessTokenMaxTTL: 2592000,
@@ -72,7 +73,7 @@ describe("parseOidcConfig: a new configuration (POST)", () => {
         STRICT,
       ),
     );
-    expect(issues.map((i) => i.field).sort()).toEqual(["accessTokenTTL", "boundSubject", "oidcDiscoveryUrl"]);
+    expect(issues.map((i) => i.field).sort()).toEqual(["accessTokenTTL", "oidcDiscoveryUrl"]);
   });
 
   it.each([null, [], "config", 42])("refuses a body that is not an object: %j", (input) => {
@@ -228,55 +229,19 @@ describe("parseOidcConfig: TTLs and limits", () => {
   });
 });
 
-describe("parseOidcConfig: bindings", () => {
+describe("parseOidcConfig: bindings and the condition", () => {
   const noBinding = { oidcDiscoveryUrl: GITLAB, boundIssuer: GITLAB };
 
-  it("refuses a configuration that binds neither subject nor claim", () => {
-    expectRefused(noBinding, "boundSubject", STRICT, null, /subject or at least one/);
+  it("leaves what the bindings admit to the policy (test/unit/config-policy.test.ts): the fields alone are valid", () => {
+    expect(accepted(noBinding)).toMatchObject({ boundSubject: "", boundClaims: {}, condition: "" });
   });
 
-  it("refuses issuer and audience alone", () => {
-    expectRefused({ ...noBinding, boundAudiences: "https://edge-oidc-auth.example" }, "boundSubject");
-  });
-
-  it.each(["*", "**", "?", "???", "*?**", "****"])("refuses the pure-wildcard subject %j", (boundSubject) => {
-    expectRefused({ ...noBinding, boundSubject }, "boundSubject");
-  });
-
-  it.each(["project_path:mygroup/*:**", "repo:octo-org/*", "a", "?a?"])("accepts the subject %j", (boundSubject) => {
-    expect(accepted({ ...noBinding, boundSubject }).boundSubject).toBe(boundSubject);
-  });
-
-  it.each<Record<string, string>>([
-    { project_id: "*" },
-    { project_id: "" },
-    { project_id: " , " },
-    { project_id: "20,*" },
-    { project_id: "**, 20" },
-    { project_id: "*", ref: "?" },
-  ])("refuses claims that any token satisfies: %j", (boundClaims) => {
-    expectRefused({ ...noBinding, boundClaims }, "boundSubject");
-  });
-
-  it.each<Record<string, string>>([
-    { iss: GITLAB },
-    { aud: "https://edge-oidc-auth.example" },
-    { exp: "1*" },
-    { iat: "1*" },
-    { nbf: "1*" },
-    { jti: "a*" },
-  ])("does not count a claim every token of the issuer carries: %j", (boundClaims) => {
-    expectRefused({ ...noBinding, boundClaims }, "boundSubject");
-  });
-
-  it.each<Record<string, string>>([
-    { project_id: "20" },
-    { project_id: "20,21" },
-    { "ext.team": "platform" },
-    { project_id: "20", environment: "*" },
-    { aud: "x", repository_owner_id: "65" },
-  ])("accepts claims that identify a workload: %j", (boundClaims) => {
-    expect(accepted({ ...noBinding, boundClaims }).boundClaims).toEqual(boundClaims);
+  it("stores a condition as sent, a blank one as none, and refuses one over 4096 characters", () => {
+    const condition = '\n  claims.ref == "main"\n';
+    expect(accepted({ ...MINIMAL, condition }).condition).toBe(condition);
+    expect(accepted({ ...MINIMAL, condition: " \n\t" }).condition).toBe("");
+    expectRefused({ ...MINIMAL, condition: `claims.ref == "${"x".repeat(4096)}"` }, "condition");
+    expectRefused({ ...MINIMAL, condition: true }, "condition");
   });
 
   it("refuses non-string claim values, and more than 64 claims", () => {
@@ -348,9 +313,10 @@ describe("parseOidcConfig: changes (PATCH)", () => {
     expect(accepted({ accessTokenTTL: 7200, accessTokenMaxTTL: 7200 }, existing)).toMatchObject({ accessTokenTTL: 7200 });
   });
 
-  it("refuses removing every binding, but accepts removing one of two", () => {
-    expectRefused({ boundSubject: "", boundClaims: {} }, "boundSubject", STRICT, existing);
-    expect(accepted({ boundSubject: "" }, existing)).toMatchObject({ boundSubject: "", boundClaims: { project_id: "20" } });
+  it("keeps the condition when it is absent (Infisical's clients never send it), and clears it with an empty string", () => {
+    const withCondition = stored({ ...MINIMAL, condition: 'claims.ref == "main"' });
+    expect(accepted({ boundAudiences: "x" }, withCondition).condition).toBe('claims.ref == "main"');
+    expect(accepted({ condition: "" }, withCondition).condition).toBe("");
   });
 
   it("replaces boundClaims as a whole rather than merging keys", () => {

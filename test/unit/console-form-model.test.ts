@@ -14,6 +14,8 @@ import {
   withPreset,
   type OidcFormValues,
 } from "../../src/console/oidc-auth/form-model";
+import { refusalOf } from "../../src/console/refusals";
+import { enforceConfigPolicy } from "../../src/oidc/config-policy";
 import { parseOidcConfig } from "../../src/oidc/config-schema";
 import type { Identity, OidcAuthConfig } from "../../src/storage/records";
 
@@ -61,6 +63,7 @@ const saved: OidcAuthConfig = {
   boundSubject: "project_path:mygroup/*:ref_type:branch:ref:main",
   boundAudiences: "https://edge-oidc-auth.example, https://other.example",
   boundClaims: { ref_protected: "true", project_id: "1234, 5678", "namespace.path": "mygroup" },
+  condition: 'claims.ref_type == "branch"',
   claimMetadataMapping: { project: "project_path", ref: "ref" },
   accessTokenTTL: 7200,
   accessTokenMaxTTL: 86400,
@@ -86,6 +89,15 @@ describe("round trips", () => {
     const { values: again, parsed } = submit(submitted(values));
     expect(again).toEqual(values);
     expect(parsed).toEqual({ ok: true, fields: savedFields });
+  });
+
+  it("the condition goes as typed, its line breaks as LF, and an emptied one removes it", () => {
+    const { input } = submit(
+      submitted(valuesFromConfig(saved), { condition: ' claims.ref == "main" &&\r\nclaims.ref_protected == "true" ' }),
+    );
+    expect(input.condition).toBe('claims.ref == "main" &&\nclaims.ref_protected == "true"');
+    const { parsed } = submit(submitted(valuesFromConfig(saved), { condition: "  " }), saved);
+    expect(parsed.ok && parsed.fields.condition).toBe("");
   });
 
   it("the form never sends replayProtection, so saving it does not switch replay protection off", () => {
@@ -266,12 +278,28 @@ describe("the service's issues, per form field", () => {
     ).toEqual({ oidcDiscoveryUrl: ["must use https", "is required"], accessTokenTTL: ["must not be greater than accessTokenMaxTTL"] });
   });
 
-  it("a configuration that binds nothing is refused on the subject, with the other fields' issues", () => {
+  it("fields first: a configuration that binds nothing and has a bad URL is refused for the URL", () => {
     const { errors } = submit(
       submitted({ ...valuesFromConfig(saved), boundSubject: "**", claims: [["aud", "x"]], oidcDiscoveryUrl: "http://gitlab.com" }),
     );
-    expect(Object.keys(errors).sort()).toEqual(["boundSubject", "oidcDiscoveryUrl"]);
-    expect(errors.boundSubject![0]).toMatch(/^bind a subject or at least one identifying claim/);
+    expect(Object.keys(errors)).toEqual(["oidcDiscoveryUrl"]);
+  });
+
+  it("then the condition, with its position, and owner pinning, each shown at its field", () => {
+    const policyErrors = (values: OidcFormValues) => {
+      const { parsed } = submit(submitted(values));
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      try {
+        enforceConfigPolicy(parsed.fields);
+      } catch (err) {
+        return errorsByField(refusalOf(err)!.issues, values);
+      }
+      return {};
+    };
+    const broad = policyErrors({ ...valuesFromConfig(saved), boundSubject: "**", claims: [["ref_protected", "true"]], condition: "" });
+    expect(broad).toEqual({ boundSubject: [expect.stringMatching(/^boundSubject can match GitLab subjects/)] });
+    const typo = policyErrors({ ...valuesFromConfig(saved), condition: 'claims.ref == "main" &&\r\n  claims.ref ==== "x"' });
+    expect(typo).toEqual({ condition: [expect.stringMatching(/^line 2, column 16: /)] });
   });
 
   it("say nothing when there is nothing to say", () => {

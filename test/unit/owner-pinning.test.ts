@@ -17,8 +17,17 @@ describe("owner pinning", () => {
       ["repo:*/*:ref:refs/heads/main"],
       ["repo:*"],
       ["repo:octo*/app:ref:refs/heads/main"],
+      // patterns that can stand for the prefix itself
+      ["**"],
+      ["repo**"],
+      ["r*/**"],
+      ["*:octo-org/*"],
+      ["p?oject_path:mygroup/**"],
+      ["project_path**"],
     ])("subject %s", (boundSubject) => {
-      expect(verdict({ boundSubject })).toMatchObject({ pinned: false, field: "boundSubject" });
+      const v = verdict({ boundSubject });
+      expect(v).toMatchObject({ pinned: false, field: "boundSubject" });
+      expect(v.message).toMatch(/^boundSubject /);
     });
 
     it.each([
@@ -36,7 +45,21 @@ describe("owner pinning", () => {
       [{ repository_owner: "*" }],
       [{ project_id: "42, *" }], // any-of: one alternative admits everyone
     ])("claims %o without a subject", (boundClaims) => {
-      expect(verdict({ boundClaims })).toMatchObject({ pinned: false, field: "boundClaims" });
+      const v = verdict({ boundClaims });
+      expect(v).toMatchObject({ pinned: false, field: "boundClaims" });
+      expect(v.message).toMatch(/^boundClaims pins no owner/);
+    });
+
+    it("says which bound claims never pin an owner", () => {
+      expect(verdict({ boundClaims: { ref_type: "branch", ref: "main" } }).message).toMatch(/\(ref_type, ref never pin one/);
+    });
+
+    it("names the condition when only a condition is there to fix", () => {
+      expect(verdict({ hasCondition: true, conditionPins: [{ claim: "ref", values: ["main"] }] })).toMatchObject({
+        pinned: false,
+        field: "condition",
+        message: expect.stringMatching(/^the condition pins no owner/),
+      });
     });
 
     it("does not count a never-pinning claim even next to a broad shaped subject", () => {
@@ -75,6 +98,15 @@ describe("owner pinning", () => {
       expect(verdict({ boundClaims })).toMatchObject({ pinned: true, field: "boundClaims" });
     });
 
+    it("a pin names what pins", () => {
+      expect(verdict({ boundClaims: { namespace_id: "1234" } }).message).toBe("boundClaims.namespace_id pins the owner");
+      expect(verdict({ conditionPins: [{ claim: "namespace_id", values: ["1234"] }] })).toMatchObject({
+        pinned: true,
+        field: "condition",
+      });
+      expect(verdict({ boundSubject: "repo:octo-org/*" }).message).toBe("the GitHub subject fixes the owner");
+    });
+
     it("a broad shaped subject is fine when an owner claim pins", () => {
       expect(pinned({ boundSubject: "project_path:**", boundClaims: { namespace_id: "1234" } })).toBe(true);
     });
@@ -93,6 +125,18 @@ describe("owner pinning", () => {
     });
     it("admits an identifying custom claim", () => {
       expect(pinned({ boundClaims: { workload: "billing-*" } })).toBe(true);
+    });
+    it("admits a pattern that cannot match a shared issuer's subjects (no / and no **)", () => {
+      expect(pinned({ boundSubject: "*-deployer" })).toBe(true);
+      expect(pinned({ boundSubject: "system:serviceaccount:ci:*" })).toBe(true);
+    });
+    it("admits a condition that fixes an identifying custom claim, not one any user controls", () => {
+      expect(verdict({ conditionPins: [{ claim: "workload", values: ["billing"] }] })).toMatchObject({
+        pinned: true,
+        field: "condition",
+      });
+      expect(pinned({ conditionPins: [{ claim: "environment", values: ["production"] }] })).toBe(false);
+      expect(pinned({ conditionPins: [{ claim: "workload", values: [""] }] })).toBe(false);
     });
     it("refuses wildcard-only subjects and claims", () => {
       expect(pinned({ boundSubject: "**" })).toBe(false);

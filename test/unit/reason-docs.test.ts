@@ -9,6 +9,7 @@ import consumers from "../../docs/consumers.md?raw";
 import deploy from "../../docs/deploy.md?raw";
 import errorsDoc from "../../docs/errors.md?raw";
 import gitlab from "../../docs/gitlab.md?raw";
+import policy from "../../docs/policy.md?raw";
 import security from "../../docs/security.md?raw";
 
 const registered = new Set<string>(REASON_CODES);
@@ -95,6 +96,7 @@ describe("the reason codes that the other docs name are registered", () => {
     ["docs/security.md, hostile-token table", security, securityRefusalColumn(security)],
     ["docs/security.md", security, mentions(security)],
     ["docs/gitlab.md", gitlab, mentions(gitlab)],
+    ["docs/policy.md", policy, mentions(policy)],
     ["docs/consumers.md, AuthenticateFailure", consumers, consumersFailureExamples(consumers)],
     ["docs/architecture.md", architecture, mentions(architecture)],
     ["docs/deploy.md", deploy, mentions(deploy)],

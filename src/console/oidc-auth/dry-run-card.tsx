@@ -11,6 +11,7 @@ const RULE_LABEL: Record<string, string> = {
   issuer: "Issuer",
   subject: "Subject",
   audience: "Audiences",
+  condition: "Condition",
 };
 
 const STATUS: Record<DryRunRule["status"], [string, string]> = {
@@ -34,7 +35,9 @@ function RuleDetail({ r }: { r: DryRunRule }): Child {
       "Not reached."
     );
   }
-  if (r.status === "not-bound") return "No pattern configured: not checked.";
+  if (r.status === "not-bound")
+    return r.rule === "condition" ? "No condition configured: not checked." : "No pattern configured: not checked.";
+  if (r.rule === "condition") return <ConditionDetail r={r} />;
   return (
     <>
       <div>
@@ -53,6 +56,33 @@ function RuleDetail({ r }: { r: DryRunRule }): Child {
     </>
   );
 }
+
+/** The condition's source, and for a failure the top-level conjunct that was not true and why. */
+const ConditionDetail = ({ r }: { r: DryRunRule }): Child => (
+  <>
+    <div>
+      condition <code>{r.expected}</code>
+      {r.status === "pass" && " holds"}
+    </div>
+    {r.status === "fail" && (
+      <>
+        <div>
+          {r.conjunct ? (
+            <>
+              failed conjunct <code class="conjunct">{r.conjunct}</code>
+              {`: ${r.message}`}
+            </>
+          ) : (
+            `failed: ${r.message}`
+          )}
+        </div>
+        <div>
+          refusal <code>{r.reasonCode}</code>
+        </div>
+      </>
+    )}
+  </>
+);
 
 export function DryRunCard(p: { ui: Ui; identity: Identity; jwt: string; result?: DryRunResult; error?: string }) {
   return (

@@ -13,6 +13,8 @@ export interface OidcFormValues {
   boundSubject: string;
   boundAudiences: string;
   claims: [string, string][];
+  /** the CEL condition ("" = none) */
+  condition: string;
   metadata: [string, string][];
   accessTokenTTL: string;
   accessTokenMaxTTL: string;
@@ -31,6 +33,7 @@ export const defaultValues = (): OidcFormValues => ({
   boundSubject: "",
   boundAudiences: "",
   claims: [],
+  condition: "",
   metadata: [],
   accessTokenTTL: String(OIDC_DEFAULT_TTL_SECONDS),
   accessTokenMaxTTL: String(OIDC_DEFAULT_TTL_SECONDS),
@@ -48,6 +51,7 @@ export const valuesFromConfig = (c: OidcAuthConfig): OidcFormValues => ({
   boundSubject: c.boundSubject,
   boundAudiences: c.boundAudiences,
   claims: Object.entries(c.boundClaims),
+  condition: c.condition,
   metadata: Object.entries(c.claimMetadataMapping ?? {}),
   accessTokenTTL: String(c.accessTokenTTL),
   accessTokenMaxTTL: String(c.accessTokenMaxTTL),
@@ -113,6 +117,8 @@ export function inputFromForm(form: URLSearchParams): {
     boundSubject: get("boundSubject"),
     boundAudiences: get("boundAudiences"),
     claims: pairs(form, "claimKey", "claimValue"),
+    // Browsers submit a textarea's line breaks as CRLF: positions in the condition count LF only.
+    condition: get("condition").replaceAll("\r\n", "\n"),
     metadata: pairs(form, "metaKey", "metaClaim"),
     accessTokenTTL: get("accessTokenTTL"),
     accessTokenMaxTTL: get("accessTokenMaxTTL"),
@@ -140,6 +146,7 @@ export function inputFromForm(form: URLSearchParams): {
     boundSubject: values.boundSubject,
     boundAudiences: values.boundAudiences,
     boundClaims,
+    condition: values.condition,
     claimMetadataMapping: Object.keys(mapping).length ? mapping : null,
     accessTokenTTL: values.accessTokenTTL,
     accessTokenMaxTTL: values.accessTokenMaxTTL,

@@ -79,9 +79,9 @@ const Input = (p: TextFieldProps & { type: "url" | "text" | "number"; mono?: boo
   </TextField>
 );
 
-const TextArea = (p: TextFieldProps & { rows: number }) => (
+const TextArea = (p: TextFieldProps & { rows: number; code?: boolean }) => (
   <TextField {...p}>
-    <textarea id={p.name} name={p.name} rows={p.rows} placeholder={p.placeholder}>
+    <textarea id={p.name} name={p.name} rows={p.rows} placeholder={p.placeholder} spellcheck={p.code ? false : undefined}>
       {p.form.values[p.name]}
     </textarea>
   </TextField>
@@ -102,7 +102,10 @@ const IdentityProvider = (p: FormProps) => (
 );
 
 const Bindings = (p: FormProps) => (
-  <Card title="Which tokens may log in" sub="Checked in this order after the signature: subject, audiences, then every claim.">
+  <Card
+    title="Which tokens may log in"
+    sub="Checked in this order after the signature: subject, audiences, every claim, then the condition."
+  >
     <SharedIssuerWarning />
     <Input form={p} name="boundSubject" label="Subject" type="text" mono placeholder={PRESETS[p.preset ?? "gitlab"].subject} />
     <Input form={p} name="boundAudiences" label="Audiences" type="text" mono placeholder="https://edge-oidc-auth.example" />
@@ -118,6 +121,15 @@ const Bindings = (p: FormProps) => (
       help={<FieldHelp field="boundClaims" after=" Empty rows are ignored." />}
     />
     <PatternHelp />
+    <TextArea
+      form={p}
+      name="condition"
+      label="Condition (CEL)"
+      optional
+      rows={3}
+      code
+      placeholder='claims.ref_protected == "true" && !(claims.user_login in ["dependabot[bot]"])'
+    />
   </Card>
 );
 

@@ -3,6 +3,7 @@
 // it, and holds the help that is about the form only.
 import type { Child } from "hono/jsx";
 import type * as z from "zod";
+import { type ConfigWarning, WARNING_CODES, type WarningCode } from "../../oidc/config-policy";
 import { oidcConfigInputSchema } from "../../oidc/config-schema";
 import { duration } from "../layout";
 
@@ -87,8 +88,29 @@ export const PatternHelp = () => (
 
 export const SharedIssuerWarning = () => (
   <div class="alert warn">
-    <strong>Shared issuers are shared.</strong> Anyone with an account on gitlab.com or github.com can mint a token for any audience: a
-    configuration that binds only issuer and audience admits the whole world. Bind the subject or at least one identifying claim (for
-    GitLab, <code>project_id</code> plus <code>ref_protected = true</code>; for GitHub, <code>repository_id</code> or the subject).
+    <strong>Shared issuers are shared.</strong> Anyone with an account on gitlab.com or github.com gets tokens for projects of their
+    own, with any ref, environment or audience they like. So a configuration must pin the owner: a GitLab subject fixes the top-level
+    group (<code>project_path:mygroup/…</code>), a GitHub subject the owner (<code>repo:my-org/…</code>), or a claim does, bound or in
+    a condition conjunct such as <code>claims.namespace_id == "1234"</code> (<code>namespace_id</code>, <code>project_id</code>,{" "}
+    <code>repository_owner_id</code>, <code>repository_id</code>). <code>ref</code>, <code>ref_protected</code>,{" "}
+    <code>environment</code>, <code>user_login</code> and the like narrow which jobs, never whose.
   </div>
+);
+
+/** Headline of each warning the service gives about a saved configuration (src/oidc/config-policy.ts). */
+const WARNING_TITLE: Record<WarningCode, string> = {
+  [WARNING_CODES.audienceUnbound]: "No audience is bound.",
+  [WARNING_CODES.bindingTooBroad]: "This configuration pins no owner.",
+  [WARNING_CODES.conditionInvalid]: "The condition does not compile.",
+};
+
+/** The saved configuration's warnings, as banners above the form. */
+export const ConfigWarnings = ({ warnings }: { warnings: ConfigWarning[] }) => (
+  <>
+    {warnings.map((w) => (
+      <div class="alert warn" role="status" data-warning={w.code}>
+        <strong>{WARNING_TITLE[w.code]}</strong> {w.message}
+      </div>
+    ))}
+  </>
 );

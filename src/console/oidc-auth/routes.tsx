@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { dryRunOidcLogin, type DryRunResult } from "../../admin/dry-run";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
 import { Reason } from "../../errors";
+import { configWarnings } from "../../oidc/config-policy";
 import { MAX_ID_TOKEN_BYTES } from "../../constants";
 import type { Identity, Organization } from "../../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "../context";
@@ -12,6 +13,7 @@ import { identityCrumbs, identityPage, loadIdentity } from "../identities";
 import { Card, ConfirmPage, Layout, render, uiOf, when, type Ui } from "../layout";
 import { DryRunCard } from "./dry-run-card";
 import { OidcForm } from "./form";
+import { ConfigWarnings } from "./help";
 import {
   defaultValues,
   errorsByField,
@@ -63,6 +65,7 @@ async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 4
           replace the default with <strong>OIDC Auth</strong>: CI jobs then log in with the ID token their platform issues them.
         </div>
       )}
+      {config && <ConfigWarnings warnings={configWarnings(config)} />}
       <OidcForm ui={ui} identity={identity} values={values} errors={state.errors ?? {}} attached={attached} preset={preset} />
       {attached && (
         <>

@@ -7,6 +7,7 @@
  * added to a record without being documented here fails `npm run typecheck`.
  */
 import * as z from "zod";
+import { type ConfigWarning, WARNING_CODES } from "../../oidc/config-policy";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";
@@ -52,6 +53,7 @@ export const identityOidcAuthSchema = named(
     boundSubject: z.string(),
     boundAudiences: z.string(),
     boundClaims: z.record(z.string(), z.string()),
+    condition: z.string().describe('the CEL condition, "" when there is none'),
     claimMetadataMapping: z.record(z.string(), z.string()).nullable(),
     accessTokenTTL: z.number().int(),
     accessTokenMaxTTL: z.number().int(),
@@ -65,6 +67,27 @@ export const identityOidcAuthSchema = named(
   }),
   "IdentityOidcAuth",
 );
+
+export const configWarningSchema = named(
+  z
+    .object({
+      code: z.enum(Object.values(WARNING_CODES)).describe("stable, for programs (not a reasonCode: nothing was refused)"),
+      field: z.string().describe("the configuration field concerned"),
+      message: z.string().describe("for people"),
+    })
+    .describe(
+      "Something to fix in a configuration that is accepted: `audience_unbound` (no audience is checked: tokens minted for another " +
+        "relying party are accepted), `binding_too_broad` (stored before owner pinning was enforced: it still logs in, the next change " +
+        "must pin an owner), `condition_invalid` (a stored condition that does not compile: every login is refused).",
+    ),
+  "ConfigWarning",
+);
+
+/** A configuration with what is to be said about it (`warnings`: [] when nothing). */
+export const oidcAuthWithWarningsSchema = z.object({
+  identityOidcAuth: identityOidcAuthSchema,
+  warnings: z.array(configWarningSchema),
+});
 
 export const projectSchema = named(
   z.object({ id, orgId: id, name: z.string(), slug: z.string(), createdAt: timestamp, updatedAt: timestamp }),
@@ -169,6 +192,7 @@ export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof organizationSchema>, Organization>>,
   Assert<Equal<z.output<typeof identitySchema>, PublicIdentity>>,
   Assert<Equal<z.output<typeof identityOidcAuthSchema>, OidcAuthConfig>>,
+  Assert<Equal<z.output<typeof configWarningSchema>, ConfigWarning>>,
   Assert<Equal<z.output<typeof projectSchema>, Project>>,
   Assert<Equal<Omit<z.output<typeof identityMembershipSchema>, "roles">, Omit<IdentityMembership, "roles">>>,
   Assert<Equal<z.output<typeof tokenResponseSchema>, TokenResponse>>,
