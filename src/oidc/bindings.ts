@@ -10,7 +10,10 @@ export type BindingResult = { ok: true } | Failure;
  * The identity's bindings, checked in a fixed order after the signature: subject, audiences, claims.
  * Pure: no I/O, so the console's dry run and the login share it.
  */
-export function checkBindings(payload: JWTPayload, config: OidcAuthConfig): BindingResult {
+export function checkBindings(
+  payload: JWTPayload,
+  config: Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims">,
+): BindingResult {
   if (config.boundSubject !== "") {
     if (typeof payload.sub !== "string" || !compileGlob(config.boundSubject).matches(payload.sub)) {
       return failure(Reason.subject_not_allowed);
