@@ -32,6 +32,8 @@ const REASONS_BY_KIND = {
     token_revoked: "The access token has been revoked",
     token_uses_exhausted: "The access token has no uses left",
     auth_method_removed: "The configuration this token was issued under was removed",
+    binding_changed:
+      "The OIDC Auth configuration changed and no longer admits the ID token this access token was issued for; log in again",
     token_malformed: "The token is not a well-formed signed JWT",
     token_encrypted: "Encrypted tokens (JWE) are not accepted; send the signed ID token",
     token_unsupported: "The token uses an unsupported JOSE feature",

@@ -22,7 +22,8 @@ const DONE: Record<string, string> = {
   "identity-updated": "Machine identity saved.",
   "identity-deleted": "Machine identity deleted; its access tokens stopped working.",
   "oidc-attached": "OIDC Auth is now this identity's authentication method.",
-  "oidc-updated": "OIDC Auth configuration saved. Live tokens are re-checked against it on their next use.",
+  "oidc-updated":
+    "OIDC Auth configuration saved. Live tokens whose ID token it would now refuse stop working at their next use (binding_changed); the others keep working. A new issuer or key source ends them all.",
   "oidc-detached": "OIDC Auth removed; tokens issued under it stopped working.",
   "project-created": "Project created.",
   "member-added": "Identity added to the project.",

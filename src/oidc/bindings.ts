@@ -23,7 +23,10 @@ export function checkCondition(payload: JWTPayload, source: string): ConditionVe
  * The identity's bindings, checked in a fixed order after the signature: subject, audiences, claims, then
  * the condition. Pure: no I/O, so the console's dry run and the login share it.
  */
-export function checkBindings(payload: JWTPayload, config: OidcAuthConfig): BindingResult {
+export function checkBindings(
+  payload: JWTPayload,
+  config: Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims" | "condition">,
+): BindingResult {
   if (config.boundSubject !== "") {
     if (typeof payload.sub !== "string" || !compileGlob(config.boundSubject).matches(payload.sub)) {
       return failure(Reason.subject_not_allowed);

@@ -1,7 +1,7 @@
 import type { OidcAuthConfig, TrustedIp } from "./records";
 import { newId, nowIso } from "./ids";
 
-interface OidcAuthRow {
+export interface OidcAuthRow {
   id: string;
   identity_id: string;
   oidc_discovery_url: string;
@@ -23,7 +23,8 @@ interface OidcAuthRow {
   updated_at: string;
 }
 
-const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
+/** A row as read (`SELECT *`): the login context and the identity's Durable Object read it the same way. */
+export const toConfig = (r: OidcAuthRow): OidcAuthConfig => ({
   id: r.id,
   identityId: r.identity_id,
   oidcDiscoveryUrl: r.oidc_discovery_url,

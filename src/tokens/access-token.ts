@@ -5,6 +5,7 @@ import { encodeBase64url, encodeBase64urlText } from "../encoding/base64url";
 import type { SigningKeys } from "./signing-keys";
 import { DomainError, Reason } from "../errors";
 import { nowMs, nowSeconds } from "../time/clock";
+import type { ClaimSnapshot } from "../oidc/claim-snapshot";
 
 export const ACCESS_TOKEN_ISSUER = "edge-oidc-auth";
 
@@ -35,6 +36,15 @@ export interface AccessTokenClaims {
   /** 0 = unlimited */
   uses: number;
   metadata?: Record<string, string>;
+  /**
+   * What the login admitted, for re-checks when the configuration changes (src/oidc/live-rules.ts): the ID
+   * token's claim snapshot, the fingerprint of where its keys came from, and the fingerprint of the
+   * configuration that admitted it. All three or none (tokens issued before re-checks existed); copied
+   * unchanged on renewal.
+   */
+  idc?: ClaimSnapshot;
+  kfp?: string;
+  cfp?: string;
 }
 
 const encoder = new TextEncoder();
@@ -65,7 +75,7 @@ function protectedHeader(kid: string): string {
   return header;
 }
 
-const MAX_ACCESS_TOKEN_LENGTH = 8192;
+export const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
 /**
  * Checks signature, issuer, audience, type and expiry of one of our tokens. `allowExpired` serves revoke
@@ -142,11 +152,20 @@ async function verifySignedAccessToken(
     ) {
       throw new DomainError(Reason.access_token_invalid, "The access token is missing required claims");
     }
+    if (!issuedForShape(payload)) throw new DomainError(Reason.access_token_invalid, "The access token's login claims are malformed");
     if (payload.metadata !== undefined) Object.freeze(payload.metadata);
+    if (payload.idc !== undefined) Object.freeze(payload.idc);
     return Object.freeze(payload) as unknown as AccessTokenClaims;
   } catch (err) {
     if (err instanceof DomainError) throw err;
     if (err instanceof errors.JWTExpired) throw new DomainError(Reason.access_token_expired);
     throw new DomainError(Reason.access_token_invalid);
   }
+}
+
+/** `idc`, `kfp` and `cfp` all absent, or an object and two strings. */
+function issuedForShape(payload: Record<string, unknown>): boolean {
+  const { idc, kfp, cfp } = payload;
+  if (idc === undefined && kfp === undefined && cfp === undefined) return true;
+  return typeof idc === "object" && idc !== null && !Array.isArray(idc) && typeof kfp === "string" && typeof cfp === "string";
 }

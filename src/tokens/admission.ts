@@ -4,8 +4,10 @@
  * order when several apply: expiry first (an expired token is told so, whatever else is wrong), then the
  * identity's policy, then the token's own row.
  */
+import { CONFIG_CACHE_TTL_MS } from "../constants";
 import { isIpAllowed } from "../net/ip-ranges";
 import { failure, Reason, type Failure } from "../errors";
+import { configAdmitsClaims, type LiveRules } from "../oidc/live-rules";
 import type { IdentityPolicy } from "./policy";
 import type { TokenRef } from "./token-ref";
 
@@ -50,6 +52,57 @@ export function admitPresented(
   }
   return { ok: true, policy };
 }
+
+/**
+ * The object's answer when only the token's snapshot can decide and the call did not bring it: the caller
+ * calls again with it (`withIssuedFor`). Nothing was read or written for the token.
+ */
+export interface Recheck {
+  ok: false;
+  recheck: true;
+}
+
+export const RECHECK: Recheck = Object.freeze({ ok: false, recheck: true });
+
+export const isRecheck = (outcome: { ok: boolean }): outcome is Recheck => !outcome.ok && "recheck" in outcome;
+
+/**
+ * How long after a configuration change a login may still have used the configuration before it: another
+ * isolate's login context is fresh for CONFIG_CACHE_TTL_MS, and a login in flight (IdP fetches time out
+ * after 5 s each) is bounded well below a minute. Only judges tokens without a configuration fingerprint.
+ */
+export const ISSUANCE_WINDOW_MS = CONFIG_CACHE_TTL_MS + 60_000;
+
+/**
+ * Whether the identity's current configuration (`rules`) still admits the presented token, which
+ * admitPresented already admitted; null when it does:
+ * - issued under this very configuration (`issuedUnder` is its fingerprint): admitted, nothing changed;
+ * - issued under another one: its snapshot decides (configAdmitsClaims), and RECHECK asks for it when the
+ *   call did not bring it;
+ * - issued before tokens carried a snapshot: admitted while the configuration's last change is older than
+ *   the token's first issuance by ISSUANCE_WINDOW_MS; after a change nothing can decide, so refused;
+ * - no rules to judge by: refused. Every doubt fails closed, with `binding_changed`.
+ */
+export function admitUnderRules(ref: TokenRef, rules: LiveRules | undefined): Failure | Recheck | null {
+  if (!rules) return bindingChanged("its current rules could not be read");
+  if (ref.issuedUnder === undefined) {
+    if (rules.updatedAtMs + ISSUANCE_WINDOW_MS < ref.firstIat * 1000) return null;
+    return bindingChanged("this token was issued before access tokens recorded their ID token, so it cannot be re-checked");
+  }
+  if (ref.issuedUnder === rules.version) return null;
+  if (!ref.issuedFor) return RECHECK;
+  const refused = configAdmitsClaims(rules, ref.issuedFor);
+  if (!refused) return null;
+  return bindingChanged(
+    `the ID token would now be refused with ${refused.reason}${refused.qualifier ? `: ${refused.qualifier}` : ""}`,
+  );
+}
+
+const bindingChanged = (why: string) =>
+  failure(
+    Reason.binding_changed,
+    `The OIDC Auth configuration changed and no longer admits the ID token this access token was issued for (${why}); log in again`,
+  );
 
 /** The token's row: not revoked, uses left (a limit of 0 is no limit). */
 export function admitRow(row: TokenRowState): Failure | null {

@@ -4,7 +4,8 @@ import type { Identity, OidcAuthConfig } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
 import { recordIssuedToken } from "../storage/access-tokens";
 import { newTimeOrderedId } from "../storage/ids";
-import { signAccessToken, type AccessTokenClaims } from "./access-token";
+import type { AccessTokenClaims } from "./access-token";
+import { issuedForClaims, signWithinLimit } from "./issued-for";
 import type { SigningKeys } from "./signing-keys";
 import { secondsLeft, tokenExpiry } from "./ttl";
 import { nowSeconds } from "../time/clock";
@@ -66,7 +67,8 @@ export async function issueAccessToken(
     const metadata = mapClaims(input.idToken as Record<string, unknown>, config.claimMetadataMapping);
     if (Object.keys(metadata).length > 0) claims.metadata = metadata;
   }
-  const accessToken = await signAccessToken(keys, claims);
+  Object.assign(claims, await issuedForClaims(config, input.idToken));
+  const accessToken = await signWithinLimit(keys, claims);
   recordIssuedToken(input.db, claims, input.clientIp, input.waitUntil);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

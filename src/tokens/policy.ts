@@ -1,3 +1,5 @@
+import { liveRules, type LiveRules } from "../oidc/live-rules";
+import { toConfig, type OidcAuthRow } from "../storage/oidc-auth-configs";
 import type { OrgRole } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
 
@@ -13,6 +15,8 @@ export interface IdentityPolicy {
   trustedIpsByMethod: Record<string, string[]>;
   /** auth method -> id of its current configuration (a detach and re-attach changes it) */
   authConfigIdByMethod: Record<string, string>;
+  /** auth method -> what its current configuration admits, for tokens issued under another one */
+  liveRulesByMethod: Record<string, LiveRules>;
   /** project id -> role slugs */
   projectRoles: Record<string, string[]>;
   /** what GET /api/v1/identities/details shows, so that a use needs no D1 read */
@@ -39,18 +43,21 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
          FROM identities i JOIN organizations o ON o.id = i.org_id WHERE i.id = ?`,
       )
       .bind(identityId),
-    db.prepare("SELECT id, access_token_trusted_ips FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
+    db.prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
     db.prepare("SELECT project_id, roles FROM project_identity_memberships WHERE identity_id = ?").bind(identityId),
   ]);
   const row = identity?.results[0] as IdentityRow | undefined;
   if (!row) return null;
   const trustedIpsByMethod: Record<string, string[]> = {};
   const authConfigIdByMethod: Record<string, string> = {};
-  const oidcRow = oidc?.results[0] as { id: string; access_token_trusted_ips: string } | undefined;
+  const liveRulesByMethod: Record<string, LiveRules> = {};
+  const oidcRow = oidc?.results[0] as OidcAuthRow | undefined;
   if (oidcRow) {
-    const ips = JSON.parse(oidcRow.access_token_trusted_ips) as { ipAddress: string }[];
-    trustedIpsByMethod[AUTH_METHOD_OIDC] = ips.map((i) => i.ipAddress);
-    authConfigIdByMethod[AUTH_METHOD_OIDC] = oidcRow.id;
+    // Read as the login reads it (toConfig), so that the fingerprints of one configuration agree.
+    const config = toConfig(oidcRow);
+    trustedIpsByMethod[AUTH_METHOD_OIDC] = config.accessTokenTrustedIps.map((i) => i.ipAddress);
+    authConfigIdByMethod[AUTH_METHOD_OIDC] = config.id;
+    liveRulesByMethod[AUTH_METHOD_OIDC] = await liveRules(config);
   }
   const projectRoles: Record<string, string[]> = {};
   for (const m of (memberships?.results ?? []) as { project_id: string; roles: string }[]) {
@@ -62,6 +69,7 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
     orgRole: row.role,
     trustedIpsByMethod,
     authConfigIdByMethod,
+    liveRulesByMethod,
     projectRoles,
     identity: { name: row.name, authMethods: Object.keys(authConfigIdByMethod), createdAt: row.created_at, updatedAt: row.updated_at },
     organization: { name: row.org_name, slug: row.org_slug },

@@ -8,7 +8,6 @@ import { tokenResponse, type TokenResponse } from "./issue";
 import { loadSigningKeys } from "./signing-keys";
 import { admittedBy, stateObject } from "./token-state-client";
 import type { RenewOutcome } from "./token-state-object";
-import { tokenRef } from "./token-ref";
 
 export type RenewEnv = Pick<Env, "DB" | "TOKEN_STATE" | "SIGNING_KEYS" | "TOKEN_MAX_LIFETIME_SECONDS">;
 
@@ -22,7 +21,7 @@ export async function renewAccessToken(env: RenewEnv, accessToken: string, calle
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
   const stub = stateObject(env, claims.sob);
-  const { expiresAt } = await admittedBy<RenewOutcome>(() => stub.renew(tokenRef(claims), caller.ip, tokenCeilingSeconds(env)));
+  const { expiresAt } = await admittedBy<RenewOutcome>(claims, (ref) => stub.renew(ref, caller.ip, tokenCeilingSeconds(env)));
   const now = nowSeconds();
   const renewed = { ...claims, iat: now, exp: expiresAt };
   const token = await signAccessToken(keys, renewed);

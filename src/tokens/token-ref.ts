@@ -1,4 +1,5 @@
 import type { IssuedToken } from "../storage/access-tokens";
+import type { IssuedFor } from "../oidc/live-rules";
 import type { AccessTokenClaims } from "./access-token";
 
 /** The signed facts about a token that its state in the identity's object is created from on first sight. */
@@ -13,6 +14,13 @@ export interface TokenRef {
   firstIat: number;
   ttl: number;
   uses: number;
+  /** The configuration fingerprint the token was issued under (`cfp`); absent on tokens issued before it. */
+  issuedUnder?: string;
+  /**
+   * The token's snapshot and key source (`idc`, `kfp`): sent only when the object asks for them (RECHECK,
+   * src/tokens/admission.ts), so that a usual use stays a small call.
+   */
+  issuedFor?: IssuedFor;
 }
 
 /**
@@ -32,6 +40,7 @@ export function tokenRef(token: AccessTokenClaims | IssuedToken): TokenRef {
       firstIat: token.first_iat,
       ttl: token.ttl,
       uses: token.uses,
+      ...(token.cfp === undefined ? {} : { issuedUnder: token.cfp }),
     };
   }
   return {
@@ -44,4 +53,9 @@ export function tokenRef(token: AccessTokenClaims | IssuedToken): TokenRef {
     ttl: 0,
     uses: token.numUsesLimit,
   };
+}
+
+/** The ref with what the token carries of its login, for the object's re-check (none: an empty snapshot). */
+export function withIssuedFor(ref: TokenRef, token: AccessTokenClaims): TokenRef {
+  return { ...ref, issuedFor: { claims: token.idc ?? {}, keySource: token.kfp ?? "" } };
 }

@@ -3,6 +3,9 @@ import type { Env } from "../env";
 import { errorName, log } from "../observability/log";
 import type { TokenStateObject } from "./token-state-object";
 import { DomainError, Reason, type Failure } from "../errors";
+import type { AccessTokenClaims } from "./access-token";
+import { isRecheck, type Recheck } from "./admission";
+import { tokenRef, withIssuedFor, type TokenRef } from "./token-ref";
 
 /**
  * Parsed Durable Object ids (plain values, not I/O objects) by their hex form: every use of a token names
@@ -41,9 +44,20 @@ export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T>
   }
 }
 
-/** A call that answers an outcome (use, renew): a refusal is thrown as the DomainError it stands for. */
-export async function admittedBy<O extends { ok: true } | Failure>(call: () => PromiseLike<O>): Promise<Exclude<O, Failure>> {
-  const outcome: { ok: true } | Failure = await withStateObject(call);
+/**
+ * A call that answers an outcome (use, renew) for a presented token: a refusal is thrown as the DomainError
+ * it stands for. The call names the token by its ref; when the object answers RECHECK (only the token's
+ * snapshot can decide, src/tokens/admission.ts), it is made once more with the snapshot.
+ */
+export async function admittedBy<O extends { ok: true } | Failure | Recheck>(
+  token: AccessTokenClaims,
+  call: (ref: TokenRef) => PromiseLike<O>,
+): Promise<Exclude<O, Failure | Recheck>> {
+  const ref = tokenRef(token);
+  let outcome: { ok: true } | Failure | Recheck = await withStateObject(() => call(ref));
+  if (isRecheck(outcome)) outcome = await withStateObject(() => call(withIssuedFor(ref, token)));
+  // The object never asks again for what the call brought: asking twice is a bug, not an admission.
+  if (isRecheck(outcome)) throw new DomainError(Reason.internal_error);
   if (!outcome.ok) throw DomainError.from(outcome);
-  return outcome as Exclude<O, Failure>;
+  return outcome as Exclude<O, Failure | Recheck>;
 }

@@ -6,11 +6,20 @@ import { tokenExpiry } from "./ttl";
 import { failure, Reason, type Failure } from "../errors";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
 import { nowSeconds } from "../time/clock";
-import { admitPresented, admitRow, POLICY_UNAVAILABLE, type PolicyLookup, type TokenRowState } from "./admission";
+import {
+  admitPresented,
+  admitRow,
+  admitUnderRules,
+  isRecheck,
+  POLICY_UNAVAILABLE,
+  type PolicyLookup,
+  type Recheck,
+  type TokenRowState,
+} from "./admission";
 import type { TokenRef } from "./token-ref";
 
-export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure;
-export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure;
+export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure | Recheck;
+export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure | Recheck;
 
 interface TokenRow extends TokenRowState, Record<string, SqlStorageValue> {
   jti: string;
@@ -39,6 +48,9 @@ const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses
  */
 export const POLICY_MAX_AGE_MS = 60_000;
 
+/** Re-check verdicts kept per configuration (see liveVerdict); when full, all are dropped at once. */
+const MAX_VERDICTS = 10_000;
+
 /**
  * One object per identity (see docs/architecture.md): it holds the mutable state of every token the
  * identity was issued (uses, current expiry, revocation) and a copy of the identity's policy. Each check
@@ -49,6 +61,8 @@ export class TokenStateObject extends DurableObject<Env> {
   private policy: { identityId: string; value: IdentityPolicy | null; loadedAt: number } | undefined;
   private policyLoad: Promise<IdentityPolicy | null> | undefined;
   private policyGeneration = 0;
+  /** Verdicts of configAdmitsClaims by jti, for the configuration whose fingerprint is `version`. */
+  private verdicts: { version: string; byJti: Map<string, Failure | null> } | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -170,11 +184,13 @@ export class TokenStateObject extends DurableObject<Env> {
    * interleaves: the checks and the use `spendUse` consumes are one atomic step, and a refusal consumes
    * nothing.
    */
-  private async admit(ref: TokenRef, clientIp: string | null, opts: { spendUse: boolean }): Promise<Admitted | Failure> {
+  private async admit(ref: TokenRef, clientIp: string | null, opts: { spendUse: boolean }): Promise<Admitted | Failure | Recheck> {
     const policy = await this.currentPolicy(ref.identityId);
     const now = nowSeconds();
     const presented = admitPresented(ref, policy, clientIp, now);
     if (!presented.ok) return presented;
+    const live = this.liveVerdict(ref, presented.policy);
+    if (live) return live;
     const sql = this.ctx.storage.sql;
     if (opts.spendUse) {
       // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
@@ -191,6 +207,26 @@ export class TokenStateObject extends DurableObject<Env> {
       row.uses++;
     }
     return { ok: true, policy: presented.policy, now, row };
+  }
+
+  /**
+   * Whether the current configuration still admits the token (admitUnderRules). A re-check's verdict is
+   * kept per (jti, configuration fingerprint): a hot token costs one check, and one extra round trip for
+   * its snapshot (RECHECK), per configuration change, not per use. A reload of the same configuration
+   * keeps the verdicts; another configuration starts afresh. Synchronous: part of admit()'s atomic step.
+   */
+  private liveVerdict(ref: TokenRef, policy: IdentityPolicy): Failure | Recheck | null {
+    const rules = policy.liveRulesByMethod[ref.authMethod];
+    if (!rules || ref.issuedUnder === undefined || ref.issuedUnder === rules.version) return admitUnderRules(ref, rules);
+    if (this.verdicts?.version !== rules.version) this.verdicts = { version: rules.version, byJti: new Map() };
+    const verdicts = this.verdicts.byJti;
+    const known = verdicts.get(ref.jti);
+    if (known !== undefined) return known;
+    const verdict = admitUnderRules(ref, rules);
+    if (verdict && isRecheck(verdict)) return verdict;
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(ref.jti, verdict);
+    return verdict;
   }
 
   /** The token's row, created from its signed limits on first sight. */

@@ -4,7 +4,6 @@ import type { IdentityPolicy } from "./policy";
 import { loadSigningKeys } from "./signing-keys";
 import { admittedBy, stateObject } from "./token-state-client";
 import type { UseOutcome } from "./token-state-object";
-import { tokenRef } from "./token-ref";
 
 export interface TokenUse {
   claims: AccessTokenClaims;
@@ -25,7 +24,7 @@ export async function useAccessToken(
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, token);
   const stub = stateObject(env, claims.sob);
-  const { usesLeft, policy } = await admittedBy<UseOutcome>(() => stub.use(tokenRef(claims), clientIp));
+  const { usesLeft, policy } = await admittedBy<UseOutcome>(claims, (ref) => stub.use(ref, clientIp));
   return { claims, usesLeft, policy };
 }
 

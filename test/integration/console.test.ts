@@ -262,6 +262,19 @@ describe("the OIDC Auth form: condition, its errors, the warnings", () => {
   });
 });
 
+describe("console messages", () => {
+  it("after an OIDC Auth change, says what happens to live tokens", async () => {
+    const { cookie } = await signIn("https://console.example");
+    const { identity } = await setupIdentity(createIdp().issuer);
+    const page = await fetchConsole(`https://console.example/admin/identities/${identity.id}/oidc-auth?done=oidc-updated`, {
+      headers: { cookie },
+    });
+    const html = await page.text();
+    expect(html).toContain("Live tokens whose ID token it would now refuse stop working at their next use (binding_changed)");
+    expect(html).toContain("A new issuer or key source ends them all.");
+  });
+});
+
 describe("dry run of a login", () => {
   const ctx: AdminContext = { env, actor: { kind: "admin-key" }, clientIp: null, waitUntil: () => {} };
 

@@ -109,7 +109,7 @@ describe("token state Durable Object", () => {
     const stub = stubOf(token);
     const outcomes = await Promise.all(Array.from({ length: 50 }, () => stub.use(refOf(token), null)));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
-    expect(outcomes.filter((o) => !o.ok && o.reason === "token_uses_exhausted")).toHaveLength(47);
+    expect(outcomes.filter((o) => !o.ok && "reason" in o && o.reason === "token_uses_exhausted")).toHaveLength(47);
     expect((await rows(stub))[0]!.uses).toBe(3);
   });
 

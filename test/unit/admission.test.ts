@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { admitPresented, admitRow, POLICY_UNAVAILABLE, type TokenRowState } from "../../src/tokens/admission";
+import type { LiveRules } from "../../src/oidc/live-rules";
+import {
+  admitPresented,
+  admitRow,
+  admitUnderRules,
+  ISSUANCE_WINDOW_MS,
+  POLICY_UNAVAILABLE,
+  RECHECK,
+  type TokenRowState,
+} from "../../src/tokens/admission";
 import type { IdentityPolicy } from "../../src/tokens/policy";
 import type { TokenRef } from "../../src/tokens/token-ref";
 
@@ -25,6 +34,7 @@ const policy = (trustedIps: string[] = ANYWHERE, over: Partial<IdentityPolicy> =
   orgRole: "member",
   trustedIpsByMethod: { "oidc-auth": trustedIps },
   authConfigIdByMethod: { "oidc-auth": "config-1" },
+  liveRulesByMethod: {},
   projectRoles: {},
   identity: { name: "ci", authMethods: ["oidc-auth"], createdAt: "", updatedAt: "" },
   organization: { name: "Org", slug: "org" },
@@ -103,5 +113,56 @@ describe("admitRow", () => {
   it("refuses a revoked row, before its uses", () => {
     expect(admitRow(row({ revoked_at: NOW }))).toMatchObject({ ok: false, reason: "token_revoked" });
     expect(admitRow(row({ revoked_at: NOW, uses: 3, uses_limit: 3 }))).toMatchObject({ ok: false, reason: "token_revoked" });
+  });
+});
+
+describe("admitUnderRules", () => {
+  const SUBJECT = "project_path:mygroup/myproject:ref_type:branch:ref:main";
+  const rules = (over: Partial<LiveRules> = {}): LiveRules => ({
+    boundIssuer: "https://gitlab.com",
+    boundSubject: "project_path:mygroup/myproject:*",
+    boundAudiences: "",
+    boundClaims: {},
+    condition: "",
+    keySource: "keys-1",
+    version: "config-2",
+    updatedAtMs: NOW * 1000,
+    ...over,
+  });
+  const issuedFor = (sub = SUBJECT, keySource = "keys-1") => ({ claims: { iss: "https://gitlab.com", sub }, keySource });
+  const verdict = (outcome: ReturnType<typeof admitUnderRules>) =>
+    outcome === null ? "admitted" : outcome === RECHECK ? "recheck" : (outcome as { reason: string }).reason;
+
+  it("admits a token issued under this very configuration without looking at its snapshot", () => {
+    expect(admitUnderRules(ref({ issuedUnder: "config-2" }), rules())).toBeNull();
+    expect(admitUnderRules(ref({ issuedUnder: "config-2", issuedFor: issuedFor("other") }), rules())).toBeNull();
+  });
+
+  it("asks for the snapshot of a token issued under another configuration, then decides on it", () => {
+    expect(admitUnderRules(ref({ issuedUnder: "config-1" }), rules())).toBe(RECHECK);
+    expect(verdict(admitUnderRules(ref({ issuedUnder: "config-1", issuedFor: issuedFor() }), rules()))).toBe("admitted");
+    const refused = admitUnderRules(ref({ issuedUnder: "config-1", issuedFor: issuedFor("repo:other") }), rules());
+    expect(refused).toMatchObject({ ok: false, reason: "binding_changed", message: expect.stringContaining("subject_not_allowed") });
+    expect(verdict(admitUnderRules(ref({ issuedUnder: "config-1", issuedFor: issuedFor(SUBJECT, "keys-0") }), rules()))).toBe(
+      "binding_changed",
+    );
+    // A token that somehow brought no snapshot (an empty one) matches nothing.
+    expect(verdict(admitUnderRules(ref({ issuedUnder: "config-1", issuedFor: { claims: {}, keySource: "" } }), rules()))).toBe(
+      "binding_changed",
+    );
+  });
+
+  it("judges a token without a fingerprint by time: admitted only if issued well after the last change", () => {
+    const issuedAt = (ms: number) => ref({ firstIat: Math.floor(ms / 1000) });
+    const changedAt = NOW * 1000 + 500; // mid-second: first_iat counts whole seconds
+    const after = changedAt + ISSUANCE_WINDOW_MS;
+    expect(verdict(admitUnderRules(issuedAt(after + 1000), rules({ updatedAtMs: changedAt })))).toBe("admitted");
+    expect(verdict(admitUnderRules(issuedAt(after), rules({ updatedAtMs: changedAt })))).toBe("binding_changed");
+    expect(verdict(admitUnderRules(issuedAt(changedAt - 5000), rules({ updatedAtMs: changedAt })))).toBe("binding_changed");
+    expect(verdict(admitUnderRules(issuedAt(after + 1000), rules({ updatedAtMs: Number.NaN })))).toBe("binding_changed");
+  });
+
+  it("refuses when there are no rules to judge by", () => {
+    expect(verdict(admitUnderRules(ref({ issuedUnder: "config-2" }), undefined))).toBe("binding_changed");
   });
 });
