@@ -131,7 +131,11 @@ export const auditLogSchema = named(
     country: z.string().nullable(),
     colo: z.string().nullable(),
     tokenId: z.string().nullable(),
-    details: z.unknown().describe("event-specific: checked claims of a login, before/after of an admin change"),
+    details: z
+      .unknown()
+      .describe(
+        "event-specific: of a login, the claims of its ID token once the signature verified (`claims`) and the rule that refused it (`failedRule`); of an admin change, `before` and `after`",
+      ),
   }),
   "AuditLog",
 );
