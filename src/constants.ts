@@ -34,6 +34,9 @@ export const ACCESS_TOKEN_AUDIENCE = "edge-oidc-auth";
 /** Deployment-wide ceiling on any token lifetime when the var is unset (30 days). */
 export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 2_592_000;
 
+/** Days of audit events kept when AUDIT_RETENTION_DAYS is unset. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+
 /** Infisical's defaults and bounds for OIDC Auth configurations. */
 export const OIDC_DEFAULT_TTL_SECONDS = 2_592_000;
 export const OIDC_MAX_TTL_BOUND_SECONDS = 315_360_000;

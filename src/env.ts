@@ -1,4 +1,4 @@
-import { DEFAULT_TOKEN_MAX_LIFETIME_SECONDS } from "./constants";
+import { DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_TOKEN_MAX_LIFETIME_SECONDS } from "./constants";
 import type { TokenStateObject } from "./tokens/token-state-object";
 
 /** Bindings and vars of the Worker (wrangler.toml). Vars arrive as strings. */
@@ -15,6 +15,7 @@ export interface Env {
   ALLOW_INSECURE_ISSUERS?: string;
   /** Ceiling on any access token's lifetime, seconds (default 30 days). */
   TOKEN_MAX_LIFETIME_SECONDS?: string;
+  /** Days audit events are kept (the maintenance cron deletes older ones); default 90. */
   AUDIT_RETENTION_DAYS?: string;
   /** Share of answers below 400 that get an access log line, 0 to 1 (refusals and errors always do). Unset: 1. */
   ACCESS_LOG_SAMPLE_RATE?: string;
@@ -32,4 +33,10 @@ export const allowInsecureIssuers = (env: Pick<Env, "ALLOW_INSECURE_ISSUERS">): 
 export const tokenCeilingSeconds = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">): number => {
   const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_TOKEN_MAX_LIFETIME_SECONDS;
+};
+
+/** `AUDIT_RETENTION_DAYS`, read: how many days of audit events are kept (and can be replayed by a what-if). */
+export const auditRetentionDays = (env: Pick<Env, "AUDIT_RETENTION_DAYS">): number => {
+  const n = Number(env.AUDIT_RETENTION_DAYS);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_AUDIT_RETENTION_DAYS;
 };

@@ -1,4 +1,4 @@
-import type { Env } from "./env";
+import { auditRetentionDays, type Env } from "./env";
 import { pruneAudit } from "./storage/audit-log";
 import { pruneExpiredTokens } from "./storage/access-tokens";
 import { log } from "./observability/log";
@@ -8,8 +8,7 @@ const DAY_MS = 86_400_000;
 
 /** The cron trigger: audit retention (AUDIT_RETENTION_DAYS, default 90) and the expired-token ledger. */
 export async function runMaintenance(env: Env, now = nowMs()): Promise<{ auditDeleted: number; tokensDeleted: number }> {
-  const days = Number(env.AUDIT_RETENTION_DAYS);
-  const retentionDays = Number.isFinite(days) && days > 0 ? days : 90;
+  const retentionDays = auditRetentionDays(env);
   const auditDeleted = await pruneAudit(env.DB, now - retentionDays * DAY_MS);
   const tokensDeleted = await pruneExpiredTokens(env.DB, Math.floor(now / 1000));
   log("info", "maintenance", { auditDeleted, tokensDeleted, retentionDays });

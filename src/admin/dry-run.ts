@@ -1,5 +1,7 @@
 import { authenticateIdToken } from "../oidc/authenticate";
-import { checkBindings, checkCondition, checkedClaims } from "../oidc/bindings";
+import { checkBindings, checkCondition } from "../oidc/bindings";
+import { readClaim } from "../oidc/claims";
+import { auditValue, evaluateConfig } from "../oidc/evaluate";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { getOidcAuth } from "./oidc-auth";
@@ -79,36 +81,33 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
     return { admitted: false, reasonCode: err.reasonCode, message: err.message, rules };
   }
 
-  const seen = checkedClaims(payload, config);
   rules.push(
     { rule: "signature", status: "pass" },
-    { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: seen.iss },
+    { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: auditValue(payload.iss) },
   );
-  rules.push(...bindingRules(config, payload, seen));
-  const verdict = checkBindings(payload, config);
-  return verdict.ok
+  rules.push(...bindingRules(config, payload));
+  // The verdict is the login's own (src/oidc/evaluate.ts): the first rule that refuses, in the login's order.
+  const verdict = evaluateConfig(config, payload);
+  return verdict.admitted
     ? { admitted: true, rules }
-    : { admitted: false, reasonCode: DomainError.from(verdict).reasonCode, message: verdict.message, rules };
+    : { admitted: false, reasonCode: DomainError.from(verdict.refusal).reasonCode, message: verdict.refusal.message, rules };
 }
 
 /**
  * Subject, audiences and each bound claim, each checked alone with checkBindings (the login's own code),
  * then the condition with the login's checkCondition.
  */
-function bindingRules(
-  config: OidcAuthConfig,
-  payload: Parameters<typeof checkBindings>[0] | null,
-  seen: Record<string, string | string[]> = {},
-): DryRunRule[] {
+function bindingRules(config: OidcAuthConfig, payload: Parameters<typeof checkBindings>[0] | null): DryRunRule[] {
   const one = (
     rule: string,
     expected: string,
     only: Partial<Pick<OidcAuthConfig, "boundSubject" | "boundAudiences" | "boundClaims">>,
-    actual: string | string[] | undefined,
+    claimName: string,
     claim?: string,
   ): DryRunRule => {
     const base = { rule, expected, ...(claim ? { claim } : {}) };
     if (!payload) return { ...base, status: "not-checked" };
+    const actual = auditValue(readClaim(payload as Record<string, unknown>, claimName));
     const result = checkBindings(payload, { ...config, ...NO_BINDINGS, ...only });
     return result.ok
       ? { ...base, status: "pass", actual }
@@ -117,14 +116,14 @@ function bindingRules(
   const rules: DryRunRule[] = [
     config.boundSubject === ""
       ? { rule: "subject", status: "not-bound" }
-      : one("subject", config.boundSubject, { boundSubject: config.boundSubject }, seen.sub),
+      : one("subject", config.boundSubject, { boundSubject: config.boundSubject }, "sub"),
     config.boundAudiences === ""
       ? { rule: "audience", status: "not-bound" }
-      : one("audience", config.boundAudiences, { boundAudiences: config.boundAudiences }, seen.aud),
+      : one("audience", config.boundAudiences, { boundAudiences: config.boundAudiences }, "aud"),
   ];
   for (const claim of Object.keys(config.boundClaims).sort()) {
     const patterns = config.boundClaims[claim]!;
-    rules.push(one("claim", patterns, { boundClaims: { [claim]: patterns } }, seen[claim], claim));
+    rules.push(one("claim", patterns, { boundClaims: { [claim]: patterns } }, claim, claim));
   }
   rules.push(conditionRule(config.condition, payload));
   return rules;

@@ -1,7 +1,7 @@
 import { enforceConfigPolicy } from "../oidc/config-policy";
 import { parseOidcConfig } from "../oidc/config-schema";
 import { deleteOidcAuthConfig, getOidcAuthConfig, insertOidcAuthConfig, replaceOidcAuthConfig } from "../storage/oidc-auth-configs";
-import type { OidcAuthConfig } from "../storage/records";
+import type { Identity, OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
 import { auditChange } from "./audit";
 import { getManagedIdentity } from "./identities";
@@ -53,6 +53,19 @@ export async function updateOidcAuth(ctx: AdminContext, identityId: string, inpu
   auditChange(ctx, { event: "oidc-auth.update", orgId: identity.orgId, identityId: identity.id, before, after });
   await propagateIdentityChange(ctx.env, identity);
   return after;
+}
+
+/**
+ * The configuration a PATCH with `input` would save (validated exactly as updateOidcAuth validates it, 422
+ * `invalid_oidc_config`), next to the current one; nothing is saved.
+ */
+export async function proposedOidcAuth(
+  ctx: AdminContext,
+  identityId: string,
+  input: unknown,
+): Promise<{ identity: Identity; current: OidcAuthConfig; proposed: OidcAuthConfig }> {
+  const { identity, config: current } = await managedConfig(ctx, identityId);
+  return { identity, current, proposed: { ...current, ...validated(ctx, input, current) } };
 }
 
 export async function detachOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {

@@ -70,11 +70,19 @@ const filterQuery = (f: AuditFilters, extra: Record<string, string> = {}) => {
   return s ? `?${s}` : "";
 };
 
+/** What a login row's details hold: its token's claims, the rule that refused it, a replaced refusal. */
+const loginSummary = (details: unknown) => {
+  const d = details as { claims?: unknown; failedRule?: { rule?: unknown; claim?: unknown } };
+  const rule = d.failedRule;
+  const refusedBy = rule ? ` · refused by ${String(rule.rule)}${typeof rule.claim === "string" ? ` ${rule.claim}` : ""}` : "";
+  return `${d.claims ? "claims" : "details"}${refusedBy}`;
+};
+
 function Details({ r }: { r: AuditRecord }) {
   if (r.details === null || r.details === undefined) return <span class="muted">—</span>;
   return (
     <details class="row-details">
-      <summary>{r.event === "login" ? "checked claims" : "before / after"}</summary>
+      <summary>{r.event === "login" ? loginSummary(r.details) : "before / after"}</summary>
       <pre class="json">{JSON.stringify(r.details, null, 2)}</pre>
     </details>
   );

@@ -1,14 +1,15 @@
 import { BoundedMemo } from "../cache/memo";
 import type { JWTPayload } from "jose";
 import type { OidcAuthConfig } from "../storage/records";
-import { checkBindings, checkedClaims } from "./bindings";
+import { claimSnapshot, type ClaimSnapshot } from "./claim-snapshot";
+import { evaluateConfig, type ConfigVerdict, type FailedRule } from "./evaluate";
 import { loadDiscovery } from "./discovery";
 import type { ClaimIdToken } from "./replay";
 import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
 import { checkFetchableUrl } from "./url-policy";
 import { verifyIdToken } from "./verify-id-token";
-import { DomainError, Reason } from "../errors";
+import { DomainError, isRefusal, Reason } from "../errors";
 
 export interface AuthenticateIo extends KeyIo {
   allowInsecureIssuers: boolean;
@@ -19,9 +20,12 @@ export interface AuthenticateIo extends KeyIo {
 /** Longest `jti` recorded for replay protection; real ones are UUIDs or short random strings. */
 const MAX_JTI_LENGTH = 256;
 
-/** Filled in as a login proceeds, for the audit trail: the claims checked once the signature verified. */
+/** Filled in as a login proceeds, for the audit trail. */
 export interface LoginTrace {
-  checkedClaims?: Record<string, string | string[]>;
+  /** The token's claim snapshot, once its signature verified (whatever is decided next). */
+  claims?: ClaimSnapshot;
+  /** The configured rule that refused the token, when one did. */
+  failedRule?: FailedRule;
 }
 
 /** Seconds a client should wait before retrying when the IdP is unreachable and nothing is cached. */
@@ -43,9 +47,15 @@ export async function authenticateIdToken(
     ? async () => staticKeySet(config.jwksJson!)
     : async (kid: string | undefined) => keysForKid(io, await jwksUrlFor(io, config), kid);
   let payload: JWTPayload;
+  let signed: JWTPayload | undefined;
   try {
-    payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer);
+    payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer, (verified) => {
+      signed = verified;
+      trace.claims = claimSnapshot(verified);
+    });
   } catch (err) {
+    // The issuer is checked right after the signature: that refusal is the configuration's to explain.
+    if (signed && isRefusal(err, Reason.issuer_mismatch)) refuse(evaluateConfig(config, signed), trace);
     if (err instanceof IdpFetchError) {
       throw new DomainError(
         Reason.idp_unavailable,
@@ -55,12 +65,17 @@ export async function authenticateIdToken(
     }
     throw err;
   }
-  trace.checkedClaims = checkedClaims(payload, config);
-  const bindings = checkBindings(payload, config);
-  if (!bindings.ok) throw DomainError.from(bindings);
+  refuse(evaluateConfig(config, payload), trace);
   // Last, so that only a token that would be admitted is recorded (a refused one can be fixed and retried).
   if (config.replayProtection) await checkReplay(io, payload);
   return payload;
+}
+
+/** Throws the verdict's refusal, naming its rule in the trace; nothing when the verdict admits. */
+function refuse(verdict: ConfigVerdict, trace: LoginTrace): void {
+  if (verdict.admitted) return;
+  trace.failedRule = verdict.failedRule;
+  throw DomainError.from(verdict.refusal);
 }
 
 async function checkReplay(io: AuthenticateIo, payload: JWTPayload): Promise<void> {

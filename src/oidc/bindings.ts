@@ -1,6 +1,6 @@
 import type { JWTPayload } from "jose";
 import type { OidcAuthConfig } from "../storage/records";
-import { checkBoundClaims, matchClaimPatterns, readClaim } from "./claims";
+import { checkBoundClaims, matchClaimPatterns } from "./claims";
 import { type ConditionVerdict, compiledCondition, evaluateCondition } from "./condition";
 import { compileGlob } from "./glob";
 import { failure, Reason, type Failure } from "../errors";
@@ -45,28 +45,4 @@ export function checkBindings(
   }
   if (config.condition !== "" && !checkCondition(payload, config.condition).ok) return failure(Reason.condition_failed);
   return { ok: true };
-}
-
-const AUDIT_VALUE_MAX = 256;
-
-/**
- * The claims a login decision looked at, for the audit trail: iss, sub, aud and the bound claims. Only
- * taken from a token whose signature verified; long values are cut, objects are not copied.
- */
-export function checkedClaims(payload: JWTPayload, config: OidcAuthConfig): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const put = (key: string, value: unknown) => {
-    const text = (v: unknown) => String(v).slice(0, AUDIT_VALUE_MAX);
-    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") out[key] = text(value);
-    else if (Array.isArray(value))
-      out[key] = value
-        .slice(0, 16)
-        .filter((v) => typeof v !== "object")
-        .map(text);
-  };
-  put("iss", payload.iss);
-  put("sub", payload.sub);
-  put("aud", payload.aud);
-  for (const key of Object.keys(config.boundClaims)) put(key, readClaim(payload as Record<string, unknown>, key));
-  return out;
 }

@@ -17,9 +17,15 @@ const MAX_CANDIDATE_KEYS = 3;
  *
  * Order: the token's shape, header and signature size (src/oidc/token-shape.ts, no I/O); only then the
  * issuer's keys (which may fetch); then the signature and the claims. The `kid` is only ever a lookup key
- * into the configured issuer's key set.
+ * into the configured issuer's key set. `onSignatureVerified` sees the payload once the signature verified,
+ * before the issuer and time claims are checked (the audit trail keeps the claims of such tokens).
  */
-export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expectedIssuer: string): Promise<JWTPayload> {
+export async function verifyIdToken(
+  jwt: string,
+  lookupKeys: KeyLookup,
+  expectedIssuer: string,
+  onSignatureVerified?: (payload: JWTPayload) => void,
+): Promise<JWTPayload> {
   const { alg, kid, signatureLength, payload } = checkTokenShape(jwt);
 
   const keys = await lookupKeys(kid);
@@ -53,6 +59,7 @@ export async function verifyIdToken(jwt: string, lookupKeys: KeyLookup, expected
       if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
       continue;
     }
+    onSignatureVerified?.(payload as JWTPayload);
     checkClaims(payload, expectedIssuer);
     return payload as JWTPayload;
   }

@@ -139,3 +139,98 @@ export async function pruneAudit(db: D1Database, olderThanMs: number): Promise<n
   }
   return total;
 }
+
+/** A login attempt as a what-if replays it: when, how it ended, and what its row recorded. */
+export interface LoginAttemptRow {
+  id: string;
+  createdAt: number;
+  outcome: AuditOutcome;
+  reasonCode: string | null;
+  tokenId: string | null;
+  details: unknown;
+}
+
+export interface LoginAttemptQuery {
+  identityId: string;
+  fromMs: number;
+  toMs: number;
+  /** refusals to include besides the successes: a reason matches its own code and `reason: qualifier` */
+  reasons: readonly string[];
+  limit: number;
+  /** the last row of the previous page */
+  after?: { createdAt: number; id: string };
+}
+
+/**
+ * One page of an identity's login attempts in [fromMs, toMs), newest first: the successes and the refusals
+ * for one of `reasons`. A range of the audit_logs_by_identity index (identity_id, created_at).
+ */
+export async function loginAttemptsPage(db: D1Database, q: LoginAttemptQuery): Promise<LoginAttemptRow[]> {
+  const args: (string | number)[] = [q.identityId, q.fromMs, q.toMs, JSON.stringify(q.reasons)];
+  let page = "";
+  if (q.after) {
+    page = "AND (created_at < ? OR (created_at = ? AND id < ?))";
+    args.push(q.after.createdAt, q.after.createdAt, q.after.id);
+  }
+  const { results } = await db
+    .prepare(
+      `SELECT id, created_at, outcome, reason_code, token_id, details FROM audit_logs
+      WHERE identity_id = ? AND created_at >= ? AND created_at < ? AND event = 'login'
+        AND (outcome = 'success'
+          OR substr(reason_code, 1, instr(reason_code || ':', ':') - 1) IN (SELECT value FROM json_each(?)))
+        ${page}
+      ORDER BY created_at DESC, id DESC LIMIT ?`,
+    )
+    .bind(...args, q.limit)
+    .all<Record<string, string | number | null>>();
+  return results.map((r) => ({
+    id: r.id as string,
+    createdAt: r.created_at as number,
+    outcome: r.outcome as AuditOutcome,
+    reasonCode: r.reason_code as string | null,
+    tokenId: r.token_id as string | null,
+    details: r.details ? (JSON.parse(r.details as string) as unknown) : null,
+  }));
+}
+
+/** How long after a token's first issuance its login's audit row is written, at the most. */
+const LOGIN_ROW_DELAY_MS = 60_000;
+
+/** A live token of the ledger with the `details` of the login that issued it (null when that row is gone). */
+export interface LiveTokenLogin {
+  tokenId: string;
+  expiresAt: number;
+  details: unknown;
+}
+
+/**
+ * One page of an identity's live tokens (not expired at `nowSeconds`, not revoked, per the token ledger,
+ * first issued at `issuedSince` or later) in expiry order, after `after`, each with its login's details. A
+ * range of access_tokens_by_identity; the login row, of audit_logs_by_identity just after the token's first
+ * issuance.
+ */
+export async function liveTokenLoginsPage(
+  db: D1Database,
+  q: { identityId: string; nowSeconds: number; issuedSince: number; limit: number; after?: LiveTokenLogin | undefined },
+): Promise<LiveTokenLogin[]> {
+  const from = q.after ?? { expiresAt: q.nowSeconds, tokenId: "" };
+  const { results } = await db
+    .prepare(
+      `SELECT t.id AS token_id, t.expires_at, (
+          SELECT a.details FROM audit_logs a
+          WHERE a.identity_id = t.identity_id AND a.created_at >= t.first_issued_at * 1000
+            AND a.created_at < t.first_issued_at * 1000 + ? AND a.token_id = t.id AND a.event = 'login'
+          LIMIT 1) AS details
+      FROM access_tokens t
+      WHERE t.identity_id = ? AND t.expires_at >= ? AND (t.expires_at > ? OR t.id > ?)
+        AND t.expires_at > ? AND t.revoked_at IS NULL AND t.first_issued_at >= ?
+      ORDER BY t.expires_at, t.id LIMIT ?`,
+    )
+    .bind(LOGIN_ROW_DELAY_MS, q.identityId, from.expiresAt, from.expiresAt, from.tokenId, q.nowSeconds, q.issuedSince, q.limit)
+    .all<{ token_id: string; expires_at: number; details: string | null }>();
+  return results.map((r) => ({
+    tokenId: r.token_id,
+    expiresAt: r.expires_at,
+    details: r.details ? (JSON.parse(r.details) as unknown) : null,
+  }));
+}

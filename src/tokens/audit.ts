@@ -1,4 +1,5 @@
 import type { LoginTrace } from "../oidc/authenticate";
+import type { ClaimSnapshot } from "../oidc/claim-snapshot";
 import { recordAudit } from "../storage/audit-log";
 import type { AccessTokenClaims } from "./access-token";
 import type { Caller } from "./caller";
@@ -12,10 +13,26 @@ export interface LoginAttempt extends LoginTrace {
 
 export type LoginResult = { outcome: "success"; tokenId: string } | { outcome: "failure"; reasonCode: string; refusedFor?: string };
 
-/** One audit event per login attempt that named a well-formed identity id. */
+/**
+ * Marks `details.claims` of a login row as the claim snapshot (src/oidc/claim-snapshot.ts), which a what-if
+ * replays; rows written before it kept only the checked claims, as text, and are not replayed.
+ */
+const SNAPSHOT_VERSION = 1;
+
+/**
+ * One audit event per login attempt that named a well-formed identity id. `details`: the claim snapshot once
+ * the signature verified (`claims`), the rule that refused the token (`failedRule`), the refusal a rate
+ * limit replaced (`refusedFor`). Never the token.
+ */
 export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt, result: LoginResult): void {
   if (!attempt.identityId) return;
   const refusedFor = result.outcome === "failure" ? result.refusedFor : undefined;
+  const failedRule = result.outcome === "failure" ? attempt.failedRule : undefined;
+  const details = {
+    ...(attempt.claims ? { claims: attempt.claims, snapshot: SNAPSHOT_VERSION } : {}),
+    ...(failedRule ? { failedRule } : {}),
+    ...(refusedFor ? { refusedFor } : {}),
+  };
   recordAudit(
     db,
     {
@@ -29,16 +46,17 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
       country: caller.country,
       colo: caller.colo,
       tokenId: result.outcome === "success" ? result.tokenId : null,
-      details:
-        attempt.checkedClaims || refusedFor
-          ? {
-              ...(attempt.checkedClaims ? { claims: attempt.checkedClaims } : {}),
-              ...(refusedFor ? { refusedFor } : {}),
-            }
-          : undefined,
+      details: Object.keys(details).length ? details : undefined,
     },
     caller.waitUntil,
   );
+}
+
+/** The claim snapshot a login row recorded (see auditLogin), or null for a row without one. */
+export function loginSnapshot(details: unknown): ClaimSnapshot | null {
+  const d = details as { claims?: unknown; snapshot?: unknown } | null;
+  const claims = d?.snapshot === SNAPSHOT_VERSION ? d.claims : undefined;
+  return typeof claims === "object" && claims !== null && !Array.isArray(claims) ? (claims as ClaimSnapshot) : null;
 }
 
 /** A renewal or a revocation by the token's holder, acting as its identity. */

@@ -249,6 +249,23 @@ describe("admin console walkthrough", () => {
     expect(refused.body.reasonCode).toBe("subject_not_allowed");
   });
 
+  it("previews a loosened subject against those logins: the refused one is gained, nothing is saved", async () => {
+    await page.goto(`/admin/identities/${state.identityId}/oidc-auth`);
+    const saved = await api(stack, "GET", `/api/v1/auth/oidc-auth/identities/${state.identityId}`, { token: ADMIN_KEY });
+    const loose = "project_path:mygroup/myproject:ref_type:branch:ref:*";
+    await page.getByLabel("Subject").fill(loose);
+    await clickAndLoad(page, page.getByRole("button", { name: "Preview" }));
+    expect(await page.locator("#what-if-result .verdict").textContent()).toContain("admit 1 more and refuse 0 more");
+    const gained = await page.locator("#what-if-gained tbody tr").allTextContents();
+    expect(gained).toHaveLength(1);
+    expect(gained[0]).toContain("ref:feature");
+    expect(gained[0]).toContain("subject_not_allowed");
+    expect(await page.getByLabel("Subject").inputValue()).toBe(loose);
+    await screenshot(page.locator("#preview"), "oidc-auth-preview");
+    const after = await api(stack, "GET", `/api/v1/auth/oidc-auth/identities/${state.identityId}`, { token: ADMIN_KEY });
+    expect(after.body).toEqual(saved.body);
+  });
+
   it("shows the login in the audit log, with filters", async () => {
     await page.goto(`/admin/orgs/${state.orgId}/audit`);
     const events = await page.locator("#audit-events tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-event")));

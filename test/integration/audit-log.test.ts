@@ -3,19 +3,21 @@ import { createScheduledController, createExecutionContext, waitOnExecutionConte
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { flushAudit, recordAudit } from "../../src/storage/audit-log";
-import { call, login, ok, setupIdentity } from "../support/api";
+import { call, jwtPayload, login, ok, setupIdentity } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
+import { GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 async function auditFor(orgId: string, query = "") {
   return (await ok("GET", `/api/v1/audit-logs?organizationId=${orgId}${query}`)).auditLogs as any[];
 }
 
 describe("audit trail", () => {
-  it("records a successful login with the checked claims and the issued token id", async () => {
+  it("records a successful login with its claim snapshot and the issued token id", async () => {
     const idp = createIdp();
     const { org, identity } = await setupIdentity(idp.issuer, { boundClaims: { ref_protected: "true" } });
-    const res = await login(identity.id, await idp.mint(gitlabClaims()), { ip: "203.0.113.9" });
+    const jwt = await idp.mint(gitlabClaims());
+    const res = await login(identity.id, jwt, { ip: "203.0.113.9" });
     expect(res.status).toBe(200);
     const jti = JSON.parse(atob(res.body.accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).jti;
 
@@ -33,6 +35,7 @@ describe("audit trail", () => {
       sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
       ref_protected: "true",
     });
+    expect(event.details).toEqual({ claims: jwtPayload(jwt), snapshot: 1 });
     expect(JSON.stringify(event)).not.toContain(res.body.accessToken);
   });
 
@@ -45,6 +48,56 @@ describe("audit trail", () => {
     const [event] = await auditFor(org.id, "&outcome=failure");
     expect(event).toMatchObject({ event: "login", outcome: "failure", reasonCode: "audience_not_allowed", tokenId: null });
     expect(JSON.stringify(event)).not.toContain(jwt.split(".")[1]);
+  });
+
+  it("names the rule that refused a login, its pattern and the token's value (cut); the caller gets only the reasonCode", async () => {
+    const s = await scenario({ boundClaims: { ref_protected: "true" } });
+    const longSubject = `project_path:someone-else/${"x".repeat(400)}`;
+    const cases = [
+      {
+        claims: { sub: longSubject },
+        reasonCode: "subject_not_allowed" as const,
+        failedRule: { rule: "subject", expected: GITLAB_SUBJECT, actual: longSubject.slice(0, 256) },
+      },
+      {
+        claims: { ref_protected: "false" },
+        reasonCode: "claim_not_allowed: ref_protected" as const,
+        failedRule: { rule: "claim", claim: "ref_protected", expected: "true", actual: "false" },
+      },
+      {
+        claims: { aud: ["a", "b"] },
+        reasonCode: "audience_not_allowed" as const,
+        failedRule: { rule: "audience", expected: "https://edge-oidc-auth.example", actual: ["a", "b"] },
+      },
+      {
+        claims: { iss: "https://gitlab.example" },
+        reasonCode: "issuer_mismatch" as const,
+        failedRule: { rule: "issuer", expected: s.idp.issuer, actual: "https://gitlab.example" },
+      },
+    ];
+    for (const c of cases) {
+      const res = await s.loginWith(c.claims);
+      expectRefusal(res, 401, c.reasonCode, { secrets: [res.jwt] });
+      expect(res.body.details).toBeUndefined();
+      const [event] = await auditFor(s.org.id, "&outcome=failure&limit=1");
+      expect(event.reasonCode).toBe(c.reasonCode);
+      expect(event.details).toEqual({ claims: jwtPayload(res.jwt), snapshot: 1, failedRule: c.failedRule });
+      for (const part of res.jwt.split(".")) expect(JSON.stringify(event)).not.toContain(part);
+    }
+  });
+
+  it("keeps the claims of an expired token (its signature verified) but nothing of a forged one", async () => {
+    const s = await scenario();
+    const expired = await s.loginWith({}, { expiresIn: -3600 });
+    expectRefusal(expired, 401, "token_expired");
+    const [late] = await auditFor(s.org.id, "&outcome=failure&limit=1");
+    expect(late.details).toEqual({ claims: jwtPayload(expired.jwt), snapshot: 1 });
+
+    const [head, body, sig] = (await s.idp.mint(gitlabClaims())).split(".");
+    const forged = `${head}.${body}.${sig!.slice(0, 10)}${sig![10] === "A" ? "B" : "A"}${sig!.slice(11)}`;
+    expectRefusal(await s.loginJwt(forged), 401, "signature_invalid");
+    const [bad] = await auditFor(s.org.id, "&outcome=failure&limit=1");
+    expect(bad).toMatchObject({ reasonCode: "signature_invalid", details: null });
   });
 
   it("records admin changes with who made them and before/after", async () => {

@@ -15,6 +15,7 @@ import {
 } from "../../src/console/session";
 import { call, setupIdentity } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
+import { AUDIENCE, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 const fetchConsole = (url: string, init: RequestInit = {}) => exports.default.fetch(new Request(url, { redirect: "manual", ...init }));
 
@@ -354,5 +355,66 @@ describe("dry run of a login", () => {
     const { identity } = await setupIdentity(idp.issuer, { boundAudiences: "" });
     const result = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
     expect(result.rules.find((r) => r.rule === "audience")?.status).toBe("not-bound");
+  });
+});
+
+describe("preview of a change (what-if)", () => {
+  it("shows the logins the typed values would gain and lose, and saves nothing", async () => {
+    const loose = "project_path:mygroup/myproject:ref_type:branch:ref:*";
+    const dev = "project_path:mygroup/myproject:ref_type:branch:ref:dev";
+    const s = await scenario({ boundSubject: loose, boundClaims: { ref_protected: "true" } });
+    await s.login();
+    expect((await s.loginWith({ sub: dev, ref: "dev" })).status).toBe(200);
+    expect((await s.loginWith({ ref_protected: "false" })).status).toBe(401);
+    const saved = (await call("GET", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`)).body;
+
+    const origin = "https://console.example";
+    const { cookie, csrf } = await signIn(origin);
+    const page = `${origin}/admin/identities/${s.identity.id}/oidc-auth`;
+    expect(await (await fetchConsole(page, { headers: { cookie } })).text()).toContain(
+      `formaction="/admin/identities/${s.identity.id}`,
+    );
+    // The configuration form as its Preview button sends it.
+    const preview = async (fields: Record<string, string>) => {
+      const res = await fetchConsole(`${page}/preview`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin },
+        body: new URLSearchParams({
+          _csrf: csrf,
+          oidcDiscoveryUrl: s.idp.issuer,
+          boundIssuer: s.idp.issuer,
+          boundSubject: GITLAB_SUBJECT, // tightened: the dev login is lost
+          boundAudiences: AUDIENCE,
+          claimKey: "ref_protected",
+          claimValue: "true, false", // loosened: the unprotected login is gained
+          accessTokenTTL: "2592000",
+          accessTokenMaxTTL: "2592000",
+          accessTokenNumUsesLimit: "0",
+          trustedIps: "0.0.0.0/0\n::/0",
+          ...fields,
+        }),
+      });
+      return { status: res.status, html: await res.text() };
+    };
+
+    const { status, html } = await preview({ previewDays: "7" });
+    expect(status, html).toBe(200);
+    const section = (id: string) => html.slice(html.indexOf(`id="${id}"`), html.indexOf("</table>", html.indexOf(`id="${id}"`)));
+    expect(section("what-if-lost")).toContain(dev);
+    expect(section("what-if-lost")).toContain("subject_not_allowed");
+    expect(section("what-if-gained")).toContain(GITLAB_SUBJECT);
+    expect(section("what-if-gained")).toContain("claim_not_allowed: ref_protected");
+    expect(html).toContain("Saving would end 1 live access token.");
+    expect(html).toContain('value="7"');
+    // The form shows what was typed, not saved.
+    expect(html).toContain(`value="${GITLAB_SUBJECT}"`);
+    expect((await call("GET", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`)).body).toEqual(saved);
+
+    const tooFar = await preview({ previewDays: "365" });
+    expect(tooFar.status).toBe(422);
+    expect(tooFar.html).toContain("must be a whole number of days from 1 to 90 (the audit retention)");
+    const invalid = await preview({ boundSubject: "", claimKey: "" });
+    expect(invalid.status).toBe(422);
+    expect(invalid.html).toContain("The configuration was not previewed");
   });
 });

@@ -308,6 +308,12 @@ describe("real responses validate against the document", () => {
     const details = await api("GET", "/api/v1/identities/details", { token });
     expect(details.identityDetails.token.usesLeft).toBe(49);
     const renewed = (await api("POST", "/api/v1/auth/token/renew", { token: null, body: { accessToken: token } })).accessToken;
+    // What-if: a subject no login had; both logins are listed as lost, with their live tokens.
+    const whatIf = await api("POST", `${oidcPath}/what-if`, {
+      params: { identityId: identity.id },
+      body: { boundSubject: "project_path:mygroup/myproject:ref_type:branch:ref:release", days: 7 },
+    });
+    expect(whatIf).toMatchObject({ evaluated: 2, lostCount: 2, liveTokensEnded: 2 });
 
     // Projects and memberships
     const project = (await api("POST", "/api/v1/projects", { body: { name: "Web", organizationId: org.id } })).project;

@@ -3,12 +3,13 @@
 import { Hono } from "hono";
 import { dryRunOidcLogin, type DryRunResult } from "../../admin/dry-run";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
+import { whatIfOidcAuth, type WhatIfResult } from "../../admin/what-if";
 import { Reason } from "../../errors";
 import { configWarnings } from "../../oidc/config-policy";
 import { MAX_ID_TOKEN_BYTES } from "../../constants";
 import type { Identity, Organization } from "../../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "../context";
-import { submitForm, type FieldErrors } from "../forms";
+import { submitForm, text, type FieldErrors } from "../forms";
 import { identityCrumbs, identityPage, loadIdentity } from "../identities";
 import { Card, ConfirmPage, Layout, render, uiOf, when, type Ui } from "../layout";
 import { DryRunCard } from "./dry-run-card";
@@ -24,6 +25,7 @@ import {
   type OidcFormValues,
 } from "./form-model";
 import { SCRIPT } from "./script";
+import { WhatIfCard } from "./what-if-card";
 
 interface PageState {
   /** what was typed, shown again with its errors */
@@ -33,6 +35,10 @@ interface PageState {
   jwt?: string;
   result?: DryRunResult;
   dryRunError?: string;
+  /** the preview of the typed values: the days asked for, and the result or why there is none */
+  previewDays?: string;
+  preview?: WhatIfResult;
+  previewError?: string;
 }
 
 async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 422, state: PageState = {}) {
@@ -54,7 +60,7 @@ async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 4
       done={c.req.query("done")}
       error={
         state.errors && Object.keys(state.errors).length
-          ? "The configuration was not saved: correct the fields marked below."
+          ? `The configuration was not ${state.previewDays === undefined ? "saved" : "previewed"}: correct the fields marked below.`
           : undefined
       }
       script={SCRIPT}
@@ -70,6 +76,7 @@ async function showOidcPage(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 4
       {attached && (
         <>
           <div class="spacer" />
+          <WhatIfCard identity={identity} days={state.previewDays ?? ""} result={state.preview} error={state.previewError} />
           <DryRunCard ui={ui} identity={identity} jwt={state.jwt ?? ""} result={state.result} error={state.dryRunError} />
           <Card
             title="Remove OIDC Auth"
@@ -123,6 +130,28 @@ export const oidcAuthRoutes = new Hono<ConsoleEnv>()
         if (refusal.is(Reason.auth_method_exists, Reason.oidc_auth_not_configured)) {
           return showOidcPage(c, refusal.status, { values, errors: { _form: [`${refusal.message}. Review and save again.`] } });
         }
+        return undefined;
+      },
+    );
+  })
+  .post("/identities/:id/oidc-auth/preview", async (c) => {
+    // The configuration form, sent by the Preview button of ./what-if-card.tsx: replayed, not saved.
+    const { values, input, issues } = inputFromForm(c.var.form);
+    const previewDays = text(c.var.form, "previewDays");
+    if (issues.length) return showOidcPage(c, 422, { values, errors: errorsByField(issues, values), previewDays });
+    const days = previewDays === "" ? {} : { days: previewDays };
+    return submitForm(
+      async () =>
+        showOidcPage(c, 200, {
+          values,
+          previewDays,
+          preview: await whatIfOidcAuth(adminCtx(c), c.req.param("id"), { ...input, ...days }),
+        }),
+      (refusal) => {
+        if (refusal.is(Reason.invalid_request))
+          return showOidcPage(c, 422, { values, previewDays, previewError: refusal.issues[0]?.message ?? refusal.message });
+        if (refusal.status === 422)
+          return showOidcPage(c, 422, { values, previewDays, errors: errorsByField(refusal.issues, values) });
         return undefined;
       },
     );

@@ -13,6 +13,7 @@ import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";
 import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from "../../storage/records";
 import type { TokenResponse } from "../../tokens/issue";
+import type { WhatIfResult } from "../../admin/what-if";
 import type { ErrorBody } from "../errors";
 
 /**
@@ -154,9 +155,51 @@ export const auditLogSchema = named(
     country: z.string().nullable(),
     colo: z.string().nullable(),
     tokenId: z.string().nullable(),
-    details: z.unknown().describe("event-specific: checked claims of a login, before/after of an admin change"),
+    details: z
+      .unknown()
+      .describe(
+        "event-specific: of a login, the claims of its ID token once the signature verified (`claims`) and the rule that refused it (`failedRule`); of an admin change, `before` and `after`",
+      ),
   }),
   "AuditLog",
+);
+
+const outcome = z.enum(["admitted", "refused"]);
+
+export const whatIfEntrySchema = named(
+  z.object({
+    at: timestamp.describe("when the attempt was made"),
+    subject: z.string().nullable().describe("the ID token's `sub`"),
+    before: outcome.describe("the current configuration's verdict on the recorded claims"),
+    after: outcome.describe("the proposed configuration's verdict"),
+    rule: z
+      .object({
+        rule: z.enum(["issuer", "subject", "audience", "claim", "condition"]),
+        claim: z.string().optional().describe("for `claim`: the claim name"),
+        reasonCode: z.string().describe("the refusal's reasonCode, as a login would answer it"),
+      })
+      .describe("the deciding rule: the one the refusing configuration (before for gained, after for lost) applied"),
+  }),
+  "WhatIfEntry",
+);
+
+export const whatIfResultSchema = named(
+  z.object({
+    evaluated: z.number().int().describe("attempts replayed: gainedCount + lostCount + unchanged"),
+    from: timestamp.describe("start of the window replayed"),
+    to: timestamp.describe("end of the window (now)"),
+    gained: z.array(whatIfEntrySchema).describe("refused before, admitted after; newest first, at most 100"),
+    lost: z.array(whatIfEntrySchema).describe("admitted before, refused after; newest first, at most 100"),
+    gainedCount: z.number().int().describe("all gained attempts, listed or not"),
+    lostCount: z.number().int().describe("all lost attempts, listed or not"),
+    unchanged: z.number().int().describe("attempts both configurations decide alike"),
+    liveTokensEnded: z
+      .number()
+      .int()
+      .describe("live tokens (not expired, not revoked) whose login's claims the proposed configuration refuses"),
+    truncated: z.boolean().describe("a bound was reached: only the newest 10,000 attempts, or 10,000 live tokens, were read"),
+  }),
+  "WhatIfResult",
 );
 
 export const errorBodySchema = named(
@@ -198,5 +241,6 @@ export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof tokenResponseSchema>, TokenResponse>>,
   Assert<Equal<z.output<typeof issuedTokenSchema>, IssuedToken>>,
   Assert<Equal<z.output<typeof auditLogSchema>, AuditRecord>>,
+  Assert<Equal<z.output<typeof whatIfResultSchema>, WhatIfResult>>,
   Assert<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
 ];

@@ -2,21 +2,24 @@ import { Hono } from "hono";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
 import { configWarnings } from "../../oidc/config-policy";
+import { whatIfInputSchema, whatIfOidcAuth } from "../../admin/what-if";
 import { oidcConfigInputSchema } from "../../oidc/config-schema";
 import type { OidcAuthConfig } from "../../storage/records";
 import { requireAdmin } from "../admin-auth";
 import { readRawBody } from "../body";
 import { adminContext, type AppEnv } from "../../request-context";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
-import { envelope, identityOidcAuthSchema, oidcAuthWithWarningsSchema } from "../openapi/schemas";
+import { envelope, identityOidcAuthSchema, oidcAuthWithWarningsSchema, whatIfResultSchema } from "../openapi/schemas";
 
 const PATH = "/api/v1/auth/oidc-auth/identities/:identityId";
+const WHAT_IF = `${PATH}/what-if`;
 
 /** Infisical's envelope, with what is to be said about the configuration beside it (its clients ignore it). */
 const withWarnings = (config: OidcAuthConfig) => ({ identityOidcAuth: config, warnings: configWarnings(config) });
 
 export const oidcConfigRoutes = new Hono<AppEnv>()
   .use(PATH, requireAdmin)
+  .use(WHAT_IF, requireAdmin)
   .post(PATH, async (c) => {
     const input = await readRawBody(c, MAX_ADMIN_BODY_BYTES);
     return c.json(withWarnings(await attachOidcAuth(adminContext(c), c.req.param("identityId"), input)));
@@ -26,7 +29,11 @@ export const oidcConfigRoutes = new Hono<AppEnv>()
     return c.json(withWarnings(await updateOidcAuth(adminContext(c), c.req.param("identityId"), input)));
   })
   .get(PATH, async (c) => c.json(withWarnings(await getOidcAuth(adminContext(c), c.req.param("identityId")))))
-  .delete(PATH, async (c) => c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }));
+  .delete(PATH, async (c) => c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }))
+  .post(WHAT_IF, async (c) => {
+    const input = await readRawBody(c, MAX_ADMIN_BODY_BYTES);
+    return c.json(await whatIfOidcAuth(adminContext(c), c.req.param("identityId"), input));
+  });
 
 /** What a change is checked for, in order: the first that fails is the answer. */
 const VALIDATION =
@@ -61,5 +68,17 @@ export const oidcConfigDocs = documented(oidcConfigRoutes, TAGS.oidc, [
     description: "Tokens issued under it fail at their next use, also after a new attach.",
     response: identityOidcAuth,
     errors: CHANGE_ERRORS,
+  }),
+  post(WHAT_IF, "Preview a change against recorded logins (what-if)", {
+    description:
+      "Takes the fields of a PATCH (merged over the current configuration and validated like a PATCH: 422 `invalid_oidc_config`) " +
+      "and replays the identity's recorded login attempts of the last `days` under it, without saving anything. Replayed: attempts " +
+      "whose signature verified (their claims are in the audit trail) that were admitted or refused by a rule of the configuration " +
+      "(issuer, subject, audience, claims); refusals a configuration cannot change (signature, expiry, replay, rate limits) are not. " +
+      "`before` is the current configuration's verdict on the recorded claims, `after` the proposed one's. Lists hold the newest 100; " +
+      "at most 10,000 attempts are read (`truncated`). 422 `invalid_request` for a `days` outside 1 to the audit retention.",
+    body: whatIfInputSchema,
+    response: whatIfResultSchema,
+    errors: [...LOOKUP_ERRORS, 422],
   }),
 ]);
