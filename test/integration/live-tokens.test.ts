@@ -92,6 +92,17 @@ describe("a configuration change reaches live tokens", () => {
     await expectBindingChanged(protectedRef);
   });
 
+  it("condition: a condition added or narrowed refuses the tokens whose ID token it would refuse", async () => {
+    const s = await scenario();
+    const tag = await loginAs(s, { ref_type: "tag", ref: "v1.2.3" });
+    const branch = await s.login();
+    await patchOidc(s.identity.id, { condition: 'claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+[.][0-9]+[.][0-9]+$")' });
+    await expectBindingChanged(branch);
+    await expectAdmitted(tag);
+    await patchOidc(s.identity.id, { condition: 'claims.ref == "v2.0.0"' });
+    await expectBindingChanged(tag);
+  });
+
   it("reverting the change revives the refused tokens, with the uses they had: a refusal consumed nothing", async () => {
     const s = await scenario({ boundSubject: BRANCH_SUBJECT("*"), accessTokenNumUsesLimit: 3 });
     const dev = await loginAs(s, { sub: BRANCH_SUBJECT("dev") });

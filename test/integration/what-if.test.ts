@@ -120,9 +120,9 @@ describe("what-if", () => {
   it("refuses a proposal as PATCH would, and answers 404 like GET", async () => {
     const s = await scenario();
     const patch = await call("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { boundSubject: "" } });
-    expectRefusal(patch, 422, "invalid_oidc_config");
+    expectRefusal(patch, 422, "binding_too_broad");
     const res = await whatIf(s.identity.id, { boundSubject: "" });
-    expectRefusal(res, 422, "invalid_oidc_config");
+    expectRefusal(res, 422, "binding_too_broad");
     expect(res.body.details).toEqual(patch.body.details);
     expectRefusal(await whatIf(s.identity.id, { boundSubjects: "typo" }), 422, "invalid_oidc_config");
 

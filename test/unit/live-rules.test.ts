@@ -125,6 +125,7 @@ describe("fingerprints", () => {
       boundSubject: c.boundSubject,
       boundAudiences: AUDIENCE,
       boundClaims: c.boundClaims,
+      condition: "",
       keySource: await keySourceFingerprint(c),
       version: await configFingerprint(c),
       updatedAtMs: Date.parse(c.updatedAt),
