@@ -3,7 +3,7 @@
  * against the login attempts its audit trail recorded. Each attempt whose claims were kept (its signature
  * verified) and that was admitted or refused by a configurable rule is decided twice by the one evaluation
  * of a configuration (src/oidc/evaluate.ts): under the current configuration ("before") and under the
- * proposed one ("after"). See docs/what-if.md.
+ * proposed one ("after"). See docs/policy.md#what-if.
  */
 import * as z from "zod";
 import { auditRetentionDays } from "../env";
@@ -49,6 +49,8 @@ export type Outcome = "admitted" | "refused";
 export interface DecidingRule {
   rule: RuleName;
   claim?: string;
+  /** for `condition`: the top-level conjunct that was not true */
+  conjunct?: string;
   reasonCode: string;
 }
 
@@ -166,13 +168,18 @@ function newReplay() {
       if (before.admitted) tally.lostCount++;
       else tally.gainedCount++;
       if (list.length >= WHAT_IF_LIMITS.maxListed || refusing.admitted) return;
-      const { rule, claim } = refusing.failedRule;
+      const { rule, claim, conjunct } = refusing.failedRule;
       list.push({
         at: new Date(createdAt).toISOString(),
         subject: typeof claims.sub === "string" ? claims.sub : null,
         before: before.admitted ? "admitted" : "refused",
         after: after.admitted ? "admitted" : "refused",
-        rule: { rule, ...(claim !== undefined ? { claim } : {}), reasonCode: DomainError.from(refusing.refusal).reasonCode },
+        rule: {
+          rule,
+          ...(claim !== undefined ? { claim } : {}),
+          ...(conjunct !== undefined ? { conjunct } : {}),
+          reasonCode: DomainError.from(refusing.refusal).reasonCode,
+        },
       });
     },
   });

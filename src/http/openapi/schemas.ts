@@ -176,6 +176,7 @@ export const whatIfEntrySchema = named(
       .object({
         rule: z.enum(["issuer", "subject", "audience", "claim", "condition"]),
         claim: z.string().optional().describe("for `claim`: the claim name"),
+        conjunct: z.string().optional().describe("for `condition`: the top-level conjunct that was not true"),
         reasonCode: z.string().describe("the refusal's reasonCode, as a login would answer it"),
       })
       .describe("the deciding rule: the one the refusing configuration (before for gained, after for lost) applied"),
