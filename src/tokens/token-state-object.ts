@@ -8,6 +8,7 @@ import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
 import { nowSeconds } from "../time/clock";
 import { admitPresented, admitRow, POLICY_UNAVAILABLE, type PolicyLookup, type TokenRowState } from "./admission";
 import type { TokenRef } from "./token-ref";
+import type { OrgRole } from "../storage/records";
 
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure;
 export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure;
@@ -67,8 +68,8 @@ export class TokenStateObject extends DurableObject<Env> {
    * alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row) and consumes
    * one use in the same atomic step.
    */
-  async use(ref: TokenRef, clientIp: string | null): Promise<UseOutcome> {
-    const admitted = await this.admit(ref, clientIp, { spendUse: true });
+  async use(ref: TokenRef, clientIp: string | null, orgRole?: OrgRole): Promise<UseOutcome> {
+    const admitted = await this.admit(ref, clientIp, { spendUse: true, orgRole });
     if (!admitted.ok) return admitted;
     return { ok: true, usesLeft: usesLeftAfter(admitted.row.uses, admitted.row.uses_limit), policy: admitted.policy };
   }
@@ -170,13 +171,19 @@ export class TokenStateObject extends DurableObject<Env> {
    * interleaves: the checks and the use `spendUse` consumes are one atomic step, and a refusal consumes
    * nothing.
    */
-  private async admit(ref: TokenRef, clientIp: string | null, opts: { spendUse: boolean }): Promise<Admitted | Failure> {
+  private async admit(
+    ref: TokenRef,
+    clientIp: string | null,
+    opts: { spendUse: boolean; orgRole?: OrgRole | undefined },
+  ): Promise<Admitted | Failure> {
     const policy = await this.currentPolicy(ref.identityId);
     const now = nowSeconds();
     const presented = admitPresented(ref, policy, clientIp, now);
     if (!presented.ok) return presented;
     const sql = this.ctx.storage.sql;
-    if (opts.spendUse) {
+    // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
+    const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
+    if (opts.spendUse && !wrongRole) {
       // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
       // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
       const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
@@ -186,6 +193,7 @@ export class TokenStateObject extends DurableObject<Env> {
     const row = this.row(ref);
     const refused = admitRow(row);
     if (refused) return refused;
+    if (wrongRole) return failure(Reason.insufficient_role);
     if (opts.spendUse) {
       sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
       row.uses++;
