@@ -90,9 +90,17 @@ export class TokenStateObject extends DurableObject<Env> {
     return { ok: true, expiresAt, policy: admitted.policy };
   }
 
-  revoke(ref: TokenRef): void {
+  /**
+   * Revokes the token's jti; true when that changed anything. Already revoked, or expired with no row left
+   * (no token of this jti can be live: a renewal would have kept the row), it writes nothing.
+   */
+  revoke(ref: TokenRef): boolean {
+    const sql = this.ctx.storage.sql;
+    const known = sql.exec<{ revoked_at: number | null }>("SELECT revoked_at FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
+    if (known ? known.revoked_at !== null : nowSeconds() >= ref.exp) return false;
     this.row(ref);
-    this.ctx.storage.sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
+    sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
+    return true;
   }
 
   /**

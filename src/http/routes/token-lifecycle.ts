@@ -21,7 +21,7 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     return c.json(await renewAccessToken(c.env, accessToken, callerOf(c)));
   })
-  /** Possession of the token is the authorisation; works on expired tokens too. */
+  /** Possession of the token is the authorisation; works on expired tokens too; repeating it writes nothing. */
   .post(REVOKE, async (c) => {
     const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
     await revokeAccessToken(c.env, accessToken, callerOf(c));
@@ -37,7 +37,9 @@ export const tokenLifecycleDocs = documented(tokenLifecycleRoutes, TAGS.login, [
     errors: [401, 403, 413, 422, 429, 503],
   }),
   post(REVOKE, "Revoke an access token", {
-    description: "Possession of the token is the authorisation; works on expired tokens too. Every later use or renewal fails.",
+    description:
+      "Possession of the token is the authorisation; works on expired tokens too. Every later use or renewal fails. " +
+      "Idempotent: revoking a revoked or long-expired token answers the same success and changes nothing.",
     body: tokenBody,
     formBody: true,
     response: z.object({ message: z.string().describe('"Successfully revoked access token"') }),
