@@ -132,6 +132,13 @@ export const auditLogSchema = named(
     colo: z.string().nullable(),
     tokenId: z.string().nullable(),
     details: z.unknown().describe("event-specific: checked claims of a login, before/after of an admin change"),
+    count: z
+      .number()
+      .int()
+      .min(1)
+      .describe(
+        "how many attempts the row stands for: 1, or, for logins naming no identity, all of one client address in the minute starting at createdAt",
+      ),
   }),
   "AuditLog",
 );
