@@ -64,10 +64,13 @@ export const MAX_ADMIN_BODY_BYTES = 256 * 1024;
 /**
  * Login rate limits (src/http/rate-limit.ts; the limits themselves are `simple.limit` of the
  * `[[ratelimits]]` bindings in wrangler.toml). These periods must equal the bindings' `simple.period`:
- * they are the Retry-After of each 429 and how long an isolate blocks an (identity, client) pair.
+ * they are the Retry-After of each 429 and how long an isolate blocks an (identity, client) pair or, for
+ * LOGIN_ADDRESS_FAILURE_LIMITER (also FAILED_LOGIN_PERIOD_SECONDS), a client address.
  */
 export const FAILED_LOGIN_PERIOD_SECONDS = 60;
 export const CLIENT_LOGIN_PERIOD_SECONDS = 10;
+/** Renewals and revocations per client address (TOKEN_CLIENT_LIMITER): the Retry-After of its 429. */
+export const TOKEN_CALL_PERIOD_SECONDS = 10;
 /**
  * One unit of LOGIN_CLIENT_LIMITER is this many logins: an isolate reserves a block of logins for a client
  * address with one limiter call and spends it locally (src/http/rate-limit.ts). wrangler.toml's `limit`

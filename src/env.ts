@@ -24,6 +24,10 @@ export interface Env {
   LOGIN_FAILURE_LIMITER?: RateLimit;
   /** All logins per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_CLIENT_LIMITER?: RateLimit;
+  /** Refused logins per client address, any identity; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
+  LOGIN_ADDRESS_FAILURE_LIMITER?: RateLimit;
+  /** Renewals and revocations per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
+  TOKEN_CLIENT_LIMITER?: RateLimit;
 }
 
 /** `ALLOW_INSECURE_ISSUERS`, read: local development and tests only. */

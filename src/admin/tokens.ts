@@ -13,12 +13,17 @@ export async function listIdentityTokens(ctx: AdminContext, identityId: string):
   return listLiveTokens(ctx.env.DB, identity.id, nowSeconds());
 }
 
-/** Revokes one token of an identity by its id, on the holder's revocation path; the next use anywhere fails. */
+/**
+ * Revokes one token of an identity by its id, on the holder's revocation path; the next use anywhere fails.
+ * Revoking it again changes nothing: no write, no second audit row (the ledger is written only when it
+ * does not say revoked yet).
+ */
 export async function revokeIdentityToken(ctx: AdminContext, identityId: string, tokenId: string): Promise<IssuedToken> {
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  await revokeToken(ctx.env, identity.stateObject, tokenRef(token));
-  auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
+  const written = await revokeToken(ctx.env, identity.stateObject, tokenRef(token), { ledgerSaysRevoked: token.revokedAt !== null });
+  if (written)
+    auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
   return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };
 }

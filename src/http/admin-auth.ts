@@ -46,9 +46,12 @@ export async function useBearerToken(...args: Parameters<typeof useAccessToken>)
 
 /**
  * The admin API admits the deployment's admin key, or the access token of an identity whose org role is
- * admin (scoped to its own organization by `assertOrgAccess`). Using a token here is a use of it.
+ * admin (scoped to its own organization by `assertOrgAccess`). Using a token here is a use of it: one per
+ * request, and none when the token is refused (its role is judged by the identity's object before the use
+ * is spent). A request that already passed it (a guard met twice on one route) is not judged again.
  */
 export const requireAdmin = guard("admin", async (c, next) => {
+  if (c.get("actor") !== undefined) return next();
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw credentialsMissing("Send Authorization: Bearer <admin key or access token>");
@@ -57,7 +60,7 @@ export const requireAdmin = guard("admin", async (c, next) => {
   if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
     actor = { kind: "admin-key" };
   } else if (token.split(".").length === 3) {
-    const use = await useBearerToken(c.env, token, clientIp(c));
+    const use = await useBearerToken(c.env, token, clientIp(c), { orgRole: "admin" });
     if (use.policy.orgRole !== "admin") {
       throw new DomainError(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the admin API");
     }

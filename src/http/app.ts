@@ -3,6 +3,7 @@ import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";
 import { HttpRefusal, refusalResponse } from "./errors";
+import { noStore } from "./cache-headers";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
@@ -22,6 +23,8 @@ export function createApp() {
 
   // Request id, request context for logs, one access log line per request (src/http/request-log.ts).
   app.use(requestLog);
+  // Cache-Control: no-store on every answer whose route did not choose otherwise (src/http/cache-headers.ts).
+  app.use(noStore);
 
   // GET / and GET /api/status.
   app.route("/", serviceRoutes);

@@ -14,6 +14,15 @@
  *   the limiter's period, and every further attempt is refused before any verification, valid token or
  *   not. Another isolate learns the same at its own next refusal for the pair, since the limiter's
  *   counter is shared within a Cloudflare location.
+ * - LOGIN_ADDRESS_FAILURE_LIMITER: refused logins per client address, whatever identity they named (so
+ *   naming a new random identity id each time does not escape the limit above). Counted and enforced the
+ *   same way, the whole address blocked.
+ * - TOKEN_CLIENT_LIMITER: renewals and revocations per client address, every request counted, before the
+ *   body is read.
+ *
+ * The two per-address limits added for abuse (LOGIN_ADDRESS_FAILURE_LIMITER, TOKEN_CLIENT_LIMITER) do not
+ * apply to requests without a client address: only local ones (tests, `wrangler dev` without a proxy)
+ * lack `CF-Connecting-IP`, and they would all share one budget.
  *
  * The binding offers no way to read a counter without incrementing it; the isolate-memory block is what
  * makes "refuse before verifying" possible without counting successful logins.
@@ -21,11 +30,15 @@
  * A missing binding disables its limit, and a limiter that throws lets the request through (logged):
  * these limits bound the cost of abuse, they are not what decides a login.
  */
-import { CLIENT_LOGIN_PERIOD_SECONDS, CLIENT_LOGINS_PER_LIMITER_UNIT, FAILED_LOGIN_PERIOD_SECONDS } from "../constants";
+import {
+  CLIENT_LOGIN_PERIOD_SECONDS,
+  CLIENT_LOGINS_PER_LIMITER_UNIT,
+  FAILED_LOGIN_PERIOD_SECONDS,
+  TOKEN_CALL_PERIOD_SECONDS,
+} from "../constants";
 import { LruCache } from "../cache/lru";
-import { BoundedMemo } from "../cache/memo";
 import { waitFor } from "../cache/wait-for";
-import { parseIpAddress } from "../net/ip-ranges";
+import { clientKey, UNKNOWN_CLIENT } from "../net/client-key";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
 import { DomainError, Reason } from "../errors";
@@ -36,27 +49,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BLOCKED_PAIRS = 10_000;
 const blocked = new LruCache<number>(MAX_BLOCKED_PAIRS);
 
-/**
- * The rate-limit key of a client address: the address itself for IPv4, its /64 for IPv6 (one host is
- * routinely given a whole /64, so per-address keys would not limit anyone), "unknown" without the header
- * (only local requests lack it: Cloudflare always sets it).
- */
-export function clientKey(ip: string | null | undefined): string {
-  if (!ip) return "unknown";
-  if (ip.length > 64) return computeClientKey(ip); // not an address (Cloudflare sends only addresses): not kept
-  return clientKeys.get(ip, () => computeClientKey(ip));
-}
-
-/** clientKey is pure and a login asks it up to three times: parsed addresses are kept per isolate. */
-const clientKeys = new BoundedMemo<string>(10_000);
-
-function computeClientKey(ip: string): string {
-  const parsed = parseIpAddress(ip.trim());
-  if (!parsed) return `raw:${ip.slice(0, 64)}`;
-  if (parsed.version === 4) return parsed.bytes.join(".");
-  const hex = [...parsed.bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.replace(/(.{4})(?!$)/g, "$1:")}::/64`;
-}
+/** The rate-limit key of a client address (src/net/client-key.ts: an IPv6 address counts as its /64). */
+export { clientKey };
 
 /** An identity id as submitted: UUIDs case-folded, anything else (always a 404) shares one bucket. */
 export function identityKey(identityId: string): string {
@@ -65,9 +59,14 @@ export function identityKey(identityId: string): string {
 
 const failureKey = (identityId: string, ip: string | null) => `${identityKey(identityId)}|${clientKey(ip)}`;
 
+/** Client addresses blocked for their refused logins across identities, per isolate. */
+const blockedAddresses = new LruCache<number>(MAX_BLOCKED_PAIRS);
+
 let warnedMissing = false;
 
-async function consume(env: Env, binding: "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILURE_LIMITER", key: string): Promise<boolean> {
+type LimiterBinding = "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILURE_LIMITER" | "LOGIN_ADDRESS_FAILURE_LIMITER" | "TOKEN_CLIENT_LIMITER";
+
+async function consume(env: Env, binding: LimiterBinding, key: string): Promise<boolean> {
   const limiter = env[binding];
   if (!limiter) {
     if (!warnedMissing) {
@@ -92,6 +91,11 @@ const failuresLimited = (retryAfterSeconds: number) =>
     "Too many refused logins for this identity from this address; retry after the Retry-After delay",
     { retryAfterSeconds: Math.max(1, retryAfterSeconds) },
   );
+
+const addressFailuresLimited = (retryAfterSeconds: number) =>
+  new DomainError(Reason.rate_limited_failed_logins, "Too many refused logins from this address; retry after the Retry-After delay", {
+    retryAfterSeconds: Math.max(1, retryAfterSeconds),
+  });
 
 /**
  * A client address's logins in this isolate: the unspent rest of its reserved blocks, and the state of a
@@ -152,8 +156,10 @@ export async function limitClientLogins(env: Env, ip: string | null): Promise<vo
   }
 }
 
-/** Before any verification: throws 429 `rate_limited_failed_logins` while the pair is blocked. */
+/** Before any verification: throws 429 `rate_limited_failed_logins` while the address or the pair is blocked. */
 export function assertLoginNotBlocked(identityId: string, ip: string | null, now = Date.now()): void {
+  const addressUntil = blockedAddresses.get(clientKey(ip), now);
+  if (addressUntil !== undefined) throw addressFailuresLimited(Math.ceil((addressUntil - now) / 1000));
   const until = blocked.get(failureKey(identityId, ip), now);
   if (until !== undefined) throw failuresLimited(Math.ceil((until - now) / 1000));
 }
@@ -169,9 +175,30 @@ export async function countLoginFailure(
   now = Date.now(),
 ): Promise<DomainError | null> {
   const key = failureKey(identityId, ip);
-  if (await consume(env, "LOGIN_FAILURE_LIMITER", key)) return null;
+  const address = clientKey(ip);
+  const [pairOk, addressOk] = await Promise.all([
+    consume(env, "LOGIN_FAILURE_LIMITER", key),
+    address === UNKNOWN_CLIENT || consume(env, "LOGIN_ADDRESS_FAILURE_LIMITER", address),
+  ]);
   const periodMs = FAILED_LOGIN_PERIOD_SECONDS * 1000;
+  if (!addressOk) {
+    blockedAddresses.set(address, now + periodMs, periodMs, now);
+    log("warn", "login_failures_limited", { client: address });
+    return addressFailuresLimited(FAILED_LOGIN_PERIOD_SECONDS);
+  }
+  if (pairOk) return null;
   blocked.set(key, now + periodMs, periodMs, now);
-  log("warn", "login_failures_limited", { identity: identityKey(identityId), client: clientKey(ip) });
+  log("warn", "login_failures_limited", { identity: identityKey(identityId), client: address });
   return failuresLimited(FAILED_LOGIN_PERIOD_SECONDS);
+}
+
+/**
+ * Every renewal and revocation spends one of the client address's budget (TOKEN_CLIENT_LIMITER), before
+ * the body is read. Throws 429 `rate_limited_token_calls`. Requests without a client address (local only)
+ * are not counted.
+ */
+export async function limitTokenCalls(env: Env, ip: string | null): Promise<void> {
+  const key = clientKey(ip);
+  if (key === UNKNOWN_CLIENT || (await consume(env, "TOKEN_CLIENT_LIMITER", key))) return;
+  throw new DomainError(Reason.rate_limited_token_calls, undefined, { retryAfterSeconds: TOKEN_CALL_PERIOD_SECONDS });
 }

@@ -1,5 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
+import { parseIpAddress } from "../net/ip-ranges";
 import { errorName, log, withRequestId } from "../observability/log";
 import { useAccessToken } from "../tokens/use-token";
 import type { AuthenticateFailure, AuthenticateOptions, AuthenticateResult } from "./types";
@@ -8,6 +9,8 @@ import { rpcFailure, rpcRefusal } from "./failure";
 
 /** Longest project id we look up; longer is a caller bug, refused before the token is used. */
 const MAX_PROJECT_ID_LENGTH = 128;
+/** Longest client address accepted (an IPv6 address is at most 45 characters). */
+const MAX_CLIENT_IP_LENGTH = 64;
 
 /**
  * Token validation for downstream Workers over a service binding:
@@ -15,7 +18,9 @@ const MAX_PROJECT_ID_LENGTH = 128;
  * A call is a use of the token and applies every rule the HTTP API applies. It never throws for a bad
  * token or bad arguments: it answers a refusal, so a consumer cannot fail open by forgetting a catch.
  * Arguments of the wrong shape are refused (400 invalid_arguments) before the token is used, so a
- * consumer bug never consumes a use or passes a trusted-IP check by accident.
+ * consumer bug never consumes a use or passes a trusted-IP check by accident. A caller-supplied key is
+ * looked up among own properties only: `projectId: "__proto__"` or `"constructor"` is a project like any
+ * other, of which the identity is not a member.
  */
 export class AuthService extends WorkerEntrypoint<Env> {
   async authenticate(accessToken: unknown, options?: unknown): Promise<AuthenticateResult> {
@@ -41,7 +46,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
         identityId: claims.sub,
         organizationId: policy.orgId,
         orgRole: policy.orgRole,
-        ...(projectId === undefined ? {} : { projectId, projectRoles: [...(policy.projectRoles[projectId] ?? [])] }),
+        ...(projectId === undefined ? {} : { projectId, projectRoles: rolesInProject(policy.projectRoles, projectId) }),
         tokenId: claims.jti,
         authMethod: claims.auth_method,
         expiresAt: claims.exp,
@@ -56,6 +61,12 @@ export class AuthService extends WorkerEntrypoint<Env> {
   }
 }
 
+/** The identity's roles in a project; none when it is not a member (own properties only: never a prototype's). */
+function rolesInProject(projectRoles: Record<string, string[]>, projectId: string): string[] {
+  const roles = Object.hasOwn(projectRoles, projectId) ? projectRoles[projectId] : undefined;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === "string") : [];
+}
+
 /** `{ clientIp: string | null, projectId?: string }`; omitted options mean "no client IP known". */
 function parseOptions(options: unknown): { ok: true; clientIp: string | null; projectId: string | undefined } | AuthenticateFailure {
   const invalid = (message: string) => rpcRefusal(Reason.invalid_arguments, message);
@@ -64,8 +75,12 @@ function parseOptions(options: unknown): { ok: true; clientIp: string | null; pr
     return invalid("authenticate(accessToken, options): options must be an object { clientIp, projectId? }");
   }
   const { clientIp, projectId } = options as Partial<Record<keyof AuthenticateOptions, unknown>>;
-  if (clientIp !== undefined && clientIp !== null && typeof clientIp !== "string") {
-    return invalid("options.clientIp must be a string (the CF-Connecting-IP header) or null");
+  if (
+    clientIp !== undefined &&
+    clientIp !== null &&
+    (typeof clientIp !== "string" || (clientIp !== "" && (clientIp.length > MAX_CLIENT_IP_LENGTH || !parseIpAddress(clientIp))))
+  ) {
+    return invalid("options.clientIp must be an IP address (the CF-Connecting-IP header) or null");
   }
   if (projectId !== undefined && (typeof projectId !== "string" || projectId === "" || projectId.length > MAX_PROJECT_ID_LENGTH)) {
     return invalid("options.projectId must be a non-empty string when given");

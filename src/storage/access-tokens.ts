@@ -62,15 +62,6 @@ export async function listLiveTokens(db: D1Database, identityId: string, now: nu
   return results.map(toIssuedToken);
 }
 
-/**
- * Drops ledger rows of tokens whose latest expiry has passed (the maintenance cron). Enforcement does not
- * read this table, so nothing depends on expired rows; the identity's Durable Object cleans its own rows.
- */
-export async function pruneExpiredTokens(db: D1Database, nowSeconds: number): Promise<number> {
-  const res = await db.prepare("DELETE FROM access_tokens WHERE expires_at <= ?").bind(nowSeconds).run();
-  return res.meta.changes ?? 0;
-}
-
 export async function getIssuedToken(db: D1Database, identityId: string, jti: string): Promise<IssuedToken | null> {
   await flushLedger(db);
   const row = await db

@@ -1,5 +1,6 @@
 import { newTimeOrderedId } from "./ids";
-import { writeBehind, type RowKind } from "./write-behind";
+import { writeBehind, type CountedRowKind, type RowKind } from "./write-behind";
+import { clientKey, UNKNOWN_CLIENT } from "../net/client-key";
 import { nowMs } from "../time/clock";
 
 export type AuditOutcome = "success" | "failure";
@@ -22,6 +23,8 @@ export interface AuditRecord extends Required<Omit<AuditEvent, "details">> {
   id: string;
   createdAt: string;
   details: unknown;
+  /** How many attempts the row stands for: 1, or more for a counted row (recordCountedAudit). */
+  count: number;
 }
 
 interface Row extends AuditEvent {
@@ -54,6 +57,46 @@ const auditRows: RowKind<Row> = {
     r.details === undefined ? null : JSON.stringify(r.details),
   ],
 };
+
+/**
+ * Counted rows: one per (event, reason, client address, minute), whatever the number of isolates. The
+ * statement adds each flush's count to the row of its key; the row keeps what its first flush said.
+ */
+const UPSERT_COUNTED = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
+  client_ip, country, colo, token_id, details, count, aggregate_key)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+    value->>9, value->>10, value->>11, value->>12, value->>13, value->>14 FROM json_each(?) WHERE true
+  ON CONFLICT(aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET count = count + excluded.count`;
+
+const countedAuditRows: CountedRowKind<Row & { aggregateKey: string }> = {
+  name: "audit-counted",
+  sql: UPSERT_COUNTED,
+  encode: (r, count) => [...auditRows.encode(r), count, r.aggregateKey],
+};
+
+/** The minute counted audit rows are kept per. */
+export const AUDIT_COUNT_WINDOW_MS = 60_000;
+
+/**
+ * Queues an event that may repeat at the rate of an attack (a login naming no identity): all such events
+ * of one client address (an IPv6 address counts as its /64) in one minute, with the same event, reason and
+ * details, are one row whose `count` says how many there were. The row's `createdAt` is the start of that
+ * minute and its `clientIp` the address key. A flood costs a row per address and minute, not per request.
+ */
+export function recordCountedAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
+  const minute = Math.floor(nowMs() / AUDIT_COUNT_WINDOW_MS) * AUDIT_COUNT_WINDOW_MS;
+  const client = clientKey(event.clientIp);
+  const details = event.details === undefined ? "" : JSON.stringify(event.details);
+  const key = [event.event, event.outcome, event.reasonCode ?? "", client, minute, details].join("|");
+  const row = {
+    ...event,
+    clientIp: client === UNKNOWN_CLIENT ? null : client,
+    id: newTimeOrderedId(minute),
+    createdAt: minute,
+    aggregateKey: key,
+  };
+  writeBehind.pushCounted(db, countedAuditRows, key, row, waitUntil);
+}
 
 /** Queues an audit event; it reaches D1 within about a second (FLUSH_DELAY_MS), off the response path. */
 export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
@@ -123,21 +166,8 @@ function toRecord(r: Record<string, string | number | null>): AuditRecord {
     colo: r.colo as string | null,
     tokenId: r.token_id as string | null,
     details: r.details ? (JSON.parse(r.details as string) as unknown) : null,
+    count: typeof r.count === "number" ? r.count : 1,
   };
-}
-
-/** Retention: deletes events older than the cutoff, in bounded chunks. Returns how many went. */
-export async function pruneAudit(db: D1Database, olderThanMs: number): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < 50; i++) {
-    const res = await db
-      .prepare("DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE created_at < ? LIMIT 5000)")
-      .bind(olderThanMs)
-      .run();
-    total += res.meta.changes;
-    if (res.meta.changes < 5000) break;
-  }
-  return total;
 }
 
 /** A login attempt as a what-if replays it: when, how it ended, and what its row recorded. */

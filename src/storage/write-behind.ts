@@ -14,6 +14,10 @@
  * Every queued row has a flush scheduled in some request's `waitUntil`: the request that finds no flush
  * pending schedules one; the flush takes everything queued at that moment. Only plain data crosses
  * requests, never an I/O object.
+ *
+ * Counted rows (`pushCounted`): rows that would repeat, such as login attempts naming no identity, are
+ * queued once per key with a count; the statement of their kind upserts them (`count = count + n` on a
+ * unique key), so every isolate adds its own count to the one row of that key.
  */
 import { errorName, log } from "../observability/log";
 
@@ -30,21 +34,59 @@ export interface RowKind<Row> {
   encode(row: Row): unknown[];
 }
 
+/** A kind of counted row: its statement upserts `encode(row, count)` arrays, adding `count` to the row of its key. */
+export interface CountedRowKind<Row> {
+  name: string;
+  sql: string;
+  encode(row: Row, count: number): unknown[];
+}
+
+/** What a flush groups rows by: their statement. */
+type Statement = Pick<RowKind<never>, "name" | "sql">;
+
 /** A row is encoded when queued: one flat string per row keeps a second's worth of rows cheap to hold. */
 interface Queued {
-  kind: RowKind<never>;
+  kind: Statement;
   json: string;
+}
+
+/** A counted row, encoded at the flush (its count grows until then). */
+interface Counted {
+  kind: CountedRowKind<never>;
+  row: unknown;
+  count: number;
 }
 
 class WriteBehind {
   private queue: Queued[] = [];
+  private counted = new Map<string, Counted>();
   private scheduled = false;
 
   push<Row>(db: D1Database, kind: RowKind<Row>, row: Row, waitUntil: (p: Promise<unknown>) => void): void {
-    this.queue.push({ kind: kind as RowKind<never>, json: JSON.stringify(kind.encode(row)) });
-    if (this.scheduled && this.queue.length < MAX_QUEUED_ROWS) return;
+    this.queue.push({ kind, json: JSON.stringify(kind.encode(row)) });
+    this.schedule(db, waitUntil);
+  }
+
+  /**
+   * Queues `row` once per `key` of its kind; pushing the same key again before the flush only adds one to
+   * its count. A key is never more than one row of a flush, however many requests repeat it.
+   */
+  pushCounted<Row>(db: D1Database, kind: CountedRowKind<Row>, key: string, row: Row, waitUntil: (p: Promise<unknown>) => void): void {
+    const slot = `${kind.name}|${key}`;
+    const queued = this.counted.get(slot);
+    if (queued) {
+      queued.count++; // its flush is already scheduled
+      return;
+    }
+    this.counted.set(slot, { kind: kind as CountedRowKind<never>, row, count: 1 });
+    this.schedule(db, waitUntil);
+  }
+
+  private schedule(db: D1Database, waitUntil: (p: Promise<unknown>) => void): void {
+    const queued = this.queue.length + this.counted.size;
+    if (this.scheduled && queued < MAX_QUEUED_ROWS) return;
     this.scheduled = true;
-    const delay = this.queue.length >= MAX_QUEUED_ROWS ? 0 : FLUSH_DELAY_MS;
+    const delay = queued >= MAX_QUEUED_ROWS ? 0 : FLUSH_DELAY_MS;
     waitUntil(new Promise((resolve) => setTimeout(resolve, delay)).then(() => this.flush(db)));
   }
 
@@ -52,14 +94,18 @@ class WriteBehind {
   async flush(db: D1Database): Promise<void> {
     this.scheduled = false;
     const batch = this.queue;
-    if (batch.length === 0) return;
+    const counted = this.counted;
+    if (batch.length === 0 && counted.size === 0) return;
     this.queue = [];
-    const encoded = new Map<RowKind<never>, string[]>();
-    for (const { kind, json } of batch) {
+    this.counted = new Map();
+    const encoded = new Map<Statement, string[]>();
+    const add = (kind: Statement, json: string) => {
       const rows = encoded.get(kind);
       if (rows) rows.push(json);
       else encoded.set(kind, [json]);
-    }
+    };
+    for (const { kind, json } of batch) add(kind, json);
+    for (const { kind, row, count } of counted.values()) add(kind, JSON.stringify(kind.encode(row as never, count)));
     const statements: D1PreparedStatement[] = [];
     for (const [kind, rows] of encoded) {
       for (const chunk of chunkRows(rows, MAX_PARAMETER_CHARS)) statements.push(db.prepare(kind.sql).bind(`[${chunk.join(",")}]`));
@@ -68,7 +114,7 @@ class WriteBehind {
       await db.batch(statements);
     } catch (err) {
       log("error", "write_behind_failed", {
-        rows: batch.length,
+        rows: batch.length + counted.size,
         kinds: [...encoded.keys()].map((k) => k.name).join(","),
         error: errorName(err),
       });

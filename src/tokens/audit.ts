@@ -1,12 +1,12 @@
 import type { LoginTrace } from "../oidc/authenticate";
 import type { ClaimSnapshot } from "../oidc/claim-snapshot";
-import { recordAudit } from "../storage/audit-log";
+import { recordAudit, recordCountedAudit } from "../storage/audit-log";
 import type { AccessTokenClaims } from "./access-token";
 import type { Caller } from "./caller";
 
 /** A login attempt as its audit event records it; filled in as the login proceeds (the trace included). */
 export interface LoginAttempt extends LoginTrace {
-  /** null when the submitted identity id is not even well formed: such attempts are not audited */
+  /** null when the submitted identity id is not even well formed */
   identityId: string | null;
   orgId: string | null;
 }
@@ -20,13 +20,31 @@ export type LoginResult = { outcome: "success"; tokenId: string } | { outcome: "
 const SNAPSHOT_VERSION = 1;
 
 /**
- * One audit event per login attempt that named a well-formed identity id. `details`: the claim snapshot once
+ * One audit event per login attempt of an identity. An attempt that found no identity (an unknown or
+ * malformed id: `orgId` is still null) is counted instead, in one row per client address and minute
+ * (recordCountedAudit): guessing ids costs the audit log a row a minute, not a row a request. `details`: the claim snapshot once
  * the signature verified (`claims`), the rule that refused the token (`failedRule`), the refusal a rate
  * limit replaced (`refusedFor`). Never the token.
  */
 export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt, result: LoginResult): void {
-  if (!attempt.identityId) return;
   const refusedFor = result.outcome === "failure" ? result.refusedFor : undefined;
+  if (attempt.orgId === null && result.outcome === "failure") {
+    recordCountedAudit(
+      db,
+      {
+        event: "login",
+        outcome: "failure",
+        reasonCode: result.reasonCode,
+        clientIp: caller.ip,
+        country: caller.country,
+        colo: caller.colo,
+        details: refusedFor ? { refusedFor } : undefined,
+      },
+      caller.waitUntil,
+    );
+    return;
+  }
+  if (!attempt.identityId) return;
   const failedRule = result.outcome === "failure" ? attempt.failedRule : undefined;
   const details = {
     ...(attempt.claims ? { claims: attempt.claims, snapshot: SNAPSHOT_VERSION } : {}),

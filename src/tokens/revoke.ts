@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { markTokenRevoked } from "../storage/access-tokens";
+import { nowSeconds } from "../time/clock";
 import { verifyAccessToken } from "./access-token";
 import { auditTokenEvent } from "./audit";
 import type { Caller } from "./caller";
@@ -13,23 +14,30 @@ export type RevokeEnv = Pick<Env, "DB" | "TOKEN_STATE">;
  * The one revocation path, for the token's holder and for an admin alike: the identity's object first
  * (that is the enforcement: the next use anywhere is refused), then the ledger, which only lists. With
  * `deferLedger` the ledger write runs past the answer; without, it is awaited (an admin lists next).
+ * Returns whether anything was written: a token the object knows as revoked (or expired and gone) costs
+ * no write at all, unless `ledgerSaysRevoked` is false (the caller read the ledger and it does not say so
+ * yet: it is written then).
  */
 export async function revokeToken(
   env: RevokeEnv,
   stateObjectId: string,
   ref: TokenRef,
-  deferLedger?: (p: Promise<unknown>) => void,
-): Promise<void> {
+  opts: { deferLedger?: (p: Promise<unknown>) => void; ledgerSaysRevoked?: boolean } = {},
+): Promise<boolean> {
   const stub = stateObject(env, stateObjectId);
-  await withStateObject(() => stub.revoke(ref));
+  const changed = await withStateObject(() => stub.revoke(ref));
+  if (!changed && opts.ledgerSaysRevoked !== false) return false;
   const ledger = markTokenRevoked(env.DB, ref.jti);
-  if (deferLedger) deferLedger(ledger);
+  if (opts.deferLedger) opts.deferLedger(ledger);
   else await ledger;
+  return true;
 }
 
 /**
  * Revocation by whoever holds the token: possession is the authorisation, and expired tokens are accepted
- * too (the same jti may live on in a renewed token).
+ * too (the same jti may live on in a renewed token). Idempotent and free when repeated: a token already
+ * revoked answers the same success with no D1 write and no second audit row, and one past its max TTL
+ * (no token of its jti can be live) without even asking the identity's object.
  */
 export async function revokeAccessToken(
   env: RevokeEnv & Pick<Env, "SIGNING_KEYS">,
@@ -38,6 +46,8 @@ export async function revokeAccessToken(
 ): Promise<void> {
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
-  await revokeToken(env, claims.sob, tokenRef(claims), caller.waitUntil);
-  auditTokenEvent(env.DB, caller, "token.revoke", claims);
+  if (nowSeconds() >= claims.max_exp) return;
+  if (await revokeToken(env, claims.sob, tokenRef(claims), { deferLedger: caller.waitUntil })) {
+    auditTokenEvent(env.DB, caller, "token.revoke", claims);
+  }
 }

@@ -17,6 +17,7 @@ import {
   type TokenRowState,
 } from "./admission";
 import type { TokenRef } from "./token-ref";
+import type { OrgRole } from "../storage/records";
 
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure | Recheck;
 export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure | Recheck;
@@ -81,8 +82,8 @@ export class TokenStateObject extends DurableObject<Env> {
    * alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row) and consumes
    * one use in the same atomic step.
    */
-  async use(ref: TokenRef, clientIp: string | null): Promise<UseOutcome> {
-    const admitted = await this.admit(ref, clientIp, { spendUse: true });
+  async use(ref: TokenRef, clientIp: string | null, orgRole?: OrgRole): Promise<UseOutcome> {
+    const admitted = await this.admit(ref, clientIp, { spendUse: true, orgRole });
     if (!admitted.ok) return admitted;
     return { ok: true, usesLeft: usesLeftAfter(admitted.row.uses, admitted.row.uses_limit), policy: admitted.policy };
   }
@@ -103,9 +104,17 @@ export class TokenStateObject extends DurableObject<Env> {
     return { ok: true, expiresAt, policy: admitted.policy };
   }
 
-  revoke(ref: TokenRef): void {
+  /**
+   * Revokes the token's jti; true when that changed anything. Already revoked, or expired with no row left
+   * (no token of this jti can be live: a renewal would have kept the row), it writes nothing.
+   */
+  revoke(ref: TokenRef): boolean {
+    const sql = this.ctx.storage.sql;
+    const known = sql.exec<{ revoked_at: number | null }>("SELECT revoked_at FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
+    if (known ? known.revoked_at !== null : nowSeconds() >= ref.exp) return false;
     this.row(ref);
-    this.ctx.storage.sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
+    sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
+    return true;
   }
 
   /**
@@ -184,7 +193,11 @@ export class TokenStateObject extends DurableObject<Env> {
    * interleaves: the checks and the use `spendUse` consumes are one atomic step, and a refusal consumes
    * nothing.
    */
-  private async admit(ref: TokenRef, clientIp: string | null, opts: { spendUse: boolean }): Promise<Admitted | Failure | Recheck> {
+  private async admit(
+    ref: TokenRef,
+    clientIp: string | null,
+    opts: { spendUse: boolean; orgRole?: OrgRole | undefined },
+  ): Promise<Admitted | Failure | Recheck> {
     const policy = await this.currentPolicy(ref.identityId);
     const now = nowSeconds();
     const presented = admitPresented(ref, policy, clientIp, now);
@@ -192,7 +205,9 @@ export class TokenStateObject extends DurableObject<Env> {
     const live = this.liveVerdict(ref, presented.policy);
     if (live) return live;
     const sql = this.ctx.storage.sql;
-    if (opts.spendUse) {
+    // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
+    const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
+    if (opts.spendUse && !wrongRole) {
       // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
       // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
       const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
@@ -202,6 +217,7 @@ export class TokenStateObject extends DurableObject<Env> {
     const row = this.row(ref);
     const refused = admitRow(row);
     if (refused) return refused;
+    if (wrongRole) return failure(Reason.insufficient_role);
     if (opts.spendUse) {
       sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
       row.uses++;

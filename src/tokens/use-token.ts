@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
+import type { OrgRole } from "../storage/records";
 import type { IdentityPolicy } from "./policy";
 import { loadSigningKeys } from "./signing-keys";
 import { admittedBy, stateObject } from "./token-state-client";
@@ -14,17 +15,19 @@ export interface TokenUse {
 /**
  * One use of an access token, the same for HTTP callers, the console and RPC consumers: signature and
  * expiry here, then one Durable Object round trip that checks the identity's current policy, trusted IPs,
- * revocation and uses, and consumes a use only if everything passed.
+ * revocation and uses, and consumes a use only if everything passed. With `orgRole`, the identity must
+ * have that organization role, judged in the same step: a token refused for its role spends nothing.
  */
 export async function useAccessToken(
   env: Pick<Env, "SIGNING_KEYS" | "TOKEN_STATE">,
   token: string,
   clientIp: string | null,
+  opts: { orgRole?: OrgRole } = {},
 ): Promise<TokenUse> {
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, token);
   const stub = stateObject(env, claims.sob);
-  const { usesLeft, policy } = await admittedBy<UseOutcome>(claims, (ref) => stub.use(ref, clientIp));
+  const { usesLeft, policy } = await admittedBy<UseOutcome>(claims, (ref) => stub.use(ref, clientIp, opts.orgRole));
   return { claims, usesLeft, policy };
 }
 

@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { flushAudit, recordAudit } from "../../src/storage/audit-log";
+import { runMaintenance } from "../../src/maintenance";
+import { AUDIT_COUNT_WINDOW_MS, flushAudit, recordAudit, recordCountedAudit } from "../../src/storage/audit-log";
+import { advanceClock, advanceClockTo, nowSeconds } from "../support/clock";
 import { call, jwtPayload, login, ok, setupIdentity } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
@@ -159,6 +161,74 @@ describe("audit trail", () => {
     await waitOnExecutionContext(ctx);
     const { results } = await env.DB.prepare("SELECT created_at FROM audit_logs WHERE org_id = 'retention-org'").all();
     expect(results).toHaveLength(1);
+  });
+});
+
+describe("retention in bounded batches (src/maintenance.ts)", () => {
+  it("deletes the oldest rows first, a batch at a time, and leaves what its budget did not reach to the next run", async () => {
+    const DAY = 86_400_000;
+    const oldest = Date.now() - 400 * DAY; // older than anything else in the table: deleted first
+    const insert = env.DB.prepare(
+      "INSERT INTO audit_logs (id, created_at, event, outcome) VALUES (?, ?, 'test.retention', 'success')",
+    );
+    await env.DB.batch(Array.from({ length: 12 }, (_, i) => insert.bind(crypto.randomUUID(), oldest + i)));
+    const expired = Math.floor(Date.now() / 1000) - 10;
+    const ledger = env.DB.prepare(
+      `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at, max_expires_at, num_uses_limit)
+       VALUES (?, 'retention-identity', 'retention-org', 'oidc-auth', ?, ?, ?, 0)`,
+    );
+    await env.DB.batch(Array.from({ length: 3 }, () => ledger.bind(crypto.randomUUID(), expired - 60, expired, expired)));
+    const left = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE event = 'test.retention'").first<{ n: number }>())!.n;
+
+    // A budget spent after one batch: one batch per run.
+    const tight = { batchRows: 5, budgetMs: 0 };
+    expect(await runMaintenance(env, Date.now(), tight)).toMatchObject({ auditDeleted: 5, tokensDeleted: 0, backlog: true });
+    expect(await left()).toBe(7);
+    expect(await runMaintenance(env, Date.now(), tight)).toMatchObject({ auditDeleted: 5, backlog: true });
+    expect(await left()).toBe(2);
+    // With time left, a run goes on until nothing past retention is left, the ledger's expired rows included.
+    const done = await runMaintenance(env, Date.now(), { batchRows: 5 });
+    expect(done.backlog).toBe(false);
+    expect(await left()).toBe(0);
+    const ledgerLeft = await env.DB.prepare("SELECT COUNT(*) AS n FROM access_tokens WHERE identity_id = 'retention-identity'").first<{
+      n: number;
+    }>();
+    expect(ledgerLeft!.n).toBe(0);
+  });
+});
+
+describe("counted audit rows (logins naming no identity)", () => {
+  it("one row per client address and minute, whose count every flush (every isolate) adds to", async () => {
+    const ip = `192.0.2.${1 + Math.floor(Math.random() * 250)}`;
+    const event = { event: "test.counted", outcome: "failure" as const, reasonCode: "identity_not_found", clientIp: ip };
+    const queued: Promise<unknown>[] = [];
+    const waitUntil = (p: Promise<unknown>) => queued.push(p);
+    advanceClockTo(Math.ceil(nowSeconds() / 60) * 60 + 1); // early in a minute: the first five share it
+    for (let i = 0; i < 3; i++) recordCountedAudit(env.DB, event, waitUntil);
+    await flushAudit(env.DB); // one isolate's flush
+    for (let i = 0; i < 2; i++) recordCountedAudit(env.DB, event, waitUntil);
+    await flushAudit(env.DB); // another's, for the same minute
+    recordCountedAudit(env.DB, { ...event, clientIp: "2001:db8:77:1::5" }, waitUntil);
+    recordCountedAudit(env.DB, { ...event, clientIp: "2001:db8:77:1::6" }, waitUntil); // the same /64
+    advanceClock(AUDIT_COUNT_WINDOW_MS / 1000); // the next minute is a row of its own
+    recordCountedAudit(env.DB, event, waitUntil);
+    await flushAudit(env.DB);
+    await Promise.all(queued);
+
+    const rows = (await ok("GET", "/api/v1/audit-logs?event=test.counted&limit=500")).auditLogs as any[];
+    const mine = rows.filter((r) => r.clientIp === ip || r.clientIp === "2001:0db8:0077:0001::/64");
+    expect(mine.map((r) => [r.clientIp, r.count]).sort()).toEqual(
+      [
+        [ip, 5],
+        [ip, 1],
+        ["2001:0db8:0077:0001::/64", 2],
+      ].sort(),
+    );
+    for (const r of mine) {
+      expect(r).toMatchObject({ outcome: "failure", reasonCode: "identity_not_found", identityId: null });
+      expect(Date.parse(r.createdAt) % AUDIT_COUNT_WINDOW_MS).toBe(0); // the start of its minute
+    }
   });
 });
 

@@ -2,6 +2,7 @@
 // rate-limiting binding as Miniflare implements it: exact counts in fixed windows aligned to the wall
 // clock (window = floor(now / period)). Each test uses its own client addresses (the counters are shared
 // by every test file of the run) and starts early enough in a window to finish inside it.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, login } from "../support/api";
 import { gitlabClaims } from "../support/idp";
@@ -10,7 +11,13 @@ import { expectIssued, scenario } from "../support/scenario";
 
 const LOGIN = "/api/v1/auth/oidc-auth/login";
 const FAILED_LOGIN_LIMIT = 20;
+const ADDRESS_FAILED_LOGIN_LIMIT = 100;
 const CLIENT_LIMIT = 1000;
+const TOKEN_CALL_LIMIT = 100;
+const RENEW = "/api/v1/auth/token/renew";
+const REVOKE = "/api/v1/auth/token/revoke";
+/** A syntactically valid JWT no IdP signed: a login naming an unknown identity never gets to look at it. */
+const GARBAGE_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXRoYXQtaXMtbm90LXZhbGlk";
 
 const byte = () => crypto.getRandomValues(new Uint8Array(1))[0]!;
 /** A fresh address in 198.18.0.0/15 (reserved for benchmarks), unique enough per test. */
@@ -197,5 +204,86 @@ describe("all logins per client address", () => {
     expect(await liveTokenCount(s.identity.id)).toBe(1);
     // Only logins are limited: the token works from the limited address.
     expect((await call("GET", "/api/v1/identities/details", { token: accessToken, ip })).status).toBe(200);
+  });
+});
+
+describe("refused logins per client address, across identities", () => {
+  it(`${ADDRESS_FAILED_LOGIN_LIMIT} logins naming random identity ids are refused, the next is 429, then the address is blocked; they cost one audit row per minute`, async () => {
+    const ip = freshIp();
+    await freshWindow(60, 20_000);
+    const answers = await pool(ADDRESS_FAILED_LOGIN_LIMIT, 20, () => login(crypto.randomUUID(), GARBAGE_JWT, { ip }));
+    for (const res of answers) expectRefusal(res, 404, "identity_not_found", { secrets: [GARBAGE_JWT] });
+    const over = await login(crypto.randomUUID(), GARBAGE_JWT, { ip });
+    expectRefusal(over, 429, "rate_limited_failed_logins", { secrets: [GARBAGE_JWT] });
+    expect(over.headers.get("retry-after")).toBe("60");
+
+    // Blocked: a malformed id, and a real identity with a valid token, are refused before any lookup or verification.
+    expectRefusal(await login("not-a-uuid", GARBAGE_JWT, { ip }), 429, "rate_limited_failed_logins");
+    const s = await scenario();
+    const good = await s.idp.mint(gitlabClaims());
+    expectRefusal(await login(s.identity.id, good, { ip }), 429, "rate_limited_failed_logins", { secrets: [good] });
+    expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+    // Another address is unaffected.
+    expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
+
+    // The audit log: one counted row per reason for the address and minute (two if the minute turned), not 101.
+    await call("GET", "/api/v1/audit-logs?limit=1"); // flushes this isolate's queue
+    const { results } = await env.DB.prepare(
+      "SELECT reason_code, count, identity_id, details FROM audit_logs WHERE client_ip = ? AND event = 'login' ORDER BY created_at",
+    )
+      .bind(ip)
+      .all<{ reason_code: string; count: number; identity_id: string | null; details: string | null }>();
+    const notFound = results.filter((r) => r.reason_code === "identity_not_found");
+    expect(notFound.length).toBeGreaterThanOrEqual(1);
+    expect(notFound.length).toBeLessThanOrEqual(2);
+    expect(notFound.reduce((n, r) => n + r.count, 0)).toBe(ADDRESS_FAILED_LOGIN_LIMIT);
+    expect(notFound.every((r) => r.identity_id === null)).toBe(true);
+    const limited = results.filter((r) => r.reason_code === "rate_limited_failed_logins");
+    expect(limited.map((r) => [r.count, JSON.parse(r.details ?? "null")])).toEqual([[1, { refusedFor: "identity_not_found" }]]);
+    expect(results).toHaveLength(notFound.length + limited.length);
+  });
+
+  it("counts refusals of known identities too, and an IPv6 client by its /64", async () => {
+    const prefix = `2001:db8:${byte().toString(16)}${byte().toString(16)}:${byte().toString(16)}`;
+    await freshWindow(60, 20_000);
+    // Refusals spread over many identities (each under its own per-identity limit) add up per address.
+    const identities = await Promise.all(Array.from({ length: 5 }, () => scenario()));
+    const bad = await Promise.all(identities.map((s) => s.idp.mint(gitlabClaims({ sub: "someone-else" }))));
+    let n = 0;
+    for (let round = 0; round < ADDRESS_FAILED_LOGIN_LIMIT / identities.length; round++) {
+      for (const [i, s] of identities.entries()) {
+        const ip = `${prefix}::${(++n).toString(16)}`;
+        const res = await login(s.identity.id, bad[i]!, { ip });
+        expect(res.status, JSON.stringify(res.body)).toBe(round < FAILED_LOGIN_LIMIT ? 401 : 429);
+      }
+    }
+    expectRefusal(await login(crypto.randomUUID(), GARBAGE_JWT, { ip: `${prefix}:ffff::1` }), 429, "rate_limited_failed_logins");
+  });
+});
+
+describe("renewals and revocations per client address", () => {
+  it(`admits ${TOKEN_CALL_LIMIT} per 10 s from one address, then 429 rate_limited_token_calls with Retry-After`, async () => {
+    const s = await scenario();
+    const token = expectIssued(await s.loginWith());
+    const ip = freshIp();
+    await freshWindow(10, 7_000);
+    // Every request counts, before its body is read: an empty body is a 422.
+    const statuses = await pool(
+      TOKEN_CALL_LIMIT,
+      25,
+      async (i) => (await call("POST", i % 2 ? RENEW : REVOKE, { body: {}, token: null, ip })).status,
+    );
+    expect(statuses.filter((st) => st === 422)).toHaveLength(TOKEN_CALL_LIMIT);
+
+    for (const path of [RENEW, REVOKE]) {
+      const over = await call("POST", path, { body: { accessToken: token }, token: null, ip });
+      expectRefusal(over, 429, "rate_limited_token_calls", { secrets: [token] });
+      expect(over.headers.get("retry-after")).toBe("10");
+    }
+    // The token was neither renewed nor revoked; from another address it renews, and it works from the limited one.
+    expect((await call("POST", RENEW, { body: { accessToken: token }, token: null, ip: freshIp() })).status).toBe(200);
+    expect((await call("GET", "/api/v1/identities/details", { token, ip })).status).toBe(200);
+    // Logins from the limited address are a budget of their own.
+    expectIssued(await s.loginWith({}, {}, { ip }));
   });
 });

@@ -42,6 +42,23 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
     expect(elsewhere.body).toMatchObject({ ok: true, projectRoles: [], usesLeft: 2 });
   });
 
+  it("looks projectId up among the identity's own projects only: __proto__, constructor, toString are projects it is not in", async () => {
+    const s = await scenario({ accessTokenNumUsesLimit: 10 });
+    const token = await s.login();
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+    for (const [i, projectId] of names.entries()) {
+      const res = await whoami(token, { projectId });
+      // A right answer for the use it spent: no roles, never a 503 after the use.
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ ok: true, projectId, projectRoles: [], usesLeft: 10 - 1 - i });
+    }
+    // The same through raw arguments, as a consumer passing the caller's input along would.
+    expect(await rawAuthenticate([token, { clientIp: null, projectId: "__proto__" }])).toMatchObject({
+      threw: false,
+      result: { ok: true, projectId: "__proto__", projectRoles: [], usesLeft: 10 - 1 - names.length },
+    });
+  });
+
   it("carries the claims copied by claimMetadataMapping; usesLeft is null without a limit", async () => {
     const s = await scenario({ claimMetadataMapping: { repository: "project_path", pipeline: "pipeline_id" } });
     const token = await s.login();
@@ -129,6 +146,9 @@ describe("AuthService.authenticate with arguments of the wrong shape", () => {
       [token, [token]],
       [token, { clientIp: 42 }],
       [token, { clientIp: { ip: "198.51.100.1" } }],
+      [token, { clientIp: "not an address" }],
+      [token, { clientIp: "198.51.100.1, 203.0.113.9" }],
+      [token, { clientIp: "1".repeat(100) }],
       [token, { clientIp: null, projectId: 7 }],
       [token, { clientIp: null, projectId: "" }],
       [token, { clientIp: null, projectId: "p".repeat(500) }],

@@ -160,6 +160,13 @@ export const auditLogSchema = named(
       .describe(
         "event-specific: of a login, the claims of its ID token once the signature verified (`claims`) and the rule that refused it (`failedRule`); of an admin change, `before` and `after`",
       ),
+    count: z
+      .number()
+      .int()
+      .min(1)
+      .describe(
+        "how many attempts the row stands for: 1, or, for logins naming no identity, all of one client address in the minute starting at createdAt",
+      ),
   }),
   "AuditLog",
 );

@@ -42,8 +42,8 @@ export const organizationIdQuery = z.object({
 export const identityAdminRoutes = new Hono<AppEnv>()
   .use(IDENTITIES, requireAdmin)
   .use(IDENTITY, requireAdmin)
+  // `${TOKENS}/*` covers TOKENS itself (Hono's `/x/*` matches `/x`): one registration, one use.
   .use(`${TOKENS}/*`, requireAdmin)
-  .use(TOKENS, requireAdmin)
   .post(IDENTITIES, async (c) => {
     const input = await readBody(c, createIdentityInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ identity: publicIdentity(await createIdentity(adminContext(c), input)) });

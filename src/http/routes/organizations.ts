@@ -16,7 +16,7 @@ const ORGANIZATIONS = "/api/v1/organizations";
 const ORGANIZATION = "/api/v1/organizations/:id";
 
 export const organizationRoutes = new Hono<AppEnv>()
-  .use(ORGANIZATIONS, requireAdmin)
+  // Once: Hono's `/x/*` matches `/x` too (a second registration ran the guard, and spent a use, twice).
   .use(`${ORGANIZATIONS}/*`, requireAdmin)
   .post(ORGANIZATIONS, requireAdminKey, async (c) => {
     const input = await readBody(c, createOrganizationInput, MAX_ADMIN_BODY_BYTES);

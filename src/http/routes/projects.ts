@@ -25,7 +25,7 @@ const MEMBERS = "/api/v1/projects/:projectId/memberships/identities";
 const MEMBER = "/api/v1/projects/:projectId/memberships/identities/:identityId";
 
 export const projectRoutes = new Hono<AppEnv>()
-  .use(PROJECTS, requireAdmin)
+  // Once: Hono's `/x/*` matches `/x` too (a second registration ran the guard, and spent a use, twice).
   .use(`${PROJECTS}/*`, requireAdmin)
   .post(PROJECTS, async (c) => {
     const input = await readBody(c, createProjectInput, MAX_ADMIN_BODY_BYTES);
