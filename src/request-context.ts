@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { assertAdminKey, type Actor, type AdminContext } from "./admin/actor";
 import type { Env } from "./env";
+import { canonicalClientAddress } from "./net/ip-ranges";
 import type { Caller } from "./tokens/caller";
 
 export type { Actor };
@@ -17,8 +18,12 @@ export interface AppEnv {
 
 export type AppContext = Context<AppEnv>;
 
-/** The client address as Cloudflare saw it. X-Forwarded-For is caller-controlled and never read. */
-export const clientIp = (c: AppContext): string | null => c.req.header("cf-connecting-ip") ?? null;
+/**
+ * The client address as Cloudflare saw it, in its one canonical spelling (`::ffff:203.0.113.7` is
+ * `203.0.113.7`): what rate limits key on, audit rows record and trusted IPs are checked against.
+ * X-Forwarded-For is caller-controlled and never read.
+ */
+export const clientIp = (c: Context): string | null => canonicalClientAddress(c.req.header("cf-connecting-ip"));
 
 export const waitUntilOf = (c: AppContext) => (p: Promise<unknown>) => {
   try {

@@ -7,6 +7,7 @@ import type { Actor } from "../admin/actor";
 import { Reason } from "../errors";
 import { isAdminKey } from "../admin/admin-key";
 import { useAccessToken } from "../tokens/use-token";
+import { clientIp } from "../request-context";
 import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from "./context";
 import { checkCsrf, csrfToken, readForm } from "./csrf";
 import { consoleKeys, fromB64url, hmac, hmacVerify, randomId, seal, unseal, b64url, type ConsoleKeys } from "./keys";
@@ -103,7 +104,7 @@ export async function signInActor(
  * the identity's organization role must be admin.
  */
 async function identityActor(c: ConsoleContext, token: string): Promise<{ actor: Actor; viewer: Viewer }> {
-  const use = await useAccessToken(c.env, token, c.req.header("cf-connecting-ip") ?? null);
+  const use = await useAccessToken(c.env, token, clientIp(c));
   if (use.policy.orgRole !== "admin") {
     throw refusal(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the console");
   }

@@ -25,7 +25,7 @@ import { CLIENT_LOGIN_PERIOD_SECONDS, CLIENT_LOGINS_PER_LIMITER_UNIT, FAILED_LOG
 import { LruCache } from "../cache/lru";
 import { BoundedMemo } from "../cache/memo";
 import { waitFor } from "../cache/wait-for";
-import { parseIpAddress } from "../net/ip-ranges";
+import { parseClientAddress } from "../net/ip-ranges";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
 import { DomainError, Reason } from "../errors";
@@ -51,7 +51,7 @@ export function clientKey(ip: string | null | undefined): string {
 const clientKeys = new BoundedMemo<string>(10_000);
 
 function computeClientKey(ip: string): string {
-  const parsed = parseIpAddress(ip.trim());
+  const parsed = parseClientAddress(ip); // an IPv4-mapped IPv6 address is its IPv4 address
   if (!parsed) return `raw:${ip.slice(0, 64)}`;
   if (parsed.version === 4) return parsed.bytes.join(".");
   const hex = [...parsed.bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
