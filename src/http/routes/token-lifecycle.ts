@@ -18,12 +18,12 @@ const REVOKE = "/api/v1/auth/token/revoke";
 export const tokenLifecycleRoutes = new Hono<AppEnv>()
   /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
   .post(RENEW, async (c) => {
-    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES, "json-or-form");
     return c.json(await renewAccessToken(c.env, accessToken, callerOf(c)));
   })
   /** Possession of the token is the authorisation; works on expired tokens too. */
   .post(REVOKE, async (c) => {
-    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES, "json-or-form");
     await revokeAccessToken(c.env, accessToken, callerOf(c));
     return c.json({ message: "Successfully revoked access token" });
   });
