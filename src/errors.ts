@@ -99,6 +99,7 @@ const REASONS_BY_KIND = {
     signing_key_missing: "This deployment has no SIGNING_KEYS secret; it cannot issue tokens",
     signing_key_invalid: "SIGNING_KEYS is not valid",
     console_closed: "The console is closed: this deployment has no ADMIN_API_KEY",
+    admin_key_too_weak: "ADMIN_API_KEY is shorter than 32 characters: the admin API and console are closed until it is replaced",
     unavailable: "The service is unavailable; retry",
   },
   internal: {

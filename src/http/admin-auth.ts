@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { isAdminKey } from "../admin/admin-key";
+import { assertAdminSecretsStrong, isAdminKey } from "../admin/admin-key";
 import { bearerToken, useAccessToken } from "../tokens/use-token";
 import { clientIp, type Actor, type AppEnv } from "../request-context";
 import { DomainError, Reason } from "../errors";
@@ -49,6 +49,7 @@ export async function useBearerToken(...args: Parameters<typeof useAccessToken>)
  * admin (scoped to its own organization by `assertOrgAccess`). Using a token here is a use of it.
  */
 export const requireAdmin = guard("admin", async (c, next) => {
+  assertAdminSecretsStrong(c.env); // a weak admin key closes the whole admin API, whoever calls
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw credentialsMissing("Send Authorization: Bearer <admin key or access token>");

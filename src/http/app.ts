@@ -6,6 +6,7 @@ import { HttpRefusal, refusalResponse } from "./errors";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
+import { consoleSessionRoutes } from "./routes/console-sessions";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
 import { oidcConfigRoutes } from "./routes/oidc-config";
@@ -36,6 +37,7 @@ export function createApp() {
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
   app.route("/", auditLogRoutes);
+  app.route("/", consoleSessionRoutes);
   // GET /openapi.json and GET /docs (src/http/openapi/).
   app.route("/", apiDocsRoutes);
 

@@ -1,5 +1,6 @@
 // The admin API: who may call it, organizations, identities.
 import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { answer, attachOidc, call, createIdentity, createOrg, login, ok, postLoginRaw } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
@@ -376,5 +377,62 @@ describe("admin bodies are read as strictly as ID tokens", () => {
     expectRefusal(await postLoginRaw(twice, "application/json"), 422, "invalid_request", { secrets: [jwt] });
     const renew = await call("POST", "/api/v1/auth/token/renew", { token: null, form: { accessToken: token } });
     expect(renew.status).toBe(200);
+  });
+});
+
+describe("a weak admin key closes the admin API and the console, nothing else", () => {
+  const WEAK = "short-admin-key-0123456789abcde"; // 31 characters
+  /** The Worker with another ADMIN_API_KEY (the env is per call). */
+  async function withKey(key: string, path: string, init: RequestInit = {}) {
+    const { default: worker } = await import("../../src/index");
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`https://edge-oidc-auth.test${path}`, { redirect: "manual", ...init }),
+      { ...env, ADMIN_API_KEY: key },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return answer(res, [key]);
+  }
+
+  it("answers the admin API 503 admin_key_too_weak with how to make a strong one, whatever the credential", async () => {
+    expect(WEAK).toHaveLength(31);
+    const { accessToken } = await loggedInIdentity("admin");
+    for (const token of [WEAK, accessToken, "wrong"]) {
+      const res = await withKey(WEAK, "/api/v1/organizations", { headers: { authorization: `Bearer ${token}` } });
+      expectRefusal(res, 503, "admin_key_too_weak", { secrets: [WEAK] });
+      expect(res.body.message).toContain("openssl rand -base64 32");
+    }
+    expectRefusal(await withKey(WEAK, "/api/v1/organizations"), 503, "admin_key_too_weak");
+    // 32 characters are enough.
+    const strong = `${WEAK}x`;
+    expect((await withKey(strong, "/api/v1/organizations", { headers: { authorization: `Bearer ${strong}` } })).status).toBe(200);
+  });
+
+  it("closes the console with the same explanation, and keeps logins and token use working", async () => {
+    const page = await withKey(WEAK, "/admin/sign-in");
+    expect(page.status).toBe(503);
+    expect(page.body).toContain("admin_key_too_weak");
+    expect(page.body).toContain("openssl rand -base64 32");
+    expect(page.body).not.toContain('name="credential"');
+    const post = await withKey(WEAK, "/admin/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ credential: WEAK }),
+    });
+    expect(post.status).toBe(503);
+
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const login = await withKey(WEAK, "/api/v1/auth/oidc-auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identityId: s.identity.id, jwt }),
+    });
+    expect(login.status).toBe(200);
+    const details = await withKey(WEAK, "/api/v1/identities/details", {
+      headers: { authorization: `Bearer ${login.body.accessToken}` },
+    });
+    expect(details.status).toBe(200);
   });
 });

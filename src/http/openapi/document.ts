@@ -125,9 +125,10 @@ function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<s
     route.response === "html"
       ? { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }
       : { description: "OK", content: jsonContent(convert(route.response, "output", defs)) };
-  // Admin bodies are JSON only (src/http/body.ts: 415 for another type).
+  // Admin bodies are JSON only (src/http/body.ts: 415 for another type); the admin guard answers 503 for a weak admin key.
   const errors = new Set(route.errors);
   if (route.body && !route.formBody) errors.add(415);
+  if (auth === "admin" || auth === "adminKey") errors.add(503);
   for (const status of [...errors].sort((a, b) => a - b)) {
     op.responses[String(status)] = {
       description: STATUS_TEXT[status] ?? "Error",
