@@ -61,6 +61,8 @@ export const MAX_ADMIN_BODY_BYTES = 256 * 1024;
  * they are the Retry-After of each 429 and how long an isolate blocks an (identity, client) pair.
  */
 export const FAILED_LOGIN_PERIOD_SECONDS = 60;
+/** Failed admin authentications per client address (ADMIN_AUTH_LIMITER): Retry-After and block length. */
+export const FAILED_ADMIN_AUTH_PERIOD_SECONDS = 60;
 export const CLIENT_LOGIN_PERIOD_SECONDS = 10;
 /**
  * One unit of LOGIN_CLIENT_LIMITER is this many logins: an isolate reserves a block of logins for a client

@@ -31,6 +31,8 @@ export interface Env {
   LOGIN_FAILURE_LIMITER?: RateLimit;
   /** All logins per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_CLIENT_LIMITER?: RateLimit;
+  /** Failed admin authentications (API and console sign-in) per client address; `[[ratelimits]]`. Absent: no limit. */
+  ADMIN_AUTH_LIMITER?: RateLimit;
 }
 
 /** `ALLOW_INSECURE_ISSUERS`, read: local development and tests only. */

@@ -90,6 +90,7 @@ const REASONS_BY_KIND = {
   rate_limited: {
     rate_limited_client: "Too many logins from this address; retry after the Retry-After delay",
     rate_limited_failed_logins: "Too many refused logins for this identity from this address; retry after the Retry-After delay",
+    rate_limited_admin_auth: "Too many failed admin authentications from this address; retry after the Retry-After delay",
   },
   unavailable: {
     idp_unavailable: "The identity provider could not be reached; retry later",

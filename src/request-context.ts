@@ -12,11 +12,18 @@ export type { Actor };
 
 export interface AppEnv {
   Bindings: Env;
-  /** `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only. */
-  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean };
+  /**
+   * `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only.
+   * `adminAuthAttempt`: set by the HTTP app for the console (src/http/app.ts), whose sign-in is an admin
+   * authentication limited and audited per client address like the API's (src/http/admin-auth.ts).
+   */
+  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean; adminAuthAttempt?: AdminAuthAttempt };
 }
 
 export type AppContext = Context<AppEnv>;
+
+/** Runs `authenticate` as one admin authentication of the request's client address (see AppEnv). */
+export type AdminAuthAttempt = <T>(authenticate: () => Promise<T>) => Promise<T>;
 
 /**
  * The client address as Cloudflare saw it, in its one canonical spelling (`::ffff:203.0.113.7` is

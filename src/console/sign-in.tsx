@@ -132,7 +132,9 @@ export const signInRoutes = new Hono<ConsoleEnv>()
     const next = form.get("next") ?? undefined;
     try {
       if (!credential) throw refusal(Reason.credentials_missing, "Enter the admin key or an access token");
-      const who = await signInActor(c, credential);
+      // One admin authentication of this address: limited and audited like the API's (src/request-context.ts).
+      const attempt = c.var.adminAuthAttempt ?? ((authenticate) => authenticate());
+      const who = await attempt(() => signInActor(c, credential));
       clearSessionCookie(c);
       await startSession(c, who.kind === "admin-key" ? { kind: "admin-key" } : { kind: "identity", token: who.token });
       const target =
@@ -140,7 +142,8 @@ export const signInRoutes = new Hono<ConsoleEnv>()
       return c.redirect(target, 303);
     } catch (err) {
       const refused = refusalOf(err);
-      if (refused && (refused.status === 401 || refused.status === 403)) {
+      if (refused && (refused.status === 401 || refused.status === 403 || refused.status === 429)) {
+        for (const [k, v] of Object.entries(refused.headers)) c.header(k, v);
         return showSignIn(c, refused.status, { error: `${refused.message} (${refused.reasonCode})`, next });
       }
       throw err;

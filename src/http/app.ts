@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";
+import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
@@ -41,7 +42,12 @@ export function createApp() {
   // GET /openapi.json and GET /docs (src/http/openapi/).
   app.route("/", apiDocsRoutes);
 
-  // The admin console: server-rendered pages over the same admin services (src/console/).
+  // The admin console: server-rendered pages over the same admin services (src/console/). Its sign-in is
+  // an admin authentication like the API's: limited and audited per client address (src/http/admin-auth.ts).
+  app.use("/admin/*", async (c, next) => {
+    c.set("adminAuthAttempt", (authenticate) => adminAuthAttempt(c, authenticate));
+    await next();
+  });
   app.route("/admin", consoleRoutes);
 
   app.notFound((c) => refusalResponse(c, new DomainError(Reason.route_not_found)));
