@@ -53,14 +53,9 @@ export function consoleKeys(env: Env): Promise<ConsoleKeys> {
   const secret = env.CONSOLE_SECRET;
   const id = `${adminKey}\n${secret ?? ""}`;
   if (cached?.id !== id) {
-    const keys = (secret ? Promise.resolve(secret) : deploymentSalt(env.DB, SALT_NAME)).then(
-      (salt) => deriveConsoleKeys(adminKey, salt),
-      (err: unknown) => {
-        throw new DomainError(Reason.unavailable, "The console's state in D1 is unavailable; retry", {
-          retryAfterSeconds: 1,
-          cause: err,
-        });
-      },
+    // A D1 failure is a 503 `unavailable` (src/storage/console.ts), and is not cached.
+    const keys = (secret ? Promise.resolve(secret) : deploymentSalt(env.DB, SALT_NAME)).then((salt) =>
+      deriveConsoleKeys(adminKey, salt),
     );
     cached = { id, keys };
     keys.catch(() => {

@@ -1,6 +1,7 @@
 // The admin console's security mechanics and its dry run, in workerd (the browser tests in test/browser/
 // cover the screens end to end in Chromium).
 import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
 import { dryRunOidcLogin } from "../../src/admin/dry-run";
@@ -163,6 +164,19 @@ describe("console sessions live on the server", () => {
     });
     expect(login.status).toBe(200);
     expectRefusal(await call("DELETE", "/api/v1/console/sessions", { token: login.body.accessToken }), 403, "admin_key_required");
+  });
+  it("fails closed when D1 cannot say whether the session lives: 503, never a page, never a 500", async () => {
+    const { cookie } = await signIn(ORIGIN);
+    const down = () => Promise.reject(new Error("D1 is down"));
+    const statement = { bind: () => statement, first: down, run: down, all: down };
+    const brokenDb = { prepare: () => statement, batch: down } as unknown as D1Database;
+    const { default: worker } = await import("../../src/index");
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${ORIGIN}/admin/orgs`, { headers: { cookie } }), { ...env, DB: brokenDb }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.text()).toContain("unavailable");
   });
 });
 
