@@ -36,7 +36,7 @@ export default defineConfig({
         miniflare: {
           bindings: {
             ALLOW_INSECURE_ISSUERS: "true",
-            ADMIN_API_KEY: "test-admin-key-0123456789abcdef",
+            ADMIN_API_KEY: "test-admin-key-0123456789abcdef-0123456789",
             TEST_IDP_URL: inject<string>("idpUrl"),
             SIGNING_KEYS,
             TEST_MIGRATIONS: inject("migrations"),

@@ -1,18 +1,28 @@
 // `npm start [-- <wrangler dev args>]`: the service on embedded local state (D1, KV, Durable Objects under
 // .wrangler/), with local migrations applied and a local-only admin key and signing key in .dev.vars.
+// The admin key is random (the service refuses one shorter than 32 characters): generated on first start,
+// and again if .dev.vars holds a short one (such as the fixed key earlier versions wrote).
 import { spawnSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { generateSigningKeys } from "./signing-key.mjs";
 
-export const LOCAL_ADMIN_KEY = "local-dev-admin-key";
+/** The service's minimum (MIN_ADMIN_KEY_LENGTH in src/admin/admin-key.ts). */
+const MIN_ADMIN_KEY_LENGTH = 32;
+const newAdminKey = () => randomBytes(32).toString("base64url"); // 43 characters
 
 const wrangler = new URL("../node_modules/.bin/wrangler", import.meta.url).pathname;
 const devVars = new URL("../.dev.vars", import.meta.url).pathname;
 
 function ensureDevVars() {
-  const current = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+  let current = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
   const lines = [];
-  if (!/^ADMIN_API_KEY=/m.test(current)) lines.push(`ADMIN_API_KEY=${LOCAL_ADMIN_KEY}`);
+  const existing = /^ADMIN_API_KEY=(.*)$/m.exec(current)?.[1];
+  if (existing !== undefined && existing.length < MIN_ADMIN_KEY_LENGTH) {
+    console.log(`.dev.vars: ADMIN_API_KEY is shorter than ${MIN_ADMIN_KEY_LENGTH} characters; replacing it with a random one.`);
+    current = current.replace(/^ADMIN_API_KEY=.*\n?/m, "");
+  }
+  if (existing === undefined || existing.length < MIN_ADMIN_KEY_LENGTH) lines.push(`ADMIN_API_KEY=${newAdminKey()}`);
   if (!/^SIGNING_KEYS=/m.test(current)) lines.push(`SIGNING_KEYS='${SIGNING_KEYS_PLACEHOLDER}'`);
   if (!/^ALLOW_INSECURE_ISSUERS=/m.test(current)) lines.push("ALLOW_INSECURE_ISSUERS=true");
   // Locally, every request gets its access line (a deployment samples successes, wrangler.toml).

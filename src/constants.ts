@@ -68,6 +68,8 @@ export const MAX_ADMIN_BODY_BYTES = 256 * 1024;
  * LOGIN_ADDRESS_FAILURE_LIMITER (also FAILED_LOGIN_PERIOD_SECONDS), a client address.
  */
 export const FAILED_LOGIN_PERIOD_SECONDS = 60;
+/** Failed admin authentications per client address (ADMIN_AUTH_LIMITER): Retry-After and block length. */
+export const FAILED_ADMIN_AUTH_PERIOD_SECONDS = 60;
 export const CLIENT_LOGIN_PERIOD_SECONDS = 10;
 /** Renewals and revocations per client address (TOKEN_CLIENT_LIMITER): the Retry-After of its 429. */
 export const TOKEN_CALL_PERIOD_SECONDS = 10;

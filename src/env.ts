@@ -7,8 +7,16 @@ export interface Env {
   CACHE: KVNamespace;
   TOKEN_STATE: DurableObjectNamespace<TokenStateObject>;
 
-  /** Secret: bearer key of the admin API. Unset means the admin API refuses everyone. */
+  /**
+   * Secret: bearer key of the admin API, at least 32 characters (a shorter one closes the admin API and the
+   * console with 503 `admin_key_too_weak`). Unset means the admin API refuses everyone but org admins.
+   */
   ADMIN_API_KEY?: string;
+  /**
+   * Optional secret, at least 32 characters: the console's session and CSRF keys are derived from
+   * ADMIN_API_KEY with it. Unset: with a random salt generated once and kept in D1 (src/console/keys.ts).
+   */
+  CONSOLE_SECRET?: string;
   /** Secret: JSON `{ "keys": [private JWK with kid, ...], "active": kid? }` used to sign access tokens. */
   SIGNING_KEYS?: string;
   /** "true" lets discovery/JWKS URLs be http, IP literals or loopback. Local dev and tests only. */
@@ -28,6 +36,8 @@ export interface Env {
   LOGIN_ADDRESS_FAILURE_LIMITER?: RateLimit;
   /** Renewals and revocations per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   TOKEN_CLIENT_LIMITER?: RateLimit;
+  /** Failed admin authentications (API and console sign-in) per client address; `[[ratelimits]]`. Absent: no limit. */
+  ADMIN_AUTH_LIMITER?: RateLimit;
 }
 
 /** `ALLOW_INSECURE_ISSUERS`, read: local development and tests only. */

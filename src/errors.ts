@@ -96,6 +96,7 @@ const REASONS_BY_KIND = {
     rate_limited_client: "Too many logins from this address; retry after the Retry-After delay",
     rate_limited_failed_logins: "Too many refused logins for this identity from this address; retry after the Retry-After delay",
     rate_limited_token_calls: "Too many token renewals and revocations from this address; retry after the Retry-After delay",
+    rate_limited_admin_auth: "Too many failed admin authentications from this address; retry after the Retry-After delay",
   },
   unavailable: {
     idp_unavailable: "The identity provider could not be reached; retry later",
@@ -105,6 +106,7 @@ const REASONS_BY_KIND = {
     signing_key_missing: "This deployment has no SIGNING_KEYS secret; it cannot issue tokens",
     signing_key_invalid: "SIGNING_KEYS is not valid",
     console_closed: "The console is closed: this deployment has no ADMIN_API_KEY",
+    admin_key_too_weak: "ADMIN_API_KEY is shorter than 32 characters: the admin API and console are closed until it is replaced",
     unavailable: "The service is unavailable; retry",
   },
   internal: {

@@ -5,20 +5,32 @@
 import type { Context } from "hono";
 import { assertAdminKey, type Actor, type AdminContext } from "./admin/actor";
 import type { Env } from "./env";
+import { canonicalClientAddress } from "./net/ip-ranges";
 import type { Caller } from "./tokens/caller";
 
 export type { Actor };
 
 export interface AppEnv {
   Bindings: Env;
-  /** `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only. */
-  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean };
+  /**
+   * `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only.
+   * `adminAuthAttempt`: set by the HTTP app for the console (src/http/app.ts), whose sign-in is an admin
+   * authentication limited and audited per client address like the API's (src/http/admin-auth.ts).
+   */
+  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean; adminAuthAttempt?: AdminAuthAttempt };
 }
 
 export type AppContext = Context<AppEnv>;
 
-/** The client address as Cloudflare saw it. X-Forwarded-For is caller-controlled and never read. */
-export const clientIp = (c: AppContext): string | null => c.req.header("cf-connecting-ip") ?? null;
+/** Runs `authenticate` as one admin authentication of the request's client address (see AppEnv). */
+export type AdminAuthAttempt = <T>(authenticate: () => Promise<T>) => Promise<T>;
+
+/**
+ * The client address as Cloudflare saw it, in its one canonical spelling (`::ffff:203.0.113.7` is
+ * `203.0.113.7`): what rate limits key on, audit rows record and trusted IPs are checked against.
+ * X-Forwarded-For is caller-controlled and never read.
+ */
+export const clientIp = (c: Context): string | null => canonicalClientAddress(c.req.header("cf-connecting-ip"));
 
 export const waitUntilOf = (c: AppContext) => (p: Promise<unknown>) => {
   try {

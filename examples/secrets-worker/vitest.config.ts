@@ -10,7 +10,7 @@ import { generateSigningKeys } from "../../scripts/signing-key.mjs";
 // (ImportMeta typed locally: this package type-checks against workers-types only.)
 const ROOT = new URL("../../", (import.meta as unknown as { url: string }).url).pathname;
 const AUTH_CONFIG = `${ROOT}wrangler.toml`;
-const AUTH_ADMIN_KEY = "test-admin-key-0123456789abcdef";
+const AUTH_ADMIN_KEY = "test-admin-key-0123456789abcdef-0123456789";
 
 /** Built when this project's tests start (not when another project's run merely loads this config). */
 async function authWorker() {

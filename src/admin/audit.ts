@@ -1,4 +1,5 @@
 import { flushAudit, queryAudit, recordAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
+import { flushAuditCounts } from "../storage/audit-counts";
 import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
 
 /** Every admin change is audited with who made it and the record before and after. */
@@ -31,6 +32,6 @@ export async function queryAuditLog(
 ): Promise<{ records: AuditRecord[]; nextCursor: string | null }> {
   const orgId = query.orgId ?? (ctx.actor.kind === "identity" ? ctx.actor.orgId : undefined);
   if (orgId) assertOrgAccess(ctx.actor, orgId);
-  await flushAudit(ctx.env.DB);
+  await Promise.all([flushAudit(ctx.env.DB), flushAuditCounts(ctx.env.DB)]);
   return queryAudit(ctx.env.DB, { ...query, orgId });
 }

@@ -24,6 +24,8 @@ export interface ConsoleEnv {
     csrf: string;
     /** the POSTed form (read and CSRF-checked once, by the session middleware) */
     form: URLSearchParams;
+    /** the signed-in session's id (its D1 row: sign-out deletes it) */
+    sessionId: string;
   };
 }
 

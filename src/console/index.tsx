@@ -12,7 +12,8 @@ import { projectRoutes } from "./projects";
 import { randomId } from "./keys";
 import { Reason } from "../errors";
 import { refusalOf } from "./refusals";
-import { clearSessionCookie, requireSession } from "./session";
+import { endSession, requireSession } from "./session";
+import { sessionRoutes } from "./sessions";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
 
@@ -57,8 +58,8 @@ consoleRoutes.use("*", securityHeaders);
 consoleRoutes.route("/", signInRoutes);
 // Everything below needs a session (and, for POSTs, a valid CSRF token).
 consoleRoutes.use("*", requireSession);
-consoleRoutes.post("/sign-out", (c) => {
-  clearSessionCookie(c);
+consoleRoutes.post("/sign-out", async (c) => {
+  await endSession(c); // the session's row goes: a copy of the cookie stops working too
   return c.redirect(href("/sign-in?ended=signed-out"), 303);
 });
 const home = (c: ConsoleContext) => {
@@ -72,6 +73,7 @@ consoleRoutes.route("/", oidcAuthRoutes);
 consoleRoutes.route("/", tokenRoutes);
 consoleRoutes.route("/", projectRoutes);
 consoleRoutes.route("/", auditRoutes);
+consoleRoutes.route("/", sessionRoutes);
 
 consoleRoutes.all("*", (c) =>
   c.req.method === "GET" && c.req.path === href("/")

@@ -1,10 +1,18 @@
 import { encodeBase64url } from "../encoding/base64url";
+import type { Env } from "../env";
+import { DomainError, Reason } from "../errors";
+import { assertAdminSecretsStrong } from "../admin/admin-key";
+import { deploymentSalt } from "../storage/console";
 
-// The console's keys, all derived with HKDF-SHA256 from ADMIN_API_KEY: rotating the admin key invalidates
-// every session cookie and every CSRF token at once. One derivation per isolate and admin key.
+// The console's keys, derived with HKDF-SHA256 from ADMIN_API_KEY and a per-deployment secret salt that
+// never leaves the server: CONSOLE_SECRET when set, else 32 random bytes generated once and kept in D1
+// (src/storage/console.ts). The sign-in page shows anyone a nonce and its MAC: with a fixed salt, that
+// pair let a weak admin key be guessed offline; with a secret salt it gives nothing to guess against.
+// Rotating ADMIN_API_KEY or CONSOLE_SECRET invalidates every session cookie and CSRF token at once.
+// One derivation per isolate and key pair.
 
 export interface ConsoleKeys {
-  /** HMAC-SHA256 over the session cookie's payload. */
+  /** HMAC-SHA256 over the session cookie's payload (and the pre-session cookie's value). */
   session: CryptoKey;
   /** HMAC-SHA256 that turns a session id into its CSRF token. */
   csrf: CryptoKey;
@@ -13,28 +21,43 @@ export interface ConsoleKeys {
 }
 
 const enc = new TextEncoder();
-const SALT = enc.encode("edge-oidc-auth/admin-console");
+/** The name of the D1 salt (deployment_salts) used when CONSOLE_SECRET is not set. */
+const SALT_NAME = "console-keys";
 
-let cached: { secret: string; keys: Promise<ConsoleKeys> } | undefined;
-
-async function derive(secret: string): Promise<ConsoleKeys> {
-  const ikm = await crypto.subtle.importKey("raw", enc.encode(secret), "HKDF", false, ["deriveKey"]);
-  const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: SALT, info: enc.encode(info) });
+export async function deriveConsoleKeys(adminKey: string, salt: string): Promise<ConsoleKeys> {
+  const ikm = await crypto.subtle.importKey("raw", enc.encode(adminKey), "HKDF", false, ["deriveKey"]);
+  const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: enc.encode(salt), info: enc.encode(info) });
   const hmac = { name: "HMAC", hash: "SHA-256", length: 256 };
   const [session, csrf, token] = await Promise.all([
-    crypto.subtle.deriveKey(hkdf("session-mac/v1"), ikm, hmac, false, ["sign", "verify"]),
-    crypto.subtle.deriveKey(hkdf("csrf/v1"), ikm, hmac, false, ["sign", "verify"]),
-    crypto.subtle.deriveKey(hkdf("session-token-enc/v1"), ikm, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]),
+    crypto.subtle.deriveKey(hkdf("session-mac/v2"), ikm, hmac, false, ["sign", "verify"]),
+    crypto.subtle.deriveKey(hkdf("csrf/v2"), ikm, hmac, false, ["sign", "verify"]),
+    crypto.subtle.deriveKey(hkdf("session-token-enc/v2"), ikm, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]),
   ]);
   return { session, csrf, token };
 }
 
-/** The keys for this admin key; null when the deployment has no admin key (the console is then closed). */
-export function consoleKeys(adminKey: string | undefined): Promise<ConsoleKeys> | null {
-  if (!adminKey) return null;
-  if (cached?.secret !== adminKey) {
-    const keys = derive(adminKey);
-    cached = { secret: adminKey, keys };
+let cached: { id: string; keys: Promise<ConsoleKeys> } | undefined;
+
+/**
+ * The console's keys for this deployment. Throws 503 `console_closed` without an admin key,
+ * `admin_key_too_weak` with a short one, `unavailable` when the D1 salt cannot be read.
+ */
+export function consoleKeys(env: Env): Promise<ConsoleKeys> {
+  const adminKey = env.ADMIN_API_KEY;
+  if (!adminKey) return Promise.reject(new DomainError(Reason.console_closed));
+  try {
+    assertAdminSecretsStrong(env);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const secret = env.CONSOLE_SECRET;
+  const id = `${adminKey}\n${secret ?? ""}`;
+  if (cached?.id !== id) {
+    // A D1 failure is a 503 `unavailable` (src/storage/console.ts), and is not cached.
+    const keys = (secret ? Promise.resolve(secret) : deploymentSalt(env.DB, SALT_NAME)).then((salt) =>
+      deriveConsoleKeys(adminKey, salt),
+    );
+    cached = { id, keys };
     keys.catch(() => {
       if (cached?.keys === keys) cached = undefined;
     });

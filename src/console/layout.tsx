@@ -89,6 +89,7 @@ export const Layout: FC<PropsWithChildren<PageProps>> = (p) => (
                 <span class="dot" />
                 {p.ui.viewer.kind === "admin-key" ? "Signed in with the admin key" : `Signed in as ${p.ui.viewer.label}`}
               </span>
+              {p.ui.viewer.kind === "admin-key" && <a href={href("/sessions")}>End all sessions</a>}
               <form method="post" action={href("/sign-out")}>
                 <Csrf ui={p.ui} />
                 <button type="submit">Sign out</button>

@@ -1,15 +1,19 @@
-// Console sessions: a signed, short-lived cookie. Sign-in takes the admin key or an org-admin identity's
-// access token; an identity session carries its token (encrypted) and re-checks it on every request with a
-// normal token use, so revocation, expiry, trusted IPs and role changes end the session at once.
+// Console sessions: a signed, short-lived cookie naming a session that exists on the server (a D1 row,
+// src/storage/console.ts): signing out deletes the row, so a copied cookie stops working at once, and an
+// admin can end every session. Sign-in takes the admin key or an org-admin identity's access token; an
+// identity session carries its token (encrypted) and re-checks it on every request with a normal token
+// use, so revocation, expiry, trusted IPs and role changes end the session at once.
 import type { MiddlewareHandler } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import type { Actor } from "../admin/actor";
 import { Reason } from "../errors";
 import { isAdminKey } from "../admin/admin-key";
 import { useAccessToken } from "../tokens/use-token";
+import { clientIp } from "../request-context";
 import { BASE, href, type ConsoleContext, type ConsoleEnv, type Viewer } from "./context";
 import { checkCsrf, csrfToken, readForm } from "./csrf";
 import { consoleKeys, fromB64url, hmac, hmacVerify, randomId, seal, unseal, b64url, type ConsoleKeys } from "./keys";
+import { createConsoleSession, endConsoleSession, isConsoleSessionLive } from "../storage/console";
 import { refusal, refusalOf } from "./refusals";
 import { nowSeconds } from "../time/clock";
 
@@ -103,7 +107,7 @@ export async function signInActor(
  * the identity's organization role must be admin.
  */
 async function identityActor(c: ConsoleContext, token: string): Promise<{ actor: Actor; viewer: Viewer }> {
-  const use = await useAccessToken(c.env, token, c.req.header("cf-connecting-ip") ?? null);
+  const use = await useAccessToken(c.env, token, clientIp(c));
   if (use.policy.orgRole !== "admin") {
     throw refusal(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the console");
   }
@@ -118,10 +122,11 @@ export async function startSession(
   c: ConsoleContext,
   who: { kind: "admin-key" } | { kind: "identity"; token: string },
 ): Promise<void> {
-  const keys = await consoleKeys(c.env.ADMIN_API_KEY)!;
+  const keys = await consoleKeys(c.env);
   const t = now();
   const payload: SessionPayload = { v: 1, kind: who.kind, sid: randomId(), iat: t, seen: t };
   if (who.kind === "identity") payload.tok = await seal(keys.token, who.token);
+  await createConsoleSession(c.env.DB, { id: payload.sid, kind: who.kind, createdAt: t, expiresAt: t + SESSION_MAX_SECONDS });
   writeSessionCookie(c, await encodeSession(keys, payload));
   deleteCookie(c, cookieNames(c).pre, { path: cookieNames(c).path, secure: cookieNames(c).secure });
 }
@@ -146,14 +151,19 @@ const signInRedirect = (c: ConsoleContext, reason?: string) => {
  * the sliding cookie, and for POSTs the form, read once and CSRF-checked.
  */
 export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
-  if (!keysPromise) return signInRedirect(c);
-  const keys = await keysPromise;
+  const keys = await consoleKeys(c.env).catch(() => null);
+  if (!keys) return signInRedirect(c); // the sign-in page says why the console is closed
   const session = await decodeSession(keys, getCookie(c, cookieNames(c).session));
   if (!session) {
     clearSessionCookie(c);
     return signInRedirect(c, getCookie(c, cookieNames(c).session) ? "expired" : undefined);
   }
+  // Signed out, ended by an admin, or never started here: the cookie alone is not a session.
+  if (!(await isConsoleSessionLive(c.env.DB, session.sid, now()))) {
+    clearSessionCookie(c);
+    return signInRedirect(c, "ended");
+  }
+  c.set("sessionId", session.sid);
   if (session.kind === "admin-key") {
     c.set("actor", { kind: "admin-key" });
     c.set("viewer", { kind: "admin-key", label: "Admin key" });
@@ -184,27 +194,51 @@ export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
   await next();
 };
 
-/** The sign-in form's CSRF token, bound to a random pre-session cookie (login CSRF). */
-export async function preSessionCsrf(c: ConsoleContext): Promise<string | null> {
-  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
-  if (!keysPromise) return null;
-  const keys = await keysPromise;
+/** Ends this request's session on the server and clears its cookie (sign-out). */
+export async function endSession(c: ConsoleContext): Promise<void> {
+  await endConsoleSession(c.env.DB, c.var.sessionId);
+  clearSessionCookie(c);
+}
+
+/** A pre-session cookie is good for this long (its Max-Age too). */
+const PRE_SESSION_SECONDS = 3600;
+
+/**
+ * The pre-session cookie's value: a random nonce, when it was issued, and a MAC of both, so only values
+ * this server issued (and not older than an hour) count. Returns the nonce of a valid value, else null.
+ */
+async function preSessionNonce(keys: ConsoleKeys, value: string | undefined): Promise<string | null> {
+  const [nonce, issued, mac, extra] = (value ?? "").split(".");
+  if (!nonce || !issued || !mac || extra !== undefined || !/^[A-Za-z0-9_-]{24}$/.test(nonce) || !/^\d{1,12}$/.test(issued))
+    return null;
+  const age = now() - Number(issued);
+  if (age < -60 || age > PRE_SESSION_SECONDS) return null;
+  return (await hmacVerify(keys.session, `pre.${nonce}.${issued}`, mac)) ? nonce : null;
+}
+
+/**
+ * The sign-in form's CSRF token (login CSRF), bound to the pre-session cookie: a value the server issued
+ * is kept, anything else (absent, expired, or chosen by the client) is replaced by a fresh one. Throws
+ * when the console is closed (no admin key, a weak one, D1 unavailable).
+ */
+export async function preSessionCsrf(c: ConsoleContext): Promise<string> {
+  const keys = await consoleKeys(c.env);
   const n = cookieNames(c);
-  let nonce = getCookie(c, n.pre);
-  if (!nonce || !/^[A-Za-z0-9_-]{24}$/.test(nonce)) {
+  let nonce = await preSessionNonce(keys, getCookie(c, n.pre));
+  if (!nonce) {
     nonce = randomId();
-    setCookie(c, n.pre, nonce, { httpOnly: true, secure: n.secure, sameSite: "Strict", path: n.path, maxAge: 3600 });
+    const issued = String(now());
+    const value = `${nonce}.${issued}.${await hmac(keys.session, `pre.${nonce}.${issued}`)}`;
+    setCookie(c, n.pre, value, { httpOnly: true, secure: n.secure, sameSite: "Strict", path: n.path, maxAge: PRE_SESSION_SECONDS });
   }
   return csrfToken(keys, `pre:${nonce}`);
 }
 
-/** Checks the sign-in form's CSRF token against the pre-session cookie. Returns the form. */
+/** Checks the sign-in form's CSRF token against a pre-session cookie this server issued. Returns the form. */
 export async function checkPreSessionCsrf(c: ConsoleContext): Promise<URLSearchParams> {
-  const keysPromise = consoleKeys(c.env.ADMIN_API_KEY);
-  if (!keysPromise) throw refusal(Reason.console_closed, "The console is closed: this deployment has no ADMIN_API_KEY");
-  const keys = await keysPromise;
+  const keys = await consoleKeys(c.env);
   const form = await readForm(c);
-  const nonce = getCookie(c, cookieNames(c).pre) ?? "";
-  await checkCsrf(c, keys, `pre:${nonce}`, form);
+  const nonce = await preSessionNonce(keys, getCookie(c, cookieNames(c).pre));
+  await checkCsrf(c, keys, `pre:${nonce ?? "none"}`, form);
   return form;
 }

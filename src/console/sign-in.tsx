@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { Reason } from "../errors";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { Card, Field, Layout, render, type Ui } from "./layout";
-import { refusal, refusalOf } from "./refusals";
+import { refusal, refusalOf, type Refusal } from "./refusals";
 import {
   checkPreSessionCsrf,
   clearSessionCookie,
@@ -17,6 +17,8 @@ import {
 /** Why a session ended, shown on the sign-in page (fixed texts by code). */
 const ENDED: Record<string, string> = {
   "signed-out": "You are signed out.",
+  "all-ended": "Every console session was ended, yours included.",
+  ended: "Your session was ended: signed out elsewhere, or an admin ended every console session. Sign in again.",
   expired: "Your session expired. Sign in again.",
   token_revoked: "Your session ended: the access token was revoked.",
   access_token_expired: "Your session ended: the access token expired.",
@@ -28,7 +30,7 @@ const ENDED: Record<string, string> = {
   auth_method_removed: "Your session ended: the identity's OIDC Auth configuration was removed.",
 };
 
-const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; closed?: boolean; insecure?: boolean }) => (
+const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; closed?: string; insecure?: boolean }) => (
   <Layout ui={p.ui} title="Sign in">
     <div class="signin">
       <div class="brand-big">
@@ -65,9 +67,7 @@ const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; c
       )}
       {p.closed ? (
         <Card>
-          <p>
-            The console is closed: this deployment has no <code>ADMIN_API_KEY</code> secret.
-          </p>
+          <p>{p.closed}</p>
         </Card>
       ) : (
         <Card>
@@ -97,19 +97,28 @@ const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; c
   </Layout>
 );
 
-async function showSignIn(c: ConsoleContext, status: 200 | 401 | 403 | 503, extra: { error?: string; next?: string } = {}) {
-  const csrf = await preSessionCsrf(c);
+async function showSignIn(c: ConsoleContext, status: 200 | 401 | 403 | 429, extra: { error?: string; next?: string } = {}) {
+  // Closed (no admin key, a weak one, D1 unavailable): the page says why, and offers no form.
+  let csrf = "";
+  let closed: Refusal | null = null;
+  try {
+    csrf = await preSessionCsrf(c);
+  } catch (err) {
+    closed = refusalOf(err);
+    if (!closed?.outage) throw err;
+  }
   const url = new URL(c.req.url);
   const insecure = url.protocol === "http:" && !isLocalHttp(url);
+  for (const [k, v] of Object.entries(closed?.headers ?? {})) c.header(k, v);
   return render(
     c,
-    csrf ? status : 503,
+    closed ? closed.status : status,
     <SignInPage
-      ui={{ nonce: c.var.nonce, csrf: csrf ?? "" }}
+      ui={{ nonce: c.var.nonce, csrf }}
       next={safeNext(extra.next ?? c.req.query("next"))}
       error={extra.error}
       ended={c.req.query("ended")}
-      closed={!csrf}
+      closed={closed ? `${closed.message} (${closed.reasonCode})` : undefined}
       insecure={insecure}
     />,
   );
@@ -123,7 +132,9 @@ export const signInRoutes = new Hono<ConsoleEnv>()
     const next = form.get("next") ?? undefined;
     try {
       if (!credential) throw refusal(Reason.credentials_missing, "Enter the admin key or an access token");
-      const who = await signInActor(c, credential);
+      // One admin authentication of this address: limited and audited like the API's (src/request-context.ts).
+      const attempt = c.var.adminAuthAttempt ?? ((authenticate) => authenticate());
+      const who = await attempt(() => signInActor(c, credential));
       clearSessionCookie(c);
       await startSession(c, who.kind === "admin-key" ? { kind: "admin-key" } : { kind: "identity", token: who.token });
       const target =
@@ -131,7 +142,8 @@ export const signInRoutes = new Hono<ConsoleEnv>()
       return c.redirect(target, 303);
     } catch (err) {
       const refused = refusalOf(err);
-      if (refused && (refused.status === 401 || refused.status === 403)) {
+      if (refused && (refused.status === 401 || refused.status === 403 || refused.status === 429)) {
+        for (const [k, v] of Object.entries(refused.headers)) c.header(k, v);
         return showSignIn(c, refused.status, { error: `${refused.message} (${refused.reasonCode})`, next });
       }
       throw err;

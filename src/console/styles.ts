@@ -31,6 +31,7 @@ p { margin: 0 0 10px; }
 .who { margin-left: auto; display: flex; align-items: center; gap: 12px; font-size: 13px; color: #cbd5e1; }
 .who .dot { width: 8px; height: 8px; border-radius: 50%; background: #22c55e; display: inline-block; margin-right: 6px; }
 .who form { margin: 0; }
+.who a { color: #cbd5e1; }
 .who button { background: transparent; color: #e5e7eb; border: 1px solid #334155; border-radius: 6px; padding: 4px 10px; font: inherit; cursor: pointer; }
 .who button:hover { background: #1e293b; }
 main { max-width: 1120px; margin: 0 auto; padding: 22px 24px 64px; }

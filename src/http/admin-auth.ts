@@ -1,9 +1,11 @@
-import type { MiddlewareHandler } from "hono";
-import { isAdminKey } from "../admin/admin-key";
+import type { Context, MiddlewareHandler } from "hono";
+import { assertAdminSecretsStrong, isAdminKey } from "../admin/admin-key";
 import { bearerToken, useAccessToken } from "../tokens/use-token";
-import { clientIp, type Actor, type AppEnv } from "../request-context";
+import { clientIp, waitUntilOf, type Actor, type AppEnv } from "../request-context";
+import { countAuditEvent } from "../storage/audit-counts";
 import { DomainError, Reason } from "../errors";
-import { HttpRefusal } from "./errors";
+import { HttpRefusal, refusalOf } from "./errors";
+import { assertAdminAuthNotBlocked, clientKey, countAdminAuthFailure } from "./rate-limit";
 
 /**
  * Who may call a route: `none` (public), `accessToken` (an identity's access token), `admin` (the admin
@@ -52,25 +54,51 @@ export async function useBearerToken(...args: Parameters<typeof useAccessToken>)
  */
 export const requireAdmin = guard("admin", async (c, next) => {
   if (c.get("actor") !== undefined) return next();
+  assertAdminSecretsStrong(c.env); // a weak admin key closes the whole admin API, whoever calls
   const token = bearerToken(c.req.header("authorization"));
   if (!token) {
     throw credentialsMissing("Send Authorization: Bearer <admin key or access token>");
   }
-  let actor: Actor;
-  if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
-    actor = { kind: "admin-key" };
-  } else if (token.split(".").length === 3) {
-    const use = await useBearerToken(c.env, token, clientIp(c), { orgRole: "admin" });
-    if (use.policy.orgRole !== "admin") {
-      throw new DomainError(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the admin API");
-    }
-    actor = { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti };
-  } else {
-    throw withInvalidTokenChallenge(new DomainError(Reason.credentials_invalid));
-  }
-  c.set("actor", actor);
+  c.set("actor", await adminAuthAttempt(c, () => adminActor(c, token)));
   await next();
 });
+
+async function adminActor(c: Context<AppEnv>, token: string): Promise<Actor> {
+  if (await isAdminKey(token, c.env.ADMIN_API_KEY)) return { kind: "admin-key" };
+  if (token.split(".").length !== 3) throw withInvalidTokenChallenge(new DomainError(Reason.credentials_invalid));
+  const use = await useBearerToken(c.env, token, clientIp(c), { orgRole: "admin" });
+  if (use.policy.orgRole !== "admin") {
+    throw new DomainError(Reason.insufficient_role, "Only identities with the organization role 'admin' may use the admin API");
+  }
+  return { kind: "identity", identityId: use.claims.sub, orgId: use.policy.orgId, tokenId: use.claims.jti };
+}
+
+/**
+ * One admin authentication from the request's client address, on the admin API or at the console's
+ * sign-in (which reaches it as `c.var.adminAuthAttempt`, set by src/http/app.ts): refused 429 while the
+ * address is blocked; a refused credential (401) counts against the address (ADMIN_AUTH_LIMITER,
+ * src/http/rate-limit.ts), and the one that goes over the limit is answered 429 instead. Every failure,
+ * 401 or 429, is audited as a count: one `admin.auth` row per (address, minute) (src/storage/audit-counts.ts).
+ */
+export async function adminAuthAttempt<T>(c: Context<AppEnv>, authenticate: () => Promise<T>): Promise<T> {
+  const ip = clientIp(c);
+  const audit = (limited: boolean) =>
+    countAuditEvent(c.env.DB, { event: "admin.auth", outcome: "failure", clientIp: ip && clientKey(ip), limited }, waitUntilOf(c));
+  try {
+    assertAdminAuthNotBlocked(ip);
+  } catch (err) {
+    audit(true);
+    throw err;
+  }
+  try {
+    return await authenticate();
+  } catch (err) {
+    if (refusalOf(err)?.kind !== "refused") throw err; // a 403 (valid credential, wrong role) is no guess
+    const limited = await countAdminAuthFailure(c.env, ip);
+    audit(limited !== null);
+    throw limited ?? err;
+  }
+}
 
 /**
  * After requireAdmin: the route is the admin key's only (creating organizations). The handler's admin

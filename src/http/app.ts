@@ -2,11 +2,13 @@ import { Hono } from "hono";
 import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";
+import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { noStore } from "./cache-headers";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
+import { consoleSessionRoutes } from "./routes/console-sessions";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
 import { oidcConfigRoutes } from "./routes/oidc-config";
@@ -39,10 +41,16 @@ export function createApp() {
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
   app.route("/", auditLogRoutes);
+  app.route("/", consoleSessionRoutes);
   // GET /openapi.json and GET /docs (src/http/openapi/).
   app.route("/", apiDocsRoutes);
 
-  // The admin console: server-rendered pages over the same admin services (src/console/).
+  // The admin console: server-rendered pages over the same admin services (src/console/). Its sign-in is
+  // an admin authentication like the API's: limited and audited per client address (src/http/admin-auth.ts).
+  app.use("/admin/*", async (c, next) => {
+    c.set("adminAuthAttempt", (authenticate) => adminAuthAttempt(c, authenticate));
+    await next();
+  });
   app.route("/admin", consoleRoutes);
 
   app.notFound((c) => refusalResponse(c, new DomainError(Reason.route_not_found)));

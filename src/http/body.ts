@@ -1,13 +1,34 @@
 import type { z } from "zod";
+import { parseStrictJson, StrictJsonError } from "../oidc/strict-json";
 import type { AppContext } from "../request-context";
 import { DomainError, Reason } from "../errors";
 
 /**
- * Reads a JSON or form-urlencoded body (Infisical's CLI sends JSON, its GitHub Action sends a form),
- * bounded in size, and validates it. Malformed input is a 422 naming the fields; never a 500.
+ * What a route reads: `json` (every admin route: `application/json` only), or `json-or-form` (login, renew
+ * and revoke, as Infisical's clients send them: its CLI and SDKs send JSON, its GitHub Action a form; any
+ * type but a form is read as JSON there, since fetch() labels a string body without a type text/plain).
  */
-export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, maxBytes: number): Promise<z.output<S>> {
-  const raw = await readRawBody(c, maxBytes);
+export type BodyEncodings = "json" | "json-or-form";
+
+/**
+ * Bodies nest at most this deep (the deepest real one, an OIDC configuration's trusted IPs, is 3): deeper
+ * JSON is refused before anything walks it.
+ */
+const MAX_BODY_JSON_DEPTH = 32;
+
+/**
+ * Reads a body, bounded in size, and validates it. JSON is read as strictly as an ID token
+ * (src/oidc/strict-json.ts): a member named twice (`{"role":"member","role":"admin"}`, which JSON.parse
+ * would read as admin) is a 422, never "last one wins". Another content type is a 415; malformed input is
+ * a 422 naming the fields; never a 500.
+ */
+export async function readBody<S extends z.ZodType>(
+  c: AppContext,
+  schema: S,
+  maxBytes: number,
+  accept: BodyEncodings = "json",
+): Promise<z.output<S>> {
+  const raw = await readRawBody(c, maxBytes, accept);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new DomainError(Reason.invalid_request, "The request body is invalid", {
@@ -17,7 +38,7 @@ export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, ma
   return parsed.data;
 }
 
-export async function readRawBody(c: AppContext, maxBytes: number): Promise<unknown> {
+export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyEncodings = "json"): Promise<unknown> {
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
   let text: string;
@@ -30,21 +51,29 @@ export async function readRawBody(c: AppContext, maxBytes: number): Promise<unkn
     throw new DomainError(Reason.invalid_request, "The request body is not valid UTF-8");
   }
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "application/x-www-form-urlencoded") {
-    const form = new URLSearchParams(text);
-    // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
-    const out: Record<string, string> = Object.create(null);
-    for (const [k, v] of form) {
-      if (Object.hasOwn(out, k))
-        throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
-      out[k] = v;
-    }
-    return out;
+  if (accept === "json-or-form") {
+    if (type === "application/x-www-form-urlencoded") return readForm(text);
+  } else if (type !== "application/json" && !(type === "" && text === "")) {
+    // An admin body without a type is refused too: only an empty one says nothing that could be misread.
+    throw new DomainError(Reason.unsupported_media_type, "Send the body as Content-Type: application/json");
   }
   if (text.trim() === "") return {};
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new DomainError(Reason.invalid_request, "The request body is not valid JSON");
+    return parseStrictJson(text, { maxDepth: MAX_BODY_JSON_DEPTH, requireObject: false }); // the schema says what it takes
+  } catch (err) {
+    const problem = err instanceof StrictJsonError ? `: ${err.message}` : "";
+    throw new DomainError(Reason.invalid_request, `The request body is not valid JSON${problem}`);
   }
+}
+
+function readForm(text: string): Record<string, string> {
+  const form = new URLSearchParams(text);
+  // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of form) {
+    if (Object.hasOwn(out, k))
+      throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
+    out[k] = v;
+  }
+  return out;
 }

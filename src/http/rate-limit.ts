@@ -33,6 +33,7 @@
 import {
   CLIENT_LOGIN_PERIOD_SECONDS,
   CLIENT_LOGINS_PER_LIMITER_UNIT,
+  FAILED_ADMIN_AUTH_PERIOD_SECONDS,
   FAILED_LOGIN_PERIOD_SECONDS,
   TOKEN_CALL_PERIOD_SECONDS,
 } from "../constants";
@@ -64,7 +65,12 @@ const blockedAddresses = new LruCache<number>(MAX_BLOCKED_PAIRS);
 
 let warnedMissing = false;
 
-type LimiterBinding = "LOGIN_CLIENT_LIMITER" | "LOGIN_FAILURE_LIMITER" | "LOGIN_ADDRESS_FAILURE_LIMITER" | "TOKEN_CLIENT_LIMITER";
+type LimiterBinding =
+  | "LOGIN_CLIENT_LIMITER"
+  | "LOGIN_FAILURE_LIMITER"
+  | "LOGIN_ADDRESS_FAILURE_LIMITER"
+  | "TOKEN_CLIENT_LIMITER"
+  | "ADMIN_AUTH_LIMITER";
 
 async function consume(env: Env, binding: LimiterBinding, key: string): Promise<boolean> {
   const limiter = env[binding];
@@ -201,4 +207,31 @@ export async function limitTokenCalls(env: Env, ip: string | null): Promise<void
   const key = clientKey(ip);
   if (key === UNKNOWN_CLIENT || (await consume(env, "TOKEN_CLIENT_LIMITER", key))) return;
   throw new DomainError(Reason.rate_limited_token_calls, undefined, { retryAfterSeconds: TOKEN_CALL_PERIOD_SECONDS });
+}
+
+/**
+ * ADMIN_AUTH_LIMITER: failed admin authentications (a wrong admin key, an unusable access token) per client
+ * address, on the admin API and at the console's sign-in alike, counted after each refusal as
+ * LOGIN_FAILURE_LIMITER counts refused logins. Once over, the address is blocked in this isolate for the
+ * period: every admin authentication from it, the right key included, is refused 429 before any key is
+ * compared or token used (otherwise a 429 for a wrong guess and a 200 for the right one would still tell
+ * guesses apart). A request without a client address (only in-process: tests) is not limited.
+ */
+const adminAuthKey = (ip: string) => `admin-auth|${clientKey(ip)}`;
+
+const adminAuthLimited = (retryAfterSeconds: number) =>
+  new DomainError(Reason.rate_limited_admin_auth, undefined, { retryAfterSeconds: Math.max(1, retryAfterSeconds) });
+
+/** Before an admin credential is looked at: throws 429 `rate_limited_admin_auth` while the address is blocked. */
+export function assertAdminAuthNotBlocked(ip: string | null, now = Date.now()): void {
+  const until = ip === null ? undefined : blocked.get(adminAuthKey(ip), now);
+  if (until !== undefined) throw adminAuthLimited(Math.ceil((until - now) / 1000));
+}
+
+/** After a refused admin credential: counts it; returns the 429 to answer instead when this one went over. */
+export async function countAdminAuthFailure(env: Env, ip: string | null, now = Date.now()): Promise<DomainError | null> {
+  if (ip === null || (await consume(env, "ADMIN_AUTH_LIMITER", adminAuthKey(ip)))) return null;
+  blocked.set(adminAuthKey(ip), now + FAILED_ADMIN_AUTH_PERIOD_SECONDS * 1000, FAILED_ADMIN_AUTH_PERIOD_SECONDS * 1000, now);
+  log("warn", "admin_auth_failures_limited", { client: clientKey(ip) });
+  return adminAuthLimited(FAILED_ADMIN_AUTH_PERIOD_SECONDS);
 }

@@ -1,5 +1,5 @@
 import { BoundedMemo } from "../cache/memo";
-import { parseIpAddress } from "./ip-ranges";
+import { parseClientAddress } from "./ip-ranges";
 
 /** The key of a request without a client address (only local requests lack `CF-Connecting-IP`). */
 export const UNKNOWN_CLIENT = "unknown";
@@ -19,7 +19,7 @@ export function clientKey(ip: string | null | undefined): string {
 const clientKeys = new BoundedMemo<string>(10_000);
 
 function computeClientKey(ip: string): string {
-  const parsed = parseIpAddress(ip.trim());
+  const parsed = parseClientAddress(ip); // an IPv4-mapped IPv6 address is its IPv4 address
   if (!parsed) return `raw:${ip.slice(0, 64)}`;
   if (parsed.version === 4) return parsed.bytes.join(".");
   const hex = [...parsed.bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");

@@ -86,6 +86,31 @@ function unmapIpv4(ip: IpAddress): IpAddress {
   return { version: 4, bytes: ip.bytes.slice(12) };
 }
 
+/**
+ * A client address (CF-Connecting-IP, an RPC caller's clientIp) as the one host it names: parsed strictly,
+ * an IPv4-mapped IPv6 address as its IPv4 address. Rate limits, audit rows and trusted-IP checks all read
+ * addresses through this, so `::ffff:203.0.113.7` and `203.0.113.7` are one client everywhere.
+ */
+export function parseClientAddress(text: string): IpAddress | null {
+  const ip = parseIpAddress(text);
+  return ip && unmapIpv4(ip);
+}
+
+/** Longest unparseable client address kept as it was sent (Cloudflare sends only addresses). */
+const MAX_RAW_ADDRESS_CHARS = 64;
+
+/**
+ * The canonical text of a client address (parseClientAddress): dotted IPv4, RFC 5952 IPv6; null without
+ * one. A value that is not an address (only possible locally) is kept as sent, at most 64 characters: it
+ * never matches a trusted range.
+ */
+export function canonicalClientAddress(text: string | null | undefined): string | null {
+  if (!text) return null;
+  const ip = parseClientAddress(text);
+  if (!ip) return text.slice(0, MAX_RAW_ADDRESS_CHARS);
+  return ip.version === 4 ? ip.bytes.join(".") : formatIpv6(ip.bytes);
+}
+
 function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
   const out = bytes.slice();
   for (let i = 0; i < out.length; i++) {
@@ -158,7 +183,7 @@ export function ipInRange(ip: IpAddress, range: IpRange): boolean {
 // Fails closed: an unparsable address is never allowed, an unparsable range admits nothing,
 // and an empty list admits nothing (callers decide whether "no list" means "no restriction").
 export function isIpAllowed(ipText: string, rangeTexts: readonly string[]): boolean {
-  const ip = parseIpAddress(ipText);
+  const ip = parseClientAddress(ipText);
   if (!ip) return false;
   return rangeTexts.some((text) => {
     const range = parseIpRange(text);

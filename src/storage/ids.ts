@@ -9,13 +9,20 @@ export const nowIso = (): string => new Date(nowMs()).toISOString();
  * the primary-key B-tree instead of landing on a random page of an ever larger table.
  */
 export function newTimeOrderedId(now = nowMs()): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let ms = now;
+  return timeOrderedUuid(crypto.getRandomValues(new Uint8Array(16)), now, 7);
+}
+
+/**
+ * 16 bytes as a UUID whose first 48 bits are the Unix milliseconds `ms` (so ids sort by time), with the
+ * version (7: the rest is random; 8: the rest is the caller's, such as a hash) and variant bits set.
+ */
+export function timeOrderedUuid(bytes: Uint8Array, ms: number, version: 7 | 8): string {
+  let rest = ms;
   for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+    bytes[i] = rest % 256;
+    rest = Math.floor(rest / 256);
   }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70; // version 7
+  bytes[6] = (bytes[6]! & 0x0f) | (version << 4);
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
   let hex = "";
   for (const b of bytes) hex += HEX[b];

@@ -83,10 +83,17 @@ describe("sign-in and session cookie", () => {
     });
   });
 
-  it("signs out", async () => {
+  it("signs out, on the server: a copy of the cookie stops working too", async () => {
     await withPage(async (page, context) => {
       await signIn(page);
+      const copy = (await sessionCookie(context))!;
       await clickAndLoad(page, page.getByRole("button", { name: "Sign out" }));
+      const replayed = await fetch(`${stack.url}/admin/orgs`, {
+        redirect: "manual",
+        headers: { cookie: `eoa_console=${copy.value}` },
+      });
+      expect(replayed.status).toBe(303);
+      expect(replayed.headers.get("location")).toContain("/admin/sign-in");
       expect(await page.locator(".alert.info").textContent()).toBe("You are signed out.");
       expect(await sessionCookie(context)).toBeUndefined();
       await page.goto("/admin/orgs");

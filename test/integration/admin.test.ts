@@ -1,10 +1,11 @@
 // The admin API: who may call it, organizations, identities.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { attachOidc, call, createIdentity, createOrg, login, ok } from "../support/api";
+import { answer, attachOidc, call, createIdentity, createOrg, login, ok, postLoginRaw } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
-import { expectIssued } from "../support/scenario";
+import { expectIssued, scenario } from "../support/scenario";
 
 const uniqueSlug = () => `acme-${crypto.randomUUID().slice(0, 8)}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -318,5 +319,120 @@ describe("identities", () => {
       body: method === "PATCH" ? { name: "x" } : undefined,
     });
     expectRefusal(res, 404, "identity_not_found");
+  });
+});
+
+describe("admin bodies are read as strictly as ID tokens", () => {
+  /** An admin request with exactly this body text and Content-Type (or none). */
+  const raw = async (method: string, path: string, text: string, contentType: string | null) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${env.ADMIN_API_KEY}` };
+    if (contentType !== null) headers["content-type"] = contentType;
+    return answer(await exports.default.fetch(new Request(`http://edge-oidc-auth.test${path}`, { method, headers, body: text })), []);
+  };
+
+  it("refuses a member named twice instead of keeping the last one (422)", async () => {
+    const org = await createOrg();
+    const dup = `{"name":"dup","organizationId":"${org.id}","role":"member","role":"admin"}`;
+    expectRefusal(await call("POST", "/api/v1/identities", { body: dup }), 422, "invalid_request");
+    expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
+
+    const identity = await createIdentity(org.id, "member");
+    const patch = await call("PATCH", `/api/v1/identities/${identity.id}`, { body: '{"role":"member","\\u0072ole":"admin"}' });
+    expectRefusal(patch, 422, "invalid_request");
+    expect(patch.body.message).toContain("duplicate member name");
+    expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.role).toBe("member");
+
+    const nested = `{"oidcDiscoveryUrl":"https://gitlab.com","boundIssuer":"https://gitlab.com","boundSubject":"x","boundClaims":{"ref":"main","ref":"*"}}`;
+    expectRefusal(await call("POST", `/api/v1/auth/oidc-auth/identities/${identity.id}`, { body: nested }), 422, "invalid_request");
+  });
+
+  it("takes application/json only: text/plain, no Content-Type or a form are 415", async () => {
+    const org = await createOrg();
+    const body = JSON.stringify({ name: "typed", organizationId: org.id, role: "admin" });
+    for (const type of [
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/jsonx",
+      null,
+    ]) {
+      const res = await raw("POST", "/api/v1/identities", body, type);
+      expectRefusal(res, 415, "unsupported_media_type");
+    }
+    expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
+    expect((await raw("POST", "/api/v1/identities", body, "application/json; charset=utf-8")).status).toBe(200);
+    expect((await raw("POST", "/api/v1/identities", body, "Application/JSON")).status).toBe(200);
+  });
+
+  it("keeps login and renew open to JSON (with a charset, or without a type) and forms, JSON read strictly", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const json = JSON.stringify({ identityId: s.identity.id, jwt });
+    expectIssued(await postLoginRaw(json, "application/json; charset=utf-8"));
+    expectIssued(await postLoginRaw(json, null));
+    const token = expectIssued(
+      await postLoginRaw(new URLSearchParams({ identityId: s.identity.id, jwt }).toString(), "application/x-www-form-urlencoded"),
+    );
+    const twice = `{"identityId":"${s.identity.id}","jwt":"x","jwt":"${jwt}"}`;
+    expectRefusal(await postLoginRaw(twice, "application/json"), 422, "invalid_request", { secrets: [jwt] });
+    const renew = await call("POST", "/api/v1/auth/token/renew", { token: null, form: { accessToken: token } });
+    expect(renew.status).toBe(200);
+  });
+});
+
+describe("a weak admin key closes the admin API and the console, nothing else", () => {
+  const WEAK = "short-admin-key-0123456789abcde"; // 31 characters
+  /** The Worker with another ADMIN_API_KEY (the env is per call). */
+  async function withKey(key: string, path: string, init: RequestInit = {}) {
+    const { default: worker } = await import("../../src/index");
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`https://edge-oidc-auth.test${path}`, { redirect: "manual", ...init }),
+      { ...env, ADMIN_API_KEY: key },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return answer(res, [key]);
+  }
+
+  it("answers the admin API 503 admin_key_too_weak with how to make a strong one, whatever the credential", async () => {
+    expect(WEAK).toHaveLength(31);
+    const { accessToken } = await loggedInIdentity("admin");
+    for (const token of [WEAK, accessToken, "wrong"]) {
+      const res = await withKey(WEAK, "/api/v1/organizations", { headers: { authorization: `Bearer ${token}` } });
+      expectRefusal(res, 503, "admin_key_too_weak", { secrets: [WEAK] });
+      expect(res.body.message).toContain("openssl rand -base64 32");
+    }
+    expectRefusal(await withKey(WEAK, "/api/v1/organizations"), 503, "admin_key_too_weak");
+    // 32 characters are enough.
+    const strong = `${WEAK}x`;
+    expect((await withKey(strong, "/api/v1/organizations", { headers: { authorization: `Bearer ${strong}` } })).status).toBe(200);
+  });
+
+  it("closes the console with the same explanation, and keeps logins and token use working", async () => {
+    const page = await withKey(WEAK, "/admin/sign-in");
+    expect(page.status).toBe(503);
+    expect(page.body).toContain("admin_key_too_weak");
+    expect(page.body).toContain("openssl rand -base64 32");
+    expect(page.body).not.toContain('name="credential"');
+    const post = await withKey(WEAK, "/admin/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ credential: WEAK }),
+    });
+    expect(post.status).toBe(503);
+
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const login = await withKey(WEAK, "/api/v1/auth/oidc-auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identityId: s.identity.id, jwt }),
+    });
+    expect(login.status).toBe(200);
+    const details = await withKey(WEAK, "/api/v1/identities/details", {
+      headers: { authorization: `Bearer ${login.body.accessToken}` },
+    });
+    expect(details.status).toBe(200);
   });
 });

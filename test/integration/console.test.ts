@@ -1,10 +1,11 @@
 // The admin console's security mechanics and its dry run, in workerd (the browser tests in test/browser/
 // cover the screens end to end in Chromium).
 import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
 import { dryRunOidcLogin } from "../../src/admin/dry-run";
-import { consoleKeys } from "../../src/console/keys";
+import { deriveConsoleKeys, hmac } from "../../src/console/keys";
 import {
   decodeSession,
   encodeSession,
@@ -13,7 +14,8 @@ import {
   SESSION_MAX_SECONDS,
   type SessionPayload,
 } from "../../src/console/session";
-import { call, setupIdentity } from "../support/api";
+import { call, ok, setupIdentity } from "../support/api";
+import { expectRefusal } from "../support/refusal";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { AUDIENCE, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
@@ -70,13 +72,15 @@ describe("console session cookie", () => {
   });
 
   it("is refused after a change of ADMIN_API_KEY, after 30 idle minutes, after 8 hours, or when tampered with", async () => {
-    const keys = await consoleKeys("first-admin-key")!;
-    const rotated = await consoleKeys("second-admin-key")!;
+    const salt = "a-deployment-salt";
+    const keys = await deriveConsoleKeys("first-admin-key-0123456789abcdef", salt);
+    const rotated = await deriveConsoleKeys("second-admin-key-0123456789abcdef", salt);
     const now = Math.floor(Date.now() / 1000);
     const payload: SessionPayload = { v: 1, kind: "admin-key", sid: "abcdefghijklmnopqrstuvwx", iat: now, seen: now };
     const cookie = await encodeSession(keys, payload);
     expect(await decodeSession(keys, cookie)).toEqual(payload);
     expect(await decodeSession(rotated, cookie)).toBeNull();
+    expect(await decodeSession(await deriveConsoleKeys("first-admin-key-0123456789abcdef", "another-salt"), cookie)).toBeNull();
     expect(await decodeSession(keys, await encodeSession(keys, { ...payload, seen: now - SESSION_IDLE_SECONDS - 1 }))).toBeNull();
     expect(await decodeSession(keys, await encodeSession(keys, { ...payload, iat: now - SESSION_MAX_SECONDS - 1 }))).toBeNull();
     const [body, mac] = cookie.split(".");
@@ -100,6 +104,127 @@ describe("console session cookie", () => {
     for (const bad of ["//evil.example/admin/", "https://evil.example/admin/x", "/api/v1/organizations", "/admin\\..\\x", undefined]) {
       expect(safeNext(bad)).toBe("/admin");
     }
+  });
+});
+
+const ORIGIN = "https://console.example";
+const form = (cookie: string, fields: Record<string, string>) => ({
+  method: "POST",
+  headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+  body: new URLSearchParams(fields),
+});
+/** Where a console request was sent: a page (200) or a redirect's target (without the `next` of a GET). */
+const landing = (res: Response) => (res.status === 303 ? res.headers.get("location")?.replace(/next=[^&]*&?/, "") : res.status);
+const orgNames = async () => ((await ok("GET", "/api/v1/organizations")).organizations as { name: string }[]).map((o) => o.name);
+
+describe("console sessions live on the server", () => {
+  it("sign-out ends the session: a copy of the cookie stops working, forms included", async () => {
+    const { cookie, csrf } = await signIn(ORIGIN);
+    const out = await fetchConsole(`${ORIGIN}/admin/sign-out`, form(cookie, { _csrf: csrf }));
+    expect(landing(out)).toBe("/admin/sign-in?ended=signed-out");
+
+    // The browser dropped its cookie; a copy made before sign-out is refused, for pages and for forms.
+    expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, { headers: { cookie } }))).toBe("/admin/sign-in?ended=ended");
+    const name = `after-sign-out-${crypto.randomUUID().slice(0, 8)}`;
+    expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, form(cookie, { _csrf: csrf, name })))).toBe(
+      "/admin/sign-in?ended=ended",
+    );
+    expect(await orgNames()).not.toContain(name);
+  });
+
+  it("an admin ends every console session at once, from the API or the console", async () => {
+    const a = await signIn(ORIGIN);
+    const b = await signIn(ORIGIN);
+    const ended = await call("DELETE", "/api/v1/console/sessions");
+    expect(ended.status).toBe(200);
+    expect(ended.body.ended).toBeGreaterThanOrEqual(2);
+    for (const { cookie } of [a, b]) {
+      expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, { headers: { cookie } }))).toBe("/admin/sign-in?ended=ended");
+    }
+
+    const c = await signIn(ORIGIN);
+    const d = await signIn(ORIGIN);
+    const page = await fetchConsole(`${ORIGIN}/admin/sessions`, { headers: { cookie: c.cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("End every console session?");
+    const all = await fetchConsole(`${ORIGIN}/admin/sessions/end-all`, form(c.cookie, { _csrf: c.csrf }));
+    expect(landing(all)).toBe("/admin/sign-in?ended=all-ended");
+    for (const { cookie } of [c, d]) {
+      expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, { headers: { cookie } }))).toBe("/admin/sign-in?ended=ended");
+    }
+    const audit = await ok("GET", "/api/v1/audit-logs?event=console.sessions.end&limit=5");
+    expect(audit.auditLogs[0]).toMatchObject({ event: "console.sessions.end", actor: "admin-key", outcome: "success" });
+  });
+
+  it("ending every session is the admin key's: an org admin's token is refused", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, {}, "admin");
+    const login = await call("POST", "/api/v1/auth/oidc-auth/login", {
+      body: { identityId: identity.id, jwt: await idp.mint(gitlabClaims()) },
+      token: null,
+    });
+    expect(login.status).toBe(200);
+    expectRefusal(await call("DELETE", "/api/v1/console/sessions", { token: login.body.accessToken }), 403, "admin_key_required");
+  });
+  it("fails closed when D1 cannot say whether the session lives: 503, never a page, never a 500", async () => {
+    const { cookie } = await signIn(ORIGIN);
+    const down = () => Promise.reject(new Error("D1 is down"));
+    const statement = { bind: () => statement, first: down, run: down, all: down };
+    const brokenDb = { prepare: () => statement, batch: down } as unknown as D1Database;
+    const { default: worker } = await import("../../src/index");
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${ORIGIN}/admin/orgs`, { headers: { cookie } }), { ...env, DB: brokenDb }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await res.text()).toContain("unavailable");
+  });
+});
+
+describe("console keys and the sign-in form", () => {
+  const preCookie = "__Host-eoa_console_pre";
+
+  it("derives its keys with a secret of the deployment: the admin key alone does not give the sign-in page's MAC", async () => {
+    const page = await fetchConsole(`${ORIGIN}/admin/sign-in`);
+    const nonce = cookieValue(page, preCookie)!.split(".")[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    // What anyone who guessed the admin key could compute, with the fixed salt the console used to have.
+    const enc = new TextEncoder();
+    const ikm = await crypto.subtle.importKey("raw", enc.encode(env.ADMIN_API_KEY!), "HKDF", false, ["deriveKey"]);
+    for (const [salt, info] of [
+      ["edge-oidc-auth/admin-console", "csrf/v1"],
+      ["edge-oidc-auth/admin-console", "csrf/v2"],
+      ["", "csrf/v2"],
+    ]) {
+      const key = await crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: enc.encode(salt), info: enc.encode(info) },
+        ikm,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign"],
+      );
+      expect(await hmac(key, `csrf.pre:${nonce}`)).not.toBe(csrf);
+    }
+  });
+
+  it("counts only pre-session values it issued: a value the client chose is replaced, never shared", async () => {
+    const chosen = "AAAAAAAAAAAAAAAAAAAAAAAA";
+    const tokens: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await fetchConsole(`${ORIGIN}/admin/sign-in`, { headers: { cookie: `${preCookie}=${chosen}` } });
+      const issued = cookieValue(page, preCookie);
+      expect(issued).toBeDefined();
+      expect(issued).not.toBe(chosen);
+      tokens.push(/name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!);
+    }
+    expect(tokens[0]).not.toBe(tokens[1]);
+    // Signing in with the client's own value and a token the page handed out for another value fails.
+    const res = await fetchConsole(
+      `${ORIGIN}/admin/sign-in`,
+      form(`${preCookie}=${chosen}`, { _csrf: tokens[0]!, credential: env.ADMIN_API_KEY! }),
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("__Host-eoa_console="))).toBe(false);
   });
 });
 

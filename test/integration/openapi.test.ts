@@ -207,7 +207,7 @@ describe("the documented security of every operation is what the guards enforce"
       }
     }
     // Every kind of caller is exercised, so the loop above is not vacuous.
-    expect(seen).toEqual({ none: expect.any(Number), accessToken: 1, admin: expect.any(Number), adminKey: 1 });
+    expect(seen).toEqual({ none: expect.any(Number), accessToken: 1, admin: expect.any(Number), adminKey: 2 });
     expect(seen.none).toBeGreaterThanOrEqual(8);
     expect(seen.admin).toBeGreaterThanOrEqual(20);
   });
@@ -336,6 +336,9 @@ describe("real responses validate against the document", () => {
       params: { id: identity.id, tokenId: tokens[0].id },
     });
     await api("POST", "/api/v1/auth/token/revoke", { token: null, body: { accessToken: renewed } });
+
+    // Console sessions (none are live here: D1 is per test file)
+    expect(await api("DELETE", "/api/v1/console/sessions")).toEqual({ ended: 0 });
 
     // Audit, then tear everything down
     const audit = await api("GET", "/api/v1/audit-logs", { query: `?organizationId=${org.id}&limit=5` });

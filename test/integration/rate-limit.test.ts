@@ -156,6 +156,23 @@ describe("failed logins per (identity, client address)", () => {
     expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `2001:db8:ffff:${byte().toString(16)}::1` }));
   });
 
+  it("counts an IPv4-mapped IPv6 address as its IPv4 address, and audits it under that one spelling", async () => {
+    const s = await scenario();
+    const ip = freshIp();
+    const mapped = `::ffff:${ip}`;
+    const bad = await s.idp.mint(gitlabClaims({ sub: "nope" }));
+    await freshWindow(60, 5_000);
+    for (let i = 0; i < FAILED_LOGIN_LIMIT; i++) {
+      expectRefusal(await login(s.identity.id, bad, { ip: i % 2 ? mapped : ip }), 401, "subject_not_allowed");
+    }
+    expectRefusal(await login(s.identity.id, bad, { ip: mapped.toUpperCase() }), 429, "rate_limited_failed_logins");
+    expectRefusal(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip }), 429, "rate_limited_failed_logins");
+    // Another IPv4 address, mapped or not, is another client (mapped addresses do not share one bucket).
+    expectIssued(await login(s.identity.id, await s.idp.mint(gitlabClaims()), { ip: `::ffff:${freshIp()}` }));
+    const events = await loginAudit(s.org.id, s.identity.id);
+    expect(events.filter((e) => e.outcome === "failure").map((e) => e.clientIp)).toEqual(Array(FAILED_LOGIN_LIMIT + 1).fill(ip));
+  });
+
   it("does not count outages (5xx) against the caller", async () => {
     const s = await scenario();
     const ip = freshIp();

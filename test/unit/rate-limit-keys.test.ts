@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clientKey, identityKey } from "../../src/http/rate-limit";
+import { canonicalClientAddress } from "../../src/net/ip-ranges";
 
 describe("rate-limit keys", () => {
   it("keys a request without CF-Connecting-IP on 'unknown'", () => {
@@ -19,6 +20,22 @@ describe("rate-limit keys", () => {
     expect(clientKey("2001:0db8:0001:0002:ffff:ffff:ffff:ffff")).toBe(a);
     expect(clientKey("2001:DB8:1:2:0:0:0:9")).toBe(a);
     expect(clientKey("2001:db8:1:3::1")).not.toBe(a);
+  });
+
+  it("keys an IPv4-mapped IPv6 address as its IPv4 address, each address its own client", () => {
+    expect(clientKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(clientKey("::FFFF:cb00:7107")).toBe("203.0.113.7");
+    expect(clientKey("0:0:0:0:0:ffff:203.0.113.7")).toBe(clientKey("203.0.113.7"));
+    expect(clientKey("::ffff:203.0.113.8")).not.toBe(clientKey("::ffff:203.0.113.7"));
+  });
+
+  it("spells every client address one way: what audit rows record and trusted IPs are checked against", () => {
+    expect(canonicalClientAddress("::ffff:203.0.113.7")).toBe("203.0.113.7");
+    expect(canonicalClientAddress("2001:DB8:0:0:0:0:0:1")).toBe("2001:db8::1");
+    expect(canonicalClientAddress("203.0.113.7")).toBe("203.0.113.7");
+    expect(canonicalClientAddress(null)).toBeNull();
+    expect(canonicalClientAddress("")).toBeNull();
+    expect(canonicalClientAddress("x".repeat(500))).toHaveLength(64);
   });
 
   it("keeps an unparseable value apart from addresses, bounded in length", () => {

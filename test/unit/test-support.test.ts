@@ -50,7 +50,10 @@ describe("expectRefusal", () => {
     ["one segment of a secret", () => http(body({ message: `sub ${JWT.split(".")[1]}` }))],
     [
       "what the request presented",
-      () => http(body({ message: "key test-admin-key-0123456789abcdef" }), { presented: ["test-admin-key-0123456789abcdef"] }),
+      () =>
+        http(body({ message: "key test-admin-key-0123456789abcdef-0123456789" }), {
+          presented: ["test-admin-key-0123456789abcdef-0123456789"],
+        }),
     ],
   ])("fails on %s", async (_name, make) => {
     const res = await make();

@@ -187,7 +187,7 @@ describe("seeding (PUT /admin/secrets)", () => {
   it("needs the Worker's own admin key, not edge-oidc-auth's", async () => {
     const body = { projectId: crypto.randomUUID(), environment: "dev", secrets: { A: "1" } };
     expect((await seedSecrets(body, null)).status).toBe(401);
-    expect((await seedSecrets(body, "test-admin-key-0123456789abcdef")).status).toBe(401);
+    expect((await seedSecrets(body, "test-admin-key-0123456789abcdef-0123456789")).status).toBe(401);
     expect((await seedSecrets(body)).status).toBe(200);
   });
 

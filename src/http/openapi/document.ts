@@ -57,9 +57,10 @@ const STATUS_TEXT: Record<number, string> = {
   404: "Not found",
   409: "Conflict (slug taken)",
   413: "Request body too large",
+  415: "The body's Content-Type is not accepted (admin routes take application/json only)",
   422: "Malformed request; `details` names the fields",
   429: "Rate limited; retry after `Retry-After` seconds",
-  503: "Temporarily unavailable (IdP, token state or signing key); retry",
+  503: "Temporarily unavailable (IdP, token state or signing key), or, on the admin API, an ADMIN_API_KEY too weak to serve",
 };
 
 /**
@@ -124,7 +125,11 @@ function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<s
     route.response === "html"
       ? { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }
       : { description: "OK", content: jsonContent(convert(route.response, "output", defs)) };
-  for (const status of route.errors) {
+  // Admin bodies are JSON only (src/http/body.ts: 415 for another type); the admin guard answers 503 for a weak admin key.
+  const errors = new Set(route.errors);
+  if (route.body && !route.formBody) errors.add(415);
+  if (auth === "admin" || auth === "adminKey") errors.add(503);
+  for (const status of [...errors].sort((a, b) => a - b)) {
     op.responses[String(status)] = {
       description: STATUS_TEXT[status] ?? "Error",
       content: jsonContent({ $ref: "#/components/schemas/Error" }),

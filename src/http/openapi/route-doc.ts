@@ -22,6 +22,7 @@ export const TAGS = {
   oidc: "OIDC Auth configuration",
   projects: "Projects and memberships",
   audit: "Audit logs",
+  console: "Admin console",
   meta: "Service",
 } as const;
 export type Tag = (typeof TAGS)[keyof typeof TAGS];

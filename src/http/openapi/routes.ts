@@ -7,6 +7,7 @@
  */
 import { apiDocsDocs } from "../routes/api-docs";
 import { auditLogDocs } from "../routes/audit-logs";
+import { consoleSessionDocs } from "../routes/console-sessions";
 import { identityDocs } from "../routes/identities";
 import { loginDocs } from "../routes/login";
 import { oidcConfigDocs } from "../routes/oidc-config";
@@ -30,4 +31,5 @@ export const routeDocs = (): ModuleDocs[] => [
   oidcConfigDocs,
   projectDocs,
   auditLogDocs,
+  consoleSessionDocs,
 ];

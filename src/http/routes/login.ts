@@ -27,7 +27,7 @@ export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) => {
   // is read; a blocked (identity, client) pair is refused before any lookup or verification, and a refusal
   // counts against the pair.
   await limitClientLogins(c.env, clientIp(c));
-  const body = await readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES);
+  const body = await readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES, "json-or-form");
   if (body.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
   assertLoginNotBlocked(body.identityId, clientIp(c));
   const countRefusal = () => countLoginFailure(c.env, body.identityId, clientIp(c));

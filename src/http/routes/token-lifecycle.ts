@@ -20,13 +20,13 @@ export const tokenLifecycleRoutes = new Hono<AppEnv>()
   /** A new token with the same jti, never past the max TTL counted from first issuance. Not a use. */
   .post(RENEW, async (c) => {
     await limitTokenCalls(c.env, clientIp(c)); // per client address, before the body is read
-    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES, "json-or-form");
     return c.json(await renewAccessToken(c.env, accessToken, callerOf(c)));
   })
   /** Possession of the token is the authorisation; works on expired tokens too; repeating it writes nothing. */
   .post(REVOKE, async (c) => {
     await limitTokenCalls(c.env, clientIp(c));
-    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES);
+    const { accessToken } = await readBody(c, tokenBody, MAX_LOGIN_BODY_BYTES, "json-or-form");
     await revokeAccessToken(c.env, accessToken, callerOf(c));
     return c.json({ message: "Successfully revoked access token" });
   });
