@@ -1,5 +1,4 @@
 import { flushAudit, queryAudit, recordAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
-import { flushAuditCounts } from "../storage/audit-counts";
 import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
 
 /** Every admin change is audited with who made it and the record before and after. */
@@ -32,6 +31,6 @@ export async function queryAuditLog(
 ): Promise<{ records: AuditRecord[]; nextCursor: string | null }> {
   const orgId = query.orgId ?? (ctx.actor.kind === "identity" ? ctx.actor.orgId : undefined);
   if (orgId) assertOrgAccess(ctx.actor, orgId);
-  await Promise.all([flushAudit(ctx.env.DB), flushAuditCounts(ctx.env.DB)]);
+  await flushAudit(ctx.env.DB);
   return queryAudit(ctx.env.DB, { ...query, orgId });
 }

@@ -2,10 +2,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import { assertAdminSecretsStrong, isAdminKey } from "../admin/admin-key";
 import { bearerToken, useAccessToken } from "../tokens/use-token";
 import { clientIp, waitUntilOf, type Actor, type AppEnv } from "../request-context";
-import { countAuditEvent } from "../storage/audit-counts";
+import { recordCountedAudit } from "../storage/audit-log";
 import { DomainError, Reason } from "../errors";
 import { HttpRefusal, refusalOf } from "./errors";
-import { assertAdminAuthNotBlocked, clientKey, countAdminAuthFailure } from "./rate-limit";
+import { assertAdminAuthNotBlocked, countAdminAuthFailure } from "./rate-limit";
 
 /**
  * Who may call a route: `none` (public), `accessToken` (an identity's access token), `admin` (the admin
@@ -78,24 +78,30 @@ async function adminActor(c: Context<AppEnv>, token: string): Promise<Actor> {
  * sign-in (which reaches it as `c.var.adminAuthAttempt`, set by src/http/app.ts): refused 429 while the
  * address is blocked; a refused credential (401) counts against the address (ADMIN_AUTH_LIMITER,
  * src/http/rate-limit.ts), and the one that goes over the limit is answered 429 instead. Every failure,
- * 401 or 429, is audited as a count: one `admin.auth` row per (address, minute) (src/storage/audit-counts.ts).
+ * 401 or 429, is audited as a count: one `admin.auth` row per (reason, address, minute), as logins naming no
+ * identity are (recordCountedAudit, src/storage/audit-log.ts).
  */
 export async function adminAuthAttempt<T>(c: Context<AppEnv>, authenticate: () => Promise<T>): Promise<T> {
   const ip = clientIp(c);
-  const audit = (limited: boolean) =>
-    countAuditEvent(c.env.DB, { event: "admin.auth", outcome: "failure", clientIp: ip && clientKey(ip), limited }, waitUntilOf(c));
+  const audit = (refusal: DomainError) =>
+    recordCountedAudit(
+      c.env.DB,
+      { event: "admin.auth", outcome: "failure", reasonCode: refusal.reasonCode, clientIp: ip },
+      waitUntilOf(c),
+    );
   try {
     assertAdminAuthNotBlocked(ip);
   } catch (err) {
-    audit(true);
+    if (err instanceof DomainError) audit(err);
     throw err;
   }
   try {
     return await authenticate();
   } catch (err) {
-    if (refusalOf(err)?.kind !== "refused") throw err; // a 403 (valid credential, wrong role) is no guess
+    const refusal = refusalOf(err);
+    if (refusal?.kind !== "refused") throw err; // a 403 (valid credential, wrong role) is no guess
     const limited = await countAdminAuthFailure(c.env, ip);
-    audit(limited !== null);
+    audit(limited ?? refusal);
     throw limited ?? err;
   }
 }
