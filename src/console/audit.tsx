@@ -10,6 +10,7 @@ import { orgPage } from "./organizations";
 
 export const AUDIT_EVENTS = [
   "login",
+  "token.exchange",
   "token.renew",
   "token.revoke",
   "identity.create",
@@ -74,7 +75,7 @@ function Details({ r }: { r: AuditRecord }) {
   if (r.details === null || r.details === undefined) return <span class="muted">—</span>;
   return (
     <details class="row-details">
-      <summary>{r.event === "login" ? "checked claims" : "before / after"}</summary>
+      <summary>{r.event === "login" || r.event === "token.exchange" ? "checked claims" : "before / after"}</summary>
       <pre class="json">{JSON.stringify(r.details, null, 2)}</pre>
     </details>
   );

@@ -8,6 +8,7 @@ import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
+import { oauthRoutes } from "./routes/oauth";
 import { oidcConfigRoutes } from "./routes/oidc-config";
 import { organizationRoutes } from "./routes/organizations";
 import { projectRoutes } from "./routes/projects";
@@ -31,6 +32,8 @@ export function createApp() {
   app.route("/", tokenLifecycleRoutes);
   app.route("/", tokenDetailsRoutes);
   app.route("/", wellKnownRoutes);
+  // OAuth 2.0: token exchange, metadata, introspection, revocation (RFC 8693, 8414, 7662, 7009).
+  app.route("/", oauthRoutes);
   app.route("/", organizationRoutes);
   app.route("/", identityAdminRoutes);
   app.route("/", oidcConfigRoutes);

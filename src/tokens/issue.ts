@@ -37,6 +37,8 @@ export async function issueAccessToken(
     db: D1Database;
     clientIp: string | null;
     waitUntil: (p: Promise<unknown>) => void;
+    /** the issuer identifier (src/env.ts): the token's `iss` */
+    issuer?: string | undefined;
   },
 ): Promise<{ response: TokenResponse; claims: AccessTokenClaims }> {
   const now = nowSeconds();
@@ -66,7 +68,7 @@ export async function issueAccessToken(
     const metadata = mapClaims(input.idToken as Record<string, unknown>, config.claimMetadataMapping);
     if (Object.keys(metadata).length > 0) claims.metadata = metadata;
   }
-  const accessToken = await signAccessToken(keys, claims);
+  const accessToken = await signAccessToken(keys, claims, input.issuer);
   recordIssuedToken(input.db, claims, input.clientIp, input.waitUntil);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

@@ -9,6 +9,7 @@ import { apiDocsDocs } from "../routes/api-docs";
 import { auditLogDocs } from "../routes/audit-logs";
 import { identityDocs } from "../routes/identities";
 import { loginDocs } from "../routes/login";
+import { oauthDocs } from "../routes/oauth";
 import { oidcConfigDocs } from "../routes/oidc-config";
 import { organizationDocs } from "../routes/organizations";
 import { projectDocs } from "../routes/projects";
@@ -25,6 +26,7 @@ export const routeDocs = (): ModuleDocs[] => [
   loginDocs,
   tokenLifecycleDocs,
   tokenDetailsDocs,
+  oauthDocs,
   organizationDocs,
   identityDocs,
   oidcConfigDocs,
