@@ -15,6 +15,7 @@ import { refusalOf } from "./refusals";
 import { clearSessionCookie, requireSession } from "./session";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
+import { trafficRoutes } from "./traffic";
 
 /** Strict headers on every console response: inline style and script only with this response's nonce. */
 const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
@@ -71,6 +72,7 @@ consoleRoutes.route("/", identityRoutes);
 consoleRoutes.route("/", oidcAuthRoutes);
 consoleRoutes.route("/", tokenRoutes);
 consoleRoutes.route("/", projectRoutes);
+consoleRoutes.route("/", trafficRoutes);
 consoleRoutes.route("/", auditRoutes);
 
 consoleRoutes.all("*", (c) =>

@@ -15,6 +15,7 @@ import { projectRoutes } from "./routes/projects";
 import { serviceRoutes } from "./routes/service";
 import { tokenDetailsRoutes } from "./routes/token-details";
 import { tokenLifecycleRoutes } from "./routes/token-lifecycle";
+import { trafficRoutes } from "./routes/traffic";
 import { wellKnownRoutes } from "./routes/well-known";
 import { DomainError, Reason } from "../errors";
 
@@ -39,6 +40,7 @@ export function createApp() {
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
   app.route("/", auditLogRoutes);
+  app.route("/", trafficRoutes);
   // GET /openapi.json and GET /docs (src/http/openapi/).
   app.route("/", apiDocsRoutes);
 

@@ -350,6 +350,8 @@ describe("real responses validate against the document", () => {
     // Audit, then tear everything down
     const audit = await api("GET", "/api/v1/audit-logs", { query: `?organizationId=${org.id}&limit=5` });
     expect(audit.auditLogs.length).toBe(5);
+    const traffic = await api("GET", "/api/v1/login-traffic", { query: `?organizationId=${org.id}&window=30d` });
+    expect(traffic.totals.login.successes).toBeGreaterThanOrEqual(2);
     await api("DELETE", member, { params: ids });
     await api("DELETE", "/api/v1/projects/:projectId", { params: { projectId: project.id } });
     await api("DELETE", oidcPath, { params: { identityId: identity.id } });

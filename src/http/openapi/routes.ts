@@ -16,6 +16,7 @@ import { projectDocs } from "../routes/projects";
 import { serviceDocs } from "../routes/service";
 import { tokenDetailsDocs } from "../routes/token-details";
 import { tokenLifecycleDocs } from "../routes/token-lifecycle";
+import { trafficDocs } from "../routes/traffic";
 import { wellKnownDocs } from "../routes/well-known";
 import type { ModuleDocs } from "./route-doc";
 
@@ -32,4 +33,5 @@ export const routeDocs = (): ModuleDocs[] => [
   oidcConfigDocs,
   projectDocs,
   auditLogDocs,
+  trafficDocs,
 ];

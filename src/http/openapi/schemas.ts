@@ -7,6 +7,7 @@
  * added to a record without being documented here fails `npm run typecheck`.
  */
 import * as z from "zod";
+import type { Traffic } from "../../admin/traffic";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";
@@ -149,6 +150,35 @@ export const errorBodySchema = named(
   "Error",
 );
 
+const trafficCounts = z.object({
+  successes: z.number().int(),
+  refusals: z.record(z.string(), z.number().int()).describe("reasonCode -> refusals"),
+});
+const trafficTotals = z.object({ successes: z.number().int(), refusals: z.number().int() });
+
+export const loginTrafficSchema = named(
+  z.object({
+    organizationId: id,
+    identityId: id.nullable().describe("null: the whole organization"),
+    window: z.enum(["24h", "30d"]),
+    bucket: z.enum(["hour", "day"]),
+    from: timestamp,
+    to: timestamp.describe("the window is [from, to)"),
+    series: z.array(
+      z.object({
+        start: timestamp,
+        login: trafficCounts.describe("Infisical-format logins (audit event login)"),
+        tokenExchange: trafficCounts.describe("OAuth token exchanges (audit event token.exchange)"),
+      }),
+    ),
+    totals: z.object({ login: trafficTotals, tokenExchange: trafficTotals }),
+    refusalReasons: z
+      .array(z.object({ reasonCode: z.string(), count: z.number().int(), login: z.number().int(), tokenExchange: z.number().int() }))
+      .describe("every refusal reason of the window, most frequent first"),
+  }),
+  "LoginTraffic",
+);
+
 /** The /oauth/* endpoints' errors (src/http/oauth-errors.ts). */
 export const oauthErrorSchema = named(
   z.object({
@@ -239,4 +269,5 @@ export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof auditLogSchema>, AuditRecord>>,
   Assert<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
   Assert<Equal<z.output<typeof oauthErrorSchema>, OAuthErrorBody>>,
+  Assert<Equal<z.output<typeof loginTrafficSchema>, Traffic>>,
 ];
