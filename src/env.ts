@@ -1,4 +1,5 @@
 import { DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_TOKEN_MAX_LIFETIME_SECONDS } from "./constants";
+import { log } from "./observability/log";
 import type { TokenStateObject } from "./tokens/token-state-object";
 
 /** Bindings and vars of the Worker (wrangler.toml). Vars arrive as strings. */
@@ -27,6 +28,11 @@ export interface Env {
   AUDIT_RETENTION_DAYS?: string;
   /** Share of answers below 400 that get an access log line, 0 to 1 (refusals and errors always do). Unset: 1. */
   ACCESS_LOG_SAMPLE_RATE?: string;
+  /**
+   * The deployment's public URL, an origin such as `https://auth.example.com`: the issuer identifier of the
+   * OAuth metadata (RFC 8414) and the `iss` of access tokens. Unset: the origin each request was sent to.
+   */
+  PUBLIC_URL?: string;
 
   /** Refused logins per (identity, client address); `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_FAILURE_LIMITER?: RateLimit;
@@ -54,3 +60,36 @@ export const auditRetentionDays = (env: Pick<Env, "AUDIT_RETENTION_DAYS">): numb
   const n = Number(env.AUDIT_RETENTION_DAYS);
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_AUDIT_RETENTION_DAYS;
 };
+
+/**
+ * The issuer identifier (RFC 8414 §2): `PUBLIC_URL` when it is a usable origin (http(s), no path, query or
+ * fragment; a trailing slash is dropped), else the origin of the request (`npm start`, tests, a deployment
+ * that did not set it). The access tokens' `iss` and every endpoint of the OAuth metadata derive from it.
+ */
+export function issuerIdentifier(env: Pick<Env, "PUBLIC_URL">, requestUrl: string): string {
+  const configured = env.PUBLIC_URL?.trim();
+  if (configured) {
+    const origin = publicOrigin(configured);
+    if (origin) return origin;
+  }
+  return new URL(requestUrl).origin;
+}
+
+const publicOrigins = new Map<string, string | null>();
+function publicOrigin(value: string): string | null {
+  let origin = publicOrigins.get(value);
+  if (origin === undefined) {
+    origin = null;
+    try {
+      const url = new URL(value);
+      const usable = (url.protocol === "https:" || url.protocol === "http:") && url.pathname === "/" && !url.search && !url.hash;
+      if (usable && !url.username && !url.password) origin = url.origin;
+    } catch {
+      /* not a URL */
+    }
+    if (origin === null)
+      log("warn", "public_url_ignored", { reason: "PUBLIC_URL must be an origin such as https://auth.example.com" });
+    publicOrigins.set(value, origin);
+  }
+  return origin;
+}

@@ -82,6 +82,8 @@ const REASONS_BY_KIND = {
     binding_too_broad: "The configuration does not pin an owner: on a shared issuer it would admit every user of the issuer",
     invalid_arguments: "The call's arguments are invalid",
     unsupported_media_type: "This content type is not accepted",
+    unsupported_grant_type: "This grant_type is not supported; send urn:ietf:params:oauth:grant-type:token-exchange",
+    unsupported_token_type: "This token type is not supported here",
   },
   conflict: {
     slug_taken: "This slug is already taken",

@@ -1,5 +1,6 @@
 import { auditRetentionDays, type Env } from "./env";
 import { pruneBatch } from "./storage/retention";
+import { pruneLoginStats } from "./storage/login-stats";
 import { log } from "./observability/log";
 import { nowMs } from "./time/clock";
 
@@ -51,6 +52,8 @@ export async function runMaintenance(
     }
   };
   const audit = await drain(() => pruneBatch(env.DB, "audit", now - retentionDays * DAY_MS, batch));
+  // The traffic counts go with the events they count: one hour's counts per row, a small table.
+  if (audit.done) await pruneLoginStats(env.DB, now - retentionDays * DAY_MS);
   const tokens = audit.done
     ? await drain(() => pruneBatch(env.DB, "ledger", Math.floor(now / 1000), batch))
     : { deleted: 0, done: false };

@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import { assertAdminKey, type Actor, type AdminContext } from "./admin/actor";
-import type { Env } from "./env";
+import { issuerIdentifier, type Env } from "./env";
 import { canonicalClientAddress } from "./net/ip-ranges";
 import type { Caller } from "./tokens/caller";
 
@@ -47,6 +47,7 @@ export function callerOf(c: AppContext): Caller {
     ip: clientIp(c),
     country: typeof cf?.country === "string" ? cf.country : null,
     colo: typeof cf?.colo === "string" ? cf.colo : null,
+    issuer: issuerIdentifier(c.env, c.req.url),
     waitUntil: waitUntilOf(c),
   };
 }

@@ -10,6 +10,7 @@ import { orgPage } from "./organizations";
 
 export const AUDIT_EVENTS = [
   "login",
+  "token.exchange",
   "token.renew",
   "token.revoke",
   "identity.create",
@@ -30,6 +31,8 @@ const PAGE_SIZE = 50;
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 const EVENT = /^[a-z0-9._:-]{1,64}$/;
 const CURSOR = /^\d{1,15}:[0-9a-f-]{36}$/;
+/** a reasonCode as the audit log stores it, with its qualifier: "claim_not_allowed: ref_protected" */
+const REASON = /^[a-z][a-z0-9_]{0,63}(?:: [\x21-\x7e][\x20-\x7e]{0,127})?$/;
 /** datetime-local inputs, read as UTC */
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
@@ -37,12 +40,13 @@ export interface AuditFilters {
   identity: string;
   outcome: string;
   event: string;
+  reason: string;
   from: string;
   to: string;
 }
 
 function readFilters(q: (name: string) => string | undefined) {
-  const f: AuditFilters = { identity: "", outcome: "", event: "", from: "", to: "" };
+  const f: AuditFilters = { identity: "", outcome: "", event: "", reason: "", from: "", to: "" };
   const errors: Record<string, string> = {};
   const identity = q("identity") ?? "";
   if (identity && ID.test(identity)) f.identity = identity;
@@ -50,6 +54,8 @@ function readFilters(q: (name: string) => string | undefined) {
   if (outcome === "success" || outcome === "failure") f.outcome = outcome;
   const event = q("event") ?? "";
   if (event && EVENT.test(event)) f.event = event;
+  const reason = q("reason") ?? "";
+  if (reason && REASON.test(reason)) f.reason = reason;
   for (const key of ["from", "to"] as const) {
     const v = q(key) ?? "";
     if (!v) continue;
@@ -82,7 +88,7 @@ function Details({ r }: { r: AuditRecord }) {
   if (r.details === null || r.details === undefined) return <span class="muted">—</span>;
   return (
     <details class="row-details">
-      <summary>{r.event === "login" ? loginSummary(r.details) : "before / after"}</summary>
+      <summary>{r.event === "login" || r.event === "token.exchange" ? loginSummary(r.details) : "before / after"}</summary>
       <pre class="json">{JSON.stringify(r.details, null, 2)}</pre>
     </details>
   );
@@ -99,6 +105,7 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
     identityId: f.identity || undefined,
     outcome: (f.outcome || undefined) as "success" | "failure" | undefined,
     event: f.event || undefined,
+    reasonCode: f.reason || undefined,
     fromMs: f.from ? Date.parse(`${f.from}Z`) : undefined,
     toMs: f.to ? Date.parse(`${f.to}Z`) : undefined,
     limit: PAGE_SIZE,
@@ -150,6 +157,9 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
                 failure
               </option>
             </select>
+          </Field>
+          <Field label="Reason code" for="f-reason">
+            <input type="text" id="f-reason" name="reason" value={f.reason} class="mono" placeholder="any" maxlength={200} />
           </Field>
           <Field label="From (UTC)" for="f-from" errors={errors.from ? [errors.from] : undefined}>
             <input type="datetime-local" id="f-from" name="from" value={f.from} />

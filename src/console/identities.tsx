@@ -37,10 +37,11 @@ export const ORG_ROLE_HELP: Record<string, string> = {
   "no-access": "no-access: no organization permissions; project roles still apply",
 };
 
-export const identityTabs = (identity: Identity, on: "overview" | "oidc" | "tokens") => [
+export const identityTabs = (identity: Identity, on: "overview" | "oidc" | "tokens" | "traffic") => [
   { label: "Overview", href: href(`/identities/${identity.id}`), on: on === "overview" },
   { label: "Authentication · OIDC Auth", href: href(`/identities/${identity.id}/oidc-auth`), on: on === "oidc" },
   { label: "Access tokens", href: href(`/identities/${identity.id}/tokens`), on: on === "tokens" },
+  { label: "Traffic", href: href(`/identities/${identity.id}/traffic`), on: on === "traffic" },
 ];
 
 export const identityCrumbs = (org: Organization, identity: Identity, last?: string): [string, string?][] => [
@@ -50,7 +51,7 @@ export const identityCrumbs = (org: Organization, identity: Identity, last?: str
   ...(last ? [[last] as [string]] : []),
 ];
 
-const TAB_PAGE = { overview: undefined, oidc: "OIDC Auth", tokens: "Access tokens" } as const;
+const TAB_PAGE = { overview: undefined, oidc: "OIDC Auth", tokens: "Access tokens", traffic: "Traffic" } as const;
 
 /** The page frame of an identity's tab: title, crumbs, heading (its name) and tabs, named after the tab. */
 export const identityPage = (org: Organization, identity: Identity, on: keyof typeof TAB_PAGE) => {

@@ -16,6 +16,7 @@ import { endSession, requireSession } from "./session";
 import { sessionRoutes } from "./sessions";
 import { signInRoutes } from "./sign-in";
 import { tokenRoutes } from "./tokens";
+import { trafficRoutes } from "./traffic";
 
 /** Strict headers on every console response: inline style and script only with this response's nonce. */
 const securityHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
@@ -72,6 +73,7 @@ consoleRoutes.route("/", identityRoutes);
 consoleRoutes.route("/", oidcAuthRoutes);
 consoleRoutes.route("/", tokenRoutes);
 consoleRoutes.route("/", projectRoutes);
+consoleRoutes.route("/", trafficRoutes);
 consoleRoutes.route("/", auditRoutes);
 consoleRoutes.route("/", sessionRoutes);
 

@@ -7,10 +7,13 @@ import { fieldErrors, submitForm, text, type FormState } from "./forms";
 import { Field, FormCard, Layout, NameField, render, uiOf, type PageProps } from "./layout";
 import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 
+export type OrgTab = "identities" | "projects" | "traffic" | "audit";
+
 /** The tabs of an organization's pages (Infisical: Organization Settings > Access Control, Projects, Audit). */
-export const orgTabs = (org: Organization, on: "identities" | "projects" | "audit") => [
+export const orgTabs = (org: Organization, on: OrgTab) => [
   { label: "Machine identities", href: href(`/orgs/${org.id}/identities`), on: on === "identities" },
   { label: "Projects", href: href(`/orgs/${org.id}/projects`), on: on === "projects" },
+  { label: "Traffic", href: href(`/orgs/${org.id}/traffic`), on: on === "traffic" },
   { label: "Audit log", href: href(`/orgs/${org.id}/audit`), on: on === "audit" },
 ];
 
@@ -20,7 +23,7 @@ export const orgCrumbs = (org: Organization): [string, string?][] => [
 ];
 
 /** The page frame of an organization's tab: title, crumbs, heading and tabs, all named after the tab. */
-export const orgPage = (org: Organization, on: "identities" | "projects" | "audit") => {
+export const orgPage = (org: Organization, on: OrgTab) => {
   const tabs = orgTabs(org, on);
   const label = tabs.find((t) => t.on)!.label;
   return {

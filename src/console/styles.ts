@@ -20,7 +20,7 @@ h1 { font-size: 22px; line-height: 1.3; margin: 0; font-weight: 650; letter-spac
 h2 { font-size: 15px; margin: 0 0 4px; font-weight: 650; }
 h3 { font-size: 13px; margin: 16px 0 6px; font-weight: 650; color: var(--ink-2); }
 p { margin: 0 0 10px; }
-.top { background: #0f172a; color: #e5e7eb; }
+header.top { background: #0f172a; color: #e5e7eb; }
 .top-inner { max-width: 1120px; margin: 0 auto; padding: 0 24px; height: 54px; display: flex; align-items: center; gap: 16px; }
 .brand { display: flex; align-items: center; gap: 10px; color: #fff; font-weight: 650; font-size: 15px; }
 .brand:hover { text-decoration: none; }

@@ -11,12 +11,14 @@ import { auditLogRoutes } from "./routes/audit-logs";
 import { consoleSessionRoutes } from "./routes/console-sessions";
 import { identityAdminRoutes } from "./routes/identities";
 import { loginRoutes } from "./routes/login";
+import { oauthRoutes } from "./routes/oauth";
 import { oidcConfigRoutes } from "./routes/oidc-config";
 import { organizationRoutes } from "./routes/organizations";
 import { projectRoutes } from "./routes/projects";
 import { serviceRoutes } from "./routes/service";
 import { tokenDetailsRoutes } from "./routes/token-details";
 import { tokenLifecycleRoutes } from "./routes/token-lifecycle";
+import { trafficRoutes } from "./routes/traffic";
 import { wellKnownRoutes } from "./routes/well-known";
 import { DomainError, Reason } from "../errors";
 
@@ -36,12 +38,15 @@ export function createApp() {
   app.route("/", tokenLifecycleRoutes);
   app.route("/", tokenDetailsRoutes);
   app.route("/", wellKnownRoutes);
+  // OAuth 2.0: token exchange, metadata, introspection, revocation (RFC 8693, 8414, 7662, 7009).
+  app.route("/", oauthRoutes);
   app.route("/", organizationRoutes);
   app.route("/", identityAdminRoutes);
   app.route("/", oidcConfigRoutes);
   app.route("/", projectRoutes);
   app.route("/", auditLogRoutes);
   app.route("/", consoleSessionRoutes);
+  app.route("/", trafficRoutes);
   // GET /openapi.json and GET /docs (src/http/openapi/).
   app.route("/", apiDocsRoutes);
 

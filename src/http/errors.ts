@@ -25,6 +25,9 @@ const STATUS_OF_REASON: Partial<Record<ReasonCode, ContentfulStatusCode>> = {
   membership_exists: 400,
   invalid_arguments: 400,
   unsupported_media_type: 415,
+  // OAuth endpoints only (src/http/oauth-errors.ts answers them as RFC 6749 errors, 400)
+  unsupported_grant_type: 400,
+  unsupported_token_type: 400,
 };
 
 export const httpStatus = (err: DomainError): ContentfulStatusCode => STATUS_OF_REASON[err.reason] ?? KIND_STATUS[err.kind];

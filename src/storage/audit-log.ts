@@ -112,6 +112,8 @@ export interface AuditQuery {
   identityId?: string;
   outcome?: AuditOutcome;
   event?: string;
+  /** the exact reason_code (refusals of one reason: the traffic pages link here) */
+  reasonCode?: string;
   fromMs?: number;
   toMs?: number;
   limit: number;
@@ -131,6 +133,7 @@ export async function queryAudit(db: D1Database, q: AuditQuery): Promise<{ recor
   add("identity_id = ?", q.identityId);
   add("outcome = ?", q.outcome);
   add("event = ?", q.event);
+  add("reason_code = ?", q.reasonCode);
   add("created_at >= ?", q.fromMs);
   add("created_at < ?", q.toMs);
   if (q.cursor) {

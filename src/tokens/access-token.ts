@@ -7,6 +7,7 @@ import { DomainError, Reason } from "../errors";
 import { nowMs, nowSeconds } from "../time/clock";
 import type { ClaimSnapshot } from "../oidc/claim-snapshot";
 
+/** `iss` of tokens issued without an issuer identifier (before there was one, or with no request to take it from). */
 export const ACCESS_TOKEN_ISSUER = "edge-oidc-auth";
 
 /**
@@ -55,9 +56,9 @@ const encoder = new TextEncoder();
  * already typed, so there is nothing for a JOSE library to check on the way. Verification (of tokens
  * presented to us) stays with jose.
  */
-export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClaims): Promise<string> {
+export async function signAccessToken(keys: SigningKeys, claims: AccessTokenClaims, issuer = ACCESS_TOKEN_ISSUER): Promise<string> {
   const { kid, key } = keys.active;
-  const input = `${protectedHeader(kid)}.${encodeBase64urlText(JSON.stringify({ iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, ...claims }))}`;
+  const input = `${protectedHeader(kid)}.${encodeBase64urlText(JSON.stringify({ iss: issuer, aud: ACCESS_TOKEN_AUDIENCE, ...claims }))}`;
   const signature = await crypto.subtle.sign(ES256, key, encoder.encode(input));
   return `${input}.${encodeBase64url(signature)}`;
 }
@@ -78,8 +79,11 @@ function protectedHeader(kid: string): string {
 export const MAX_ACCESS_TOKEN_LENGTH = 8192;
 
 /**
- * Checks signature, issuer, audience, type and expiry of one of our tokens. `allowExpired` serves revoke
- * (which must work on any token we signed) and renew (which tells "expired" from "past max TTL" itself).
+ * Checks signature, audience, type and expiry of one of our tokens. `iss` is only required to be there: it
+ * is the issuer identifier the token was issued under (src/env.ts), and a deployment reached at two
+ * origins, or given PUBLIC_URL later, issued under each; our signature is what vouches for the token.
+ * `allowExpired` serves revoke (which must work on any token we signed) and renew (which tells "expired"
+ * from "past max TTL" itself).
  *
  * No clock leeway on `exp`: we set it ourselves, and the issuing clock and this one are the same fleet's
  * (CLOCK_SKEW_SECONDS is for ID tokens from CI runners' IdPs). A leeway here would let every token live
@@ -131,7 +135,6 @@ async function verifySignedAccessToken(
       },
       {
         algorithms: [ACCESS_TOKEN_ALG],
-        issuer: ACCESS_TOKEN_ISSUER,
         audience: ACCESS_TOKEN_AUDIENCE,
         typ: ACCESS_TOKEN_TYPE,
         requiredClaims: ["exp", "jti", "sub"],
@@ -140,6 +143,7 @@ async function verifySignedAccessToken(
       },
     );
     if (
+      typeof payload.iss !== "string" || // the issuer identifier it was issued under (src/env.ts); the signature is what vouches
       typeof payload.org !== "string" ||
       typeof payload.sob !== "string" ||
       typeof payload.max_exp !== "number" ||

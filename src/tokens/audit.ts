@@ -4,8 +4,17 @@ import { recordAudit, recordCountedAudit } from "../storage/audit-log";
 import type { AccessTokenClaims } from "./access-token";
 import type { Caller } from "./caller";
 
+/**
+ * The audit event of a login, by wire format: Infisical's login (`login`) or an OAuth 2.0 token exchange
+ * (`token.exchange`, RFC 8693). One code path, two names, so the log and the console can tell them apart.
+ */
+export const LOGIN_EVENTS = ["login", "token.exchange"] as const;
+export type LoginEvent = (typeof LOGIN_EVENTS)[number];
+
 /** A login attempt as its audit event records it; filled in as the login proceeds (the trace included). */
 export interface LoginAttempt extends LoginTrace {
+  /** default `login` */
+  event?: LoginEvent;
   /** null when the submitted identity id is not even well formed */
   identityId: string | null;
   orgId: string | null;
@@ -32,7 +41,7 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
     recordCountedAudit(
       db,
       {
-        event: "login",
+        event: attempt.event ?? "login",
         outcome: "failure",
         reasonCode: result.reasonCode,
         clientIp: caller.ip,
@@ -54,7 +63,7 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
   recordAudit(
     db,
     {
-      event: "login",
+      event: attempt.event ?? "login",
       outcome: result.outcome,
       reasonCode: result.outcome === "failure" ? result.reasonCode : null,
       orgId: attempt.orgId,

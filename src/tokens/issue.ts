@@ -38,6 +38,8 @@ export async function issueAccessToken(
     db: D1Database;
     clientIp: string | null;
     waitUntil: (p: Promise<unknown>) => void;
+    /** the issuer identifier (src/env.ts): the token's `iss` */
+    issuer?: string | undefined;
   },
 ): Promise<{ response: TokenResponse; claims: AccessTokenClaims }> {
   const now = nowSeconds();
@@ -68,7 +70,7 @@ export async function issueAccessToken(
     if (Object.keys(metadata).length > 0) claims.metadata = metadata;
   }
   Object.assign(claims, await issuedForClaims(config, input.idToken));
-  const accessToken = await signWithinLimit(keys, claims);
+  const accessToken = await signWithinLimit(keys, claims, input.issuer);
   recordIssuedToken(input.db, claims, input.clientIp, input.waitUntil);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

@@ -25,12 +25,12 @@ export async function issuedForClaims(
  * dropped, in `claims` too, until it fits. A dropped claim matches nothing, so a re-check that needs it
  * refuses: the token fails closed, never open.
  */
-export async function signWithinLimit(keys: SigningKeys, claims: AccessTokenClaims): Promise<string> {
-  let token = await signAccessToken(keys, claims);
+export async function signWithinLimit(keys: SigningKeys, claims: AccessTokenClaims, issuer?: string): Promise<string> {
+  let token = await signAccessToken(keys, claims, issuer);
   while (token.length > MAX_ACCESS_TOKEN_LENGTH && claims.idc && Object.keys(claims.idc).length > 0) {
     // Base64url: 4 characters per 3 bytes of claims.
     claims.idc = withoutLastClaims(claims.idc, Math.ceil(((token.length - MAX_ACCESS_TOKEN_LENGTH) * 3) / 4));
-    token = await signAccessToken(keys, claims);
+    token = await signAccessToken(keys, claims, issuer);
   }
   return token;
 }

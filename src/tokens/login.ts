@@ -3,7 +3,7 @@ import { DomainError, isOutage, Reason } from "../errors";
 import { authenticateIdToken } from "../oidc/authenticate";
 import { replayGuard } from "../oidc/replay";
 import { loadLoginContext } from "../storage/login-context";
-import { auditLogin, type LoginAttempt } from "./audit";
+import { auditLogin, type LoginAttempt, type LoginEvent } from "./audit";
 import type { Caller } from "./caller";
 import { issueAccessToken, type TokenResponse } from "./issue";
 import { loadSigningKeys } from "./signing-keys";
@@ -19,6 +19,8 @@ export interface LoginRequest {
   jwt: string;
   /** when given, the identity must belong to this organization */
   organizationSlug?: string | undefined;
+  /** the wire format it came in, for the audit: Infisical's login (default) or an OAuth token exchange */
+  event?: LoginEvent;
 }
 
 /**
@@ -41,7 +43,11 @@ export async function loginWithIdToken(
   caller: Caller,
   onRefused: OnRefused,
 ): Promise<TokenResponse> {
-  const attempt: LoginAttempt = { identityId: UUID.test(request.identityId) ? request.identityId : null, orgId: null };
+  const attempt: LoginAttempt = {
+    identityId: UUID.test(request.identityId) ? request.identityId : null,
+    orgId: null,
+    event: request.event ?? "login",
+  };
   try {
     const context = attempt.identityId ? await loadLoginContext(env.DB, attempt.identityId) : null;
     if (!context) throw new DomainError(Reason.identity_not_found, "No identity has this identityId");
@@ -72,6 +78,7 @@ export async function loginWithIdToken(
       db: env.DB,
       clientIp: caller.ip,
       waitUntil: caller.waitUntil,
+      issuer: caller.issuer,
     });
     auditLogin(env.DB, caller, attempt, { outcome: "success", tokenId: claims.jti });
     return response;

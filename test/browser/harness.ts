@@ -23,6 +23,8 @@ export interface Stack {
   url: string;
   idp: IdpServer;
   browser: Browser;
+  /** The Worker's D1 database, for seeding what the API cannot write (audit events of past days). */
+  db: D1Database;
   /** A fresh browser context (cookies, JS on or off) on the console. */
   newContext(opts?: { javaScriptEnabled?: boolean }): Promise<BrowserContext>;
   close(): Promise<void>;
@@ -49,7 +51,8 @@ export async function startStack(name: string): Promise<Stack> {
     }),
   );
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  await applyMigrations(await mf.getD1Database("DB", "edge-oidc-auth"), `${ROOT}migrations`);
+  const db = (await mf.getD1Database("DB", "edge-oidc-auth")) as D1Database;
+  await applyMigrations(db, `${ROOT}migrations`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -66,6 +69,7 @@ export async function startStack(name: string): Promise<Stack> {
     url,
     idp,
     browser,
+    db,
     newContext: (opts = {}) =>
       browser.newContext({
         baseURL: url,

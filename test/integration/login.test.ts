@@ -11,7 +11,7 @@ import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/sce
 async function verifyWithPublishedKeys(accessToken: string) {
   const jwks = (await ok("GET", "/.well-known/jwks.json", { token: null })) as JSONWebKeySet;
   return jwtVerify(accessToken, createLocalJWKSet(jwks), {
-    issuer: "edge-oidc-auth",
+    issuer: "http://edge-oidc-auth.test", // the issuer identifier: PUBLIC_URL, else the request's origin
     audience: "edge-oidc-auth",
     typ: "at+jwt",
     algorithms: ["ES256", "EdDSA"],

@@ -70,14 +70,16 @@ describe("the document covers the app", () => {
     }
   });
 
-  it("gives every operation a response schema, errors the Error schema, and secures the admin API", () => {
+  it("gives every operation a response schema, errors the Error schema (OAuthError under /oauth/), and secures the admin API", () => {
     const ids = new Set<string>();
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         ids.add(op.operationId);
         expect(op.responses["200"]?.content, `${method} ${path}`).toBeDefined();
+        const errorSchema = path.startsWith("/oauth/") ? "OAuthError" : "Error";
         for (const [status, r] of Object.entries(op.responses)) {
-          if (status !== "200") expect(r.content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Error" });
+          if (status !== "200")
+            expect(r.content?.["application/json"]?.schema).toEqual({ $ref: `#/components/schemas/${errorSchema}` });
         }
         const admin = path.startsWith("/api/v1/") && !path.startsWith("/api/v1/auth/token") && path !== "/api/v1/auth/oidc-auth/login";
         if (admin) expect(op.security.length, `${method} ${path} must be secured`).toBeGreaterThan(0);
@@ -87,6 +89,8 @@ describe("the document covers the app", () => {
     expect(doc.paths["/api/v1/auth/oidc-auth/login"]!.post!.security).toEqual([]);
     expect(doc.paths["/api/v1/identities/details"]!.get!.security).toEqual([{ accessToken: [] }]);
     expect(doc.paths["/api/v1/organizations"]!.post!.security).toEqual([{ adminKey: [] }]);
+    expect(doc.paths["/oauth/token"]!.post!.security).toEqual([]);
+    expect(doc.paths["/oauth/introspect"]!.post!.security).toEqual([{ adminKey: [] }, { accessToken: [] }]);
   });
 
   it("documents request bodies from the routes' own schemas, form encoding where the clients use it", () => {
@@ -100,6 +104,12 @@ describe("the document covers the app", () => {
     const attach = doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.post!.requestBody!.content["application/json"]!.schema;
     expect(attach).toMatchObject({ additionalProperties: false, required: ["oidcDiscoveryUrl", "boundIssuer"] });
     expect(Object.keys(attach.properties as object)).toContain("accessTokenTrustedIps");
+    // The OAuth endpoints take forms only (RFC 6749 §3.2).
+    const exchange = doc.paths["/oauth/token"]!.post!.requestBody!;
+    expect(Object.keys(exchange.content)).toEqual(["application/x-www-form-urlencoded"]);
+    expect(exchange.content["application/x-www-form-urlencoded"]!.schema).toMatchObject({
+      required: ["grant_type", "subject_token", "subject_token_type", "audience"],
+    });
     const patch = doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.patch!.requestBody!.content["application/json"]!.schema;
     expect(patch.required).toBeUndefined();
     // The condition: a described request field, a response field, and the warnings beside the configuration.
@@ -124,7 +134,8 @@ describe("the document covers the app", () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         for (const p of op.parameters ?? []) if (p.in === "query" && !p.description) undescribed.push(`${method} ${path} ?${p.name}`);
-        const body = op.requestBody?.content["application/json"]?.schema as
+        const content = op.requestBody?.content;
+        const body = (content?.["application/json"] ?? content?.["application/x-www-form-urlencoded"])?.schema as
           | { properties?: object; anyOf?: { properties?: object }[] }
           | undefined;
         for (const shape of body ? [body, ...(body.anyOf ?? [])] : []) {
@@ -272,6 +283,8 @@ describe("real responses validate against the document", () => {
     await api("GET", "/api/status", { token: null });
     await api("GET", "/openapi.json", { token: null });
     await api("GET", "/.well-known/jwks.json", { token: null });
+    await api("GET", "/.well-known/oauth-authorization-server", { token: null });
+    await api("GET", "/.well-known/openid-configuration", { token: null });
     const page = await call("GET", "/docs", { token: null });
     expect(page.status).toBe(200);
     expectDocumented("GET", "/docs", page);
@@ -315,6 +328,22 @@ describe("real responses validate against the document", () => {
     });
     expect(whatIf).toMatchObject({ evaluated: 2, lostCount: 2, liveTokensEnded: 2 });
 
+    // OAuth: token exchange, introspection (active and not), revocation
+    const exchanged = (
+      await api("POST", "/oauth/token", {
+        token: null,
+        form: {
+          grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+          subject_token: await idp.mint(gitlabClaims()),
+          subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+          audience: identity.id,
+        },
+      })
+    ).access_token as string;
+    expect((await api("POST", "/oauth/introspect", { form: { token: exchanged } })).active).toBe(true);
+    expect(await api("POST", "/oauth/introspect", { form: { token: "not-a-token" } })).toEqual({ active: false });
+    await api("POST", "/oauth/revoke", { token: null, form: { token: exchanged } });
+
     // Projects and memberships
     const project = (await api("POST", "/api/v1/projects", { body: { name: "Web", organizationId: org.id } })).project;
     await api("GET", "/api/v1/projects", { query: `?organizationId=${org.id}` });
@@ -343,6 +372,8 @@ describe("real responses validate against the document", () => {
     // Audit, then tear everything down
     const audit = await api("GET", "/api/v1/audit-logs", { query: `?organizationId=${org.id}&limit=5` });
     expect(audit.auditLogs.length).toBe(5);
+    const traffic = await api("GET", "/api/v1/login-traffic", { query: `?organizationId=${org.id}&window=30d` });
+    expect(traffic.totals.login.successes).toBeGreaterThanOrEqual(2);
     await api("DELETE", member, { params: ids });
     await api("DELETE", "/api/v1/projects/:projectId", { params: { projectId: project.id } });
     await api("DELETE", oidcPath, { params: { identityId: identity.id } });
@@ -389,6 +420,27 @@ describe("real responses validate against the document", () => {
       status: 422,
     });
     await api("POST", "/api/v1/organizations", { body: { name: "Refusals", slug: org.slug }, status: 409 });
+
+    // The OAuth endpoints answer the OAuthError body.
+    const exchange = (form: Record<string, string>) => ({
+      token: null,
+      form: {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        subject_token: bogusJwt,
+        audience: identity.id,
+        ...form,
+      },
+    });
+    expect((await api("POST", "/oauth/token", { ...exchange({}), status: 400 })).error).toBe("invalid_grant");
+    expect((await api("POST", "/oauth/token", { ...exchange({ audience: crypto.randomUUID() }), status: 400 })).error).toBe(
+      "invalid_target",
+    );
+    expect((await api("POST", "/oauth/token", { ...exchange({ grant_type: "password" }), status: 400 })).error).toBe(
+      "unsupported_grant_type",
+    );
+    expect((await api("POST", "/oauth/introspect", { token: null, form: { token: "x" }, status: 401 })).error).toBe("invalid_token");
+    expect((await api("POST", "/oauth/revoke", { token: null, form: {}, status: 400 })).error).toBe("invalid_request");
   });
 });
 

@@ -199,6 +199,8 @@ function OperationView({
   const body = op.requestBody?.content;
   const ok = op.responses["200"];
   const errors = Object.entries(op.responses).filter(([status]) => status !== "200");
+  const errorRef = errors[0]?.[1].content?.["application/json"]?.schema.$ref;
+  const errorSchema = typeof errorRef === "string" ? errorRef.slice(errorRef.lastIndexOf("/") + 1) : "Error";
   const auth = op.security.map((s) =>
     Object.keys(s)
       .map((k) => AUTH_TEXT[k] ?? k)
@@ -232,7 +234,7 @@ function OperationView({
       {errors.length ? (
         <>
           <h4>
-            Errors (<a href="#schema-error">Error</a> body)
+            Errors (<a href={`#schema-${errorSchema.toLowerCase()}`}>{errorSchema}</a> body)
           </h4>
           <ul class="errors">
             {errors.map(([status, r]) => (

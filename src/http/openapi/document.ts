@@ -63,6 +63,15 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Temporarily unavailable (IdP, token state or signing key), or, on the admin API, an ADMIN_API_KEY too weak to serve",
 };
 
+/** The OAuth endpoints' errors (src/http/oauth-errors.ts): RFC 6749 §5.2 codes, by status. */
+const OAUTH_STATUS_TEXT: Record<number, string> = {
+  400: "`invalid_request`, `invalid_grant` (the ID token is refused), `invalid_target` (no such identity) or `unsupported_grant_type`; `reasonCode` says which rule",
+  401: "`invalid_token`: the caller's bearer credentials are missing or refused",
+  403: "`insufficient_scope`: the caller's identity may not do this",
+  429: "`temporarily_unavailable`: rate limited; retry after `Retry-After` seconds",
+  503: "`temporarily_unavailable`: the IdP, token state or signing key is unavailable; retry",
+};
+
 /**
  * Converts one zod schema. Named schemas (./schemas.ts) come out as `$ref`s and their definitions are
  * collected into `defs`; the same name must always produce the same definition.
@@ -116,23 +125,25 @@ function operation(route: RouteDoc, tag: string, auth: RouteAuth, defs: Record<s
   if (parameters.length) op.parameters = parameters;
   if (route.body) {
     const schema = convert(route.body, "input", defs);
+    const form = { "application/x-www-form-urlencoded": { schema } };
     op.requestBody = {
       required: true,
-      content: { ...jsonContent(schema), ...(route.formBody ? { "application/x-www-form-urlencoded": { schema } } : {}) },
+      content: route.formBody === "only" ? form : { ...jsonContent(schema), ...(route.formBody ? form : {}) },
     };
   }
   op.responses["200"] =
     route.response === "html"
       ? { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } }
       : { description: "OK", content: jsonContent(convert(route.response, "output", defs)) };
+  const errorBody = route.errorBody ? convert(route.errorBody, "output", defs) : { $ref: "#/components/schemas/Error" };
   // Admin bodies are JSON only (src/http/body.ts: 415 for another type); the admin guard answers 503 for a weak admin key.
   const errors = new Set(route.errors);
   if (route.body && !route.formBody) errors.add(415);
   if (auth === "admin" || auth === "adminKey") errors.add(503);
   for (const status of [...errors].sort((a, b) => a - b)) {
     op.responses[String(status)] = {
-      description: STATUS_TEXT[status] ?? "Error",
-      content: jsonContent({ $ref: "#/components/schemas/Error" }),
+      description: (route.errorBody && OAUTH_STATUS_TEXT[status]) || (STATUS_TEXT[status] ?? "Error"),
+      content: jsonContent(errorBody),
     };
   }
   return op;

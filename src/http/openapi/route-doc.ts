@@ -16,6 +16,7 @@ export type HttpMethod = "get" | "post" | "patch" | "delete";
 
 export const TAGS = {
   login: "Login and tokens",
+  oauth: "OAuth 2.0",
   identity: "Token details",
   orgs: "Organizations",
   identities: "Identities",
@@ -32,12 +33,17 @@ export interface RouteDetails {
   description?: string;
   query?: z.ZodObject;
   body?: z.ZodType;
-  /** The body may also be sent as application/x-www-form-urlencoded (Infisical's GitHub Action does). */
-  formBody?: boolean;
+  /**
+   * `true`: the body may also be sent as application/x-www-form-urlencoded (Infisical's GitHub Action does).
+   * `"only"`: the body is a form and nothing else (the OAuth endpoints, RFC 6749 §3.2).
+   */
+  formBody?: boolean | "only";
   /** 200 response: a JSON schema, or an HTML page. */
   response: z.ZodType | "html";
-  /** Error statuses this route answers with (the body is always the Error schema). */
+  /** Error statuses this route answers with. */
   errors: number[];
+  /** The body of those errors, a named schema (./schemas.ts); default the Error schema. */
+  errorBody?: z.ZodType;
 }
 
 export interface RouteDoc extends RouteDetails {

@@ -10,12 +10,14 @@ import { auditLogDocs } from "../routes/audit-logs";
 import { consoleSessionDocs } from "../routes/console-sessions";
 import { identityDocs } from "../routes/identities";
 import { loginDocs } from "../routes/login";
+import { oauthDocs } from "../routes/oauth";
 import { oidcConfigDocs } from "../routes/oidc-config";
 import { organizationDocs } from "../routes/organizations";
 import { projectDocs } from "../routes/projects";
 import { serviceDocs } from "../routes/service";
 import { tokenDetailsDocs } from "../routes/token-details";
 import { tokenLifecycleDocs } from "../routes/token-lifecycle";
+import { trafficDocs } from "../routes/traffic";
 import { wellKnownDocs } from "../routes/well-known";
 import type { ModuleDocs } from "./route-doc";
 
@@ -26,10 +28,12 @@ export const routeDocs = (): ModuleDocs[] => [
   loginDocs,
   tokenLifecycleDocs,
   tokenDetailsDocs,
+  oauthDocs,
   organizationDocs,
   identityDocs,
   oidcConfigDocs,
   projectDocs,
   auditLogDocs,
   consoleSessionDocs,
+  trafficDocs,
 ];

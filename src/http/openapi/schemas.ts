@@ -8,6 +8,7 @@
  */
 import * as z from "zod";
 import { type ConfigWarning, WARNING_CODES } from "../../oidc/config-policy";
+import type { Traffic } from "../../admin/traffic";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";
@@ -15,6 +16,7 @@ import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from
 import type { TokenResponse } from "../../tokens/issue";
 import type { WhatIfResult } from "../../admin/what-if";
 import type { ErrorBody } from "../errors";
+import { OAUTH_ERRORS, type OAuthErrorBody } from "../oauth-errors";
 
 /**
  * A schema that becomes a named component (`#/components/schemas/<id>`) of the OpenAPI document. The id
@@ -222,6 +224,97 @@ export const errorBodySchema = named(
   "Error",
 );
 
+const trafficCounts = z.object({
+  successes: z.number().int(),
+  refusals: z.record(z.string(), z.number().int()).describe("reasonCode -> refusals"),
+});
+const trafficTotals = z.object({ successes: z.number().int(), refusals: z.number().int() });
+
+export const loginTrafficSchema = named(
+  z.object({
+    organizationId: id,
+    identityId: id.nullable().describe("null: the whole organization"),
+    window: z.enum(["24h", "30d"]),
+    bucket: z.enum(["hour", "day"]),
+    from: timestamp,
+    to: timestamp.describe("the window is [from, to)"),
+    series: z.array(
+      z.object({
+        start: timestamp,
+        login: trafficCounts.describe("Infisical-format logins (audit event login)"),
+        tokenExchange: trafficCounts.describe("OAuth token exchanges (audit event token.exchange)"),
+      }),
+    ),
+    totals: z.object({ login: trafficTotals, tokenExchange: trafficTotals }),
+    refusalReasons: z
+      .array(z.object({ reasonCode: z.string(), count: z.number().int(), login: z.number().int(), tokenExchange: z.number().int() }))
+      .describe("every refusal reason of the window, most frequent first"),
+  }),
+  "LoginTraffic",
+);
+
+/** The /oauth/* endpoints' errors (src/http/oauth-errors.ts). */
+export const oauthErrorSchema = named(
+  z.object({
+    error: z.enum(OAUTH_ERRORS).describe("the OAuth error code (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 6750 §3.1)"),
+    error_description: z.string().describe("for humans; never contains a token"),
+    reasonCode: z.string().describe("our stable reason, the same as the login's, e.g. audience_not_allowed"),
+  }),
+  "OAuthError",
+);
+
+export const tokenExchangeResponseSchema = named(
+  z.object({
+    access_token: z.string().describe("ES256 JWT, the same access token as the login's"),
+    issued_token_type: z.literal("urn:ietf:params:oauth:token-type:access_token"),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().describe("seconds this token lives"),
+  }),
+  "TokenExchangeResponse",
+);
+
+export const serverMetadataSchema = named(
+  z.object({
+    issuer: z.string().describe("the issuer identifier: PUBLIC_URL, or the origin of the request when it is unset"),
+    token_endpoint: z.string(),
+    introspection_endpoint: z.string(),
+    revocation_endpoint: z.string(),
+    jwks_uri: z.string(),
+    grant_types_supported: z.array(z.string()),
+    response_types_supported: z.array(z.string()).describe("none: there is no authorization endpoint"),
+    token_endpoint_auth_methods_supported: z.array(z.string()),
+    revocation_endpoint_auth_methods_supported: z.array(z.string()),
+    subject_token_types_supported: z.array(z.string()).describe("extension: subject_token_type values of the token exchange"),
+    issued_token_types_supported: z.array(z.string()).describe("extension: what the token exchange issues"),
+    service_documentation: z.string(),
+  }),
+  "AuthorizationServerMetadata",
+);
+export type ServerMetadata = z.output<typeof serverMetadataSchema>;
+
+export const introspectionSchema = named(
+  z.union([
+    z.object({ active: z.literal(false) }).describe("any token a use would refuse, or of another organization than the caller's"),
+    z.object({
+      active: z.literal(true),
+      token_type: z.literal("Bearer"),
+      iss: z.string().optional().describe("the issuer identifier the token was issued under"),
+      sub: z.string().describe("the identity id"),
+      exp: epochSeconds,
+      iat: epochSeconds,
+      jti: z.string().describe("the token's id"),
+      identity_id: id,
+      organization_id: id,
+      org_role: z.enum(ORG_ROLES),
+      project_roles: z.record(z.string(), z.array(z.string())).describe("project id -> the identity's roles there"),
+      auth_method: z.string(),
+      uses_left: z.number().int().nullable().describe("after this use; null when the token has no max-uses limit"),
+      metadata: z.record(z.string(), z.string()).describe("claims copied by the identity's claimMetadataMapping"),
+    }),
+  ]),
+  "Introspection",
+);
+
 export const jwksSchema = named(
   z.object({
     keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.literal("sig") }).describe("public JWK")),
@@ -251,4 +344,6 @@ export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof auditLogSchema>, AuditRecord>>,
   Assert<Equal<z.output<typeof whatIfResultSchema>, WhatIfResult>>,
   Assert<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
+  Assert<Equal<z.output<typeof oauthErrorSchema>, OAuthErrorBody>>,
+  Assert<Equal<z.output<typeof loginTrafficSchema>, Traffic>>,
 ];

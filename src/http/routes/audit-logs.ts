@@ -3,7 +3,7 @@ import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../../request-context";
-import { DomainError, Reason } from "../../errors";
+import { readQuery } from "../query";
 import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
 import { auditLogSchema } from "../openapi/schemas";
 
@@ -29,7 +29,16 @@ export const auditQuery = z.object({
     .describe("only this organization's events; without it, the admin key sees all and an org-admin identity its own"),
   identityId: z.string().max(64).optional().describe("only events about this identity"),
   outcome: z.enum(["success", "failure"]).optional().describe("only the successes, or only the failures"),
-  event: z.string().max(64).optional().describe("only this event: login, token.renew, token.revoke, identity.create, ..."),
+  event: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("only this event: login, token.exchange, token.renew, token.revoke, identity.create, ..."),
+  reasonCode: z
+    .string()
+    .max(200)
+    .optional()
+    .describe("only refusals with exactly this reasonCode, e.g. claim_not_allowed: ref_protected"),
   from: timeParam.describe("events at or after this time (ISO 8601, or epoch seconds or milliseconds)"),
   to: timeParam.describe("events before this time (ISO 8601, or epoch seconds or milliseconds)"),
   limit: z.coerce.number().int().min(1).max(500).default(50).describe("events per page"),
@@ -43,18 +52,13 @@ export const auditQuery = z.object({
 
 /** Login attempts and admin changes, newest first, paged with an opaque cursor. */
 export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).get(AUDIT_LOGS, async (c) => {
-  const parsed = auditQuery.safeParse(c.req.query());
-  if (!parsed.success) {
-    throw new DomainError(Reason.invalid_request, "Invalid audit log query", {
-      details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),
-    });
-  }
-  const q = parsed.data;
+  const q = readQuery(c, auditQuery, "audit log");
   const page = await queryAuditLog(adminContext(c), {
     orgId: q.organizationId,
     identityId: q.identityId,
     outcome: q.outcome,
     event: q.event,
+    reasonCode: q.reasonCode,
     fromMs: q.from,
     toMs: q.to,
     limit: q.limit,

@@ -2,9 +2,10 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { MAX_ID_TOKEN_BYTES, MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { tokenTooLarge } from "../../oidc/token-shape";
-import { loginWithIdToken } from "../../tokens/login";
+import type { TokenResponse } from "../../tokens/issue";
+import { loginWithIdToken, type LoginRequest } from "../../tokens/login";
 import { readBody } from "../body";
-import { callerOf, clientIp, type AppEnv } from "../../request-context";
+import { callerOf, clientIp, type AppContext, type AppEnv } from "../../request-context";
 import { documented, post, TAGS } from "../openapi/route-doc";
 import { tokenResponseSchema } from "../openapi/schemas";
 import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";
@@ -22,17 +23,24 @@ const loginBodyRead = loginBody.extend({ jwt: z.string().trim().min(1) });
 
 const LOGIN = "/api/v1/auth/oidc-auth/login";
 
-export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) => {
-  // Rate limits (src/http/rate-limit.ts): every login counts against its client address, before the body
-  // is read; a blocked (identity, client) pair is refused before any lookup or verification, and a refusal
-  // counts against the pair.
+/**
+ * The one login of the HTTP edge, whatever the wire format (Infisical's login here, the OAuth token
+ * exchange in ./oauth.ts): rate limits (src/http/rate-limit.ts), then loginWithIdToken. Every login counts
+ * against its client address before the body is read (`read` reads and validates it); a blocked (identity,
+ * client) pair is refused before any lookup or verification, and a refusal counts against the pair.
+ */
+export async function edgeLogin(c: AppContext, read: () => Promise<LoginRequest>): Promise<TokenResponse> {
   await limitClientLogins(c.env, clientIp(c));
-  const body = await readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES, "json-or-form");
-  if (body.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
-  assertLoginNotBlocked(body.identityId, clientIp(c));
-  const countRefusal = () => countLoginFailure(c.env, body.identityId, clientIp(c));
-  return c.json(await loginWithIdToken(c.env, body, callerOf(c), countRefusal));
-});
+  const request = await read();
+  if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
+  assertLoginNotBlocked(request.identityId, clientIp(c));
+  const countRefusal = () => countLoginFailure(c.env, request.identityId, clientIp(c));
+  return loginWithIdToken(c.env, request, callerOf(c), countRefusal);
+}
+
+export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) =>
+  c.json(await edgeLogin(c, () => readBody(c, loginBodyRead, MAX_LOGIN_BODY_BYTES, "json-or-form"))),
+);
 
 export const loginDocs = documented(loginRoutes, TAGS.login, [
   post(LOGIN, "Log in with an OIDC ID token", {
