@@ -126,8 +126,9 @@ describe("one use per request, none per refusal, on every operation of the OpenA
     const ops = await operations();
     const member = await walkFixture("member");
     const asMember = await walk(ops, member, { call: "198.51.100.8", measure: "198.51.100.8" });
-    // The member's own details are a use; everything guarded for admins is refused without one.
-    const detailsOnly = (op: Operation) => op.guarded && op.path === "/api/v1/identities/details";
+    // The member's own details, and an introspection (members may introspect), are uses; everything guarded
+    // for admins is refused without one.
+    const detailsOnly = (op: Operation) => op.guarded && (op.path === "/api/v1/identities/details" || op.path === "/oauth/introspect");
     expect(asMember.spent).toEqual(Object.fromEntries(ops.map((op) => [`${op.method} ${op.path}`, detailsOnly(op) ? 1 : 0])));
     for (const op of ops.filter((o) => o.guarded && !detailsOnly(o))) {
       expectRefusal(asMember.answers[`${op.method} ${op.path}`]!, 403, "insufficient_role");
@@ -137,7 +138,10 @@ describe("one use per request, none per refusal, on every operation of the OpenA
     const fromElsewhere = await walk(ops, restricted, { call: "198.51.100.9", measure: "203.0.113.5" });
     expect(Object.values(fromElsewhere.spent).every((n) => n === 0)).toBe(true);
     for (const op of ops.filter((o) => o.guarded)) {
-      expectRefusal(fromElsewhere.answers[`${op.method} ${op.path}`]!, 403, "ip_not_trusted");
+      const answer = fromElsewhere.answers[`${op.method} ${op.path}`]!;
+      // The OAuth endpoints answer RFC 6749 errors, with our reasonCode beside them.
+      if (op.path.startsWith("/oauth/")) expect([answer.status, answer.body.reasonCode]).toEqual([403, "ip_not_trusted"]);
+      else expectRefusal(answer, 403, "ip_not_trusted");
     }
   });
 

@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import * as z from "zod";
-import { isAdminKey } from "../../admin/admin-key";
+import { isAdminKey, MIN_ADMIN_KEY_LENGTH } from "../../admin/admin-key";
 import { MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { issuerIdentifier } from "../../env";
 import { DomainError, isOutage, Reason } from "../../errors";
@@ -17,7 +17,7 @@ import { introspectAccessToken } from "../../tokens/introspect";
 import { revokeAccessToken } from "../../tokens/revoke";
 import type { TokenUse } from "../../tokens/use-token";
 import { bearerToken } from "../../tokens/use-token";
-import { credentialsMissing, guard, useBearerToken, withInvalidTokenChallenge } from "../admin-auth";
+import { adminAuthAttempt, credentialsMissing, guard, useBearerToken, withInvalidTokenChallenge } from "../admin-auth";
 import { limitTokenCalls } from "../rate-limit";
 import { readRawBody } from "../body";
 import { NO_STORE, oauthErrorResponse, type OAuthEndpoint } from "../oauth-errors";
@@ -101,7 +101,7 @@ async function readOAuthForm(c: AppContext): Promise<Record<string, string>> {
       "Send the parameters as application/x-www-form-urlencoded (RFC 6749 section 3.2)",
     );
   }
-  return (await readRawBody(c, MAX_LOGIN_BODY_BYTES)) as Record<string, string>;
+  return (await readRawBody(c, MAX_LOGIN_BODY_BYTES, "json-or-form")) as Record<string, string>;
 }
 
 const readForm = async <S extends z.ZodType>(c: AppContext, schema: S): Promise<z.output<S>> =>
@@ -145,7 +145,8 @@ async function readTokenExchange(c: AppContext) {
 const INTROSPECTOR_ROLES = new Set(["admin", "member"]);
 const requireIntrospector = guard("admin", async (c, next) => {
   try {
-    await authenticateIntrospector(c);
+    // Failed credentials count against the address like the admin API's (ADMIN_AUTH_LIMITER), and are audited.
+    await adminAuthAttempt(c, () => authenticateIntrospector(c));
   } catch (err) {
     return oauthErrorResponse(c, err, "bearer");
   }
@@ -156,7 +157,9 @@ async function authenticateIntrospector(c: AppContext): Promise<void> {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw credentialsMissing("Send Authorization: Bearer <an access token of your organization, or the admin key>");
   let actor: Actor;
-  if (await isAdminKey(token, c.env.ADMIN_API_KEY)) {
+  // A weak admin key opens nothing (docs/security.md, "Admin credentials"): it is not even compared.
+  const adminKeyUsable = (c.env.ADMIN_API_KEY?.length ?? 0) >= MIN_ADMIN_KEY_LENGTH;
+  if (adminKeyUsable && (await isAdminKey(token, c.env.ADMIN_API_KEY))) {
     actor = { kind: "admin-key" };
   } else if (token.split(".").length === 3) {
     const use = await useBearerToken(c.env, token, clientIp(c));
