@@ -11,6 +11,7 @@ import { ORG_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
 import { changed, writeAudited } from "./audit";
 import { propagateIdentityChange } from "./propagate";
+import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
 
 const identityName = z.string().trim().min(1).max(64).describe("display name");
@@ -52,19 +53,29 @@ export async function createIdentity(ctx: AdminContext, input: z.output<typeof c
   if (!(await getOrganization(ctx.env.DB, input.organizationId))) {
     throw new DomainError(Reason.organization_not_found);
   }
-  const { statement, identity } = insertIdentityStatement(ctx.env.DB, {
-    orgId: input.organizationId,
-    name: input.name,
-    role: input.role,
-    // Each identity gets its own token-state Durable Object (docs/architecture.md, "Token state").
-    stateObject: ctx.env.TOKEN_STATE.newUniqueId().toString(),
-  });
-  await writeAudited(ctx, [statement], {
+  const limit = orgQuotas(ctx.env).identities;
+  const { statement, identity } = insertIdentityStatement(
+    ctx.env.DB,
+    {
+      orgId: input.organizationId,
+      name: input.name,
+      role: input.role,
+      // Each identity gets its own token-state Durable Object (docs/architecture.md, "Token state").
+      stateObject: ctx.env.TOKEN_STATE.newUniqueId().toString(),
+    },
+    limit,
+  );
+  const results = await writeAudited(ctx, [statement], {
     event: "identity.create",
     orgId: identity.orgId,
     identityId: identity.id,
     after: publicIdentity(identity),
   });
+  if (!changed(results)) {
+    throw new DomainError(Reason.quota_exceeded, `The organization already has ${limit} identities, its quota`, {
+      details: { quota: "identities", limit },
+    });
+  }
   return identity;
 }
 

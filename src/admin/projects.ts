@@ -8,6 +8,7 @@ import {
   insertProjectStatement,
   listMemberships,
   listProjects,
+  countProjects,
   projectMembers,
   putMembershipStatement,
   type IdentityMembership,
@@ -19,6 +20,7 @@ import { changed, writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { slugify, slugSchema } from "./organizations";
 import { propagateIdentityChange } from "./propagate";
+import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
 
 export const createProjectInput = z.object({
@@ -57,10 +59,17 @@ export async function createProject(ctx: AdminContext, input: z.output<typeof cr
   }
   const base = { orgId: input.organizationId, name: input.name };
   const slugs = input.slug ? [input.slug] : [slugify(input.name), `${slugify(input.name)}-${crypto.randomUUID().slice(0, 6)}`];
+  const limit = orgQuotas(ctx.env).projects;
   for (const slug of slugs) {
-    const { statement, project } = insertProjectStatement(db, { ...base, slug });
+    const { statement, project } = insertProjectStatement(db, { ...base, slug }, limit);
     const results = await writeAudited(ctx, [statement], { event: "project.create", orgId: project.orgId, after: project });
     if (changed(results)) return project;
+    // Nothing inserted: the quota, or else the slug.
+    if ((await countProjects(db, project.orgId)) >= limit) {
+      throw new DomainError(Reason.quota_exceeded, `The organization already has ${limit} projects, its quota`, {
+        details: { quota: "projects", limit },
+      });
+    }
   }
   throw new DomainError(Reason.slug_taken, "A project with this slug already exists in the organization");
 }

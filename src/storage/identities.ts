@@ -28,16 +28,24 @@ const toIdentity = (r: IdentityRow): Identity => ({
   updatedAt: r.updated_at,
 });
 
-/** The statement that inserts a new identity, and the identity it writes (src/admin batches it with its audit row). */
+/**
+ * The statement that inserts a new identity, and the identity it writes (src/admin batches it with its
+ * audit row). It changes nothing when the organization already has `maxInOrg` identities: the count and
+ * the insert are one statement, so concurrent creates cannot pass the quota together.
+ */
 export function insertIdentityStatement(
   db: D1Database,
   input: { orgId: string; name: string; role: OrgRole; stateObject: string },
+  maxInOrg: number,
 ): { statement: D1PreparedStatement; identity: Identity } {
   const now = nowIso();
   const id = newId();
   const statement = db
-    .prepare("INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now);
+    .prepare(
+      `INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM identities WHERE org_id = ?) < ?`,
+    )
+    .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now, input.orgId, maxInOrg);
   return { statement, identity: { id, ...input, authMethods: [], createdAt: now, updatedAt: now } };
 }
 

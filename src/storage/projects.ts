@@ -36,20 +36,30 @@ const toMembership = (r: Record<string, string>): IdentityMembership => ({
   updatedAt: r.updated_at!,
 });
 
-/** The statement that inserts a project; it changes nothing when the slug is taken in that organization. */
+/**
+ * The statement that inserts a project; it changes nothing when the slug is taken in that organization or
+ * the organization already has `maxInOrg` projects (counted in the same statement).
+ */
 export function insertProjectStatement(
   db: D1Database,
   input: { orgId: string; name: string; slug: string },
+  maxInOrg: number,
 ): { statement: D1PreparedStatement; project: Project } {
   const now = nowIso();
   const project = { id: newId(), ...input, createdAt: now, updatedAt: now };
   const statement = db
     .prepare(
-      `INSERT INTO projects (id, org_id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO projects (id, org_id, name, slug, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM projects WHERE org_id = ?) < ?
        ON CONFLICT(org_id, slug) DO NOTHING`,
     )
-    .bind(project.id, project.orgId, project.name, project.slug, now, now);
+    .bind(project.id, project.orgId, project.name, project.slug, now, now, project.orgId, maxInOrg);
   return { statement, project };
+}
+
+export async function countProjects(db: D1Database, orgId: string): Promise<number> {
+  const row = await db.prepare("SELECT count(*) AS n FROM projects WHERE org_id = ?").bind(orgId).first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 export async function getProject(db: D1Database, id: string): Promise<Project | null> {
