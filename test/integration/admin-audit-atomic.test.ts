@@ -4,8 +4,10 @@
 // (a conflict) leaves no row.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { call, createIdentity, createOrg, ok } from "../support/api";
+import { call, createIdentity, createOrg, jwtPayload, ok } from "../support/api";
 import { expectRefusal } from "../support/refusal";
+import { scenario } from "../support/scenario";
+import { useToken } from "../support/tokens";
 
 const TRIGGER = "test_injected_write_failure";
 
@@ -83,5 +85,25 @@ describe("admin changes and their audit rows are written together", () => {
       "SELECT details FROM audit_logs WHERE event = 'console.sessions.end' ORDER BY created_at DESC, id DESC LIMIT 1",
     ).first<{ details: string }>();
     expect(JSON.parse(row!.details)).toEqual({ ended });
+  });
+
+  it("an admin revoke whose audit row cannot be written: 503, the token is refused anyway, and the retry writes both", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    const { jti } = jwtPayload(token);
+    const path = `/api/v1/identities/${s.identity.id}/access-tokens/${jti}/revoke`;
+    await failInsertsInto("audit_logs", "NEW.event = 'token.revoke'");
+    expectRefusal(await call("POST", path), 503, "unavailable");
+    // The identity's object was told first: that is the enforcement, outside D1.
+    expectRefusal(await useToken(token), 401, "token_revoked");
+    const ledger = () =>
+      env.DB.prepare("SELECT revoked_at FROM access_tokens WHERE id = ?").bind(jti).first<{ revoked_at: number | null }>();
+    expect((await ledger())?.revoked_at).toBeNull();
+    expect(await auditRows("token.revoke", s.org.id)).toEqual([]);
+
+    await env.DB.prepare(`DROP TRIGGER ${TRIGGER}`).run();
+    expect((await call("POST", path)).status).toBe(200);
+    expect((await ledger())?.revoked_at).toEqual(expect.any(Number));
+    expect(await auditRows("token.revoke", s.org.id)).toHaveLength(1);
   });
 });
