@@ -37,6 +37,10 @@ export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 2_592_000;
 /** Days of audit events kept when AUDIT_RETENTION_DAYS is unset. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
+/** Identities (hence OIDC Auth configurations, one per identity) and projects per organization, when unset. */
+export const DEFAULT_ORG_MAX_IDENTITIES = 1_000;
+export const DEFAULT_ORG_MAX_PROJECTS = 1_000;
+
 /** Infisical's defaults and bounds for OIDC Auth configurations. */
 export const OIDC_DEFAULT_TTL_SECONDS = 2_592_000;
 export const OIDC_MAX_TTL_BOUND_SECONDS = 315_360_000;

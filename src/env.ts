@@ -1,4 +1,9 @@
-import { DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_TOKEN_MAX_LIFETIME_SECONDS } from "./constants";
+import {
+  DEFAULT_AUDIT_RETENTION_DAYS,
+  DEFAULT_ORG_MAX_IDENTITIES,
+  DEFAULT_ORG_MAX_PROJECTS,
+  DEFAULT_TOKEN_MAX_LIFETIME_SECONDS,
+} from "./constants";
 import { log } from "./observability/log";
 import type { TokenStateObject } from "./tokens/token-state-object";
 
@@ -26,6 +31,13 @@ export interface Env {
   TOKEN_MAX_LIFETIME_SECONDS?: string;
   /** Days audit events are kept (the maintenance cron deletes older ones); default 90. */
   AUDIT_RETENTION_DAYS?: string;
+  /**
+   * Most identities per organization (default 1000); a create past it is 409 `quota_exceeded`. An identity
+   * has at most one OIDC Auth configuration, so this bounds configurations too.
+   */
+  ORG_MAX_IDENTITIES?: string;
+  /** Most projects per organization (default 1000); a create past it is 409 `quota_exceeded`. */
+  ORG_MAX_PROJECTS?: string;
   /** Share of answers below 400 that get an access log line, 0 to 1 (refusals and errors always do). Unset: 1. */
   ACCESS_LOG_SAMPLE_RATE?: string;
   /**
@@ -93,3 +105,14 @@ function publicOrigin(value: string): string | null {
   }
   return origin;
 }
+
+const positiveInteger = (value: string | undefined, fallback: number): number => {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+/** `ORG_MAX_IDENTITIES` and `ORG_MAX_PROJECTS`, read: the per-organization quotas. */
+export const orgQuotas = (env: Pick<Env, "ORG_MAX_IDENTITIES" | "ORG_MAX_PROJECTS">): { identities: number; projects: number } => ({
+  identities: positiveInteger(env.ORG_MAX_IDENTITIES, DEFAULT_ORG_MAX_IDENTITIES),
+  projects: positiveInteger(env.ORG_MAX_PROJECTS, DEFAULT_ORG_MAX_PROJECTS),
+});

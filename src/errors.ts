@@ -89,6 +89,7 @@ const REASONS_BY_KIND = {
     slug_taken: "This slug is already taken",
     auth_method_exists: "This identity already has OIDC Auth; use PATCH to change it",
     membership_exists: "The identity is already a member; use PATCH",
+    quota_exceeded: "The organization has reached its quota for this kind of record",
   },
   too_large: {
     token_too_large: "The token is too large",

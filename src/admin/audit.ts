@@ -1,13 +1,29 @@
-import { flushAudit, queryAudit, recordAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
+import { auditedWrite, flushAudit, queryAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
 import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
 
-/** Every admin change is audited with who made it and the record before and after. */
-export function auditChange(
+export interface AuditedChange {
+  event: string;
+  orgId: string | null;
+  identityId?: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+/**
+ * Writes an admin change and its audit row (who made it, the record before and after) in one D1
+ * transaction: a change that happened is in the audit log, and the log holds no change that did not happen
+ * (docs/security.md, "Audit log"). The row is written only when the change's last statement changed a
+ * row; the batch's results are returned for the caller to tell. A failed write is a 503, nothing written.
+ */
+export function writeAudited(
   ctx: AdminContext,
-  change: { event: string; orgId: string; identityId?: string | null; before?: unknown; after?: unknown },
-): void {
-  recordAudit(
+  statements: D1PreparedStatement[],
+  change: AuditedChange,
+  opts: { detailsSql?: string; always?: boolean } = {},
+): Promise<D1Result[]> {
+  return auditedWrite(
     ctx.env.DB,
+    statements,
     {
       event: change.event,
       outcome: "success",
@@ -17,9 +33,12 @@ export function auditChange(
       clientIp: ctx.clientIp,
       details: { before: change.before ?? null, after: change.after ?? null },
     },
-    ctx.waitUntil,
+    opts,
   );
 }
+
+/** Whether the batch's first statement (the change itself) changed a row. */
+export const changed = (results: D1Result[]): boolean => (results[0]?.meta.changes ?? 0) > 0;
 
 /**
  * The audit log as an admin may read it: an identity actor only its own organization's events (and the

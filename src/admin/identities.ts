@@ -1,10 +1,17 @@
 import * as z from "zod";
-import { deleteIdentity, getIdentity, insertIdentity, listIdentities, updateIdentity } from "../storage/identities";
+import {
+  deleteIdentityStatement,
+  getIdentity,
+  insertIdentityStatement,
+  listIdentities,
+  updateIdentityStatement,
+} from "../storage/identities";
 import { getOrganization } from "../storage/organizations";
 import { ORG_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
-import { auditChange } from "./audit";
+import { changed, writeAudited } from "./audit";
 import { propagateIdentityChange } from "./propagate";
+import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
 
 const identityName = z.string().trim().min(1).max(64).describe("display name");
@@ -46,14 +53,29 @@ export async function createIdentity(ctx: AdminContext, input: z.output<typeof c
   if (!(await getOrganization(ctx.env.DB, input.organizationId))) {
     throw new DomainError(Reason.organization_not_found);
   }
-  const identity = await insertIdentity(ctx.env.DB, {
-    orgId: input.organizationId,
-    name: input.name,
-    role: input.role,
-    // Each identity gets its own token-state Durable Object (docs/architecture.md, "Token state").
-    stateObject: ctx.env.TOKEN_STATE.newUniqueId().toString(),
+  const limit = orgQuotas(ctx.env).identities;
+  const { statement, identity } = insertIdentityStatement(
+    ctx.env.DB,
+    {
+      orgId: input.organizationId,
+      name: input.name,
+      role: input.role,
+      // Each identity gets its own token-state Durable Object (docs/architecture.md, "Token state").
+      stateObject: ctx.env.TOKEN_STATE.newUniqueId().toString(),
+    },
+    limit,
+  );
+  const results = await writeAudited(ctx, [statement], {
+    event: "identity.create",
+    orgId: identity.orgId,
+    identityId: identity.id,
+    after: publicIdentity(identity),
   });
-  auditChange(ctx, { event: "identity.create", orgId: identity.orgId, identityId: identity.id, after: publicIdentity(identity) });
+  if (!changed(results)) {
+    throw new DomainError(Reason.quota_exceeded, `The organization already has ${limit} identities, its quota`, {
+      details: { quota: "identities", limit },
+    });
+  }
   return identity;
 }
 
@@ -68,22 +90,28 @@ export async function updateManagedIdentity(
   input: z.output<typeof updateIdentityInput>,
 ): Promise<Identity> {
   const before = await getManagedIdentity(ctx, id);
-  const after = (await updateIdentity(ctx.env.DB, before.id, input))!;
-  auditChange(ctx, {
+  const { statement, identity: after } = updateIdentityStatement(ctx.env.DB, before, input);
+  const results = await writeAudited(ctx, [statement], {
     event: "identity.update",
     orgId: before.orgId,
     identityId: before.id,
     before: publicIdentity(before),
     after: publicIdentity(after),
   });
+  if (!changed(results)) throw new DomainError(Reason.identity_not_found); // deleted meanwhile
   await propagateIdentityChange(ctx.env, before);
   return after;
 }
 
 export async function deleteManagedIdentity(ctx: AdminContext, id: string): Promise<Identity> {
   const identity = await getManagedIdentity(ctx, id);
-  await deleteIdentity(ctx.env.DB, identity.id);
-  auditChange(ctx, { event: "identity.delete", orgId: identity.orgId, identityId: identity.id, before: publicIdentity(identity) });
+  const results = await writeAudited(ctx, [deleteIdentityStatement(ctx.env.DB, identity.id)], {
+    event: "identity.delete",
+    orgId: identity.orgId,
+    identityId: identity.id,
+    before: publicIdentity(identity),
+  });
+  if (!changed(results)) throw new DomainError(Reason.identity_not_found); // deleted meanwhile
   await propagateIdentityChange(ctx.env, identity);
   return identity;
 }

@@ -1,9 +1,14 @@
 import { enforceConfigPolicy } from "../oidc/config-policy";
 import { parseOidcConfig } from "../oidc/config-schema";
-import { deleteOidcAuthConfig, getOidcAuthConfig, insertOidcAuthConfig, replaceOidcAuthConfig } from "../storage/oidc-auth-configs";
+import {
+  deleteOidcAuthConfigStatement,
+  getOidcAuthConfig,
+  insertOidcAuthConfigStatement,
+  replaceOidcAuthConfigStatement,
+} from "../storage/oidc-auth-configs";
 import type { Identity, OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
-import { auditChange } from "./audit";
+import { changed, writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { propagateIdentityChange } from "./propagate";
 import { allowInsecureIssuers } from "../env";
@@ -39,9 +44,14 @@ export async function getOidcAuth(ctx: AdminContext, identityId: string): Promis
 export async function attachOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
   const identity = await getManagedIdentity(ctx, identityId);
   const fields = validated(ctx, input, null);
-  const created = await insertOidcAuthConfig(ctx.env.DB, identity.id, fields);
-  if (!created) throw new DomainError(Reason.auth_method_exists);
-  auditChange(ctx, { event: "oidc-auth.attach", orgId: identity.orgId, identityId: identity.id, after: created });
+  const { statement, config: created } = insertOidcAuthConfigStatement(ctx.env.DB, identity.id, fields);
+  const results = await writeAudited(ctx, [statement], {
+    event: "oidc-auth.attach",
+    orgId: identity.orgId,
+    identityId: identity.id,
+    after: created,
+  });
+  if (!changed(results)) throw new DomainError(Reason.auth_method_exists);
   await propagateIdentityChange(ctx.env, identity);
   return created;
 }
@@ -49,8 +59,15 @@ export async function attachOidcAuth(ctx: AdminContext, identityId: string, inpu
 export async function updateOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
   const { identity, config: before } = await managedConfig(ctx, identityId);
   const fields = validated(ctx, input, before);
-  const after = (await replaceOidcAuthConfig(ctx.env.DB, identity.id, fields))!;
-  auditChange(ctx, { event: "oidc-auth.update", orgId: identity.orgId, identityId: identity.id, before, after });
+  const { statement, config: after } = replaceOidcAuthConfigStatement(ctx.env.DB, before, fields);
+  const results = await writeAudited(ctx, [statement], {
+    event: "oidc-auth.update",
+    orgId: identity.orgId,
+    identityId: identity.id,
+    before,
+    after,
+  });
+  if (!changed(results)) throw new DomainError(Reason.oidc_auth_not_configured); // detached meanwhile
   await propagateIdentityChange(ctx.env, identity);
   return after;
 }
@@ -70,8 +87,13 @@ export async function proposedOidcAuth(
 
 export async function detachOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {
   const { identity, config } = await managedConfig(ctx, identityId);
-  await deleteOidcAuthConfig(ctx.env.DB, identity.id);
-  auditChange(ctx, { event: "oidc-auth.detach", orgId: identity.orgId, identityId: identity.id, before: config });
+  const results = await writeAudited(ctx, [deleteOidcAuthConfigStatement(ctx.env.DB, identity.id)], {
+    event: "oidc-auth.detach",
+    orgId: identity.orgId,
+    identityId: identity.id,
+    before: config,
+  });
+  if (!changed(results)) throw new DomainError(Reason.oidc_auth_not_configured); // detached meanwhile
   await propagateIdentityChange(ctx.env, identity);
   return config;
 }

@@ -1,8 +1,8 @@
 import * as z from "zod";
-import { getOrganization, getOrganizationBySlug, insertOrganization, listOrganizations } from "../storage/organizations";
+import { getOrganization, getOrganizationBySlug, insertOrganizationStatement, listOrganizations } from "../storage/organizations";
 import type { Organization } from "../storage/records";
 import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
-import { auditChange } from "./audit";
+import { writeAudited } from "./audit";
 import { DomainError, Reason } from "../errors";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -33,15 +33,14 @@ export async function createOrganization(ctx: AdminContext, input: z.output<type
     if (input.slug) throw slugTaken();
     slug = `${slug}-${crypto.randomUUID().slice(0, 6)}`;
   }
-  let organization: Organization;
+  const { statement, organization } = insertOrganizationStatement(db, { name: input.name, slug });
   try {
-    organization = await insertOrganization(db, { name: input.name, slug });
+    await writeAudited(ctx, [statement], { event: "organization.create", orgId: organization.id, after: organization });
   } catch (err) {
     // Another request took the slug between our check and our insert: a conflict, not a 500.
     if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw slugTaken();
     throw err;
   }
-  auditChange(ctx, { event: "organization.create", orgId: organization.id, after: organization });
   return organization;
 }
 

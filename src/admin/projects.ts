@@ -1,23 +1,26 @@
 import * as z from "zod";
 import { getOrganization } from "../storage/organizations";
 import {
-  deleteMembership,
-  deleteProject,
+  deleteMembershipStatement,
+  deleteProjectStatement,
   getMembership,
   getProject,
-  insertProject,
+  insertProjectStatement,
   listMemberships,
   listProjects,
-  upsertMembership,
+  countProjects,
+  projectMembers,
+  putMembershipStatement,
   type IdentityMembership,
   type Project,
 } from "../storage/projects";
 import { PROJECT_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
-import { auditChange } from "./audit";
+import { changed, writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { slugify, slugSchema } from "./organizations";
 import { propagateIdentityChange } from "./propagate";
+import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
 
 export const createProjectInput = z.object({
@@ -55,13 +58,20 @@ export async function createProject(ctx: AdminContext, input: z.output<typeof cr
     throw new DomainError(Reason.organization_not_found);
   }
   const base = { orgId: input.organizationId, name: input.name };
-  let project = await insertProject(db, { ...base, slug: input.slug ?? slugify(input.name) });
-  if (!project && !input.slug) {
-    project = await insertProject(db, { ...base, slug: `${slugify(input.name)}-${crypto.randomUUID().slice(0, 6)}` });
+  const slugs = input.slug ? [input.slug] : [slugify(input.name), `${slugify(input.name)}-${crypto.randomUUID().slice(0, 6)}`];
+  const limit = orgQuotas(ctx.env).projects;
+  for (const slug of slugs) {
+    const { statement, project } = insertProjectStatement(db, { ...base, slug }, limit);
+    const results = await writeAudited(ctx, [statement], { event: "project.create", orgId: project.orgId, after: project });
+    if (changed(results)) return project;
+    // Nothing inserted: the quota, or else the slug.
+    if ((await countProjects(db, project.orgId)) >= limit) {
+      throw new DomainError(Reason.quota_exceeded, `The organization already has ${limit} projects, its quota`, {
+        details: { quota: "projects", limit },
+      });
+    }
   }
-  if (!project) throw new DomainError(Reason.slug_taken, "A project with this slug already exists in the organization");
-  auditChange(ctx, { event: "project.create", orgId: project.orgId, after: project });
-  return project;
+  throw new DomainError(Reason.slug_taken, "A project with this slug already exists in the organization");
 }
 
 export async function listOrganizationProjects(ctx: AdminContext, orgId: string): Promise<Project[]> {
@@ -71,8 +81,13 @@ export async function listOrganizationProjects(ctx: AdminContext, orgId: string)
 
 export async function deleteManagedProject(ctx: AdminContext, id: string): Promise<Project> {
   const project = await getManagedProject(ctx, id);
-  const members = await deleteProject(ctx.env.DB, project.id);
-  auditChange(ctx, { event: "project.delete", orgId: project.orgId, before: project });
+  const members = await projectMembers(ctx.env.DB, project.id);
+  const results = await writeAudited(ctx, [deleteProjectStatement(ctx.env.DB, project.id)], {
+    event: "project.delete",
+    orgId: project.orgId,
+    before: project,
+  });
+  if (!changed(results)) throw new DomainError(Reason.project_not_found); // deleted meanwhile
   await Promise.all(members.map((m) => propagateIdentityChange(ctx.env, m)));
   return project;
 }
@@ -110,18 +125,19 @@ export async function setProjectMembership(
   const project = await getManagedProject(ctx, projectId);
   const identity = await memberOf(ctx, project, identityId);
   const before = mode === "update" ? await getMembership(ctx.env.DB, project.id, identity.id) : null;
-  const membership = await upsertMembership(ctx.env.DB, project.id, identity.id, roles, mode);
-  if (!membership) {
-    if (mode === "create") throw new DomainError(Reason.membership_exists);
-    throw notMember();
-  }
-  auditChange(ctx, {
+  if (mode === "update" && !before) throw notMember();
+  const { statement, membership } = putMembershipStatement(ctx.env.DB, project.id, identity.id, roles, before);
+  const results = await writeAudited(ctx, [statement], {
     event: mode === "create" ? "membership.create" : "membership.update",
     orgId: project.orgId,
     identityId: identity.id,
     before,
     after: membership,
   });
+  if (!changed(results)) {
+    if (mode === "create") throw new DomainError(Reason.membership_exists);
+    throw notMember();
+  }
   await propagateIdentityChange(ctx.env, identity);
   return membership;
 }
@@ -130,8 +146,14 @@ export async function removeProjectMembership(ctx: AdminContext, projectId: stri
   const project = await getManagedProject(ctx, projectId);
   const identity = await memberOf(ctx, project, identityId);
   const membership = await getMembership(ctx.env.DB, project.id, identity.id);
-  if (!membership || !(await deleteMembership(ctx.env.DB, project.id, identity.id))) throw notMember();
-  auditChange(ctx, { event: "membership.delete", orgId: project.orgId, identityId: identity.id, before: membership });
+  if (!membership) throw notMember();
+  const results = await writeAudited(ctx, [deleteMembershipStatement(ctx.env.DB, project.id, identity.id)], {
+    event: "membership.delete",
+    orgId: project.orgId,
+    identityId: identity.id,
+    before: membership,
+  });
+  if (!changed(results)) throw notMember();
   await propagateIdentityChange(ctx.env, identity);
   return membership;
 }

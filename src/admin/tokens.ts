@@ -2,7 +2,7 @@ import { getIssuedToken, listLiveTokens, type IssuedToken } from "../storage/acc
 import { revokeToken } from "../tokens/revoke";
 import { tokenRef } from "../tokens/token-ref";
 import type { AdminContext } from "./actor";
-import { auditChange } from "./audit";
+import { writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { DomainError, Reason } from "../errors";
 import { nowSeconds } from "../time/clock";
@@ -22,8 +22,18 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  const written = await revokeToken(ctx.env, identity.stateObject, tokenRef(token), { ledgerSaysRevoked: token.revokedAt !== null });
-  if (written)
-    auditChange(ctx, { event: "token.revoke", orgId: identity.orgId, identityId: identity.id, after: { tokenId: token.id } });
+  // The identity's object is told first (that is the enforcement, outside D1); the ledger row and the
+  // audit row are then written together. Should that write fail (503), the ledger does not say revoked
+  // yet, so a retry writes both.
+  await revokeToken(ctx.env, identity.stateObject, tokenRef(token), {
+    ledgerSaysRevoked: token.revokedAt !== null,
+    writeLedger: (statement) =>
+      writeAudited(ctx, [statement], {
+        event: "token.revoke",
+        orgId: identity.orgId,
+        identityId: identity.id,
+        after: { tokenId: token.id },
+      }),
+  });
   return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };
 }

@@ -7,7 +7,7 @@ import { loadDiscovery } from "./discovery";
 import type { ClaimIdToken } from "./replay";
 import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
-import { checkFetchableUrl } from "./url-policy";
+import { checkPublishedUrl } from "./url-policy";
 import { verifyIdToken } from "./verify-id-token";
 import { DomainError, isRefusal, Reason } from "../errors";
 
@@ -113,7 +113,7 @@ const jwksUriVerdicts = new BoundedMemo<string | null>(1_000);
 /** Why the IdP's published jwks_uri is refused, or null when it may be fetched. */
 function jwksUriRefusal(jwksUri: string, discoveryUrl: string, allowInsecure: boolean): string | null {
   return jwksUriVerdicts.get(`${allowInsecure ? 1 : 0} ${discoveryUrl} ${jwksUri}`, () => {
-    const check = checkFetchableUrl(jwksUri, { allowInsecure });
+    const check = checkPublishedUrl(jwksUri, discoveryUrl, { allowInsecure });
     if (!check.ok) return `The IdP's jwks_uri is refused: ${check.reason}`;
     // A jwks_uri on another host than the discovery URL is only used when the admin configured it explicitly.
     if (check.url.host !== new URL(discoveryUrl).host) {

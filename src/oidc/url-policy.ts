@@ -47,6 +47,28 @@ export function checkFetchableUrl(raw: string, opts: { allowInsecure: boolean })
   return problem === null ? { ok: true, url } : { ok: false, reason: problem };
 }
 
+/**
+ * A URL the IdP published (discovery's jwks_uri), judged against the URL the admin configured: fetchable as
+ * above, and in production on port 443 unless the configured URL itself names that port. A configured URL
+ * may name any port (the admin chose it); an IdP's document may not send the Worker to another port of
+ * its own choosing. With allowInsecure (local development, tests), loopback http on any port stays allowed.
+ */
+export function checkPublishedUrl(raw: string, configured: string, opts: { allowInsecure: boolean }): FetchableUrlResult {
+  const check = checkFetchableUrl(raw, opts);
+  if (!check.ok || opts.allowInsecure) return check;
+  let configuredPort = "";
+  try {
+    configuredPort = new URL(configured).port;
+  } catch {
+    /* an unparsable configured URL names no port */
+  }
+  const port = check.url.port; // "" for https's default, 443
+  if (port !== "" && port !== configuredPort) {
+    return { ok: false, reason: "must be on port 443, or on the port the configured URL names" };
+  }
+  return check;
+}
+
 const WELL_KNOWN = "/.well-known/openid-configuration";
 
 // OIDC Discovery 1.0 §4: remove one terminating "/" from the issuer, then append the suffix.

@@ -36,9 +36,17 @@ export function recordIssuedToken(
 /** Writes this isolate's queued rows (readers call it first to see their own writes). */
 export const flushLedger = (db: D1Database) => writeBehind.flush(db);
 
-export async function markTokenRevoked(db: D1Database, jti: string): Promise<void> {
+/**
+ * Marks the token revoked in the ledger. `write`, when given, writes the statement instead of running it
+ * alone (an admin revoke batches it with its audit row).
+ */
+export async function markTokenRevoked(
+  db: D1Database,
+  jti: string,
+  write: (statement: D1PreparedStatement) => Promise<unknown> = (statement) => statement.run(),
+): Promise<void> {
   await flushLedger(db); // a token revoked right after its login may still be queued here
-  await db.prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").bind(nowSeconds(), jti).run();
+  await write(db.prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").bind(nowSeconds(), jti));
 }
 
 export interface IssuedToken {

@@ -2,6 +2,7 @@ import { newTimeOrderedId } from "./ids";
 import { writeBehind, type CountedRowKind, type RowKind } from "./write-behind";
 import { clientKey, UNKNOWN_CLIENT } from "../net/client-key";
 import { nowMs } from "../time/clock";
+import { DomainError, Reason } from "../errors";
 
 export type AuditOutcome = "success" | "failure";
 
@@ -102,6 +103,56 @@ export function recordCountedAudit(db: D1Database, event: AuditEvent, waitUntil:
 export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Promise<unknown>) => void): void {
   const createdAt = nowMs();
   writeBehind.push(db, auditRows, { ...event, id: newTimeOrderedId(createdAt), createdAt }, waitUntil);
+}
+
+/** One audit row, written with the change it describes (auditedWrite) rather than behind the response. */
+const INSERT_ONE = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
+  client_ip, country, colo, token_id, details)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`;
+
+/**
+ * Writes a change's statements and its audit row in one D1 batch, which D1 runs as one transaction: the
+ * change and its audit row are both written or neither is. The audit row is written only when the
+ * statement before it changed a row (SQLite's changes()), so a conditional change that did nothing (an
+ * insert that met its conflict or quota, an update of a row gone meanwhile) leaves no row describing it;
+ * `always` writes it anyway. `detailsSql`, when given, is an SQL expression for the details column,
+ * evaluated inside the transaction (it may read changes()).
+ * A failure of the batch (D1 unreachable, an aborted statement) is an outage: 503 `unavailable` with
+ * Retry-After and nothing written; a UNIQUE violation is rethrown as is, for the caller to name.
+ */
+export async function auditedWrite(
+  db: D1Database,
+  statements: D1PreparedStatement[],
+  event: AuditEvent,
+  opts: { detailsSql?: string; always?: boolean } = {},
+): Promise<D1Result[]> {
+  const createdAt = nowMs();
+  const details = opts.detailsSql ?? "?";
+  const sql = `${INSERT_ONE.replace(/\?$/, details)}${opts.always ? "" : " WHERE changes() > 0"}`;
+  const values: unknown[] = [
+    newTimeOrderedId(createdAt),
+    createdAt,
+    event.event,
+    event.outcome,
+    event.reasonCode ?? null,
+    event.orgId ?? null,
+    event.identityId ?? null,
+    event.actor ?? null,
+    event.clientIp ?? null,
+    event.country ?? null,
+    event.colo ?? null,
+    event.tokenId ?? null,
+  ];
+  if (!opts.detailsSql) values.push(event.details === undefined ? null : JSON.stringify(event.details));
+  try {
+    return await db.batch([...statements, db.prepare(sql).bind(...values)]);
+  } catch (err) {
+    if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw err;
+    throw new DomainError(Reason.unavailable, "The change could not be written; nothing was changed. Retry", {
+      retryAfterSeconds: 1,
+      cause: err,
+    });
+  }
 }
 
 /** Writes what this isolate has queued (so a reader sees its own isolate's events). */

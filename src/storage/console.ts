@@ -56,10 +56,10 @@ export async function endConsoleSession(db: D1Database, id: string): Promise<voi
   await db.prepare("DELETE FROM console_sessions WHERE id = ?").bind(id).run().catch(unavailable);
 }
 
-/** Ends every console session at once; returns how many were live. */
-export async function endAllConsoleSessions(db: D1Database, now: number): Promise<number> {
-  const [, ended] = await db
-    .batch([db.prepare("DELETE FROM console_sessions WHERE expires_at <= ?").bind(now), db.prepare("DELETE FROM console_sessions")])
-    .catch(unavailable);
-  return ended?.meta.changes ?? 0;
+/**
+ * The statements that end every console session at once: the last one's changes are the sessions that
+ * were live (src/admin batches them with the audit row, and reads the count from the batch's results).
+ */
+export function endAllConsoleSessionsStatements(db: D1Database, now: number): D1PreparedStatement[] {
+  return [db.prepare("DELETE FROM console_sessions WHERE expires_at <= ?").bind(now), db.prepare("DELETE FROM console_sessions")];
 }

@@ -28,17 +28,25 @@ const toIdentity = (r: IdentityRow): Identity => ({
   updatedAt: r.updated_at,
 });
 
-export async function insertIdentity(
+/**
+ * The statement that inserts a new identity, and the identity it writes (src/admin batches it with its
+ * audit row). It changes nothing when the organization already has `maxInOrg` identities: the count and
+ * the insert are one statement, so concurrent creates cannot pass the quota together.
+ */
+export function insertIdentityStatement(
   db: D1Database,
   input: { orgId: string; name: string; role: OrgRole; stateObject: string },
-): Promise<Identity> {
+  maxInOrg: number,
+): { statement: D1PreparedStatement; identity: Identity } {
   const now = nowIso();
   const id = newId();
-  await db
-    .prepare("INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now)
-    .run();
-  return { id, ...input, authMethods: [], createdAt: now, updatedAt: now };
+  const statement = db
+    .prepare(
+      `INSERT INTO identities (id, org_id, name, role, state_object, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM identities WHERE org_id = ?) < ?`,
+    )
+    .bind(id, input.orgId, input.name, input.role, input.stateObject, now, now, input.orgId, maxInOrg);
+  return { statement, identity: { id, ...input, authMethods: [], createdAt: now, updatedAt: now } };
 }
 
 export async function getIdentity(db: D1Database, id: string): Promise<Identity | null> {
@@ -54,16 +62,20 @@ export async function listIdentities(db: D1Database, orgId: string): Promise<Ide
   return results.map(toIdentity);
 }
 
-export async function updateIdentity(db: D1Database, id: string, patch: { name?: string; role?: OrgRole }): Promise<Identity | null> {
-  await db
+/** The statement that changes `before`, and the identity it leaves. */
+export function updateIdentityStatement(
+  db: D1Database,
+  before: Identity,
+  patch: { name?: string | undefined; role?: OrgRole | undefined },
+): { statement: D1PreparedStatement; identity: Identity } {
+  const now = nowIso();
+  const statement = db
     .prepare("UPDATE identities SET name = COALESCE(?, name), role = COALESCE(?, role), updated_at = ? WHERE id = ?")
-    .bind(patch.name ?? null, patch.role ?? null, nowIso(), id)
-    .run();
-  return getIdentity(db, id);
+    .bind(patch.name ?? null, patch.role ?? null, now, before.id);
+  return { statement, identity: { ...before, name: patch.name ?? before.name, role: patch.role ?? before.role, updatedAt: now } };
 }
 
-export async function deleteIdentity(db: D1Database, id: string): Promise<boolean> {
+export function deleteIdentityStatement(db: D1Database, id: string): D1PreparedStatement {
   // The OIDC config row goes with it (ON DELETE CASCADE needs foreign keys, which D1 enforces).
-  const res = await db.prepare("DELETE FROM identities WHERE id = ?").bind(id).run();
-  return res.meta.changes > 0;
+  return db.prepare("DELETE FROM identities WHERE id = ?").bind(id);
 }

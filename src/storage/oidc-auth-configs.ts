@@ -90,41 +90,39 @@ export async function getOidcAuthConfig(db: D1Database, identityId: string): Pro
   return row ? toConfig(row) : null;
 }
 
-/** Inserts; returns null when the identity already has a configuration (unique identity_id). */
-export async function insertOidcAuthConfig(
+/** The statement that attaches a configuration; it changes nothing when the identity has one (unique identity_id). */
+export function insertOidcAuthConfigStatement(
   db: D1Database,
   identityId: string,
   fields: OidcAuthFields,
-): Promise<OidcAuthConfig | null> {
+): { statement: D1PreparedStatement; config: OidcAuthConfig } {
   const now = nowIso();
   const id = newId();
-  const res = await db
+  const statement = db
     .prepare(
       `INSERT INTO identity_oidc_auths (id, identity_id, ${COLUMNS.join(", ")}, created_at, updated_at)
        VALUES (?, ?, ${COLUMNS.map(() => "?").join(", ")}, ?, ?) ON CONFLICT(identity_id) DO NOTHING`,
     )
-    .bind(id, identityId, ...columnValues(fields), now, now)
-    .run();
-  if (res.meta.changes === 0) return null;
-  return { id, identityId, ...fields, createdAt: now, updatedAt: now };
+    .bind(id, identityId, ...columnValues(fields), now, now);
+  return { statement, config: { id, identityId, ...fields, createdAt: now, updatedAt: now } };
 }
 
-export async function replaceOidcAuthConfig(
+/** The statement that replaces `before`'s fields, and the configuration it leaves. */
+export function replaceOidcAuthConfigStatement(
   db: D1Database,
-  identityId: string,
+  before: OidcAuthConfig,
   fields: OidcAuthFields,
-): Promise<OidcAuthConfig | null> {
-  await db
+): { statement: D1PreparedStatement; config: OidcAuthConfig } {
+  const now = nowIso();
+  const statement = db
     .prepare(
       `UPDATE identity_oidc_auths SET ${COLUMNS.map((c) => `${c} = ?`).join(", ")}, updated_at = ?
        WHERE identity_id = ?`,
     )
-    .bind(...columnValues(fields), nowIso(), identityId)
-    .run();
-  return getOidcAuthConfig(db, identityId);
+    .bind(...columnValues(fields), now, before.identityId);
+  return { statement, config: { ...before, ...fields, updatedAt: now } };
 }
 
-export async function deleteOidcAuthConfig(db: D1Database, identityId: string): Promise<boolean> {
-  const res = await db.prepare("DELETE FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId).run();
-  return res.meta.changes > 0;
+export function deleteOidcAuthConfigStatement(db: D1Database, identityId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId);
 }

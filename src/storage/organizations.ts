@@ -17,14 +17,17 @@ const toOrganization = (r: OrganizationRow): Organization => ({
   updatedAt: r.updated_at,
 });
 
-export async function insertOrganization(db: D1Database, input: { name: string; slug: string }): Promise<Organization> {
+/** The statement that inserts a new organization (a taken slug fails it: UNIQUE), and the organization. */
+export function insertOrganizationStatement(
+  db: D1Database,
+  input: { name: string; slug: string },
+): { statement: D1PreparedStatement; organization: Organization } {
   const now = nowIso();
-  const org: Organization = { id: newId(), name: input.name, slug: input.slug, createdAt: now, updatedAt: now };
-  await db
+  const organization: Organization = { id: newId(), name: input.name, slug: input.slug, createdAt: now, updatedAt: now };
+  const statement = db
     .prepare("INSERT INTO organizations (id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(org.id, org.name, org.slug, now, now)
-    .run();
-  return org;
+    .bind(organization.id, organization.name, organization.slug, now, now);
+  return { statement, organization };
 }
 
 export async function getOrganization(db: D1Database, id: string): Promise<Organization | null> {

@@ -36,18 +36,30 @@ const toMembership = (r: Record<string, string>): IdentityMembership => ({
   updatedAt: r.updated_at!,
 });
 
-/** Returns null when the slug is taken in that organization. */
-export async function insertProject(db: D1Database, input: { orgId: string; name: string; slug: string }): Promise<Project | null> {
+/**
+ * The statement that inserts a project; it changes nothing when the slug is taken in that organization or
+ * the organization already has `maxInOrg` projects (counted in the same statement).
+ */
+export function insertProjectStatement(
+  db: D1Database,
+  input: { orgId: string; name: string; slug: string },
+  maxInOrg: number,
+): { statement: D1PreparedStatement; project: Project } {
   const now = nowIso();
   const project = { id: newId(), ...input, createdAt: now, updatedAt: now };
-  const res = await db
+  const statement = db
     .prepare(
-      `INSERT INTO projects (id, org_id, name, slug, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO projects (id, org_id, name, slug, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM projects WHERE org_id = ?) < ?
        ON CONFLICT(org_id, slug) DO NOTHING`,
     )
-    .bind(project.id, project.orgId, project.name, project.slug, now, now)
-    .run();
-  return res.meta.changes ? project : null;
+    .bind(project.id, project.orgId, project.name, project.slug, now, now, project.orgId, maxInOrg);
+  return { statement, project };
+}
+
+export async function countProjects(db: D1Database, orgId: string): Promise<number> {
+  const row = await db.prepare("SELECT count(*) AS n FROM projects WHERE org_id = ?").bind(orgId).first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 export async function getProject(db: D1Database, id: string): Promise<Project | null> {
@@ -63,8 +75,8 @@ export async function listProjects(db: D1Database, orgId: string): Promise<Proje
   return results.map(toProject);
 }
 
-/** Identities that were members, so their token state can be told. */
-export async function deleteProject(db: D1Database, id: string): Promise<{ id: string; stateObject: string }[]> {
+/** Identities that are members of a project, so their token state can be told of a change. */
+export async function projectMembers(db: D1Database, id: string): Promise<{ id: string; stateObject: string }[]> {
   const { results } = await db
     .prepare(
       `SELECT i.id, i.state_object FROM project_identity_memberships m JOIN identities i ON i.id = m.identity_id
@@ -72,32 +84,41 @@ export async function deleteProject(db: D1Database, id: string): Promise<{ id: s
     )
     .bind(id)
     .all<{ id: string; state_object: string }>();
-  await db.prepare("DELETE FROM projects WHERE id = ?").bind(id).run();
   return results.map((r) => ({ id: r.id, stateObject: r.state_object }));
 }
 
-export async function upsertMembership(
+/** The statement that deletes a project (its memberships go with it: ON DELETE CASCADE). */
+export function deleteProjectStatement(db: D1Database, id: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM projects WHERE id = ?").bind(id);
+}
+
+/**
+ * The statement that adds a membership (it changes nothing when there is one), or with `before` changes
+ * that one's roles (nothing when it is gone meanwhile); and the membership it leaves.
+ */
+export function putMembershipStatement(
   db: D1Database,
   projectId: string,
   identityId: string,
   roles: string[],
-  mode: "create" | "update",
-): Promise<IdentityMembership | null> {
+  before: IdentityMembership | null,
+): { statement: D1PreparedStatement; membership: IdentityMembership } {
   const now = nowIso();
-  const res =
-    mode === "create"
-      ? await db
-          .prepare(
-            `INSERT INTO project_identity_memberships (id, project_id, identity_id, roles, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(project_id, identity_id) DO NOTHING`,
-          )
-          .bind(newId(), projectId, identityId, JSON.stringify(roles), now, now)
-          .run()
-      : await db
-          .prepare("UPDATE project_identity_memberships SET roles = ?, updated_at = ? WHERE project_id = ? AND identity_id = ?")
-          .bind(JSON.stringify(roles), now, projectId, identityId)
-          .run();
-  return res.meta.changes ? getMembership(db, projectId, identityId) : null;
+  const asRoles = roles.map((role) => ({ role }));
+  if (before) {
+    const statement = db
+      .prepare("UPDATE project_identity_memberships SET roles = ?, updated_at = ? WHERE project_id = ? AND identity_id = ?")
+      .bind(JSON.stringify(roles), now, projectId, identityId);
+    return { statement, membership: { ...before, roles: asRoles, updatedAt: now } };
+  }
+  const id = newId();
+  const statement = db
+    .prepare(
+      `INSERT INTO project_identity_memberships (id, project_id, identity_id, roles, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(project_id, identity_id) DO NOTHING`,
+    )
+    .bind(id, projectId, identityId, JSON.stringify(roles), now, now);
+  return { statement, membership: { id, identityId, projectId, roles: asRoles, createdAt: now, updatedAt: now } };
 }
 
 export async function getMembership(db: D1Database, projectId: string, identityId: string): Promise<IdentityMembership | null> {
@@ -120,10 +141,6 @@ export async function listMemberships(
   return results.map(toMembership);
 }
 
-export async function deleteMembership(db: D1Database, projectId: string, identityId: string): Promise<boolean> {
-  const res = await db
-    .prepare("DELETE FROM project_identity_memberships WHERE project_id = ? AND identity_id = ?")
-    .bind(projectId, identityId)
-    .run();
-  return res.meta.changes > 0;
+export function deleteMembershipStatement(db: D1Database, projectId: string, identityId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM project_identity_memberships WHERE project_id = ? AND identity_id = ?").bind(projectId, identityId);
 }

@@ -22,12 +22,17 @@ export async function revokeToken(
   env: RevokeEnv,
   stateObjectId: string,
   ref: TokenRef,
-  opts: { deferLedger?: (p: Promise<unknown>) => void; ledgerSaysRevoked?: boolean } = {},
+  opts: {
+    deferLedger?: (p: Promise<unknown>) => void;
+    ledgerSaysRevoked?: boolean;
+    /** Writes the ledger statement (an admin batches it with its audit row); it runs alone otherwise. */
+    writeLedger?: (statement: D1PreparedStatement) => Promise<unknown>;
+  } = {},
 ): Promise<boolean> {
   const stub = stateObject(env, stateObjectId);
   const changed = await withStateObject(() => stub.revoke(ref));
   if (!changed && opts.ledgerSaysRevoked !== false) return false;
-  const ledger = markTokenRevoked(env.DB, ref.jti);
+  const ledger = markTokenRevoked(env.DB, ref.jti, opts.writeLedger);
   if (opts.deferLedger) opts.deferLedger(ledger);
   else await ledger;
   return true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkFetchableUrl, discoveryDocumentUrl } from "../../src/oidc/url-policy";
+import { checkFetchableUrl, checkPublishedUrl, discoveryDocumentUrl } from "../../src/oidc/url-policy";
 
 const strict = { allowInsecure: false };
 const insecure = { allowInsecure: true };
@@ -131,5 +131,42 @@ describe("discoveryDocumentUrl", () => {
   it("leaves a complete discovery URL alone", () => {
     const url = "https://token.actions.githubusercontent.com/.well-known/openid-configuration";
     expect(discoveryDocumentUrl(url)).toBe(url);
+  });
+});
+
+describe("ports", () => {
+  const published = (raw: string, configured: string, opts = strict) => {
+    const result = checkPublishedUrl(raw, configured, opts);
+    return result.ok ? null : result.reason;
+  };
+  const PORT = "must be on port 443, or on the port the configured URL names";
+
+  it("a configured URL may name any port: the admin chose it", () => {
+    expect(reason("https://idp.example.com:8443/realms/ci")).toBeNull();
+    expect(reason("https://idp.example.com:22/")).toBeNull();
+  });
+
+  it("a published jwks_uri is on 443 (written or not) when the configured URL names no port", () => {
+    expect(published("https://idp.example.com/keys", "https://idp.example.com")).toBeNull();
+    expect(published("https://idp.example.com:443/keys", "https://idp.example.com")).toBeNull();
+    for (const port of ["8443", "22", "6379", "80", "1"]) {
+      expect(published(`https://idp.example.com:${port}/keys`, "https://idp.example.com"), port).toBe(PORT);
+    }
+  });
+
+  it("a published jwks_uri may use the port the configured URL names, and no other", () => {
+    expect(published("https://idp.example.com:8443/keys", "https://idp.example.com:8443/realms/ci")).toBeNull();
+    expect(published("https://idp.example.com/keys", "https://idp.example.com:8443/realms/ci")).toBeNull();
+    expect(published("https://idp.example.com:9000/keys", "https://idp.example.com:8443/realms/ci")).toBe(PORT);
+  });
+
+  it("the other rules still come first", () => {
+    expect(published("http://idp.example.com:8443/keys", "https://idp.example.com:8443")).toBe("must use https");
+    expect(published("https://10.0.0.1:8443/keys", "https://idp.example.com:8443")).toBe("must not be an IP address");
+  });
+
+  it("allowInsecure (local development, tests) keeps loopback http on any port", () => {
+    expect(published("http://127.0.0.1:39123/jwks", "http://127.0.0.1:39123", insecure)).toBeNull();
+    expect(published("http://127.0.0.1:40000/jwks", "http://127.0.0.1:39123", insecure)).toBeNull();
   });
 });

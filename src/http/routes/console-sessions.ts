@@ -17,6 +17,6 @@ export const consoleSessionDocs = documented(consoleSessionRoutes, TAGS.console,
       "Every console session ends at once, whoever started it (the admin key or an org admin): its next page view goes to sign-in. " +
       "Audited as `console.sessions.end`.",
     response: z.object({ ended: z.number().int().describe("how many sessions were live") }),
-    errors: ADMIN_ERRORS,
+    errors: [...ADMIN_ERRORS, 503],
   }),
 ]);

@@ -65,7 +65,12 @@ export const identityAdminRoutes = new Hono<AppEnv>()
 
 const identity = envelope("identity", identitySchema);
 export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
-  post(IDENTITIES, "Create a machine identity", { body: createIdentityInput, response: identity, errors: [...LOOKUP_ERRORS, 422] }),
+  post(IDENTITIES, "Create a machine identity", {
+    description: "409 `quota_exceeded` when the organization has `ORG_MAX_IDENTITIES` identities already.",
+    body: createIdentityInput,
+    response: identity,
+    errors: [...LOOKUP_ERRORS, 409, 422, 503],
+  }),
   get(IDENTITIES, "List the identities of an organization", {
     query: organizationIdQuery,
     response: envelope("identities", identitySchema.array()),

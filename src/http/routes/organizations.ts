@@ -30,7 +30,7 @@ export const organizationDocs = documented(organizationRoutes, TAGS.orgs, [
   post(ORGANIZATIONS, "Create an organization", {
     body: createOrganizationInput,
     response: organization,
-    errors: [...ADMIN_ERRORS, 409, 422],
+    errors: [...ADMIN_ERRORS, 409, 422, 503],
   }),
   get(ORGANIZATIONS, "List organizations", {
     description: "All of them with the admin key; its own with an org-admin identity's token.",

@@ -57,7 +57,12 @@ export const projectRoutes = new Hono<AppEnv>()
 const project = envelope("project", projectSchema);
 const membership = envelope("identityMembership", identityMembershipSchema);
 export const projectDocs = documented(projectRoutes, TAGS.projects, [
-  post(PROJECTS, "Create a project", { body: createProjectInput, response: project, errors: [...LOOKUP_ERRORS, 409, 422] }),
+  post(PROJECTS, "Create a project", {
+    description: "409 `slug_taken`, or `quota_exceeded` when the organization has `ORG_MAX_PROJECTS` projects already.",
+    body: createProjectInput,
+    response: project,
+    errors: [...LOOKUP_ERRORS, 409, 422, 503],
+  }),
   get(PROJECTS, "List the projects of an organization", {
     query: organizationIdQuery,
     response: envelope("projects", projectSchema.array()),
