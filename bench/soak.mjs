@@ -30,6 +30,8 @@ const ADDRESSES = 200;
 const LIST_CAP = 200;
 const log = (msg) => process.stderr.write(`[soak] ${msg}\n`);
 const resources = [];
+let idpTimer;
+const serviceLogs = new Map(); // "level event" -> n, from the Worker's log lines
 const cleanup = async () => {
   for (const close of resources.reverse()) await close().catch(() => {});
 };
@@ -83,6 +85,13 @@ async function main() {
       log: new Log(LogLevel.NONE),
       cf: false,
       inspectorPort: 0,
+      // the service's log lines: counted by event (errors are reported), not printed
+      handleStructuredLogs: ({ message }) => {
+        for (const line of message.split("\n")) {
+          const m = /"level":"(error|warn)","event":"([^"]+)"/.exec(line);
+          if (m) serviceLogs.set(`${m[1]} ${m[2]}`, (serviceLogs.get(`${m[1]} ${m[2]}`) ?? 0) + 1);
+        }
+      },
       workers: [{ ...opts, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
     }),
   );
@@ -206,6 +215,7 @@ async function main() {
       async () => {
         const t = pick(tokens);
         if (!t) return;
+        const revokedBefore = t.revoked;
         const r = await send(t.limit ? "use (max uses)" : "use", "GET", "/api/v1/identities/details", {
           token: t.token,
           fault: maybeFault(),
@@ -279,7 +289,7 @@ async function main() {
   // service's 5 s limit, or healthy) and rotates its key, so that logins must fetch its JWKS again.
   const idpModes = [{ mode: "error500" }, { mode: "slow", delayMs: 1500 }, { mode: "slow", delayMs: 7000 }, {}, {}];
   const idpLog = [];
-  const idpTimer = setInterval(async () => {
+  idpTimer = setInterval(async () => {
     const b = pick(idpModes);
     idpLog.push(b.mode ? `${b.mode}${b.delayMs ? ` ${b.delayMs} ms` : ""}` : "healthy");
     await idp.behaviour("soak-b", b).catch(() => {});
@@ -338,6 +348,7 @@ async function main() {
     idpLog,
     counts: Object.fromEntries([...counts].map(([k, m]) => [k, Object.fromEntries(m)])),
     refusals: Object.fromEntries(refusals),
+    serviceLogs: Object.fromEntries(serviceLogs),
     unexpected5xx,
     tokens: tokens.length,
     limitedTokens: tokens.filter((t) => t.limit).length,
@@ -411,6 +422,14 @@ function markdown(r) {
       .sort()
       .map(([k, n]) => `| ${k} | ${n} |`),
     "",
+    "## Error and warning log lines of the service",
+    "",
+    "| Level event | Count |",
+    "|---|---:|",
+    ...Object.entries(r.serviceLogs)
+      .sort()
+      .map(([k, n]) => `| ${k} | ${n} |`),
+    "",
     "## Isolate memory",
     "",
     "| When | V8 used heap | Live heap (snapshot) |",
@@ -435,5 +454,6 @@ try {
   process.exitCode = 1;
 } finally {
   clearTimeout(watchdog);
+  clearInterval(idpTimer);
   await cleanup();
 }
