@@ -31,6 +31,9 @@ const LIST_CAP = 200;
 const log = (msg) => process.stderr.write(`[soak] ${msg}\n`);
 const resources = [];
 let idpTimer;
+let idpTicks = 0;
+/** Key rotations 40 s apart: longer than the service's JWKS refetch cooldown (30 s, src/constants.ts). */
+const ROTATE_EVERY_TICKS = 4;
 const serviceLogs = new Map(); // "level event" -> n, from the Worker's log lines
 const cleanup = async () => {
   for (const close of resources.reverse()) await close().catch(() => {});
@@ -286,15 +289,18 @@ async function main() {
   };
 
   // IdP faults: every 10 s soak-b's IdP changes behaviour (500s, slow answers, timeouts past the
-  // service's 5 s limit, or healthy) and rotates its key, so that logins must fetch its JWKS again.
+  // service's 5 s limit, or healthy); every 40 s it rotates its key, so that logins must fetch its JWKS again.
   const idpModes = [{ mode: "error500" }, { mode: "slow", delayMs: 1500 }, { mode: "slow", delayMs: 7000 }, {}, {}];
   const idpLog = [];
   idpTimer = setInterval(async () => {
     const b = pick(idpModes);
     idpLog.push(b.mode ? `${b.mode}${b.delayMs ? ` ${b.delayMs} ms` : ""}` : "healthy");
     await idp.behaviour("soak-b", b).catch(() => {});
-    await idp.rotate("soak-b").catch(() => {});
-    await remint("soak-b").catch(() => {});
+    if (++idpTicks % ROTATE_EVERY_TICKS === 0) {
+      await idp.rotate("soak-b").catch(() => {});
+      await remint("soak-b").catch(() => {});
+      idpLog.push("key rotated");
+    }
   }, 10_000);
 
   log(`traffic for ${cfg.durationS} s, ${cfg.concurrency} connections, fault rate ${cfg.faultRate}`);
@@ -389,7 +395,8 @@ function markdown(r) {
     "wrangler.toml, so no deployment can enable it. A request the soak marks (`x-soak-fault: d1|kv|do:0.5`,",
     "removed before the service sees it) has each call on that binding fail with probability 0.5. The IdP of",
     "half the identities changes every 10 s between 500s, slow answers (1.5 s), timeouts (7 s, past the",
-    "service's 5 s limit) and health, rotating its key each time so that logins must fetch the JWKS again.",
+    "service's 5 s limit) and health, and rotates its key every 40 s (retiring the old one), so that logins",
+    "must fetch the JWKS again, past the service's 30 s refetch cooldown.",
     "",
     `Run: ${r.startedAt}, ${r.cfg.durationS} s, ${r.cfg.concurrency} connections, ${r.requests.toLocaleString("en-US")} requests, ` +
       `storage faults on ${r.injected.toLocaleString("en-US")} of them (rate ${r.cfg.faultRate}); IdP behaviour sequence: ${r.idpLog.join(", ") || "none"}.`,
@@ -412,9 +419,9 @@ function markdown(r) {
     "",
     "## Refusals by kind, status and reasonCode",
     "",
-    "(fault d1|kv|do): the request carried an injected storage fault. Logins of the identities on the faulty",
-    "IdP are refused while the new key cannot be fetched, or while the refetch cooldown of src/oidc/issuer-keys.ts",
-    "holds after a rotation.",
+    "(fault d1|kv|do): the request carried an injected storage fault. `key_not_found` on logins: the token",
+    "names the rotated key while the faulty IdP cannot serve the new JWKS; src/oidc/issuer-keys.ts then keeps",
+    "the old keys and refuses with 401 (not a retryable 503), and refetches at most once per 30 s cooldown.",
     "",
     "| Kind, status reasonCode | Count |",
     "|---|---:|",
