@@ -41,6 +41,12 @@ export async function startIdp() {
     async mint(tenant, claims, expiresIn = 3600) {
       return (await control(tenant, "mint", { claims, alg: "RS256", expiresIn })).token;
     },
+    /** Publishes a new RS256 key and retires the others (tokens minted afterwards carry a new kid). */
+    async rotate(tenant) {
+      const { keys } = await control(tenant, "keys");
+      await control(tenant, "rotate", { alg: "RS256" });
+      for (const k of keys) await control(tenant, "retire", { kid: k.kid });
+    },
     behaviour: (tenant, behaviour) => control(tenant, "behaviour", behaviour),
     stats: (tenant) => control(tenant, "stats"),
     resetStats: (tenant) => control(tenant, "reset-stats", {}),

@@ -1,0 +1,125 @@
+// Storage faults: the real Worker's fetch handler called with an env whose D1, KV or Durable Object
+// binding fails every call (the same wrappers, in spirit, as the soak's bench/soak/entry.mjs). A failure
+// must answer 503 with Retry-After and a reasonCode, never a 500, and never admit what a healthy system
+// refuses. Cases the service does not meet yet are `it.fails`: they flip to failing once fixed.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { gitlabClaims } from "../support/idp";
+import { scenario } from "../support/scenario";
+import { expectOk, revoke, useToken } from "../support/tokens";
+
+const fault = () => Promise.reject(new Error("D1_ERROR: injected storage fault"));
+
+function failingD1(): D1Database {
+  const stmt: Record<string, unknown> = { first: fault, all: fault, run: fault, raw: fault };
+  stmt.bind = () => stmt;
+  return { prepare: () => stmt, batch: fault, exec: fault, withSession: () => failingD1(), dump: fault } as never;
+}
+
+function failingKv(): KVNamespace {
+  const kvFault = () => Promise.reject(new Error("KV GET failed: injected storage fault"));
+  return { get: kvFault, getWithMetadata: kvFault, put: kvFault, delete: kvFault, list: kvFault } as never;
+}
+
+function failingDo(ns: DurableObjectNamespace): DurableObjectNamespace {
+  const stubFault = () => Promise.reject(Object.assign(new Error("injected Durable Object fault"), { retryable: true }));
+  return new Proxy(ns, {
+    get(target, prop) {
+      if (prop === "get" || prop === "getByName") {
+        return () => new Proxy({}, { get: (_t, p) => (p === "then" ? undefined : stubFault) });
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+type Broken = "DB" | "CACHE" | "TOKEN_STATE";
+function envWith(broken: Broken) {
+  const e = { ...env } as Record<string, unknown>;
+  if (broken === "DB") e.DB = failingD1();
+  if (broken === "CACHE") e.CACHE = failingKv();
+  if (broken === "TOKEN_STATE") e.TOKEN_STATE = failingDo(env.TOKEN_STATE as never);
+  return e as never;
+}
+
+async function send(broken: Broken, method: string, path: string, { body, token }: { body?: unknown; token?: string } = {}) {
+  const headers: Record<string, string> = { "cf-connecting-ip": "203.0.113.50" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`http://edge-oidc-auth.test${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }) as never,
+    envWith(broken),
+    ctx,
+  );
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: JSON.parse(text) as { reasonCode?: string } };
+}
+
+function expectRetryable(res: Awaited<ReturnType<typeof send>>) {
+  expect(res.status).toBe(503);
+  expect(res.retryAfter).toMatch(/^\d+$/);
+  expect(res.body.reasonCode).toMatch(/_unavailable$/);
+}
+
+describe("storage faults", () => {
+  it("the Durable Object failing: use, renew and revoke answer 503 with Retry-After", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    expectRetryable(await send("TOKEN_STATE", "GET", "/api/v1/identities/details", { token }));
+    expectRetryable(await send("TOKEN_STATE", "POST", "/api/v1/auth/token/renew", { body: { accessToken: token } }));
+    expectRetryable(await send("TOKEN_STATE", "POST", "/api/v1/auth/token/revoke", { body: { accessToken: token } }));
+    expectOk(await useToken(token)); // nothing was spent or revoked by the failed calls
+  });
+
+  it("the Durable Object failing never admits a revoked token", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    expectOk(await revoke(token));
+    const res = await send("TOKEN_STATE", "GET", "/api/v1/identities/details", { token });
+    expect(res.status).not.toBe(200);
+    expect(res.status).not.toBe(500);
+  });
+
+  it("KV failing: a login still succeeds (KV is a cache) and a use is unaffected", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    const res = await send("CACHE", "GET", "/api/v1/identities/details", { token });
+    expect(res.status).toBe(200);
+  });
+
+  it("D1 failing: a use of a token whose state is loaded is not a 500", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    expectOk(await useToken(token));
+    const res = await send("DB", "GET", "/api/v1/identities/details", { token });
+    expect(res.status).not.toBe(500);
+  });
+
+  it("KV failing on a first login (nothing cached): the login is answered, never a 500", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const res = await send("CACHE", "POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: s.identity.id, jwt } });
+    expect([200, 503]).toContain(res.status);
+  });
+
+  // Known gaps (the soak finds them too, docs/reliability.md): D1 errors reach app.onError unclassified.
+  it.fails("D1 failing: an admin change answers 503, not 500", async () => {
+    const res = await send("DB", "POST", "/api/v1/organizations", { token: env.ADMIN_API_KEY, body: { name: "faulty" } });
+    expectRetryable(res);
+  });
+
+  it.fails("D1 failing on a first login (login context not cached): 503, not 500", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    expectRetryable(await send("DB", "POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: s.identity.id, jwt } }));
+  });
+});
