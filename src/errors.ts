@@ -111,6 +111,7 @@ const REASONS_BY_KIND = {
     console_closed: "The console is closed: this deployment has no ADMIN_API_KEY",
     admin_key_too_weak: "ADMIN_API_KEY is shorter than 32 characters: the admin API and console are closed until it is replaced",
     unavailable: "The service is unavailable; retry",
+    storage_unavailable: "The database is unavailable; retry",
   },
   internal: {
     internal_error: "Internal error",
