@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { call, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
 import { scenario } from "../support/scenario";
 import { expectOk, revoke, useToken } from "../support/tokens";
@@ -45,16 +46,22 @@ function envWith(broken: Broken) {
   return e as never;
 }
 
-async function send(broken: Broken, method: string, path: string, { body, token }: { body?: unknown; token?: string } = {}) {
+async function send(
+  broken: Broken,
+  method: string,
+  path: string,
+  { body, token, form }: { body?: unknown; token?: string; form?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "cf-connecting-ip": "203.0.113.50" };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
+  if (form) headers["content-type"] = "application/x-www-form-urlencoded";
   const ctx = createExecutionContext();
   const res = await worker.fetch(
     new Request(`http://edge-oidc-auth.test${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: form ? new URLSearchParams(form).toString() : body === undefined ? undefined : JSON.stringify(body),
     }) as never,
     envWith(broken),
     ctx,
@@ -121,5 +128,48 @@ describe("storage faults", () => {
     const s = await scenario();
     const jwt = await s.idp.mint(gitlabClaims());
     expectRetryable(await send("DB", "POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: s.identity.id, jwt } }));
+  });
+
+  it("D1 failing: every kind of admin change answers 503 and writes nothing", async () => {
+    const s = await scenario();
+    const admin = env.ADMIN_API_KEY;
+    const project = (await ok("POST", "/api/v1/projects", { body: { name: "p", organizationId: s.org.id } })).project as {
+      id: string;
+    };
+    const changes: [string, string, unknown][] = [
+      ["POST", "/api/v1/identities", { name: "x", organizationId: s.org.id }],
+      ["PATCH", `/api/v1/identities/${s.identity.id}`, { name: "renamed" }],
+      ["PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { accessTokenTTL: 60 }],
+      ["DELETE", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, undefined],
+      ["POST", "/api/v1/projects", { name: "q", organizationId: s.org.id }],
+      ["POST", `/api/v1/projects/${project.id}/memberships/identities/${s.identity.id}`, { roles: [{ role: "viewer" }] }],
+      ["DELETE", `/api/v1/projects/${project.id}`, undefined],
+      ["DELETE", `/api/v1/identities/${s.identity.id}`, undefined],
+    ];
+    for (const [method, path, body] of changes) {
+      const res = await send("DB", method, path, { token: admin, body });
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(503);
+      expectRetryable(res);
+    }
+    // Nothing happened: the identity and its configuration are as they were.
+    expect((await call("GET", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`)).body.identityOidcAuth.accessTokenTTL).toBe(
+      s.config.accessTokenTTL,
+    );
+  });
+
+  it("D1 failing on a first token exchange: 503 temporarily_unavailable, not 500", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const res = await send("DB", "POST", "/oauth/token", {
+      form: {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: jwt,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        audience: s.identity.id,
+      },
+    });
+    expect(res.status).toBe(503);
+    expect(res.retryAfter).toMatch(/^\d+$/);
+    expect(res.body).toMatchObject({ error: "temporarily_unavailable", reasonCode: "storage_unavailable" });
   });
 });
