@@ -32,7 +32,7 @@ const DONE: Record<string, string> = {
   "token-revoked": "Access token revoked. Its next use is refused with token_revoked.",
 };
 
-const Logo: FC<{ size?: number }> = ({ size = 22 }) => (
+export const Logo: FC<{ size?: number }> = ({ size = 22 }) => (
   <svg width={size} height={size} viewBox="0 0 24 24" aria-hidden="true">
     <rect x="1" y="1" width="22" height="22" rx="6" fill="#2f5bd8" />
     <path

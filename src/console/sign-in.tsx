@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { Reason } from "../errors";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
-import { Card, Field, Layout, render, type Ui } from "./layout";
+import { Card, Field, Layout, Logo, render, type Ui } from "./layout";
 import { refusal, refusalOf, type Refusal } from "./refusals";
 import {
   checkPreSessionCsrf,
@@ -34,24 +34,7 @@ const SignInPage = (p: { ui: Ui; next: string; error?: string; ended?: string; c
   <Layout ui={p.ui} title="Sign in">
     <div class="signin">
       <div class="brand-big">
-        <svg width="28" height="28" viewBox="0 0 24 24" aria-hidden="true">
-          <rect x="1" y="1" width="22" height="22" rx="6" fill="#2f5bd8" />
-          <path
-            d="M12 5.2l5 2v4.1c0 3.2-2.1 5.8-5 6.9-2.9-1.1-5-3.7-5-6.9V7.2z"
-            fill="none"
-            stroke="#fff"
-            stroke-width="1.7"
-            stroke-linejoin="round"
-          />
-          <path
-            d="M9.6 11.9l1.7 1.7 3.2-3.4"
-            fill="none"
-            stroke="#fff"
-            stroke-width="1.7"
-            stroke-linecap="round"
-            stroke-linejoin="round"
-          />
-        </svg>
+        <Logo size={28} />
         Sign in to the admin console
       </div>
       {p.ended && ENDED[p.ended] && <div class={`alert ${p.ended === "signed-out" ? "info" : "warn"}`}>{ENDED[p.ended]}</div>}
