@@ -34,7 +34,7 @@ export function recordIssuedToken(
 }
 
 /** Writes this isolate's queued rows (readers call it first to see their own writes). */
-export const flushLedger = (db: D1Database) => writeBehind.flush(db);
+export const flushLedger = (db: D1Database) => writeBehind.flush(db, false);
 
 /**
  * Marks the token revoked in the ledger. `write`, when given, writes the statement instead of running it

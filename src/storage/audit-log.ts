@@ -33,11 +33,15 @@ interface Row extends AuditEvent {
   createdAt: number;
 }
 
-/** One statement per batch: each row is a JSON array in column order (src/storage/write-behind.ts). */
+/**
+ * One statement per batch: each row is a JSON array in column order (src/storage/write-behind.ts). A row
+ * already there is left alone, so a flush retried after a try that did commit writes nothing twice.
+ */
 const INSERT = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
   client_ip, country, colo, token_id, details)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
-    value->>9, value->>10, value->>11, value->>12 FROM json_each(?)`;
+    value->>9, value->>10, value->>11, value->>12 FROM json_each(?) WHERE true
+  ON CONFLICT(id) DO NOTHING`;
 
 const auditRows: RowKind<Row> = {
   name: "audit",
@@ -156,7 +160,7 @@ export async function auditedWrite(
 }
 
 /** Writes what this isolate has queued (so a reader sees its own isolate's events). */
-export const flushAudit = (db: D1Database) => writeBehind.flush(db);
+export const flushAudit = (db: D1Database) => writeBehind.flush(db, false);
 
 export interface AuditQuery {
   orgId?: string;

@@ -24,6 +24,13 @@ import { errorName, log } from "../observability/log";
 export const FLUSH_DELAY_MS = 1_000;
 /** A flush starts at once when this many rows are queued. */
 export const MAX_QUEUED_ROWS = 5_000;
+/** A failed flush is tried once more after this long, within the waitUntil of the request that scheduled it. */
+const RETRY_DELAY_MS = 2_000;
+/**
+ * Rows an isolate keeps through a D1 outage for its next flush: beyond it the oldest are dropped (logged).
+ * About 10 s of the most one isolate queues (docs/architecture.md, "Write-behind").
+ */
+export const MAX_RETAINED_ROWS = 50_000;
 /** Largest JSON parameter of one statement (D1 allows 2 MB per value): more rows go in another statement of the same call. */
 const MAX_PARAMETER_CHARS = 512 * 1024;
 
@@ -91,7 +98,7 @@ class WriteBehind {
   }
 
   /** Writes everything queued now, in one D1 call. Readers call it first to see their own isolate's writes. */
-  async flush(db: D1Database): Promise<void> {
+  async flush(db: D1Database, retry = true): Promise<void> {
     this.scheduled = false;
     const batch = this.queue;
     const counted = this.counted;
@@ -113,12 +120,38 @@ class WriteBehind {
     try {
       await db.batch(statements);
     } catch (err) {
+      // A D1 batch is one transaction: nothing of it was written. Its rows go back to the head of the queue
+      // for the next flush (the statements are idempotent, for the case where it did commit but the answer
+      // was lost), and one retry is scheduled within this same waitUntil.
+      const dropped = this.requeue(batch, counted);
       log("error", "write_behind_failed", {
         rows: batch.length + counted.size,
+        dropped,
         kinds: [...encoded.keys()].map((k) => k.name).join(","),
         error: errorName(err),
       });
+      if (retry) {
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        await this.flush(db, false);
+      }
     }
+  }
+
+  /**
+   * Puts the rows of a failed flush back before those queued since; beyond MAX_RETAINED_ROWS the oldest are
+   * dropped (an outage longer than the queue can hold). Counted rows add their counts back. Returns how many
+   * rows were dropped.
+   */
+  private requeue(batch: Queued[], counted: Map<string, Counted>): number {
+    const queue = [...batch, ...this.queue];
+    const dropped = Math.max(0, queue.length - MAX_RETAINED_ROWS);
+    this.queue = dropped > 0 ? queue.slice(dropped) : queue;
+    for (const [slot, entry] of counted) {
+      const queued = this.counted.get(slot);
+      if (queued) queued.count += entry.count;
+      else this.counted.set(slot, entry);
+    }
+    return dropped;
   }
 }
 

@@ -6,6 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { flushAudit, recordAudit } from "../../src/storage/audit-log";
 import { call, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
 import { scenario } from "../support/scenario";
@@ -171,5 +172,18 @@ describe("storage faults", () => {
     expect(res.status).toBe(503);
     expect(res.retryAfter).toMatch(/^\d+$/);
     expect(res.body).toMatchObject({ error: "temporarily_unavailable", reasonCode: "storage_unavailable" });
+  });
+
+  it("a write-behind flush that D1 refuses keeps its rows for the next flush: an outage loses nothing", async () => {
+    const event = `test.retained.${crypto.randomUUID()}`;
+    const count = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM audit_logs WHERE event = ?").bind(event).first<{ n: number }>())!.n;
+    recordAudit(failingD1(), { event, outcome: "success" }, () => {});
+    await flushAudit(failingD1()); // refused: the row goes back to the queue
+    expect(await count()).toBe(0);
+    await flushAudit(env.DB); // D1 is back
+    expect(await count()).toBe(1);
+    await flushAudit(env.DB); // and it is written once
+    expect(await count()).toBe(1);
   });
 });
