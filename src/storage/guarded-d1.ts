@@ -1,5 +1,6 @@
 /**
- * D1 as the HTTP edges see it: a failure of the database (unreachable, overloaded, a statement aborted) is
+ * D1 as the HTTP edges see it: a failure of the database (unreachable, overloaded, a statement aborted, no
+ * answer within STORAGE_TIMEOUT_MS) is
  * an outage the caller can retry, 503 `storage_unavailable` with Retry-After, never a 500. Constraint
  * violations pass through unchanged: they are answers (a taken slug), not outages, and the code that
  * expects one names it. Wrapping the binding once at the Worker's entry covers every query, present and
@@ -7,12 +8,19 @@
  */
 import { DomainError, Reason } from "../errors";
 import { errorName, log } from "../observability/log";
+import { STORAGE_TIMEOUT_MS, withDeadline } from "../time/deadline";
+
+/** How long a D1 call may take before it counts as failed (tests shorten it). */
+let timeoutMs = STORAGE_TIMEOUT_MS;
+export function setStorageTimeoutForTests(ms: number): void {
+  timeoutMs = ms;
+}
 
 const CONSTRAINT = /constraint failed/i;
 
 async function guard<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await withDeadline(call(), timeoutMs);
   } catch (err) {
     if (err instanceof DomainError || (err instanceof Error && CONSTRAINT.test(err.message))) throw err;
     log("error", "storage_failed", { name: errorName(err) });

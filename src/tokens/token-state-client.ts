@@ -6,6 +6,7 @@ import { DomainError, Reason, type Failure } from "../errors";
 import type { AccessTokenClaims } from "./access-token";
 import { isRecheck, type Recheck } from "./admission";
 import { tokenRef, withIssuedFor, type TokenRef } from "./token-ref";
+import { STORAGE_TIMEOUT_MS, withDeadline } from "../time/deadline";
 
 /**
  * Parsed Durable Object ids (plain values, not I/O objects) by their hex form: every use of a token names
@@ -30,13 +31,20 @@ export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): Durab
   return env.TOKEN_STATE.get(id);
 }
 
+/** How long a call to a token-state object may take before it counts as failed (tests shorten it). */
+let stateObjectTimeoutMs = STORAGE_TIMEOUT_MS;
+export function setStateObjectTimeoutForTests(ms: number): void {
+  stateObjectTimeoutMs = ms;
+}
+
 /**
  * A call to the identity's Durable Object. When the object (or the D1 read of the policy behind it)
- * fails, the caller gets a 503 it can retry, never a 500 and never an admission.
+ * fails or does not answer within STORAGE_TIMEOUT_MS, the caller gets a 503 it can retry, never a 500 and
+ * never an admission.
  */
 export async function withStateObject<T>(call: () => PromiseLike<T>): Promise<T> {
   try {
-    return await call();
+    return await withDeadline(call(), stateObjectTimeoutMs);
   } catch (err) {
     if (err instanceof DomainError) throw err;
     log("error", Reason.token_state_unavailable, { name: errorName(err) });

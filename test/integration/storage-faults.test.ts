@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { flushAudit, recordAudit } from "../../src/storage/audit-log";
+import { setStorageTimeoutForTests } from "../../src/storage/guarded-d1";
+import { setStateObjectTimeoutForTests } from "../../src/tokens/token-state-client";
 import { call, ok } from "../support/api";
 import { gitlabClaims } from "../support/idp";
 import { scenario } from "../support/scenario";
@@ -38,12 +40,31 @@ function failingDo(ns: DurableObjectNamespace): DurableObjectNamespace {
   });
 }
 
-type Broken = "DB" | "CACHE" | "TOKEN_STATE";
+/** Bindings that never answer: a hung database or object. */
+const never = () => new Promise<never>(() => {});
+function hangingD1(): D1Database {
+  const stmt: Record<string, unknown> = { first: never, all: never, run: never, raw: never };
+  stmt.bind = () => stmt;
+  return { prepare: () => stmt, batch: never, exec: never, withSession: () => hangingD1(), dump: never } as never;
+}
+function hangingDo(ns: DurableObjectNamespace): DurableObjectNamespace {
+  return new Proxy(ns, {
+    get(target, prop) {
+      if (prop === "get" || prop === "getByName") return () => new Proxy({}, { get: (_t, p) => (p === "then" ? undefined : never) });
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+type Broken = "DB" | "CACHE" | "TOKEN_STATE" | "DB_HANGS" | "TOKEN_STATE_HANGS";
 function envWith(broken: Broken) {
   const e = { ...env } as Record<string, unknown>;
   if (broken === "DB") e.DB = failingD1();
   if (broken === "CACHE") e.CACHE = failingKv();
   if (broken === "TOKEN_STATE") e.TOKEN_STATE = failingDo(env.TOKEN_STATE as never);
+  if (broken === "DB_HANGS") e.DB = hangingD1();
+  if (broken === "TOKEN_STATE_HANGS") e.TOKEN_STATE = hangingDo(env.TOKEN_STATE as never);
   return e as never;
 }
 
@@ -185,5 +206,28 @@ describe("storage faults", () => {
     expect(await count()).toBe(1);
     await flushAudit(env.DB); // and it is written once
     expect(await count()).toBe(1);
+  });
+
+  it("storage that does not answer is an outage too: 503 once the deadline passes, never a hang", async () => {
+    setStorageTimeoutForTests(200);
+    setStateObjectTimeoutForTests(200);
+    try {
+      const s = await scenario();
+      const token = await s.login();
+      expectRetryable(await send("DB_HANGS", "POST", "/api/v1/organizations", { token: env.ADMIN_API_KEY, body: { name: "hung" } }));
+      const jwt = await s.idp.mint(gitlabClaims());
+      expectRetryable(
+        await send("DB_HANGS", "POST", "/api/v1/auth/oidc-auth/login", { body: { identityId: crypto.randomUUID(), jwt } }),
+      );
+      const use = await send("TOKEN_STATE_HANGS", "GET", "/api/v1/identities/details", { token });
+      expectRetryable(use);
+      expect(use.body.reasonCode).toBe("token_state_unavailable");
+      expectRetryable(await send("TOKEN_STATE_HANGS", "POST", "/api/v1/auth/token/renew", { body: { accessToken: token } }));
+      // Nothing was spent or refused for good: with the object answering again the token works.
+      expectOk(await useToken(token));
+    } finally {
+      setStorageTimeoutForTests(10_000);
+      setStateObjectTimeoutForTests(10_000);
+    }
   });
 });
