@@ -4,6 +4,7 @@ import type { Organization } from "../storage/records";
 import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
 import { writeAudited } from "./audit";
 import { DomainError, Reason } from "../errors";
+import { isUniqueViolation } from "../storage/guarded-d1";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes");
@@ -38,7 +39,7 @@ export async function createOrganization(ctx: AdminContext, input: z.output<type
     await writeAudited(ctx, [statement], { event: "organization.create", orgId: organization.id, after: organization });
   } catch (err) {
     // Another request took the slug between our check and our insert: a conflict, not a 500.
-    if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw slugTaken();
+    if (isUniqueViolation(err)) throw slugTaken();
     throw err;
   }
   return organization;

@@ -3,6 +3,7 @@ import { writeBehind, type CountedRowKind, type RowKind } from "./write-behind";
 import { clientKey, UNKNOWN_CLIENT } from "../net/client-key";
 import { nowMs } from "../time/clock";
 import { DomainError, Reason } from "../errors";
+import { isUniqueViolation } from "./guarded-d1";
 
 export type AuditOutcome = "success" | "failure";
 
@@ -151,7 +152,7 @@ export async function auditedWrite(
   try {
     return await db.batch([...statements, db.prepare(sql).bind(...values)]);
   } catch (err) {
-    if (err instanceof Error && /UNIQUE constraint failed/i.test(err.message)) throw err;
+    if (isUniqueViolation(err)) throw err;
     throw new DomainError(Reason.unavailable, "The change could not be written; nothing was changed. Retry", {
       retryAfterSeconds: 1,
       cause: err,

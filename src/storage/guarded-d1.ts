@@ -16,13 +16,17 @@ export function setStorageTimeoutForTests(ms: number): void {
   timeoutMs = ms;
 }
 
-const CONSTRAINT = /constraint failed/i;
+/** A statement D1 refused for a table constraint (a UNIQUE key, a NOT NULL): an answer, not an outage. */
+export const isConstraintViolation = (err: unknown): err is Error => err instanceof Error && /constraint failed/i.test(err.message);
+
+/** The constraint violation of a UNIQUE key: what a taken slug or a duplicate id looks like. */
+export const isUniqueViolation = (err: unknown): err is Error => err instanceof Error && /UNIQUE constraint failed/i.test(err.message);
 
 async function guard<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await withDeadline(call(), timeoutMs);
   } catch (err) {
-    if (err instanceof DomainError || (err instanceof Error && CONSTRAINT.test(err.message))) throw err;
+    if (err instanceof DomainError || isConstraintViolation(err)) throw err;
     log("error", "storage_failed", { name: errorName(err) });
     throw new DomainError(Reason.storage_unavailable, undefined, { retryAfterSeconds: 1, cause: err });
   }
