@@ -16,8 +16,15 @@ export interface AppEnv {
    * `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only.
    * `adminAuthAttempt`: set by the HTTP app for the console (src/http/app.ts), whose sign-in is an admin
    * authentication limited and audited per client address like the API's (src/http/admin-auth.ts).
+   * `ignoredKeys`: paths of the admin body's members that were ignored, said in the answer (src/http/ignored-keys.ts).
    */
-  Variables: { reqId: string; actor: Actor; adminKeyOnly?: boolean; adminAuthAttempt?: AdminAuthAttempt };
+  Variables: {
+    reqId: string;
+    actor: Actor;
+    adminKeyOnly?: boolean;
+    adminAuthAttempt?: AdminAuthAttempt;
+    ignoredKeys?: string[];
+  };
 }
 
 export type AppContext = Context<AppEnv>;

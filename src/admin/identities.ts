@@ -40,6 +40,28 @@ export function publicIdentity(i: Identity) {
   };
 }
 
+/**
+ * An identity as Infisical's reads answer it (GET one, the list): its organization membership, with the
+ * identity nested. We keep no separate membership row (an identity has exactly one organization), so the
+ * membership's `id` is the identity's id: a client that takes `identity.id` of a read for the identity's
+ * id (as ours did) stays right. `roleId` is null: Infisical sets it for custom roles only, and there are
+ * none here. `name` and `authMethods` are ours, kept beside Infisical's fields for existing clients.
+ */
+export function identityMembership(i: Identity) {
+  return {
+    id: i.id,
+    identityId: i.id,
+    orgId: i.orgId,
+    role: i.role,
+    roleId: null,
+    name: i.name,
+    authMethods: i.authMethods,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    identity: { id: i.id, name: i.name, authMethods: i.authMethods },
+  };
+}
+
 /** An identity the actor may manage: 404 when missing, 403 when in another organization. */
 export async function getManagedIdentity(ctx: AdminContext, id: string): Promise<Identity> {
   const identity = await getIdentity(ctx.env.DB, id);

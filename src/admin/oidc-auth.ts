@@ -12,7 +12,17 @@ import { changed, writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { propagateIdentityChange } from "./propagate";
 import { allowInsecureIssuers } from "../env";
+import { ipRangeParts } from "../net/ip-ranges";
 import { DomainError, Reason } from "../errors";
+
+/**
+ * The API shape of a configuration (Infisical's): trusted IPs as `{ ipAddress, type, prefix }`, the address
+ * without its prefix and no prefix for a single address, as Infisical answers them. Stored, audited and
+ * shown by the console as the text written (`10.0.0.0/8`).
+ */
+export function publicOidcAuth(config: OidcAuthConfig) {
+  return { ...config, accessTokenTrustedIps: config.accessTokenTrustedIps.map((i) => ipRangeParts(i.ipAddress)) };
+}
 
 /**
  * Validates raw input (JSON body or console form) for a new or changed configuration, in this order: the

@@ -5,6 +5,7 @@ import type { AppEnv } from "../request-context";
 import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { noStore } from "./cache-headers";
+import { reportIgnoredKeys } from "./ignored-keys";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
 import { auditLogRoutes } from "./routes/audit-logs";
@@ -29,6 +30,8 @@ export function createApp() {
   app.use(requestLog);
   // Cache-Control: no-store on every answer whose route did not choose otherwise (src/http/cache-headers.ts).
   app.use(noStore);
+  // Members of an admin body that were ignored, said in the answer's `warnings` (src/http/ignored-keys.ts).
+  app.use(reportIgnoredKeys);
 
   // GET / and GET /api/status.
   app.route("/", serviceRoutes);

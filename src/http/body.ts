@@ -2,11 +2,14 @@ import type { z } from "zod";
 import { parseStrictJson, StrictJsonError } from "../oidc/strict-json";
 import type { AppContext } from "../request-context";
 import { DomainError, Reason } from "../errors";
+import { noteIgnoredKeys } from "./ignored-keys";
 
 /**
- * What a route reads: `json` (every admin route: `application/json` only), or `json-or-form` (login, renew
- * and revoke, as Infisical's clients send them: its CLI and SDKs send JSON, its GitHub Action a form; any
- * type but a form is read as JSON there, since fetch() labels a string body without a type text/plain).
+ * What a route reads: `json` (every admin route: `application/json` only; members the schema does not name
+ * are ignored and said in the answer, ./ignored-keys.ts), or `json-or-form` (login, renew and revoke, as
+ * Infisical's clients send them: its CLI and SDKs send JSON, its GitHub Action a form; any type but a form
+ * is read as JSON there, since fetch() labels a string body without a type text/plain; unknown members are
+ * ignored silently there, as Infisical does, so those answers keep Infisical's exact shape).
  */
 export type BodyEncodings = "json" | "json-or-form";
 
@@ -20,7 +23,8 @@ const MAX_BODY_JSON_DEPTH = 32;
  * Reads a body, bounded in size, and validates it. JSON is read as strictly as an ID token
  * (src/oidc/strict-json.ts): a member named twice (`{"role":"member","role":"admin"}`, which JSON.parse
  * would read as admin) is a 422, never "last one wins". Another content type is a 415; malformed input is
- * a 422 naming the fields; never a 500.
+ * a 422 naming the fields; never a 500. A member the schema does not name is ignored (Infisical's schemas
+ * strip them too); on an admin body the answer says which (./ignored-keys.ts).
  */
 export async function readBody<S extends z.ZodType>(
   c: AppContext,
@@ -35,6 +39,7 @@ export async function readBody<S extends z.ZodType>(
       details: parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })),
     });
   }
+  if (accept === "json") noteIgnoredKeys(c, schema, raw);
   return parsed.data;
 }
 

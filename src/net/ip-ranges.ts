@@ -164,6 +164,20 @@ function formatIpv6(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
 }
 
+/** `ipv6` for an address written with colons (`::ffff:1.2.3.4` too), else `ipv4`: the type Infisical's API names. */
+export const ipTypeOf = (address: string): "ipv4" | "ipv6" => (address.includes(":") ? "ipv6" : "ipv4");
+
+/**
+ * A trusted IP's text (`10.0.0.0/8`, `1.2.3.4`) in Infisical's answer shape: the address as written, its
+ * type, and the prefix only when one was written (`1.2.3.4/32` has prefix 32, `1.2.3.4` none).
+ */
+export function ipRangeParts(text: string): { ipAddress: string; type: "ipv4" | "ipv6"; prefix?: number } {
+  const slash = text.indexOf("/");
+  if (slash === -1) return { ipAddress: text, type: ipTypeOf(text) };
+  const ipAddress = text.slice(0, slash);
+  return { ipAddress, type: ipTypeOf(ipAddress), prefix: Number(text.slice(slash + 1)) };
+}
+
 // Canonical text for storage and display, always with an explicit prefix
 // ("10.1.2.3/8" -> "10.0.0.0/8", "2001:DB8:0:0::1" -> "2001:db8::1/128").
 export function normalizeIpRange(text: string): string | null {

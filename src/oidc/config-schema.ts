@@ -2,7 +2,7 @@ import * as z from "zod";
 import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS, OIDC_MAX_TTL_BOUND_SECONDS } from "../constants";
 import type { OidcAuthFields } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
-import { normalizeIpRange } from "../net/ip-ranges";
+import { ipTypeOf, parseIpRange } from "../net/ip-ranges";
 import { checkFetchableUrl } from "./url-policy";
 import { parseJwks, PRIVATE_MEMBERS, rejectKey } from "./jwks";
 import { pemCertificateProblem } from "./pem";
@@ -18,35 +18,59 @@ const count = z.preprocess(
   z.number().int().min(0).max(1_000_000_000),
 );
 
-const trustedIps = z
-  .array(
-    z.object({
-      ipAddress: z
-        .string()
-        .trim()
-        .transform((v, ctx) => {
-          const normal = normalizeIpRange(v);
-          if (normal === null) {
-            ctx.addIssue({ code: "custom", message: "must be an IPv4/IPv6 address or CIDR range" });
-            return z.NEVER;
-          }
-          return normal;
-        }),
-    }),
-  )
-  .min(1, "at least one range; use 0.0.0.0/0 and ::/0 to allow every address")
-  .max(100);
+/**
+ * A trusted IP as a request sends it: Infisical's request shape `{ ipAddress: "10.0.0.0/8" }` (an address or
+ * a CIDR range), or the shape its responses (and ours) read back, `{ ipAddress: "10.0.0.0", type: "ipv4",
+ * prefix: 8 }`, so that a read-then-update round trip keeps its meaning. Stored as the text written
+ * (`10.0.0.0/8`, `1.2.3.4`): a single address stays one without a prefix, so the answer says what was sent
+ * (Infisical's Terraform provider rebuilds `ipAddress + "/" + prefix` and would see drift otherwise). The
+ * spelling is checked strictly (src/net/ip-ranges.ts); matching parses it again on every use.
+ */
+const trustedIp = z
+  .object({
+    ipAddress: z.string().trim().describe("an IPv4/IPv6 address or CIDR range (`10.0.0.0/8`), or an address with `prefix`"),
+    prefix: z
+      .number()
+      .int()
+      .min(0)
+      .max(128)
+      .nullish()
+      .describe("the range's prefix length, as answers give it; absent for a single address"),
+    type: z.enum(["ipv4", "ipv6"]).nullish().describe("`ipv4` or `ipv6`, as answers give it; must agree with the address"),
+  })
+  .transform((v, ctx) => {
+    const slash = v.ipAddress.indexOf("/");
+    const address = slash === -1 ? v.ipAddress : v.ipAddress.slice(0, slash);
+    const text = v.prefix === null || v.prefix === undefined || slash !== -1 ? v.ipAddress : `${v.ipAddress}/${v.prefix}`;
+    if (parseIpRange(text) === null) {
+      ctx.addIssue({ code: "custom", path: ["ipAddress"], message: "must be an IPv4/IPv6 address or CIDR range" });
+      return z.NEVER;
+    }
+    if (slash !== -1 && v.prefix !== null && v.prefix !== undefined && String(v.prefix) !== v.ipAddress.slice(slash + 1)) {
+      ctx.addIssue({ code: "custom", path: ["prefix"], message: "contradicts the prefix written in ipAddress" });
+      return z.NEVER;
+    }
+    if (v.type && v.type !== ipTypeOf(address)) {
+      ctx.addIssue({ code: "custom", path: ["type"], message: `is ${ipTypeOf(address)} for this address` });
+      return z.NEVER;
+    }
+    return { ipAddress: text };
+  });
+
+const trustedIps = z.array(trustedIp).min(1, "at least one range; use 0.0.0.0/0 and ::/0 to allow every address").max(100);
 
 const claimKey = z.string().min(1).max(256);
 const patternText = z.string().max(4096);
 
 /**
  * Every field of a configuration; all optional so the same shape serves POST (with defaults) and PATCH.
+ * Members it does not name are ignored, as Infisical's schemas ignore them (the API says which it ignored:
+ * src/http/ignored-keys.ts).
  * Each field's description is written once, here: the console shows it as the field's help (adding only
  * what is about its form: lines, rows, the current value) and the API reference can read it from the
  * schema. Backticks mark code (`iss`).
  */
-const fieldsSchema = z.strictObject({
+const fieldsSchema = z.object({
   oidcDiscoveryUrl: z
     .string()
     .trim()
@@ -170,7 +194,7 @@ export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null,
     return {
       ok: false,
       issues: parsed.error.issues.map((i) => ({
-        field: i.path.length ? i.path.map(String).join(".") : i.code === "unrecognized_keys" ? i.keys.join(",") : "",
+        field: i.path.map(String).join("."),
         message: i.message,
       })),
     };

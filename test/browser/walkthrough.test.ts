@@ -118,7 +118,10 @@ describe("admin console walkthrough", () => {
       claimMetadataMapping: { project: "project_path" },
       accessTokenTTL: 7200,
       accessTokenMaxTTL: 86400,
-      accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }, { ipAddress: "2001:db8::/32" }],
+      accessTokenTrustedIps: [
+        { ipAddress: "203.0.113.0", type: "ipv4", prefix: 24 },
+        { ipAddress: "2001:db8::", type: "ipv6", prefix: 32 },
+      ],
     });
   });
 

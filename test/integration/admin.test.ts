@@ -255,7 +255,19 @@ describe("identities", () => {
     const org = await createOrg();
     const identity = await createIdentity(org.id);
     const got = await ok("GET", `/api/v1/identities/${identity.id}`);
-    expect(Object.keys(got.identity).sort()).toEqual(["authMethods", "createdAt", "id", "name", "orgId", "role", "updatedAt"]);
+    expect(Object.keys(got.identity).sort()).toEqual([
+      "authMethods",
+      "createdAt",
+      "id",
+      "identity",
+      "identityId",
+      "name",
+      "orgId",
+      "role",
+      "roleId",
+      "updatedAt",
+    ]);
+    expect(Object.keys(got.identity.identity).sort()).toEqual(["authMethods", "id", "name"]);
   });
 
   it("patches name and role independently", async () => {

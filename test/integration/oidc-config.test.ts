@@ -56,7 +56,10 @@ describe("attaching OIDC Auth (POST)", () => {
       accessTokenTTL: 2592000,
       accessTokenMaxTTL: 2592000,
       accessTokenNumUsesLimit: 0,
-      accessTokenTrustedIps: [{ ipAddress: "0.0.0.0/0" }, { ipAddress: "::/0" }],
+      accessTokenTrustedIps: [
+        { ipAddress: "0.0.0.0", type: "ipv4", prefix: 0 },
+        { ipAddress: "::", type: "ipv6", prefix: 0 },
+      ],
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -77,16 +80,29 @@ describe("attaching OIDC Auth (POST)", () => {
       accessTokenTrustedIps: [{ ipAddress: "203.0.113.0/24" }, { ipAddress: "2001:db8::/32" }],
     };
     const created = (await ok("POST", path(identity.id), { body: config })).identityOidcAuth;
-    expect(created).toMatchObject(config);
+    expect(created).toMatchObject({
+      ...config,
+      accessTokenTrustedIps: [
+        { ipAddress: "203.0.113.0", type: "ipv4", prefix: 24 },
+        { ipAddress: "2001:db8::", type: "ipv6", prefix: 32 },
+      ],
+    });
     expect((await ok("GET", path(identity.id))).identityOidcAuth).toEqual(created);
     expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.authMethods).toEqual(["oidc-auth"]);
   });
 
-  it("normalises a single trusted address to a CIDR", async () => {
+  it("keeps a single trusted address one (no prefix), and the spelling sent, as Infisical does", async () => {
     const identity = await newIdentity();
-    const body = { ...MINIMAL, accessTokenTrustedIps: [{ ipAddress: "203.0.113.7" }, { ipAddress: "2001:DB8:0:0::1" }] };
+    const body = {
+      ...MINIMAL,
+      accessTokenTrustedIps: [{ ipAddress: "203.0.113.7" }, { ipAddress: "2001:DB8:0:0::1" }, { ipAddress: "198.51.100.7/32" }],
+    };
     const { identityOidcAuth } = await ok("POST", path(identity.id), { body });
-    expect(identityOidcAuth.accessTokenTrustedIps).toEqual([{ ipAddress: "203.0.113.7/32" }, { ipAddress: "2001:db8::1/128" }]);
+    expect(identityOidcAuth.accessTokenTrustedIps).toEqual([
+      { ipAddress: "203.0.113.7", type: "ipv4" },
+      { ipAddress: "2001:DB8:0:0::1", type: "ipv6" },
+      { ipAddress: "198.51.100.7", type: "ipv4", prefix: 32 },
+    ]);
   });
 
   it("refuses a second configuration for the same identity (400 auth_method_exists)", async () => {
@@ -237,8 +253,17 @@ describe("validation", () => {
   });
 
   describe("other fields", () => {
-    it("refuses an unknown field rather than ignoring it", async () => {
-      await expectInvalid({ ...MINIMAL, boundSubjects: "typo" }, "boundSubjects");
+    it("ignores an unknown field (as Infisical does) and names it in a warning, without its value", async () => {
+      const identity = await newIdentity();
+      const res = await ok("POST", path(identity.id), { body: { ...MINIMAL, boundSubjects: "typo-value" } });
+      expect(res.warnings).toContainEqual({
+        code: "unknown_keys_ignored",
+        field: "boundSubjects",
+        keys: ["boundSubjects"],
+        message: expect.stringContaining("boundSubjects"),
+      });
+      expect(JSON.stringify(res)).not.toContain("typo-value");
+      expect(res.identityOidcAuth).not.toHaveProperty("boundSubjects");
     });
 
     it("refuses a caCert that is not a PEM certificate", async () => {

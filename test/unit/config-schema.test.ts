@@ -80,8 +80,10 @@ describe("parseOidcConfig: a new configuration (POST)", () => {
     expect(parseOidcConfig(input, null, STRICT).ok).toBe(false);
   });
 
-  it("refuses unknown fields, naming them", () => {
-    expectRefused({ ...MINIMAL, boundSubjects: "x", extra: 1 }, "boundSubjects,extra");
+  it("ignores unknown fields (the API names them in a warning: src/http/ignored-keys.ts)", () => {
+    const fields = accepted({ ...MINIMAL, boundSubjects: "x", identityId: "id", createdAt: "2026-01-01" });
+    expect(fields).not.toHaveProperty("boundSubjects");
+    expect(fields).not.toHaveProperty("identityId");
   });
 
   it("trims the discovery URL", () => {
@@ -148,7 +150,7 @@ describe("parseOidcConfig: URL policy", () => {
 });
 
 describe("parseOidcConfig: trusted IPs", () => {
-  it("normalises addresses and ranges, v4 and v6", () => {
+  it("keeps addresses and ranges as written (trimmed), v4 and v6", () => {
     const fields = accepted({
       ...MINIMAL,
       accessTokenTrustedIps: [
@@ -159,11 +161,42 @@ describe("parseOidcConfig: trusted IPs", () => {
       ],
     });
     expect(fields.accessTokenTrustedIps).toEqual([
-      { ipAddress: "203.0.113.7/32" },
+      { ipAddress: "203.0.113.7" },
       { ipAddress: "198.51.100.0/24" },
-      { ipAddress: "2001:db8::/32" },
-      { ipAddress: "::1/128" },
+      { ipAddress: "2001:DB8::/32" },
+      { ipAddress: "::1" },
     ]);
+  });
+
+  it("takes Infisical's answer shape back: address, type and prefix", () => {
+    const fields = accepted({
+      ...MINIMAL,
+      accessTokenTrustedIps: [
+        { ipAddress: "10.0.0.0", type: "ipv4", prefix: 8 },
+        { ipAddress: "203.0.113.7", type: "ipv4" },
+        { ipAddress: "2001:db8::", type: "ipv6", prefix: 32 },
+        { ipAddress: "192.0.2.0/24", prefix: 24, type: null },
+        { ipAddress: "192.0.2.9", prefix: null },
+      ],
+    });
+    expect(fields.accessTokenTrustedIps).toEqual([
+      { ipAddress: "10.0.0.0/8" },
+      { ipAddress: "203.0.113.7" },
+      { ipAddress: "2001:db8::/32" },
+      { ipAddress: "192.0.2.0/24" },
+      { ipAddress: "192.0.2.9" },
+    ]);
+  });
+
+  it.each([
+    [{ ipAddress: "10.0.0.0/8", prefix: 16 }, "accessTokenTrustedIps.0.prefix"],
+    [{ ipAddress: "10.0.0.0", type: "ipv6", prefix: 8 }, "accessTokenTrustedIps.0.type"],
+    [{ ipAddress: "2001:db8::", type: "ipv4" }, "accessTokenTrustedIps.0.type"],
+    [{ ipAddress: "10.0.0.0", prefix: 33 }, "accessTokenTrustedIps.0.ipAddress"],
+    [{ ipAddress: "10.0.0.0", prefix: "8" }, "accessTokenTrustedIps.0.prefix"],
+    [{ ipAddress: "10.0.0.0", type: "IPv4" }, "accessTokenTrustedIps.0.type"],
+  ])("refuses a contradictory or malformed answer-shaped entry %j", (entry, field) => {
+    expectRefused({ ...MINIMAL, accessTokenTrustedIps: [entry] }, field);
   });
 
   it.each(["10.0.0.0/33", "256.0.0.1", "10.0.0", "2001:db8::/129", "2001:db8:::1", "example.com", "", "10.0.0.0/-1", "1.2.3.4/ 8"])(

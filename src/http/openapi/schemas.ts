@@ -12,10 +12,11 @@ import type { Traffic } from "../../admin/traffic";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { IdentityMembership, Project } from "../../storage/projects";
-import { ORG_ROLES, PROJECT_ROLES, type OidcAuthConfig, type Organization } from "../../storage/records";
+import { ORG_ROLES, PROJECT_ROLES, type Organization } from "../../storage/records";
 import type { TokenResponse } from "../../tokens/issue";
 import type { WhatIfResult } from "../../admin/what-if";
 import type { ErrorBody } from "../errors";
+import { type IgnoredKeysWarning, UNKNOWN_KEYS_IGNORED } from "../ignored-keys";
 import { OAUTH_ERRORS, type OAuthErrorBody } from "../oauth-errors";
 
 /**
@@ -46,6 +47,22 @@ export const identitySchema = named(
   "Identity",
 );
 
+export const identityOrgMembershipSchema = named(
+  z.object({
+    id: id.describe("the membership's id: the identity's id (one membership per identity)"),
+    identityId: id,
+    orgId: id,
+    role: z.enum(ORG_ROLES).describe("organization role"),
+    roleId: z.null().describe("a custom role's id in Infisical; null, there are only built-in roles"),
+    name: z.string().describe("the identity's name (ours, beside Infisical's fields)"),
+    authMethods: z.array(z.string()).describe('attached auth methods (ours, beside Infisical\'s fields), e.g. ["oidc-auth"]'),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    identity: z.object({ id, name: z.string(), authMethods: z.array(z.string()) }),
+  }),
+  "IdentityOrgMembership",
+);
+
 export const identityOidcAuthSchema = named(
   z.object({
     id,
@@ -61,7 +78,15 @@ export const identityOidcAuthSchema = named(
     accessTokenTTL: z.number().int(),
     accessTokenMaxTTL: z.number().int(),
     accessTokenNumUsesLimit: z.number().int(),
-    accessTokenTrustedIps: z.array(z.object({ ipAddress: z.string() })),
+    accessTokenTrustedIps: z
+      .array(
+        z.object({
+          ipAddress: z.string().describe("the address, without the prefix"),
+          type: z.enum(["ipv4", "ipv6"]),
+          prefix: z.number().int().optional().describe("the range's prefix length; absent for a single address"),
+        }),
+      )
+      .describe('Infisical\'s shape: `{ ipAddress: "10.0.0.0", type: "ipv4", prefix: 8 }`; no `prefix` for a single address'),
     jwksUrl: z.string().nullable(),
     jwksJson: z.string().nullable(),
     replayProtection: z.boolean(),
@@ -86,10 +111,27 @@ export const configWarningSchema = named(
   "ConfigWarning",
 );
 
+export const ignoredKeysWarningSchema = named(
+  z
+    .object({
+      code: z.literal(UNKNOWN_KEYS_IGNORED),
+      field: z.string().describe("the ignored paths, comma-separated"),
+      keys: z
+        .array(z.string())
+        .describe("paths of the body's members that were ignored (`identityId`, `accessTokenTrustedIps.0.note`)"),
+      message: z.string().describe("for people"),
+    })
+    .describe(
+      "The request body had members this request does not take: they were ignored (as Infisical ignores them), not refused. " +
+        "Their values are never echoed.",
+    ),
+  "IgnoredKeysWarning",
+);
+
 /** A configuration with what is to be said about it (`warnings`: [] when nothing). */
 export const oidcAuthWithWarningsSchema = z.object({
   identityOidcAuth: identityOidcAuthSchema,
-  warnings: z.array(configWarningSchema),
+  warnings: z.array(z.union([configWarningSchema, ignoredKeysWarningSchema])),
 });
 
 export const projectSchema = named(
@@ -322,8 +364,12 @@ export const jwksSchema = named(
   "JWKS",
 );
 
-/** `{ [key]: schema }`, the envelope every resource response uses (Infisical's shape). */
-export const envelope = <S extends z.ZodType>(key: string, schema: S) => z.object({ [key]: schema });
+/**
+ * `{ [key]: schema }`, the envelope every resource response uses (Infisical's shape), with `warnings` only
+ * when the request body had members that were ignored (src/http/ignored-keys.ts).
+ */
+export const envelope = <S extends z.ZodType>(key: string, schema: S) =>
+  z.object({ [key]: schema, warnings: z.array(ignoredKeysWarningSchema).optional() });
 
 // ------------------------------------------------------------------------------------------------------
 // Compile-time: each schema's output type equals the type the code returns (both directions).
@@ -331,12 +377,16 @@ export const envelope = <S extends z.ZodType>(key: string, schema: S) => z.objec
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
 type PublicIdentity = ReturnType<typeof import("../../admin/identities").publicIdentity>;
+type IdentityOrgMembership = ReturnType<typeof import("../../admin/identities").identityMembership>;
+type PublicOidcAuth = ReturnType<typeof import("../../admin/oidc-auth").publicOidcAuth>;
 
 export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof organizationSchema>, Organization>>,
   Assert<Equal<z.output<typeof identitySchema>, PublicIdentity>>,
-  Assert<Equal<z.output<typeof identityOidcAuthSchema>, OidcAuthConfig>>,
+  Assert<Equal<z.output<typeof identityOrgMembershipSchema>, IdentityOrgMembership>>,
+  Assert<Equal<z.output<typeof identityOidcAuthSchema>, PublicOidcAuth>>,
   Assert<Equal<z.output<typeof configWarningSchema>, ConfigWarning>>,
+  Assert<Equal<z.output<typeof ignoredKeysWarningSchema>, IgnoredKeysWarning>>,
   Assert<Equal<z.output<typeof projectSchema>, Project>>,
   Assert<Equal<Omit<z.output<typeof identityMembershipSchema>, "roles">, Omit<IdentityMembership, "roles">>>,
   Assert<Equal<z.output<typeof tokenResponseSchema>, TokenResponse>>,

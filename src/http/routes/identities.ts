@@ -6,6 +6,7 @@ import {
   createIdentityInput,
   deleteManagedIdentity,
   getManagedIdentity,
+  identityMembership,
   listOrganizationIdentities,
   publicIdentity,
   updateIdentityInput,
@@ -17,17 +18,24 @@ import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { DomainError, Reason } from "../../errors";
 import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
-import { envelope, identitySchema, issuedTokenSchema } from "../openapi/schemas";
+import { envelope, identityOrgMembershipSchema, identitySchema, issuedTokenSchema } from "../openapi/schemas";
 
 const IDENTITIES = "/api/v1/identities";
 const IDENTITY = "/api/v1/identities/:id";
 const TOKENS = "/api/v1/identities/:id/access-tokens";
 const REVOKE_TOKEN = "/api/v1/identities/:id/access-tokens/:tokenId/revoke";
 
-/** `?organizationId=`; an org-admin identity may omit it and gets its own organization. */
+/**
+ * `?organizationId=`, or `?orgId=` (the name Infisical's identity list takes); an org-admin identity may
+ * omit it and gets its own organization. Both names with different values are a 422.
+ */
 export function organizationQuery(c: AppContext): string {
-  const orgId = c.req.query("organizationId") ?? (c.var.actor.kind === "identity" ? c.var.actor.orgId : undefined);
-  if (!orgId) throw new DomainError(Reason.invalid_request, "organizationId query parameter is required");
+  const [long, short] = [c.req.query("organizationId"), c.req.query("orgId")];
+  if (long !== undefined && short !== undefined && long !== short) {
+    throw new DomainError(Reason.invalid_request, "organizationId and orgId name different organizations");
+  }
+  const orgId = long ?? short ?? (c.var.actor.kind === "identity" ? c.var.actor.orgId : undefined);
+  if (!orgId) throw new DomainError(Reason.invalid_request, "organizationId (or orgId) query parameter is required");
   return orgId;
 }
 
@@ -37,6 +45,7 @@ export const organizationIdQuery = z.object({
     .string()
     .optional()
     .describe("required with the admin key; an org-admin identity's token defaults to its own organization"),
+  orgId: z.string().optional().describe("the same as organizationId (Infisical's name for it); send one of the two"),
 });
 
 export const identityAdminRoutes = new Hono<AppEnv>()
@@ -50,9 +59,9 @@ export const identityAdminRoutes = new Hono<AppEnv>()
   })
   .get(IDENTITIES, async (c) => {
     const identities = await listOrganizationIdentities(adminContext(c), organizationQuery(c));
-    return c.json({ identities: identities.map(publicIdentity) });
+    return c.json({ identities: identities.map(identityMembership), totalCount: identities.length });
   })
-  .get(IDENTITY, async (c) => c.json({ identity: publicIdentity(await getManagedIdentity(adminContext(c), c.req.param("id"))) }))
+  .get(IDENTITY, async (c) => c.json({ identity: identityMembership(await getManagedIdentity(adminContext(c), c.req.param("id"))) }))
   .patch(IDENTITY, async (c) => {
     const input = await readBody(c, updateIdentityInput, MAX_ADMIN_BODY_BYTES);
     return c.json({ identity: publicIdentity(await updateManagedIdentity(adminContext(c), c.req.param("id"), input)) });
@@ -72,11 +81,18 @@ export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
     errors: [...LOOKUP_ERRORS, 409, 422, 503],
   }),
   get(IDENTITIES, "List the identities of an organization", {
+    description: "Infisical's shape: each identity as its organization membership (as GET one answers it), and `totalCount`.",
     query: organizationIdQuery,
-    response: envelope("identities", identitySchema.array()),
+    response: z.object({ identities: identityOrgMembershipSchema.array(), totalCount: z.number().int() }),
     errors: [...ADMIN_ERRORS, 422],
   }),
-  get(IDENTITY, "Get an identity", { response: identity, errors: LOOKUP_ERRORS }),
+  get(IDENTITY, "Get an identity", {
+    description:
+      "Infisical's shape: the identity's organization membership, with the identity nested (`identity.identity`). The " +
+      "membership's `id` is the identity's id (there is one membership per identity); `roleId` is null (no custom roles).",
+    response: envelope("identity", identityOrgMembershipSchema),
+    errors: LOOKUP_ERRORS,
+  }),
   patch(IDENTITY, "Rename an identity or change its organization role", {
     body: updateIdentityInput,
     response: identity,

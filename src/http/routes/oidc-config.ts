@@ -1,37 +1,50 @@
 import { Hono } from "hono";
+import * as z from "zod";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
-import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
+import { attachOidcAuth, detachOidcAuth, getOidcAuth, publicOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
 import { configWarnings } from "../../oidc/config-policy";
 import { whatIfInputSchema, whatIfOidcAuth } from "../../admin/what-if";
 import { oidcConfigInputSchema } from "../../oidc/config-schema";
 import type { OidcAuthConfig } from "../../storage/records";
 import { requireAdmin } from "../admin-auth";
 import { readRawBody } from "../body";
+import { noteIgnoredKeys } from "../ignored-keys";
 import { adminContext, type AppEnv } from "../../request-context";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
-import { envelope, identityOidcAuthSchema, oidcAuthWithWarningsSchema, whatIfResultSchema } from "../openapi/schemas";
+import {
+  envelope,
+  identityOidcAuthSchema,
+  ignoredKeysWarningSchema,
+  oidcAuthWithWarningsSchema,
+  whatIfResultSchema,
+} from "../openapi/schemas";
 
 const PATH = "/api/v1/auth/oidc-auth/identities/:identityId";
 const WHAT_IF = `${PATH}/what-if`;
 
 /** Infisical's envelope, with what is to be said about the configuration beside it (its clients ignore it). */
-const withWarnings = (config: OidcAuthConfig) => ({ identityOidcAuth: config, warnings: configWarnings(config) });
+const withWarnings = (config: OidcAuthConfig) => ({ identityOidcAuth: publicOidcAuth(config), warnings: configWarnings(config) });
 
 export const oidcConfigRoutes = new Hono<AppEnv>()
   .use(PATH, requireAdmin)
   .use(WHAT_IF, requireAdmin)
   .post(PATH, async (c) => {
     const input = await readRawBody(c, MAX_ADMIN_BODY_BYTES);
+    noteIgnoredKeys(c, oidcConfigInputSchema, input); // e.g. the identityId Infisical's Terraform provider sends
     return c.json(withWarnings(await attachOidcAuth(adminContext(c), c.req.param("identityId"), input)));
   })
   .patch(PATH, async (c) => {
     const input = await readRawBody(c, MAX_ADMIN_BODY_BYTES);
+    noteIgnoredKeys(c, oidcConfigInputSchema, input); // e.g. id, createdAt... of a read body sent back
     return c.json(withWarnings(await updateOidcAuth(adminContext(c), c.req.param("identityId"), input)));
   })
   .get(PATH, async (c) => c.json(withWarnings(await getOidcAuth(adminContext(c), c.req.param("identityId")))))
-  .delete(PATH, async (c) => c.json({ identityOidcAuth: await detachOidcAuth(adminContext(c), c.req.param("identityId")) }))
+  .delete(PATH, async (c) =>
+    c.json({ identityOidcAuth: publicOidcAuth(await detachOidcAuth(adminContext(c), c.req.param("identityId"))) }),
+  )
   .post(WHAT_IF, async (c) => {
     const input = await readRawBody(c, MAX_ADMIN_BODY_BYTES);
+    noteIgnoredKeys(c, whatIfInputSchema, input);
     return c.json(await whatIfOidcAuth(adminContext(c), c.req.param("identityId"), input));
   });
 
@@ -78,7 +91,7 @@ export const oidcConfigDocs = documented(oidcConfigRoutes, TAGS.oidc, [
       "`before` is the current configuration's verdict on the recorded claims, `after` the proposed one's. Lists hold the newest 100; " +
       "at most 10,000 attempts are read (`truncated`). 422 `invalid_request` for a `days` outside 1 to the audit retention.",
     body: whatIfInputSchema,
-    response: whatIfResultSchema,
+    response: whatIfResultSchema.extend({ warnings: z.array(ignoredKeysWarningSchema).optional() }),
     errors: [...LOOKUP_ERRORS, 422],
   }),
 ]);
