@@ -124,7 +124,11 @@ describe("what-if", () => {
     const res = await whatIf(s.identity.id, { boundSubject: "" });
     expectRefusal(res, 422, "binding_too_broad");
     expect(res.body.details).toEqual(patch.body.details);
-    expectRefusal(await whatIf(s.identity.id, { boundSubjects: "typo" }), 422, "invalid_oidc_config");
+    expectRefusal(await whatIf(s.identity.id, { accessTokenTTL: "an hour" }), 422, "invalid_oidc_config");
+    // An unknown member is ignored as PATCH ignores it, and named in the answer's warnings.
+    const typo = await whatIf(s.identity.id, { boundSubjects: "typo" });
+    expect(typo.status).toBe(200);
+    expect(typo.body.warnings).toEqual([expect.objectContaining({ code: "unknown_keys_ignored", keys: ["boundSubjects"] })]);
 
     expectRefusal(await whatIf(crypto.randomUUID(), {}), 404, "identity_not_found");
     const bare = await createIdentity(s.org.id);
