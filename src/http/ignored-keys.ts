@@ -124,7 +124,9 @@ export function noteIgnoredKeys(c: AppContext, schema: z.ZodType, value: unknown
  */
 export const reportIgnoredKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const warning = ignoredKeysWarning(c.var.ignoredKeys ?? []);
+  const paths = c.var.ignoredKeys;
+  if (!paths) return; // the common case: nothing was ignored
+  const warning = ignoredKeysWarning(paths);
   if (!warning || c.res.status !== 200 || !(c.res.headers.get("content-type") ?? "").startsWith("application/json")) return;
   const body = (await c.res.clone().json()) as unknown;
   if (!isPlainObject(body)) return;

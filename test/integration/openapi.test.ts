@@ -302,8 +302,14 @@ describe("real responses validate against the document", () => {
     const identity = (await api("POST", "/api/v1/identities", { body: { name: "ci", organizationId: org.id, role: "member" } }))
       .identity;
     await api("GET", "/api/v1/identities", { query: `?organizationId=${org.id}` });
+    expect((await api("GET", "/api/v1/identities", { query: `?orgId=${org.id}` })).totalCount).toBe(1);
     await api("GET", "/api/v1/identities/:id", { params: { id: identity.id } });
-    await api("PATCH", "/api/v1/identities/:id", { params: { id: identity.id }, body: { name: "ci-deployer" } });
+    // An ignored member is named in `warnings`, which the document allows on every resource answer.
+    const patched = await api("PATCH", "/api/v1/identities/:id", {
+      params: { id: identity.id },
+      body: { name: "ci-deployer", hasDeleteProtection: false },
+    });
+    expect(patched.warnings[0].keys).toEqual(["hasDeleteProtection"]);
     const oidcPath = "/api/v1/auth/oidc-auth/identities/:identityId";
     await api("POST", oidcPath, {
       params: { identityId: identity.id },
@@ -317,7 +323,11 @@ describe("real responses validate against the document", () => {
       },
     });
     await api("GET", oidcPath, { params: { identityId: identity.id } });
-    await api("PATCH", oidcPath, { params: { identityId: identity.id }, body: { boundClaims: { ref_protected: "true" } } });
+    const oidcPatched = await api("PATCH", oidcPath, {
+      params: { identityId: identity.id },
+      body: { identityId: identity.id, boundClaims: { ref_protected: "true" } },
+    });
+    expect(oidcPatched.warnings).toContainEqual(expect.objectContaining({ code: "unknown_keys_ignored", keys: ["identityId"] }));
 
     // Login (JSON and form), details, renew
     const jwt = await idp.mint(gitlabClaims());
