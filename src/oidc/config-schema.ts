@@ -39,14 +39,14 @@ const trustedIp = z
     type: z.enum(["ipv4", "ipv6"]).nullish().describe("`ipv4` or `ipv6`, as answers give it; must agree with the address"),
   })
   .transform((v, ctx) => {
-    const slash = v.ipAddress.indexOf("/");
-    const address = slash === -1 ? v.ipAddress : v.ipAddress.slice(0, slash);
-    const text = v.prefix === null || v.prefix === undefined || slash !== -1 ? v.ipAddress : `${v.ipAddress}/${v.prefix}`;
+    const [address = "", written] = v.ipAddress.split(/\/(.*)/s); // the address, and the prefix written after a "/"
+    const prefix = v.prefix ?? null;
+    const text = prefix === null || written !== undefined ? v.ipAddress : `${v.ipAddress}/${prefix}`;
     if (parseIpRange(text) === null) {
       ctx.addIssue({ code: "custom", path: ["ipAddress"], message: "must be an IPv4/IPv6 address or CIDR range" });
       return z.NEVER;
     }
-    if (slash !== -1 && v.prefix !== null && v.prefix !== undefined && String(v.prefix) !== v.ipAddress.slice(slash + 1)) {
+    if (written !== undefined && prefix !== null && String(prefix) !== written) {
       ctx.addIssue({ code: "custom", path: ["prefix"], message: "contradicts the prefix written in ipAddress" });
       return z.NEVER;
     }
