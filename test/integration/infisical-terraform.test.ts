@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { call, createOrg, login, ok } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
-import { AUDIENCE, expectIssued, GITLAB_SUBJECT } from "../support/scenario";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 const IDENTITIES = "/api/v1/identities";
 const oidcPath = (identityId: string) => `/api/v1/auth/oidc-auth/identities/${identityId}`;
@@ -183,6 +183,25 @@ describe("OIDC Auth, as the provider manages it", () => {
         { ipAddress: "::", type: "ipv6", prefix: 0 },
       ],
     });
+  });
+});
+
+describe("the provider signed in as a machine identity (it supports no other authentication for these resources)", () => {
+  it("an org admin identity's token creates, reads, updates and deletes in its organization", async () => {
+    const admin = await scenario({}, { role: "admin" });
+    const token = await admin.login();
+    const as = { token };
+    const orgId = admin.org.id;
+    const created = await ok("POST", IDENTITIES, { ...as, body: providerCreateIdentity(orgId, "tf-by-identity", "no-access") });
+    const id = created.identity.id as string;
+    const idp = createIdp();
+    const oidc = await ok("POST", oidcPath(id), { ...as, body: providerOidcBody(id, idp.issuer, ["0.0.0.0/0", "::/0"], 3600, 3600) });
+    expect(providerState(oidc.identityOidcAuth.accessTokenTrustedIps)).toEqual(["0.0.0.0/0", "::/0"]);
+    expect((await ok("GET", `${IDENTITIES}/${id}`, as)).identity).toMatchObject({ orgId, identity: { authMethods: ["oidc-auth"] } });
+    expect((await ok("GET", `${IDENTITIES}?orgId=${orgId}`, as)).totalCount).toBe(2);
+    await ok("PATCH", oidcPath(id), { ...as, body: (await ok("GET", oidcPath(id), as)).identityOidcAuth });
+    await ok("DELETE", oidcPath(id), { ...as, body: JSON.stringify({ identityId: id }) });
+    await ok("DELETE", `${IDENTITIES}/${id}`, { ...as, body: JSON.stringify({ identityId: id }) });
   });
 });
 
