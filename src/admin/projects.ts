@@ -48,28 +48,28 @@ const isoDateTime = z
  * are ignored, whatever they hold (the Terraform provider sends `""` and a start time with every role).
  * Temporary: `temporaryRange` is required ("1h", "7d", ...: src/tokens/role-grants.ts), `temporaryMode`
  * is "relative" (the only mode, also when absent), and the window starts at `temporaryAccessStartTime`,
- * or now when absent.
+ * or now when absent. null reads as absent, so that a role read back from a GET can be sent as it is.
  */
 const roleInput = z
   .object({
     role: projectRole,
     isTemporary: z.boolean().optional().describe("true: the role ends at temporaryAccessStartTime + temporaryRange"),
-    temporaryMode: z.string().max(32).optional().describe('"relative" (the only mode; the default for a temporary role)'),
+    temporaryMode: z.string().max(32).nullish().describe('"relative" (the only mode; the default for a temporary role)'),
     temporaryRange: z
       .string()
       .max(100)
-      .optional()
+      .nullish()
       .describe(
         'a temporary role\'s length: a number and a unit, as Infisical reads it ("30m", "1h", "7d", "2 weeks"); at most 10 years',
       ),
-    temporaryAccessStartTime: z.string().max(64).optional().describe("ISO 8601; when the temporary role starts (default: now)"),
+    temporaryAccessStartTime: z.string().max(64).nullish().describe("ISO 8601; when the temporary role starts (default: now)"),
   })
   .superRefine((r, ctx) => {
     if (r.isTemporary !== true) return;
-    if (r.temporaryMode !== undefined && r.temporaryMode !== "relative") {
+    if (r.temporaryMode != null && r.temporaryMode !== "relative") {
       ctx.addIssue({ code: "custom", path: ["temporaryMode"], message: 'the only temporaryMode is "relative"' });
     }
-    if (r.temporaryAccessStartTime !== undefined && !isoDateTime.safeParse(r.temporaryAccessStartTime).success) {
+    if (r.temporaryAccessStartTime != null && !isoDateTime.safeParse(r.temporaryAccessStartTime).success) {
       ctx.addIssue({ code: "custom", path: ["temporaryAccessStartTime"], message: "an ISO 8601 date-time with a time zone" });
     }
   });
@@ -111,7 +111,7 @@ export function roleGrants(roles: readonly RoleInput[], now: number): RoleGrantI
         ],
       });
     }
-    const startMs = r.temporaryAccessStartTime === undefined ? now : Date.parse(r.temporaryAccessStartTime);
+    const startMs = r.temporaryAccessStartTime == null ? now : Date.parse(r.temporaryAccessStartTime);
     const grant = { role: r.role, isTemporary: true as const, temporaryRange: range, startMs, endMs: startMs + rangeMs };
     grants.set(`${r.role} ${range} ${startMs}`, grant);
   });

@@ -34,32 +34,38 @@ const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) =>
 );
 
 /**
- * A membership's roles: a temporary one with its end ("until ..."), or, once ended, struck out and marked
- * "ended" (it no longer applies to any use of the identity's tokens). Judged with the service's clock.
+ * A membership's roles: a temporary one with its end ("until ..."), or, when not in force, struck out and
+ * marked "ended" (or "from ..." before its start): it applies to no use of the identity's tokens then.
+ * Judged with the service's clock, as token uses are.
  */
 export const ProjectRoles = ({ roles }: { roles: readonly MembershipRole[] }) => {
   const now = nowMs();
   return (
     <span class="roles">
       {roles.map((r) => {
-        if (!r.isTemporary) return <RoleBadge role={r.role} />;
-        const window = {
-          role: r.role,
-          fromMs: Date.parse(r.temporaryAccessStartTime ?? ""),
-          untilMs: Date.parse(r.temporaryAccessEndTime ?? ""),
-        };
-        const inForce = Number.isFinite(window.fromMs) && Number.isFinite(window.untilMs) && isInForce(window, now);
+        if (!r.isTemporary) {
+          return (
+            <span data-role={r.role} data-role-state="permanent">
+              <RoleBadge role={r.role} />
+            </span>
+          );
+        }
+        const fromMs = Date.parse(r.temporaryAccessStartTime ?? "");
+        const untilMs = Date.parse(r.temporaryAccessEndTime ?? "");
+        const known = Number.isFinite(fromMs) && Number.isFinite(untilMs);
+        const state =
+          known && isInForce({ role: r.role, fromMs, untilMs }, now) ? "temporary" : known && now < fromMs ? "pending" : "ended";
         const span = `${r.temporaryRange} from ${when(r.temporaryAccessStartTime)} until ${when(r.temporaryAccessEndTime)}`;
-        return inForce ? (
-          <span data-role-state="temporary" title={`Temporary: ${span}`}>
+        return state === "temporary" ? (
+          <span data-role={r.role} data-role-state={state} title={`Temporary: ${span}`}>
             <RoleBadge role={r.role} /> <span class="muted">until {when(r.temporaryAccessEndTime)}</span>
           </span>
         ) : (
-          <span data-role-state="ended" title={`Temporary, not in force: ${span}`}>
+          <span data-role={r.role} data-role-state={state} title={`Temporary, not in force: ${span}`}>
             <s>
               <RoleBadge role={r.role} />
             </s>{" "}
-            <span class="badge bad">{Date.parse(r.temporaryAccessStartTime ?? "") > now ? "not started" : "ended"}</span>
+            <span class="badge bad">{state === "pending" ? `from ${when(r.temporaryAccessStartTime)}` : "ended"}</span>
           </span>
         );
       })}
