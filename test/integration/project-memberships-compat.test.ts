@@ -234,17 +234,18 @@ describe("what a membership body may hold", () => {
   });
 });
 
+const ORIGIN = "https://console.example";
+const fetchConsole = (url: string, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(`${ORIGIN}${url}`, { redirect: "manual", ...init }));
+
 /** Signs in to the console with the admin key (after any clock move: a session idles out in 30 minutes). */
-async function consolePage(path: string): Promise<string> {
-  const origin = "https://console.example";
-  const get = (url: string, init: RequestInit = {}) =>
-    exports.default.fetch(new Request(`${origin}${url}`, { redirect: "manual", ...init }));
-  const signInPage = await get("/admin/sign-in");
+async function consoleSession() {
+  const signInPage = await fetchConsole("/admin/sign-in");
   const pre = signInPage.headers.getSetCookie()[0]!.split(";")[0]!;
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await signInPage.text())![1]!;
-  const signedIn = await get("/admin/sign-in", {
+  const signedIn = await fetchConsole("/admin/sign-in", {
     method: "POST",
-    headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
+    headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
     body: new URLSearchParams({ _csrf: csrf, credential: env.ADMIN_API_KEY!, next: "/admin/orgs" }),
   });
   expect(signedIn.status).toBe(303);
@@ -253,10 +254,25 @@ async function consolePage(path: string): Promise<string> {
     .map((c) => c.split(";")[0]!)
     .filter((c) => c.startsWith("__Host-eoa_console="))
     .pop()!;
-  const page = await get(path, { headers: { cookie } });
-  expect(page.status).toBe(200);
-  return page.text();
+  return {
+    async page(path: string): Promise<string> {
+      const res = await fetchConsole(path, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      return res.text();
+    },
+    /** Submits a form of `page` (its CSRF token) to `action`. */
+    async submit(page: string, action: string, fields: Record<string, string>): Promise<Response> {
+      const token = /name="_csrf" value="([^"]+)"/.exec(await this.page(page))![1]!;
+      return fetchConsole(action, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+        body: new URLSearchParams({ _csrf: token, ...fields }),
+      });
+    },
+  };
 }
+
+const consolePage = async (path: string) => (await consoleSession()).page(path);
 
 /** The console's rendering of each role of the membership row of `identityId`: "role:state". */
 function consoleRoles(html: string, identityId: string): string[] {
@@ -338,5 +354,38 @@ describe("a temporary role ends at its end time, for every reader", () => {
     expect(expectOk(await whoami(token, { projectId: project.id })).projectRoles).toEqual(["admin"]);
     advanceClock(3600);
     expect(expectOk(await whoami(token, { projectId: project.id })).projectRoles).toEqual([]);
+  });
+});
+
+describe("temporary roles in the console", () => {
+  it('"Temporary for" grants a temporary role from now; a bad range is refused next to the list, nothing written', async () => {
+    const org = await createOrg();
+    const project = await projectIn(org.id);
+    const identity = await createIdentity(org.id, "no-access", "console-granted");
+    const admin = await consoleSession();
+    const page = `/admin/projects/${project.id}`;
+
+    const refused = await admin.submit(page, `${page}/memberships`, {
+      identityId: identity.id,
+      role: "admin",
+      temporaryRange: "a while",
+    });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain("temporaryRange such as 30m, 1h or 7d");
+    expectRefusal(await call("GET", PATHS.v1.member(project.id, identity.id)), 404, "membership_not_found");
+
+    const before = nowMs();
+    const added = await admin.submit(page, `${page}/memberships`, { identityId: identity.id, role: "admin", temporaryRange: "8h" });
+    expect(added.status).toBe(303);
+    const [role] = expectOk(await call("GET", PATHS.v1.member(project.id, identity.id))).identityMembership.roles;
+    expect(role).toMatchObject({ role: "admin", isTemporary: true, temporaryMode: "relative", temporaryRange: "8h" });
+    expect(Date.parse(role.temporaryAccessStartTime)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(role.temporaryAccessEndTime) - Date.parse(role.temporaryAccessStartTime)).toBe(8 * HOUR);
+    expect(consoleRoles(await admin.page(page), identity.id)).toEqual(["admin:temporary"]);
+
+    // "Change to" with the range left empty makes it a permanent role.
+    const changed = await admin.submit(page, `${page}/memberships/${identity.id}`, { role: "viewer", temporaryRange: "" });
+    expect(changed.status).toBe(303);
+    expect(consoleRoles(await admin.page(page), identity.id)).toEqual(["viewer:permanent"]);
   });
 });
