@@ -2,8 +2,11 @@
 -- be temporary (isTemporary, temporaryMode "relative", temporaryRange, temporaryAccessStartTime and
 -- temporaryAccessEndTime, ISO 8601). The column stays a JSON array on the membership row, so a membership
 -- and its roles are still written by one statement; rows written before hold bare role slugs
--- (["viewer"]) and become permanent role records here. The reader accepts both forms
--- (src/storage/projects.ts), so the code and this migration may land in either order.
+-- (["viewer"]) and become permanent role records here. The new reader accepts both forms
+-- (src/storage/projects.ts), so rows the previous code writes until it is replaced still read. The previous
+-- code cannot read records: between this migration and the deploy, its RPC answers no project roles (it
+-- keeps string roles only: it fails closed) and its membership reads show the records as roles. Deploy
+-- right after applying.
 UPDATE project_identity_memberships
 SET roles = (
   SELECT json_group_array(json_object(
