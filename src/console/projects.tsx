@@ -182,7 +182,8 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
         <div class="help">
           Infisical's built-in project roles: admin, member, viewer, no-access. Downstream services read an identity's project roles
           from its details or from AuthService and enforce them; a change reaches its live tokens at their next use. "Temporary for"
-          (30m, 8h, 7d, ...) makes the role end by itself: from its end time on, no use of the identity's tokens answers it.
+          (30m, 8h, 7d, ...) makes the role end by itself: from its end time on, no use of the identity's tokens answers it. "Change"
+          replaces all of a member's roles with the one chosen.
         </div>
       </Card>
       <ListCard
