@@ -76,6 +76,7 @@ const REASONS_BY_KIND = {
   },
   invalid: {
     identity_not_in_organization: "The identity belongs to another organization than the project",
+    temporary_range_invalid: "A temporary role needs a temporaryRange such as 30m, 1h or 7d (positive, at most 10 years)",
     invalid_request: "The request is invalid",
     invalid_oidc_config: "Invalid OIDC Auth configuration",
     condition_invalid: "The condition is not a valid CEL expression for a login",

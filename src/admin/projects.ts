@@ -4,6 +4,7 @@ import {
   deleteMembershipStatement,
   deleteProjectStatement,
   getMembership,
+  getMembershipById,
   getProject,
   insertProjectStatement,
   listMemberships,
@@ -13,7 +14,11 @@ import {
   putMembershipStatement,
   type IdentityMembership,
   type Project,
+  type RoleGrantInput,
 } from "../storage/projects";
+import { getIdentity, listIdentities } from "../storage/identities";
+import { parseTemporaryRange } from "../tokens/role-grants";
+import { nowMs } from "../time/clock";
 import { PROJECT_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
 import { changed, writeAudited } from "./audit";
@@ -30,19 +35,107 @@ export const createProjectInput = z.object({
 });
 
 const projectRole = z.enum(PROJECT_ROLES).describe("project role");
-/** `{ roles: [{ role }] }`, or the older `{ role }` some clients still send. Yields the role slugs. */
+
+/** An ISO 8601 date-time with a zone, any number of fraction digits (Go clients send nanoseconds). */
+const isoDateTime = z
+  .string()
+  .max(64)
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i, "an ISO 8601 date-time with a time zone")
+  .refine((v) => Number.isFinite(Date.parse(v)), "not a date");
+
+/**
+ * One role as Infisical's clients send it. Permanent (`isTemporary` false or absent): the temporary fields
+ * are ignored, whatever they hold (the Terraform provider sends `""` and a start time with every role).
+ * Temporary: `temporaryRange` is required ("1h", "7d", ...: src/tokens/role-grants.ts), `temporaryMode`
+ * is "relative" (the only mode, also when absent), and the window starts at `temporaryAccessStartTime`,
+ * or now when absent. null reads as absent, so that a role read back from a GET can be sent as it is.
+ */
+const roleInput = z
+  .object({
+    role: projectRole,
+    isTemporary: z.boolean().optional().describe("true: the role ends at temporaryAccessStartTime + temporaryRange"),
+    temporaryMode: z.string().max(32).nullish().describe('"relative" (the only mode; the default for a temporary role)'),
+    temporaryRange: z
+      .string()
+      .max(100)
+      .nullish()
+      .describe(
+        'a temporary role\'s length: a number and a unit, as Infisical reads it ("30m", "1h", "7d", "2 weeks"); at most 10 years',
+      ),
+    temporaryAccessStartTime: z.string().max(64).nullish().describe("ISO 8601; when the temporary role starts (default: now)"),
+  })
+  .superRefine((r, ctx) => {
+    if (r.isTemporary !== true) return;
+    if (r.temporaryMode != null && r.temporaryMode !== "relative") {
+      ctx.addIssue({ code: "custom", path: ["temporaryMode"], message: 'the only temporaryMode is "relative"' });
+    }
+    if (r.temporaryAccessStartTime != null && !isoDateTime.safeParse(r.temporaryAccessStartTime).success) {
+      ctx.addIssue({ code: "custom", path: ["temporaryAccessStartTime"], message: "an ISO 8601 date-time with a time zone" });
+    }
+  });
+export type RoleInput = z.output<typeof roleInput>;
+
+/**
+ * `{ roles: [{ role, isTemporary?, temporaryMode?, temporaryRange?, temporaryAccessStartTime? }] }`, or the
+ * older `{ role }` some clients still send (`roles` wins when both are). Yields the roles as sent; the
+ * temporary ranges are read by `setProjectMembership` (422 `temporary_range_invalid`).
+ */
 export const membershipRolesInput = z
-  .union([
-    z.object({
-      roles: z
-        .array(z.object({ role: projectRole }))
-        .min(1)
-        .max(8)
-        .describe("the identity's roles in the project"),
-    }),
-    z.object({ role: projectRole.describe("one role (the older form of `roles`)") }),
-  ])
-  .transform((b) => [...new Set("roles" in b ? b.roles.map((r) => r.role) : [b.role])]);
+  .object({
+    roles: z.array(roleInput).min(1).max(8).optional().describe("the identity's roles in the project"),
+    role: projectRole.optional().describe("one permanent role (the older form of `roles`)"),
+  })
+  .refine((b) => b.roles !== undefined || b.role !== undefined, { message: "send roles (or role)", path: ["roles"] })
+  .transform((b): RoleInput[] => b.roles ?? [{ role: b.role! }]);
+
+/**
+ * The grants `roles` ask for, with their windows computed at `now`: 422 `temporary_range_invalid` for a
+ * temporary role without a usable range. Identical entries collapse into one.
+ */
+export function roleGrants(roles: readonly RoleInput[], now: number): RoleGrantInput[] {
+  const grants = new Map<string, RoleGrantInput>();
+  roles.forEach((r, i) => {
+    if (r.isTemporary !== true) {
+      grants.set(`${r.role}`, { role: r.role, isTemporary: false });
+      return;
+    }
+    const range = r.temporaryRange?.trim() ?? "";
+    const rangeMs = parseTemporaryRange(range);
+    if (rangeMs === null) {
+      throw new DomainError(Reason.temporary_range_invalid, undefined, {
+        details: [
+          {
+            field: `roles.${i}.temporaryRange`,
+            message: range === "" ? "required for a temporary role" : `not a duration: ${range.slice(0, 100)}`,
+          },
+        ],
+      });
+    }
+    const startMs = r.temporaryAccessStartTime == null ? now : Date.parse(r.temporaryAccessStartTime);
+    const grant = { role: r.role, isTemporary: true as const, temporaryRange: range, startMs, endMs: startMs + rangeMs };
+    grants.set(`${r.role} ${range} ${startMs}`, grant);
+  });
+  return [...grants.values()];
+}
+
+/** What Infisical answers for an identity in a membership (its id, name and auth methods). */
+export interface MembershipIdentity {
+  id: string;
+  name: string;
+  authMethods: string[];
+}
+
+/** A membership as the API answers it: Infisical's shape, with the identity and the project nested. */
+export interface MembershipView extends IdentityMembership {
+  identity: MembershipIdentity;
+  project: { id: string; name: string };
+}
+
+const membershipView = (m: IdentityMembership, identity: Identity, project: Project): MembershipView => ({
+  ...m,
+  identity: { id: identity.id, name: identity.name, authMethods: identity.authMethods },
+  project: { id: project.id, name: project.name },
+});
 
 export async function getManagedProject(ctx: AdminContext, id: string): Promise<Project> {
   const project = await getProject(ctx.env.DB, id);
@@ -92,9 +185,32 @@ export async function deleteManagedProject(ctx: AdminContext, id: string): Promi
   return project;
 }
 
-export async function listProjectMemberships(ctx: AdminContext, projectId: string): Promise<IdentityMembership[]> {
+/** Which part of a project's memberships to list: `search` matches identity names (case-insensitive). */
+export interface MembershipPage {
+  offset?: number | undefined;
+  limit?: number | undefined;
+  search?: string | undefined;
+}
+
+/** A project's memberships (oldest first), the page asked for, and how many match in all. */
+export async function listProjectMemberships(
+  ctx: AdminContext,
+  projectId: string,
+  page: MembershipPage = {},
+): Promise<{ memberships: MembershipView[]; totalCount: number }> {
   const project = await getManagedProject(ctx, projectId);
-  return listMemberships(ctx.env.DB, { projectId: project.id });
+  const [memberships, identities] = await Promise.all([
+    listMemberships(ctx.env.DB, { projectId: project.id }),
+    listIdentities(ctx.env.DB, project.orgId),
+  ]);
+  const byId = new Map(identities.map((i) => [i.id, i]));
+  const needle = page.search?.toLowerCase() ?? "";
+  const views = memberships.flatMap((m) => {
+    const identity = byId.get(m.identityId);
+    return identity && identity.name.toLowerCase().includes(needle) ? [membershipView(m, identity, project)] : [];
+  });
+  const offset = page.offset ?? 0;
+  return { memberships: views.slice(offset, page.limit === undefined ? undefined : offset + page.limit), totalCount: views.length };
 }
 
 /** The identity must belong to the project's organization. */
@@ -108,25 +224,43 @@ async function memberOf(ctx: AdminContext, project: Project, identityId: string)
 
 const notMember = () => new DomainError(Reason.membership_not_found);
 
-export async function getProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<IdentityMembership> {
+/** The identity a membership names (it exists: its memberships go with it). */
+async function identityOf(ctx: AdminContext, m: IdentityMembership): Promise<Identity> {
+  const identity = await getIdentity(ctx.env.DB, m.identityId);
+  if (!identity) throw notMember(); // deleted meanwhile
+  return identity;
+}
+
+export async function getProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<MembershipView> {
   const project = await getManagedProject(ctx, projectId);
   const membership = await getMembership(ctx.env.DB, project.id, identityId);
   if (!membership) throw notMember();
-  return membership;
+  return membershipView(membership, await identityOf(ctx, membership), project);
+}
+
+/** A membership by its own id (what Infisical's Terraform provider imports by); 404 when not visible. */
+export async function getProjectMembershipById(ctx: AdminContext, membershipId: string): Promise<MembershipView> {
+  const membership = await getMembershipById(ctx.env.DB, membershipId);
+  if (!membership) throw notMember();
+  const project = await getProject(ctx.env.DB, membership.projectId);
+  if (!project) throw notMember();
+  assertOrgAccess(ctx.actor, project.orgId);
+  return membershipView(membership, await identityOf(ctx, membership), project);
 }
 
 export async function setProjectMembership(
   ctx: AdminContext,
   projectId: string,
   identityId: string,
-  roles: string[],
+  roles: readonly RoleInput[],
   mode: "create" | "update",
-): Promise<IdentityMembership> {
+): Promise<MembershipView> {
+  const grants = roleGrants(roles, nowMs());
   const project = await getManagedProject(ctx, projectId);
   const identity = await memberOf(ctx, project, identityId);
   const before = mode === "update" ? await getMembership(ctx.env.DB, project.id, identity.id) : null;
   if (mode === "update" && !before) throw notMember();
-  const { statement, membership } = putMembershipStatement(ctx.env.DB, project.id, identity.id, roles, before);
+  const { statement, membership } = putMembershipStatement(ctx.env.DB, project.id, identity.id, grants, before);
   const results = await writeAudited(ctx, [statement], {
     event: mode === "create" ? "membership.create" : "membership.update",
     orgId: project.orgId,
@@ -139,10 +273,10 @@ export async function setProjectMembership(
     throw notMember();
   }
   await propagateIdentityChange(ctx.env, identity);
-  return membership;
+  return membershipView(membership, identity, project);
 }
 
-export async function removeProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<IdentityMembership> {
+export async function removeProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<MembershipView> {
   const project = await getManagedProject(ctx, projectId);
   const identity = await memberOf(ctx, project, identityId);
   const membership = await getMembership(ctx.env.DB, project.id, identity.id);
@@ -155,7 +289,7 @@ export async function removeProjectMembership(ctx: AdminContext, projectId: stri
   });
   if (!changed(results)) throw notMember();
   await propagateIdentityChange(ctx.env, identity);
-  return membership;
+  return membershipView(membership, identity, project);
 }
 
 /** The projects an identity (managed by the actor) is a member of, with its roles in each. */

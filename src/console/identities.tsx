@@ -11,6 +11,7 @@ import {
 import { getOidcAuth } from "../admin/oidc-auth";
 import { getManagedOrganization } from "../admin/organizations";
 import { listIdentityMemberships, listOrganizationProjects } from "../admin/projects";
+import { ProjectRoles } from "./projects";
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { fieldErrors, text, type FormState } from "./forms";
@@ -240,9 +241,7 @@ async function showIdentity(c: ConsoleContext, status: 200 | 422, form?: FormSta
                   <a href={href(`/projects/${m.projectId}`)}>{projectName.get(m.projectId) ?? m.projectId}</a>
                 </td>
                 <td>
-                  {m.roles.map((r) => (
-                    <RoleBadge role={r.role} />
-                  ))}
+                  <ProjectRoles roles={m.roles} />
                 </td>
                 <DayCell at={m.createdAt} />
               </tr>

@@ -10,12 +10,16 @@ import {
   membershipRolesInput,
   removeProjectMembership,
   setProjectMembership,
+  type RoleInput,
 } from "../admin/projects";
 import { Reason } from "../errors";
+import type { MembershipRole } from "../storage/projects";
 import { PROJECT_ROLES } from "../storage/records";
+import { nowMs } from "../time/clock";
+import { isInForce } from "../tokens/role-grants";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { fieldErrors, submitForm, text, type FormState } from "./forms";
-import { Card, Field, FormCard, Layout, NameField, PostButton, PostForm, RoleBadge, render, uiOf } from "./layout";
+import { Card, Field, FormCard, Layout, NameField, PostButton, PostForm, RoleBadge, render, uiOf, when } from "./layout";
 import { ActionCell, DayCell, Empty, IdCell, ListCard } from "./list";
 import { orgCrumbs, orgPage } from "./organizations";
 
@@ -27,6 +31,60 @@ const ProjectRoleSelect = (p: { id?: string; value: string; label?: string }) =>
       </option>
     ))}
   </select>
+);
+
+/**
+ * A membership's roles: a temporary one with its end ("until ..."), or, when not in force, struck out and
+ * marked "ended" (or "from ..." before its start): it applies to no use of the identity's tokens then.
+ * Judged with the service's clock, as token uses are.
+ */
+export const ProjectRoles = ({ roles }: { roles: readonly MembershipRole[] }) => {
+  const now = nowMs();
+  return (
+    <span class="roles">
+      {roles.map((r) => {
+        if (!r.isTemporary) {
+          return (
+            <span data-role={r.role} data-role-state="permanent">
+              <RoleBadge role={r.role} />
+            </span>
+          );
+        }
+        const fromMs = Date.parse(r.temporaryAccessStartTime ?? "");
+        const untilMs = Date.parse(r.temporaryAccessEndTime ?? "");
+        const known = Number.isFinite(fromMs) && Number.isFinite(untilMs);
+        const state =
+          known && isInForce({ role: r.role, fromMs, untilMs }, now) ? "temporary" : known && now < fromMs ? "pending" : "ended";
+        const span = `${r.temporaryRange} from ${when(r.temporaryAccessStartTime)} until ${when(r.temporaryAccessEndTime)}`;
+        return state === "temporary" ? (
+          <span data-role={r.role} data-role-state={state} title={`Temporary: ${span}`}>
+            <RoleBadge role={r.role} /> <span class="muted">until {when(r.temporaryAccessEndTime)}</span>
+          </span>
+        ) : (
+          <span data-role={r.role} data-role-state={state} title={`Temporary, not in force: ${span}`}>
+            <s>
+              <RoleBadge role={r.role} />
+            </s>{" "}
+            <span class="badge bad">{state === "pending" ? `from ${when(r.temporaryAccessStartTime)}` : "ended"}</span>
+          </span>
+        );
+      })}
+    </span>
+  );
+};
+
+/** The optional "temporary for" field next to a role choice (empty: a permanent role). */
+const RangeInput = (p: { id?: string; label: string }) => (
+  <input
+    type="text"
+    id={p.id}
+    name="temporaryRange"
+    class="mono sm"
+    size={6}
+    maxlength={100}
+    placeholder="permanent"
+    aria-label={p.label}
+  />
 );
 
 async function showProjects(c: ConsoleContext, status: 200 | 409 | 422, form?: FormState) {
@@ -71,7 +129,7 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
   const ctx = adminCtx(c);
   const project = await getManagedProject(ctx, c.req.param("projectId")!);
   const org = await getManagedOrganization(ctx, project.orgId);
-  const [memberships, identities] = await Promise.all([
+  const [{ memberships }, identities] = await Promise.all([
     listProjectMemberships(ctx, project.id),
     listOrganizationIdentities(ctx, org.id),
   ]);
@@ -113,6 +171,9 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
             <Field label="Project role" for="member-role">
               <ProjectRoleSelect id="member-role" value="viewer" />
             </Field>
+            <Field label="Temporary for" for="member-range" optional>
+              <RangeInput id="member-range" label="Temporary for (empty: permanent)" />
+            </Field>
             <button type="submit" class="btn primary">
               Add identity
             </button>
@@ -120,7 +181,9 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
         )}
         <div class="help">
           Infisical's built-in project roles: admin, member, viewer, no-access. Downstream services read an identity's project roles
-          from its details or from AuthService and enforce them; a change reaches its live tokens at their next use.
+          from its details or from AuthService and enforce them; a change reaches its live tokens at their next use. "Temporary for"
+          (30m, 8h, 7d, ...) makes the role end by itself: from its end time on, no use of the identity's tokens answers it. "Change"
+          replaces all of a member's roles with the one chosen.
         </div>
       </Card>
       <ListCard
@@ -128,7 +191,7 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
         sub={`${memberships.length} member${memberships.length === 1 ? "" : "s"}`}
         items={memberships}
         empty={<Empty title="No machine identities in this project">Add one with a project role.</Empty>}
-        heads={["Identity", "Organization role", "Project role", "Added", ""]}
+        heads={["Identity", "Organization role", "Project roles", "Change to", "Added", ""]}
         tableId="memberships"
         row={(m) => {
           const identity = byId.get(m.identityId);
@@ -138,6 +201,9 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
               <IdCell name={name} id={m.identityId} link={href(`/identities/${m.identityId}`)} />
               <td>{identity && <RoleBadge role={identity.role} />}</td>
               <td>
+                <ProjectRoles roles={m.roles} />
+              </td>
+              <td>
                 <PostForm ui={ui} action={href(`/projects/${project.id}/memberships/${m.identityId}`)} class="row-form">
                   <select class="sm" name="role" aria-label={`Project role of ${name}`}>
                     {PROJECT_ROLES.map((r) => (
@@ -146,6 +212,7 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
                       </option>
                     ))}
                   </select>
+                  <RangeInput label={`Temporary for (empty: permanent), for ${name}`} />
                   <button type="submit" class="btn sm">
                     Change
                   </button>
@@ -169,9 +236,11 @@ async function showProject(c: ConsoleContext, status: 200 | 400 | 404 | 409 | 42
   );
 }
 
-/** The role from a form, validated with the API's own schema. */
-function rolesFrom(form: URLSearchParams): string[] | null {
-  const parsed = membershipRolesInput.safeParse({ role: text(form, "role") });
+/** The role from a form (temporary when a range is given), validated with the API's own schema. */
+function rolesFrom(form: URLSearchParams): RoleInput[] | null {
+  const range = text(form, "temporaryRange").trim();
+  const role = { role: text(form, "role"), ...(range ? { isTemporary: true, temporaryRange: range } : {}) };
+  const parsed = membershipRolesInput.safeParse({ roles: [role] });
   return parsed.success ? parsed.data : null;
 }
 

@@ -10,7 +10,7 @@ export interface AuthenticateOptions {
    * address (the default 0.0.0.0/0, ::/0) are admitted.
    */
   clientIp: string | null;
-  /** When given, the result carries the identity's roles in that project (empty when not a member). */
+  /** When given, the result carries the identity's roles in force in that project (empty when none, or not a member). */
   projectId?: string;
 }
 

@@ -9,13 +9,80 @@ export interface Project {
   updatedAt: string;
 }
 
+/**
+ * A role of a membership, in Infisical's shape. Permanent: the temporary fields are null. Temporary
+ * (`temporaryMode: "relative"`): held from `temporaryAccessStartTime` until `temporaryAccessEndTime`
+ * (start + `temporaryRange`), and no longer after (src/tokens/role-grants.ts). Custom roles do not exist
+ * here: `customRoleId` and `customRoleSlug` are always null.
+ */
+export interface MembershipRole {
+  id: string;
+  role: string;
+  customRoleId: null;
+  customRoleSlug: null;
+  isTemporary: boolean;
+  temporaryMode: "relative" | null;
+  temporaryRange: string | null;
+  temporaryAccessStartTime: string | null;
+  temporaryAccessEndTime: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A role to grant: permanent, or temporary with its window already computed. */
+export type RoleGrantInput = Pick<MembershipRole, "role"> &
+  ({ isTemporary: false } | { isTemporary: true; temporaryRange: string; startMs: number; endMs: number });
+
 export interface IdentityMembership {
   id: string;
   identityId: string;
   projectId: string;
-  roles: { role: string }[];
+  roles: MembershipRole[];
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * The `roles` column: a JSON array of role records (migration 0009), or of bare role slugs as rows written
+ * before it were (read as permanent roles, with an id made from the membership's and the position).
+ */
+export function parseStoredRoles(json: string, membership: { id: string; createdAt: string; updatedAt: string }): MembershipRole[] {
+  const stored = JSON.parse(json) as (string | Partial<MembershipRole>)[];
+  return stored.map((r, i) => {
+    const base = { id: `${membership.id}-${i}`, createdAt: membership.createdAt, updatedAt: membership.updatedAt };
+    const record = typeof r === "string" ? { ...base, role: r } : { ...base, ...r };
+    const temporary = record.isTemporary === true;
+    return {
+      id: record.id,
+      role: record.role ?? "",
+      customRoleId: null,
+      customRoleSlug: null,
+      isTemporary: temporary,
+      temporaryMode: temporary ? "relative" : null,
+      temporaryRange: temporary ? (record.temporaryRange ?? null) : null,
+      temporaryAccessStartTime: temporary ? (record.temporaryAccessStartTime ?? null) : null,
+      temporaryAccessEndTime: temporary ? (record.temporaryAccessEndTime ?? null) : null,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+    };
+  });
+}
+
+/** Role records for `grants`, created at `now` (each gets a new id, as Infisical replaces a membership's roles). */
+function roleRecords(grants: readonly RoleGrantInput[], now: string): MembershipRole[] {
+  return grants.map((g) => ({
+    id: newId(),
+    role: g.role,
+    customRoleId: null,
+    customRoleSlug: null,
+    isTemporary: g.isTemporary,
+    temporaryMode: g.isTemporary ? "relative" : null,
+    temporaryRange: g.isTemporary ? g.temporaryRange : null,
+    temporaryAccessStartTime: g.isTemporary ? new Date(g.startMs).toISOString() : null,
+    temporaryAccessEndTime: g.isTemporary ? new Date(g.endMs).toISOString() : null,
+    createdAt: now,
+    updatedAt: now,
+  }));
 }
 
 const toProject = (r: Record<string, string>): Project => ({
@@ -27,14 +94,10 @@ const toProject = (r: Record<string, string>): Project => ({
   updatedAt: r.updated_at!,
 });
 
-const toMembership = (r: Record<string, string>): IdentityMembership => ({
-  id: r.id!,
-  identityId: r.identity_id!,
-  projectId: r.project_id!,
-  roles: (JSON.parse(r.roles!) as string[]).map((role) => ({ role })),
-  createdAt: r.created_at!,
-  updatedAt: r.updated_at!,
-});
+const toMembership = (r: Record<string, string>): IdentityMembership => {
+  const base = { id: r.id!, identityId: r.identity_id!, projectId: r.project_id!, createdAt: r.created_at!, updatedAt: r.updated_at! };
+  return { ...base, roles: parseStoredRoles(r.roles!, base) };
+};
 
 /**
  * The statement that inserts a project; it changes nothing when the slug is taken in that organization or
@@ -100,16 +163,17 @@ export function putMembershipStatement(
   db: D1Database,
   projectId: string,
   identityId: string,
-  roles: string[],
+  grants: readonly RoleGrantInput[],
   before: IdentityMembership | null,
 ): { statement: D1PreparedStatement; membership: IdentityMembership } {
   const now = nowIso();
-  const asRoles = roles.map((role) => ({ role }));
+  const roles = roleRecords(grants, now);
+  const stored = JSON.stringify(roles);
   if (before) {
     const statement = db
       .prepare("UPDATE project_identity_memberships SET roles = ?, updated_at = ? WHERE project_id = ? AND identity_id = ?")
-      .bind(JSON.stringify(roles), now, projectId, identityId);
-    return { statement, membership: { ...before, roles: asRoles, updatedAt: now } };
+      .bind(stored, now, projectId, identityId);
+    return { statement, membership: { ...before, roles, updatedAt: now } };
   }
   const id = newId();
   const statement = db
@@ -117,8 +181,8 @@ export function putMembershipStatement(
       `INSERT INTO project_identity_memberships (id, project_id, identity_id, roles, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(project_id, identity_id) DO NOTHING`,
     )
-    .bind(id, projectId, identityId, JSON.stringify(roles), now, now);
-  return { statement, membership: { id, identityId, projectId, roles: asRoles, createdAt: now, updatedAt: now } };
+    .bind(id, projectId, identityId, stored, now, now);
+  return { statement, membership: { id, identityId, projectId, roles, createdAt: now, updatedAt: now } };
 }
 
 export async function getMembership(db: D1Database, projectId: string, identityId: string): Promise<IdentityMembership | null> {
@@ -139,6 +203,11 @@ export async function listMemberships(
     .bind(value)
     .all<Record<string, string>>();
   return results.map(toMembership);
+}
+
+export async function getMembershipById(db: D1Database, id: string): Promise<IdentityMembership | null> {
+  const row = await db.prepare("SELECT * FROM project_identity_memberships WHERE id = ?").bind(id).first<Record<string, string>>();
+  return row ? toMembership(row) : null;
 }
 
 export function deleteMembershipStatement(db: D1Database, projectId: string, identityId: string): D1PreparedStatement {

@@ -1,7 +1,10 @@
+import { nowMs } from "../time/clock";
 import { liveRules, type LiveRules } from "../oidc/live-rules";
 import { toConfig, type OidcAuthRow } from "../storage/oidc-auth-configs";
+import { parseStoredRoles } from "../storage/projects";
 import type { OrgRole } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
+import { rolesInForce, type RoleWindow } from "./role-grants";
 
 /**
  * What a token's use is checked against besides the token itself: the identity's current state.
@@ -17,7 +20,12 @@ export interface IdentityPolicy {
   authConfigIdByMethod: Record<string, string>;
   /** auth method -> what its current configuration admits, for tokens issued under another one */
   liveRulesByMethod: Record<string, LiveRules>;
-  /** project id -> role slugs */
+  /** project id -> every role granted there, temporary ones with their window */
+  projectRoleGrants: Record<string, RoleWindow[]>;
+  /**
+   * project id -> role slugs in force. Computed from `projectRoleGrants` when the policy is loaded, and
+   * again at every use (`inForceAt`): a temporary role ends at its end time whenever the policy was loaded.
+   */
   projectRoles: Record<string, string[]>;
   /** what GET /api/v1/identities/details shows, so that a use needs no D1 read */
   identity: { name: string; authMethods: string[]; createdAt: string; updatedAt: string };
@@ -44,7 +52,7 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
       )
       .bind(identityId),
     db.prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId),
-    db.prepare("SELECT project_id, roles FROM project_identity_memberships WHERE identity_id = ?").bind(identityId),
+    db.prepare("SELECT id, project_id, roles FROM project_identity_memberships WHERE identity_id = ?").bind(identityId),
   ]);
   const row = identity?.results[0] as IdentityRow | undefined;
   if (!row) return null;
@@ -59,19 +67,53 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
     authConfigIdByMethod[AUTH_METHOD_OIDC] = config.id;
     liveRulesByMethod[AUTH_METHOD_OIDC] = await liveRules(config);
   }
-  const projectRoles: Record<string, string[]> = {};
-  for (const m of (memberships?.results ?? []) as { project_id: string; roles: string }[]) {
-    projectRoles[m.project_id] = JSON.parse(m.roles) as string[];
+  const projectRoleGrants: Record<string, RoleWindow[]> = {};
+  for (const m of (memberships?.results ?? []) as { id: string; project_id: string; roles: string }[]) {
+    projectRoleGrants[m.project_id] = parseStoredRoles(m.roles, { id: m.id, createdAt: "", updatedAt: "" }).map(roleWindow);
   }
-  return {
-    identityId: row.id,
-    orgId: row.org_id,
-    orgRole: row.role,
-    trustedIpsByMethod,
-    authConfigIdByMethod,
-    liveRulesByMethod,
-    projectRoles,
-    identity: { name: row.name, authMethods: Object.keys(authConfigIdByMethod), createdAt: row.created_at, updatedAt: row.updated_at },
-    organization: { name: row.org_name, slug: row.org_slug },
-  };
+  return inForceAt(
+    {
+      identityId: row.id,
+      orgId: row.org_id,
+      orgRole: row.role,
+      trustedIpsByMethod,
+      authConfigIdByMethod,
+      liveRulesByMethod,
+      projectRoleGrants,
+      projectRoles: {},
+      identity: {
+        name: row.name,
+        authMethods: Object.keys(authConfigIdByMethod),
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      },
+      organization: { name: row.org_name, slug: row.org_slug },
+    },
+    nowMs(),
+  );
+}
+
+/**
+ * A stored role as a window. A temporary role whose times do not read as dates (never written so) holds
+ * no window at all: it is treated as ended, never as permanent.
+ */
+function roleWindow(r: {
+  role: string;
+  isTemporary: boolean;
+  temporaryAccessStartTime: string | null;
+  temporaryAccessEndTime: string | null;
+}): RoleWindow {
+  if (!r.isTemporary) return { role: r.role };
+  const fromMs = Date.parse(r.temporaryAccessStartTime ?? "");
+  const untilMs = Date.parse(r.temporaryAccessEndTime ?? "");
+  return Number.isFinite(fromMs) && Number.isFinite(untilMs)
+    ? { role: r.role, fromMs, untilMs }
+    : { role: r.role, fromMs: 0, untilMs: 0 };
+}
+
+/** `policy` with `projectRoles` the roles in force at `now` (a project whose roles have all ended stays, with none). */
+export function inForceAt(policy: IdentityPolicy, now: number): IdentityPolicy {
+  const projectRoles: Record<string, string[]> = {};
+  for (const [projectId, grants] of Object.entries(policy.projectRoleGrants)) projectRoles[projectId] = rolesInForce(grants, now);
+  return { ...policy, projectRoles };
 }

@@ -1,7 +1,8 @@
 import type { Env } from "../env";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
 import type { OrgRole } from "../storage/records";
-import type { IdentityPolicy } from "./policy";
+import { inForceAt, type IdentityPolicy } from "./policy";
+import { nowMs } from "../time/clock";
 import { loadSigningKeys } from "./signing-keys";
 import { admittedBy, stateObject } from "./token-state-client";
 import type { UseOutcome } from "./token-state-object";
@@ -28,7 +29,8 @@ export async function useAccessToken(
   const claims = await verifyAccessToken(keys, token);
   const stub = stateObject(env, claims.sob);
   const { usesLeft, policy } = await admittedBy<UseOutcome>(claims, (ref) => stub.use(ref, clientIp, opts.orgRole));
-  return { claims, usesLeft, policy };
+  // The object may hold a policy loaded long ago: the project roles are those in force now.
+  return { claims, usesLeft, policy: inForceAt(policy, nowMs()) };
 }
 
 /** Bearer token from an Authorization header, per RFC 6750 (scheme case-insensitive). */

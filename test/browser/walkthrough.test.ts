@@ -149,7 +149,7 @@ describe("admin console walkthrough", () => {
     const membership = await api(stack, "GET", `/api/v1/projects/${projectId()}/memberships/identities/${state.identityId}`, {
       token: ADMIN_KEY,
     });
-    expect(membership.body.identityMembership.roles).toEqual([{ role: "member" }]);
+    expect(membership.body.identityMembership.roles).toEqual([expect.objectContaining({ role: "member", isTemporary: false })]);
     await screenshot(page, "project-access-control");
   });
 

@@ -70,7 +70,9 @@ describe("admin changes and their audit rows are written together", () => {
     expect((await call("POST", path, { body: { roles: [{ role: "admin" }] } })).status).toBe(400);
     const rows = await auditRows("membership.create", org.id);
     expect(rows).toHaveLength(1);
-    expect(JSON.parse(rows[0]!.details as string).after.roles).toEqual([{ role: "viewer" }]);
+    expect(JSON.parse(rows[0]!.details as string).after.roles).toEqual([
+      expect.objectContaining({ role: "viewer", isTemporary: false }),
+    ]);
     expect(await auditRows("project.create", org.id)).toHaveLength(1);
     expect(await auditRows("identity.create", org.id)).toHaveLength(1);
   });

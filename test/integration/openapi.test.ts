@@ -373,6 +373,17 @@ describe("real responses validate against the document", () => {
     expect((await api("GET", "/api/v1/identities/details", { token: renewed })).identityDetails.projectMemberships).toEqual([
       { projectId: project.id, roles: [{ role: "member" }] },
     ]);
+    // ... and at Infisical's older paths, with a temporary role (its window in the answers)
+    const terraformed = (await api("POST", "/api/v1/identities", { body: { name: "tf", organizationId: org.id } })).identity;
+    const v2member = "/api/v2/workspace/:projectId/identity-memberships/:identityId";
+    const v2ids = { projectId: project.id, identityId: terraformed.id };
+    const temporary = { role: "admin", isTemporary: true, temporaryMode: "relative", temporaryRange: "1h" };
+    await api("POST", v2member, { params: v2ids, body: { roles: [{ role: "viewer", isTemporary: false }, temporary] } });
+    await api("GET", "/api/v2/workspace/:projectId/identity-memberships", { params: v2ids });
+    const v2read = (await api("GET", v2member, { params: v2ids })).identityMembership;
+    await api("PATCH", v2member, { params: v2ids, body: { roles: [{ role: "member" }, temporary] } });
+    await api("GET", "/api/v2/workspace/identity-memberships/:membershipId", { params: { membershipId: v2read.id } });
+    await api("DELETE", v2member, { params: v2ids });
 
     // Tokens: list, revoke one by id, revoke by possession
     const tokens = (await api("GET", "/api/v1/identities/:id/access-tokens", { params: { id: identity.id } })).accessTokens;

@@ -9,6 +9,22 @@ async function createProject(orgId: string, name = "payments", slug?: string) {
 
 const memberPath = (projectId: string, identityId: string) => `/api/v1/projects/${projectId}/memberships/identities/${identityId}`;
 
+/** A permanent role as the API answers it (Infisical's shape). */
+const permanent = (role: string) => ({
+  id: expect.any(String),
+  role,
+  customRoleId: null,
+  customRoleSlug: null,
+  isTemporary: false,
+  temporaryMode: null,
+  temporaryRange: null,
+  temporaryAccessStartTime: null,
+  temporaryAccessEndTime: null,
+  createdAt: expect.any(String),
+  updatedAt: expect.any(String),
+});
+const slugs = (roles: { role: string }[]) => roles.map((r) => r.role);
+
 describe("projects", () => {
   it("create, get, list by organization, delete", async () => {
     const org = await createOrg();
@@ -86,7 +102,9 @@ describe("identity memberships", () => {
       id: expect.any(String),
       identityId: deployer.id,
       projectId: project.id,
-      roles: [{ role: "member" }],
+      roles: [permanent("member")],
+      identity: { id: deployer.id, name: "deployer", authMethods: [] },
+      project: { id: project.id, name: project.name },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -95,13 +113,14 @@ describe("identity memberships", () => {
     const patched = (
       await ok("PATCH", memberPath(project.id, deployer.id), { body: { roles: [{ role: "admin" }, { role: "viewer" }] } })
     ).identityMembership;
-    expect(patched).toMatchObject({ id: created.id, roles: [{ role: "admin" }, { role: "viewer" }] });
+    expect(patched).toMatchObject({ id: created.id });
+    expect(patched.roles).toEqual([permanent("admin"), permanent("viewer")]);
 
     await ok("POST", memberPath(project.id, reader.id), { body: { roles: [{ role: "viewer" }] } });
     const list = (await ok("GET", `/api/v1/projects/${project.id}/memberships/identities`)).identityMemberships;
-    expect(list.map((m: { identityId: string; roles: unknown }) => [m.identityId, m.roles])).toEqual([
-      [deployer.id, [{ role: "admin" }, { role: "viewer" }]],
-      [reader.id, [{ role: "viewer" }]],
+    expect(list.map((m: { identityId: string; roles: { role: string }[] }) => [m.identityId, slugs(m.roles)])).toEqual([
+      [deployer.id, ["admin", "viewer"]],
+      [reader.id, ["viewer"]],
     ]);
 
     expect((await ok("DELETE", memberPath(project.id, deployer.id))).identityMembership).toMatchObject({ id: created.id });
@@ -117,10 +136,10 @@ describe("identity memberships", () => {
     const project = await createProject(org.id);
     const identity = await createIdentity(org.id);
     expect((await ok("POST", memberPath(project.id, identity.id), { body: { role: "viewer" } })).identityMembership.roles).toEqual([
-      { role: "viewer" },
+      permanent("viewer"),
     ]);
     expect((await ok("PATCH", memberPath(project.id, identity.id), { body: { role: "admin" } })).identityMembership.roles).toEqual([
-      { role: "admin" },
+      permanent("admin"),
     ]);
   });
 
@@ -129,7 +148,7 @@ describe("identity memberships", () => {
     const project = await createProject(org.id);
     const identity = await createIdentity(org.id);
     const m = await ok("POST", memberPath(project.id, identity.id), { body: { roles: [{ role: "viewer" }, { role: "viewer" }] } });
-    expect(m.identityMembership.roles).toEqual([{ role: "viewer" }]);
+    expect(m.identityMembership.roles).toEqual([permanent("viewer")]);
     expectRefusal(await call("POST", memberPath(project.id, identity.id), { body: { role: "admin" } }), 400, "membership_exists");
   });
 
@@ -154,7 +173,7 @@ describe("identity memberships", () => {
       const identity = await createIdentity(org.id, "no-access", `id-${role}`);
       expect(
         (await ok("POST", memberPath(project.id, identity.id), { body: { roles: [{ role }] } })).identityMembership.roles,
-      ).toEqual([{ role }]);
+      ).toEqual([permanent(role)]);
     }
   });
 

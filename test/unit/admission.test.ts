@@ -35,6 +35,7 @@ const policy = (trustedIps: string[] = ANYWHERE, over: Partial<IdentityPolicy> =
   trustedIpsByMethod: { "oidc-auth": trustedIps },
   authConfigIdByMethod: { "oidc-auth": "config-1" },
   liveRulesByMethod: {},
+  projectRoleGrants: {},
   projectRoles: {},
   identity: { name: "ci", authMethods: ["oidc-auth"], createdAt: "", updatedAt: "" },
   organization: { name: "Org", slug: "org" },

@@ -136,6 +136,29 @@ describe("project roles", () => {
     expect(removed.status).toBe(200);
     expect((await getSecrets(url, { token })).status).toBe(403);
   });
+
+  it("a temporary role grants only while in force: one whose end time has passed does not", async () => {
+    const f = await fixture(null);
+    const token = await f.login();
+    const url = `/api/v3/secrets/raw${sdkListQuery(f.projectId)}`;
+    // As Infisical's Terraform provider grants it, at Infisical's older path.
+    const path = `/api/v2/workspace/${f.projectId}/identity-memberships/${f.identityId}`;
+    const viewerFor1h = (startMs: number) => ({
+      role: "viewer",
+      isTemporary: true,
+      temporaryMode: "relative",
+      temporaryRange: "1h",
+      temporaryAccessStartTime: new Date(startMs).toISOString(),
+    });
+    const ended = await authApi("POST", path, { roles: [{ role: "no-access" }, viewerFor1h(Date.now() - 2 * 3_600_000)] });
+    expect(ended.status, JSON.stringify(ended.body)).toBe(200);
+    const refused = await getSecrets(url, { token });
+    expect(refused.status).toBe(403);
+    expect(refused.body.reasonCode).toBe("project_role_forbidden");
+
+    expect((await authApi("PATCH", path, { roles: [{ role: "no-access" }, viewerFor1h(Date.now())] })).status).toBe(200);
+    expect((await getSecrets(url, { token })).status).toBe(200);
+  });
 });
 
 describe("token rules, enforced through the AuthService binding", () => {

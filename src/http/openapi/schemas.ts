@@ -11,7 +11,8 @@ import { type ConfigWarning, WARNING_CODES } from "../../oidc/config-policy";
 import type { Traffic } from "../../admin/traffic";
 import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
-import type { IdentityMembership, Project } from "../../storage/projects";
+import type { MembershipRole, Project } from "../../storage/projects";
+import type { MembershipView } from "../../admin/projects";
 import { ORG_ROLES, PROJECT_ROLES, type Organization } from "../../storage/records";
 import type { TokenResponse } from "../../tokens/issue";
 import type { WhatIfResult } from "../../admin/what-if";
@@ -141,8 +142,34 @@ export const projectSchema = named(
 
 const projectRoles = z.array(z.object({ role: z.enum(PROJECT_ROLES) }));
 
+export const membershipRoleSchema = named(
+  z.object({
+    id,
+    role: z.enum(PROJECT_ROLES),
+    customRoleId: z.null().describe("always null: there are no custom roles"),
+    customRoleSlug: z.null().describe("always null: there are no custom roles"),
+    isTemporary: z.boolean(),
+    temporaryMode: z.literal("relative").nullable().describe("null for a permanent role"),
+    temporaryRange: z.string().nullable().describe('as sent ("1h", "7d", ...); null for a permanent role'),
+    temporaryAccessStartTime: timestamp.nullable().describe("null for a permanent role"),
+    temporaryAccessEndTime: timestamp.nullable().describe("start + range; the role applies until then. null for a permanent role"),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  "MembershipRole",
+);
+
 export const identityMembershipSchema = named(
-  z.object({ id, identityId: id, projectId: id, roles: projectRoles, createdAt: timestamp, updatedAt: timestamp }),
+  z.object({
+    id,
+    identityId: id,
+    projectId: id,
+    roles: membershipRoleSchema.array().describe("every role granted, temporary ones also after their end time"),
+    identity: z.object({ id, name: z.string(), authMethods: z.array(z.string()) }),
+    project: z.object({ id, name: z.string() }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
   "IdentityMembership",
 );
 
@@ -388,7 +415,8 @@ export type SchemaTypeChecks = [
   Assert<Equal<z.output<typeof configWarningSchema>, ConfigWarning>>,
   Assert<Equal<z.output<typeof ignoredKeysWarningSchema>, IgnoredKeysWarning>>,
   Assert<Equal<z.output<typeof projectSchema>, Project>>,
-  Assert<Equal<Omit<z.output<typeof identityMembershipSchema>, "roles">, Omit<IdentityMembership, "roles">>>,
+  Assert<Equal<Omit<z.output<typeof identityMembershipSchema>, "roles">, Omit<MembershipView, "roles">>>,
+  Assert<Equal<Omit<z.output<typeof membershipRoleSchema>, "role">, Omit<MembershipRole, "role">>>,
   Assert<Equal<z.output<typeof tokenResponseSchema>, TokenResponse>>,
   Assert<Equal<z.output<typeof issuedTokenSchema>, IssuedToken>>,
   Assert<Equal<z.output<typeof auditLogSchema>, AuditRecord>>,
