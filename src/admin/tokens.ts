@@ -1,6 +1,7 @@
 import { getIssuedToken, listLiveTokens, type IssuedToken } from "../storage/access-tokens";
 import { revokeToken } from "../tokens/revoke";
 import { tokenRef } from "../tokens/token-ref";
+import { tokenObjectsOf } from "../tokens/token-state-client";
 import type { AdminContext } from "./actor";
 import { writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
@@ -22,10 +23,10 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  // The identity's object is told first (that is the enforcement, outside D1); the ledger row and the
+  // The token's objects are told first (that is the enforcement, outside D1); the ledger row and the
   // audit row are then written together. Should that write fail (503), the ledger does not say revoked
   // yet, so a retry writes both.
-  await revokeToken(ctx.env, identity.stateObject, tokenRef(token), {
+  await revokeToken(ctx.env, tokenObjectsOf(ctx.env, identity.stateObject, token.id), tokenRef(token), {
     ledgerSaysRevoked: token.revokedAt !== null,
     writeLedger: (statement) =>
       writeAudited(ctx, [statement], {

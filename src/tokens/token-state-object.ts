@@ -65,16 +65,27 @@ export class TokenStateObject extends DurableObject<Env> {
   /** Verdicts of configAdmitsClaims by jti, for the configuration whose fingerprint is `version`. */
   private verdicts: { version: string; byJti: Map<string, Failure | null> } | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
-      jti TEXT PRIMARY KEY,
-      uses INTEGER NOT NULL DEFAULT 0,
-      uses_limit INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL,
-      max_exp INTEGER NOT NULL,
-      revoked_at INTEGER
-    )`);
+  /**
+   * The `tokens` table is created on the first call that reads or writes token rows, not in the
+   * constructor: a shard that is only ever told of admin changes (policyChanged) stores nothing, so an
+   * identity's unused shards cost no storage.
+   */
+  private tokensTable = false;
+
+  private tokensSql(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.tokensTable) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
+        jti TEXT PRIMARY KEY,
+        uses INTEGER NOT NULL DEFAULT 0,
+        uses_limit INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        max_exp INTEGER NOT NULL,
+        revoked_at INTEGER
+      )`);
+      this.tokensTable = true;
+    }
+    return sql;
   }
 
   /**
@@ -99,7 +110,7 @@ export class TokenStateObject extends DurableObject<Env> {
       maxTtl: admitted.row.max_exp - ref.firstIat,
       ceiling: ceilingSeconds,
     });
-    this.ctx.storage.sql.exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
+    this.tokensSql().exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
     this.scheduleCleanup(expiresAt);
     return { ok: true, expiresAt, policy: admitted.policy };
   }
@@ -109,7 +120,7 @@ export class TokenStateObject extends DurableObject<Env> {
    * (no token of this jti can be live: a renewal would have kept the row), it writes nothing.
    */
   revoke(ref: TokenRef): boolean {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const known = sql.exec<{ revoked_at: number | null }>("SELECT revoked_at FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
     if (known ? known.revoked_at !== null : nowSeconds() >= ref.exp) return false;
     this.row(ref);
@@ -173,7 +184,7 @@ export class TokenStateObject extends DurableObject<Env> {
    * needed again (revoke may recreate one; the next alarm drops it).
    */
   override async alarm(): Promise<void> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const now = nowSeconds();
     sql.exec("DELETE FROM tokens WHERE expires_at <= ?", now);
     let next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
@@ -204,7 +215,7 @@ export class TokenStateObject extends DurableObject<Env> {
     if (!presented.ok) return presented;
     const live = this.liveVerdict(ref, presented.policy);
     if (live) return live;
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
     const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
     if (opts.spendUse && !wrongRole) {
@@ -247,7 +258,7 @@ export class TokenStateObject extends DurableObject<Env> {
 
   /** The token's row, created from its signed limits on first sight. */
   private row(ref: TokenRef): TokenRow {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const existing = sql.exec<TokenRow>("SELECT * FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
     if (existing) {
       if (ref.exp > existing.expires_at) {
@@ -274,8 +285,21 @@ export class TokenStateObject extends DurableObject<Env> {
     });
   }
 
-  /** The identity's policy (null: the identity is gone), or POLICY_UNAVAILABLE when D1 could not be read. */
+  /**
+   * The identity's policy (null: the identity is gone), or POLICY_UNAVAILABLE when D1 could not be read.
+   * A policyChanged() that arrives while the policy is being read makes it read again: that read may have
+   * started before the admin's write, and once policyChanged() has answered no use may be judged by what
+   * preceded the change (docs/architecture.md, "How configuration changes reach live tokens").
+   */
   private async currentPolicy(identityId: string): Promise<PolicyLookup> {
+    for (;;) {
+      const generation = this.policyGeneration;
+      const policy = await this.loadPolicy(identityId);
+      if (generation === this.policyGeneration || policy === POLICY_UNAVAILABLE) return policy;
+    }
+  }
+
+  private async loadPolicy(identityId: string): Promise<PolicyLookup> {
     const cached = this.policy;
     if (cached?.identityId === identityId && Date.now() - cached.loadedAt < POLICY_MAX_AGE_MS) return cached.value;
     if (!this.policyLoad) {
