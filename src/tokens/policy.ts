@@ -17,6 +17,11 @@ export interface IdentityPolicy {
   authConfigIdByMethod: Record<string, string>;
   /** auth method -> what its current configuration admits, for tokens issued under another one */
   liveRulesByMethod: Record<string, LiveRules>;
+  /**
+   * Every token of the identity first issued at or before this second (Unix seconds) is revoked (an
+   * admin's revoke-all); null when that never happened.
+   */
+  tokensRevokedBefore: number | null;
   /** project id -> role slugs */
   projectRoles: Record<string, string[]>;
   /** what GET /api/v1/identities/details shows, so that a use needs no D1 read */
@@ -31,6 +36,7 @@ interface IdentityRow {
   name: string;
   created_at: string;
   updated_at: string;
+  tokens_revoked_before: number | null;
   org_name: string;
   org_slug: string;
 }
@@ -39,7 +45,8 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
   const [identity, oidc, memberships] = await db.batch([
     db
       .prepare(
-        `SELECT i.id, i.org_id, i.role, i.name, i.created_at, i.updated_at, o.name AS org_name, o.slug AS org_slug
+        `SELECT i.id, i.org_id, i.role, i.name, i.created_at, i.updated_at, i.tokens_revoked_before,
+           o.name AS org_name, o.slug AS org_slug
          FROM identities i JOIN organizations o ON o.id = i.org_id WHERE i.id = ?`,
       )
       .bind(identityId),
@@ -70,6 +77,7 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
     trustedIpsByMethod,
     authConfigIdByMethod,
     liveRulesByMethod,
+    tokensRevokedBefore: row.tokens_revoked_before ?? null,
     projectRoles,
     identity: { name: row.name, authMethods: Object.keys(authConfigIdByMethod), createdAt: row.created_at, updatedAt: row.updated_at },
     organization: { name: row.org_name, slug: row.org_slug },
