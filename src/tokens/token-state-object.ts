@@ -17,6 +17,8 @@ import {
   type TokenRowState,
 } from "./admission";
 import type { TokenRef } from "./token-ref";
+import { identityStateObjects, stateObject } from "./token-state-client";
+import { withDeadline } from "../time/deadline";
 import type { OrgRole } from "../storage/records";
 
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure | Recheck;
@@ -176,6 +178,20 @@ export class TokenStateObject extends DurableObject<Env> {
     this.policyGeneration++;
     this.policy = undefined;
     this.policyLoad = undefined;
+  }
+
+  /**
+   * Called on the identity's own object after every admin change to the identity (src/admin/propagate.ts):
+   * policyChanged() here and on each of the identity's shards, in parallel; answers once all have
+   * acknowledged, and fails if any could not be told. Relayed from here rather than from the Worker, so an
+   * admin change costs the Worker one call per identity (a project's deletion tells every member) whatever
+   * the number of shards.
+   */
+  async identityChanged(): Promise<void> {
+    this.policyChanged();
+    const own = this.ctx.id.toString();
+    const shards = identityStateObjects(this.env, own).filter((id) => id !== own);
+    await Promise.all(shards.map((id) => withDeadline(stateObject(this.env, id).policyChanged())));
   }
 
   /**
