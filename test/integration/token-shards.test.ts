@@ -1,9 +1,10 @@
 // Hot identities: an identity's token state spread over its shards (docs/architecture.md, "Token state").
 // Max uses stay exact whichever shard a token lands on, and what applies to all of an identity's tokens
 // (a revoke-all, a configuration change) reaches every shard before the admin's request is answered.
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { getIdentity } from "../../src/storage/identities";
 import { signAccessToken, type AccessTokenClaims } from "../../src/tokens/access-token";
 import { loadSigningKeys } from "../../src/tokens/signing-keys";
@@ -11,6 +12,7 @@ import type { TokenStateObject } from "../../src/tokens/token-state-object";
 import { identityStateObjects, TOKEN_STATE_SHARDS } from "../../src/tokens/token-state-client";
 import { call, jwtPayload, ok } from "../support/api";
 import { advanceClock } from "../support/clock";
+import { gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { scenario, type Scenario } from "../support/scenario";
 import { expectOk, revoke, tally, useToken, whoami } from "../support/tokens";
@@ -59,7 +61,63 @@ async function unshardedToken(like: string, identityObject: string): Promise<str
   return signAccessToken(await loadSigningKeys(env.SIGNING_KEYS), { ...claims, sob: identityObject } as AccessTokenClaims, iss);
 }
 
+/** The Worker with a token-state namespace that records each call made on a stub: "<object hex id>.<method>". */
+async function fetchCountingCalls(path: string, init: RequestInit): Promise<{ status: number; calls: string[]; body: any }> {
+  const calls: string[] = [];
+  const ns = env.TOKEN_STATE;
+  const counting = new Proxy(ns, {
+    get(target, prop) {
+      if (prop === "get") {
+        return (id: DurableObjectId, opts?: DurableObjectNamespaceGetDurableObjectOptions) => {
+          const stub = target.get(id, opts);
+          return new Proxy(stub, {
+            get(t, p) {
+              const rpc = t as unknown as Record<string, (...args: unknown[]) => unknown>;
+              if (typeof p !== "string" || p === "then" || p === "id" || p === "name") return rpc[p as string];
+              return (...args: unknown[]) => {
+                calls.push(`${id.toString()}.${p}`);
+                return rpc[p]!(...args);
+              };
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const ctx = createExecutionContext();
+  const headers = new Headers(init.headers);
+  headers.set("cf-connecting-ip", "203.0.113.60");
+  const res = await worker.fetch(
+    new Request(`http://edge-oidc-auth.test${path}`, { ...init, headers }) as never,
+    { ...env, TOKEN_STATE: counting } as never,
+    ctx,
+  );
+  const body = await res.json();
+  await waitOnExecutionContext(ctx);
+  return { status: res.status, calls, body };
+}
+
 describe("an identity's tokens spread over its shards", () => {
+  it("a login makes no Durable Object call; a warm use makes exactly one, to the token's shard (no coordinator)", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const login = await fetchCountingCalls("/api/v1/auth/oidc-auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identityId: s.identity.id, jwt }),
+    });
+    expect(login.status).toBe(200);
+    expect(login.calls).toEqual([]);
+    const token = login.body.accessToken as string;
+    const details = { method: "GET", headers: { authorization: `Bearer ${token}` } };
+    expect((await fetchCountingCalls("/api/v1/identities/details", details)).status).toBe(200); // first use: creates the row
+    const warm = await fetchCountingCalls("/api/v1/identities/details", details);
+    expect(warm.status).toBe(200);
+    expect(warm.calls).toEqual([`${jwtPayload(token).sob}.use`]);
+  });
+
   it("max uses stay exact under concurrency across the spread: every token its own limit, each counted in exactly one shard", async () => {
     const s = await scenario({ accessTokenNumUsesLimit: 3 });
     const tokens = await Promise.all(Array.from({ length: 24 }, () => s.login()));
