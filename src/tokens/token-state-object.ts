@@ -55,10 +55,12 @@ export const POLICY_MAX_AGE_MS = 60_000;
 const MAX_VERDICTS = 10_000;
 
 /**
- * One object per identity (see docs/architecture.md): it holds the mutable state of every token the
- * identity was issued (uses, current expiry, revocation) and a copy of the identity's policy. Each check
- * below runs without an await between reading and writing the token row, so it is atomic: a max-uses
- * limit is exact under any concurrency, and a revocation is seen by the very next use.
+ * One of an identity's token-state objects (docs/architecture.md, "Token state"): its own object, or one
+ * of its 16 shards. Each holds the mutable state (uses, current expiry, revocation) of the tokens whose
+ * signed `sob` names it, and a copy of the identity's policy. Each check below runs without an await
+ * between reading and writing the token row, so it is atomic: a max-uses limit is exact under any
+ * concurrency, and a revocation is seen by the very next use. The own object also keeps the ID-token
+ * replay records, and relays admin changes to the shards (identityChanged).
  */
 export class TokenStateObject extends DurableObject<Env> {
   private policy: { identityId: string; value: IdentityPolicy | null; loadedAt: number } | undefined;
