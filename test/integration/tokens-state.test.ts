@@ -165,6 +165,46 @@ describe("token state Durable Object", () => {
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "no-access" } });
   });
 
+  it("a policyChanged() that arrives while the policy is being read makes it read again: no use is judged by a read from before the change", async () => {
+    const s = await scenario({}, { role: "member" });
+    const token = await s.login();
+    const stub = stubOf(token);
+    const outcome = await runInDurableObject(stub, async (instance: TokenStateObject) => {
+      // The object's D1, with the first policy read held back after it has read (the state before the change).
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let first = true;
+      const db = new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === "batch") {
+            return async (statements: D1PreparedStatement[]) => {
+              const results = await target.batch(statements);
+              if (first) {
+                first = false;
+                await held;
+              }
+              return results;
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const objectEnv = instance as unknown as { env: Record<string, unknown> };
+      objectEnv.env = { ...objectEnv.env, DB: db };
+      const use = instance.use(refOf(token), null);
+      // The read has been made (it sees "member"); now the admin's change and its notification.
+      while (first) await new Promise((resolve) => setTimeout(resolve, 1));
+      await env.DB.prepare("UPDATE identities SET role = 'admin' WHERE id = ?").bind(s.identity.id).run();
+      instance.policyChanged();
+      release();
+      return use;
+    });
+    expect(outcome).toMatchObject({ ok: true, policy: { orgRole: "admin" } });
+  });
+
   it("a failing object or policy read is a 503 to retry, never a 500 and never an admission", async () => {
     const s = await scenario();
     const token = await s.login();
