@@ -1,9 +1,18 @@
-import { getIssuedToken, listLiveTokens, type IssuedToken } from "../storage/access-tokens";
+import {
+  flushLedger,
+  getIssuedToken,
+  listLiveTokens,
+  markIdentityTokensRevokedStatement,
+  type IssuedToken,
+} from "../storage/access-tokens";
+import { revokeAllTokensStatement } from "../storage/identities";
 import { revokeToken } from "../tokens/revoke";
 import { tokenRef } from "../tokens/token-ref";
+import { tokenObjectsOf } from "../tokens/token-state-client";
 import type { AdminContext } from "./actor";
 import { writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
+import { propagateIdentityChange } from "./propagate";
 import { DomainError, Reason } from "../errors";
 import { nowSeconds } from "../time/clock";
 
@@ -22,10 +31,10 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
   const identity = await getManagedIdentity(ctx, identityId);
   const token = await getIssuedToken(ctx.env.DB, identity.id, tokenId);
   if (!token) throw new DomainError(Reason.token_not_found);
-  // The identity's object is told first (that is the enforcement, outside D1); the ledger row and the
+  // The token's objects are told first (that is the enforcement, outside D1); the ledger row and the
   // audit row are then written together. Should that write fail (503), the ledger does not say revoked
   // yet, so a retry writes both.
-  await revokeToken(ctx.env, identity.stateObject, tokenRef(token), {
+  await revokeToken(ctx.env, tokenObjectsOf(ctx.env, identity.stateObject, token.id), tokenRef(token), {
     ledgerSaysRevoked: token.revokedAt !== null,
     writeLedger: (statement) =>
       writeAudited(ctx, [statement], {
@@ -36,4 +45,27 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
       }),
   });
   return { ...token, revokedAt: token.revokedAt ?? nowSeconds() };
+}
+
+/**
+ * Revokes every token of the identity issued until now, whichever token-state shard holds it: the
+ * identity's `tokensRevokedBefore` (part of its policy) is set to this second, with the ledger and the
+ * audit row in the same D1 transaction, then every one of its objects is told (propagateIdentityChange)
+ * before the answer. Once this answers, no use anywhere admits such a token; a token first issued in the
+ * same second, even just after, is refused too (fail closed: its job logs in again). Logins afterwards
+ * are not affected. Repeating it is harmless (the time never moves back).
+ */
+export async function revokeAllIdentityTokens(ctx: AdminContext, identityId: string): Promise<{ revokedBefore: number }> {
+  const identity = await getManagedIdentity(ctx, identityId);
+  const at = nowSeconds();
+  await flushLedger(ctx.env.DB); // tokens this isolate issued and has not written to the ledger yet
+  // The identity's statement last: the audit row is written only if it changed a row (identity still there).
+  const results = await writeAudited(
+    ctx,
+    [markIdentityTokensRevokedStatement(ctx.env.DB, identity.id, at), revokeAllTokensStatement(ctx.env.DB, identity.id, at)],
+    { event: "identity.revoke_tokens", orgId: identity.orgId, identityId: identity.id, after: { revokedBefore: at } },
+  );
+  if ((results[1]?.meta.changes ?? 0) === 0) throw new DomainError(Reason.identity_not_found); // deleted meanwhile
+  await propagateIdentityChange(ctx.env, identity);
+  return { revokedBefore: at };
 }

@@ -49,6 +49,19 @@ export async function markTokenRevoked(
   await write(db.prepare("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").bind(nowSeconds(), jti));
 }
 
+/**
+ * The statement that marks revoked, in the ledger, every token of the identity first issued at or before
+ * `at` that can still be live (callers flush this isolate's queued ledger rows first: flushLedger).
+ */
+export function markIdentityTokensRevokedStatement(db: D1Database, identityId: string, at: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE access_tokens SET revoked_at = ?
+       WHERE identity_id = ? AND expires_at > ? AND first_issued_at <= ? AND revoked_at IS NULL`,
+    )
+    .bind(at, identityId, at, at);
+}
+
 export interface IssuedToken {
   id: string;
   identityId: string;

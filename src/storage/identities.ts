@@ -79,3 +79,13 @@ export function deleteIdentityStatement(db: D1Database, id: string): D1PreparedS
   // The OIDC config row goes with it (ON DELETE CASCADE needs foreign keys, which D1 enforces).
   return db.prepare("DELETE FROM identities WHERE id = ?").bind(id);
 }
+
+/**
+ * The statement that revokes every token of the identity first issued at or before `at` (Unix seconds):
+ * its policy's `tokensRevokedBefore`, never moved back. Changes no row when the identity is gone.
+ */
+export function revokeAllTokensStatement(db: D1Database, id: string, at: number): D1PreparedStatement {
+  return db
+    .prepare("UPDATE identities SET tokens_revoked_before = MAX(COALESCE(tokens_revoked_before, 0), ?) WHERE id = ?")
+    .bind(at, id);
+}

@@ -27,7 +27,10 @@ export interface AccessTokenClaims {
    * id, so tokens of the detached configuration stay dead.
    */
   auth_id: string;
-  /** Durable Object id (hex) that holds this identity's token state. */
+  /**
+   * Durable Object id (hex) that holds this token's state: one of its identity's shards, chosen at login
+   * (src/tokens/token-state-client.ts), or the identity's own object for tokens issued before shards.
+   */
   sob: string;
   /** when the token (this jti) was first issued, and the latest any renewal may reach */
   first_iat: number;

@@ -26,7 +26,8 @@ export interface TokenRowState {
 
 /**
  * The presented token against the clock and the identity's current policy: expiry and max TTL (`exp` is
- * exclusive, as in the JWT check), the policy readable, the identity still there, the auth method and the
+ * exclusive, as in the JWT check), the policy readable, the identity still there and not all its tokens
+ * revoked since this one was first issued (a revoke-all), the auth method and the
  * configuration the token was issued under still attached, the client address trusted.
  */
 export function admitPresented(
@@ -40,6 +41,9 @@ export function admitPresented(
   if (policy === POLICY_UNAVAILABLE) return failure(Reason.token_state_unavailable, undefined, { retryAfterSeconds: 1 });
   if (!policy || policy.identityId !== ref.identityId) {
     return failure(Reason.identity_not_found, "The identity of this access token no longer exists", { kind: "refused" });
+  }
+  if (policy.tokensRevokedBefore !== null && ref.firstIat <= policy.tokensRevokedBefore) {
+    return failure(Reason.token_revoked, "The access token was revoked with all of its identity's tokens");
   }
   const ranges = policy.trustedIpsByMethod[ref.authMethod];
   const configId = policy.authConfigIdByMethod[ref.authMethod];

@@ -9,6 +9,8 @@ import { issuedForClaims, signWithinLimit } from "./issued-for";
 import type { SigningKeys } from "./signing-keys";
 import { secondsLeft, tokenExpiry } from "./ttl";
 import { nowSeconds } from "../time/clock";
+import type { Env } from "../env";
+import { shardObjectId, shardOf } from "./token-state-client";
 
 /** Infisical's login and renew response; both numbers are true seconds (clients schedule renewal on them). */
 export interface TokenResponse {
@@ -38,6 +40,8 @@ export async function issueAccessToken(
     db: D1Database;
     clientIp: string | null;
     waitUntil: (p: Promise<unknown>) => void;
+    /** the token-state namespace: the token's shard id is derived in it (a hash, no call) */
+    tokenState: Pick<Env, "TOKEN_STATE">;
     /** the issuer identifier (src/env.ts): the token's `iss` */
     issuer?: string | undefined;
   },
@@ -51,15 +55,17 @@ export async function issueAccessToken(
     maxTtl: config.accessTokenMaxTTL,
     ceiling: input.ceilingSeconds,
   });
+  const jti = newTimeOrderedId(); // time-ordered: appends to the ledger's and the Durable Object's key B-trees
   const claims: AccessTokenClaims = {
     sub: identity.id,
-    jti: newTimeOrderedId(), // time-ordered: appends to the ledger's and the Durable Object's key B-trees
+    jti,
     iat: now,
     exp: expiresAt,
     org: identity.orgId,
     auth_method: AUTH_METHOD_OIDC,
     auth_id: config.id,
-    sob: identity.stateObject,
+    // The token's shard of the identity's token state, chosen by its jti with no I/O (docs/architecture.md).
+    sob: shardObjectId(input.tokenState, identity.stateObject, shardOf(jti)),
     first_iat: now,
     max_exp: maxExpiresAt,
     ttl: config.accessTokenTTL,

@@ -78,6 +78,7 @@ export async function loginWithIdToken(
       db: env.DB,
       clientIp: caller.ip,
       waitUntil: caller.waitUntil,
+      tokenState: env,
       issuer: caller.issuer,
     });
     auditLogin(env.DB, caller, attempt, { outcome: "success", tokenId: claims.jti });

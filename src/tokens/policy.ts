@@ -23,6 +23,11 @@ export interface IdentityPolicy {
   /** project id -> every role granted there, temporary ones with their window */
   projectRoleGrants: Record<string, RoleWindow[]>;
   /**
+   * Every token of the identity first issued at or before this second (Unix seconds) is revoked (an
+   * admin's revoke-all); null when that never happened.
+   */
+  tokensRevokedBefore: number | null;
+  /**
    * project id -> role slugs in force. Computed from `projectRoleGrants` when the policy is loaded, and
    * again at every use (`inForceAt`): a temporary role ends at its end time whenever the policy was loaded.
    */
@@ -39,6 +44,7 @@ interface IdentityRow {
   name: string;
   created_at: string;
   updated_at: string;
+  tokens_revoked_before: number | null;
   org_name: string;
   org_slug: string;
 }
@@ -47,7 +53,8 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
   const [identity, oidc, memberships] = await db.batch([
     db
       .prepare(
-        `SELECT i.id, i.org_id, i.role, i.name, i.created_at, i.updated_at, o.name AS org_name, o.slug AS org_slug
+        `SELECT i.id, i.org_id, i.role, i.name, i.created_at, i.updated_at, i.tokens_revoked_before,
+           o.name AS org_name, o.slug AS org_slug
          FROM identities i JOIN organizations o ON o.id = i.org_id WHERE i.id = ?`,
       )
       .bind(identityId),
@@ -80,6 +87,7 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
       authConfigIdByMethod,
       liveRulesByMethod,
       projectRoleGrants,
+      tokensRevokedBefore: row.tokens_revoked_before ?? null,
       projectRoles: {},
       identity: {
         name: row.name,

@@ -11,8 +11,10 @@ import { tokenRef, type TokenRef } from "./token-ref";
 export type RevokeEnv = Pick<Env, "DB" | "TOKEN_STATE">;
 
 /**
- * The one revocation path, for the token's holder and for an admin alike: the identity's object first
- * (that is the enforcement: the next use anywhere is refused), then the ledger, which only lists. With
+ * The one revocation path, for the token's holder and for an admin alike: the token's object first (that
+ * is the enforcement: the next use anywhere is refused), then the ledger, which only lists. The holder
+ * names the object (`sob`); an admin revoking by id names the two it may be (tokenObjectsOf), and both
+ * are told. With
  * `deferLedger` the ledger write runs past the answer; without, it is awaited (an admin lists next).
  * Returns whether anything was written: a token the object knows as revoked (or expired and gone) costs
  * no write at all, unless `ledgerSaysRevoked` is false (the caller read the ledger and it does not say so
@@ -20,7 +22,7 @@ export type RevokeEnv = Pick<Env, "DB" | "TOKEN_STATE">;
  */
 export async function revokeToken(
   env: RevokeEnv,
-  stateObjectId: string,
+  stateObjectIds: readonly string[],
   ref: TokenRef,
   opts: {
     deferLedger?: (p: Promise<unknown>) => void;
@@ -29,8 +31,8 @@ export async function revokeToken(
     writeLedger?: (statement: D1PreparedStatement) => Promise<unknown>;
   } = {},
 ): Promise<boolean> {
-  const stub = stateObject(env, stateObjectId);
-  const changed = await withStateObject(() => stub.revoke(ref));
+  const answers = await Promise.all(stateObjectIds.map((id) => withStateObject(() => stateObject(env, id).revoke(ref))));
+  const changed = answers.includes(true);
   if (!changed && opts.ledgerSaysRevoked !== false) return false;
   const ledger = markTokenRevoked(env.DB, ref.jti, opts.writeLedger);
   if (opts.deferLedger) opts.deferLedger(ledger);
@@ -52,7 +54,7 @@ export async function revokeAccessToken(
   const keys = await loadSigningKeys(env.SIGNING_KEYS);
   const claims = await verifyAccessToken(keys, accessToken, { allowExpired: true });
   if (nowSeconds() >= claims.max_exp) return;
-  if (await revokeToken(env, claims.sob, tokenRef(claims), { deferLedger: caller.waitUntil })) {
+  if (await revokeToken(env, [claims.sob], tokenRef(claims), { deferLedger: caller.waitUntil })) {
     auditTokenEvent(env.DB, caller, "token.revoke", claims);
   }
 }

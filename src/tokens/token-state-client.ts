@@ -15,13 +15,22 @@ import { STORAGE_TIMEOUT_MS, withDeadline } from "../time/deadline";
 const stateObjectIds = new BoundedMemo<DurableObjectId>(10_000);
 let stateObjectIdsOf: DurableObjectNamespace<TokenStateObject> | undefined;
 
-/** The identity's token-state object, by the hex id a token carries signed (`sob`) or the identity records. */
-export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): DurableObjectStub<TokenStateObject> {
+function idsOf(env: Pick<Env, "TOKEN_STATE">): BoundedMemo<DurableObjectId> {
   if (stateObjectIdsOf !== env.TOKEN_STATE) {
     stateObjectIds.clear();
+    shardHexIds.clear();
     stateObjectIdsOf = env.TOKEN_STATE;
   }
-  const id = stateObjectIds.get(hexId, () => {
+  return stateObjectIds;
+}
+
+/**
+ * A token-state object by its hex id: the one a token carries signed (`sob`: its shard, or the identity's
+ * own object for a token issued before shards), or one of an identity's objects (identityStateObjects).
+ * Every stub of the namespace is made here, so that a placement option (a location hint) has one place.
+ */
+export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): DurableObjectStub<TokenStateObject> {
+  const id = idsOf(env).get(hexId, () => {
     try {
       return env.TOKEN_STATE.idFromString(hexId);
     } catch {
@@ -29,6 +38,53 @@ export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): Durab
     }
   });
   return env.TOKEN_STATE.get(id);
+}
+
+/**
+ * Token-state shards per identity (docs/architecture.md, "Token state"). Fixed: a token's shard is signed
+ * into it, so the number may grow (new tokens spread wider, old ones stay where they are) but never shrink
+ * while tokens issued under the larger number live, or their shards would miss the fan-out of admin changes.
+ */
+export const TOKEN_STATE_SHARDS = 16;
+
+/** Hex ids of shards by `${identity object}/${shard}`: the name-to-id derivation is a hash, done once. */
+const shardHexIds = new BoundedMemo<string>(10_000);
+
+/**
+ * The hex id of shard `shard` of the identity whose own object is `identityObject`: derived from a name,
+ * with no I/O (idFromName is a keyed hash), so a login can sign it into a token without any call.
+ */
+export function shardObjectId(env: Pick<Env, "TOKEN_STATE">, identityObject: string, shard: number): string {
+  idsOf(env);
+  const name = `${identityObject}/${shard}`;
+  return shardHexIds.get(name, () => env.TOKEN_STATE.idFromName(name).toString());
+}
+
+/**
+ * A token's shard, from its id: the last 16 bits of a UUIDv7 `jti` are random, so tokens spread evenly. A
+ * pure function of the jti, so the admin API finds the shard of a token from its ledger row alone.
+ */
+export function shardOf(jti: string): number {
+  const bits = Number.parseInt(jti.slice(-4), 16);
+  return Number.isInteger(bits) ? bits % TOKEN_STATE_SHARDS : 0;
+}
+
+/**
+ * The objects that may hold the state of the identity's token `jti` when all one has is its id (the
+ * ledger): its shard, and the identity's own object (which holds tokens issued before shards).
+ */
+export function tokenObjectsOf(env: Pick<Env, "TOKEN_STATE">, identityObject: string, jti: string): string[] {
+  return [shardObjectId(env, identityObject, shardOf(jti)), identityObject];
+}
+
+/**
+ * Every object that may hold state of the identity's tokens: its own (tokens issued before shards, and
+ * ID-token replay records) and its shards. An admin change reaches all of them before it is answered.
+ */
+export function identityStateObjects(env: Pick<Env, "TOKEN_STATE">, identityObject: string): string[] {
+  const ids = [identityObject];
+  for (let shard = 0; shard < TOKEN_STATE_SHARDS; shard++) ids.push(shardObjectId(env, identityObject, shard));
+  return ids;
 }
 
 /** How long a call to a token-state object may take before it counts as failed (tests shorten it). */

@@ -17,6 +17,8 @@ import {
   type TokenRowState,
 } from "./admission";
 import type { TokenRef } from "./token-ref";
+import { identityStateObjects, stateObject } from "./token-state-client";
+import { withDeadline } from "../time/deadline";
 import type { OrgRole } from "../storage/records";
 
 export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure | Recheck;
@@ -53,10 +55,12 @@ export const POLICY_MAX_AGE_MS = 60_000;
 const MAX_VERDICTS = 10_000;
 
 /**
- * One object per identity (see docs/architecture.md): it holds the mutable state of every token the
- * identity was issued (uses, current expiry, revocation) and a copy of the identity's policy. Each check
- * below runs without an await between reading and writing the token row, so it is atomic: a max-uses
- * limit is exact under any concurrency, and a revocation is seen by the very next use.
+ * One of an identity's token-state objects (docs/architecture.md, "Token state"): its own object, or one
+ * of its 16 shards. Each holds the mutable state (uses, current expiry, revocation) of the tokens whose
+ * signed `sob` names it, and a copy of the identity's policy. Each check below runs without an await
+ * between reading and writing the token row, so it is atomic: a max-uses limit is exact under any
+ * concurrency, and a revocation is seen by the very next use. The own object also keeps the ID-token
+ * replay records, and relays admin changes to the shards (identityChanged).
  */
 export class TokenStateObject extends DurableObject<Env> {
   private policy: { identityId: string; value: IdentityPolicy | null; loadedAt: number } | undefined;
@@ -65,16 +69,27 @@ export class TokenStateObject extends DurableObject<Env> {
   /** Verdicts of configAdmitsClaims by jti, for the configuration whose fingerprint is `version`. */
   private verdicts: { version: string; byJti: Map<string, Failure | null> } | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
-      jti TEXT PRIMARY KEY,
-      uses INTEGER NOT NULL DEFAULT 0,
-      uses_limit INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL,
-      max_exp INTEGER NOT NULL,
-      revoked_at INTEGER
-    )`);
+  /**
+   * The `tokens` table is created on the first call that reads or writes token rows, not in the
+   * constructor: a shard that is only ever told of admin changes (policyChanged) stores nothing, so an
+   * identity's unused shards cost no storage.
+   */
+  private tokensTable = false;
+
+  private tokensSql(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.tokensTable) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS tokens (
+        jti TEXT PRIMARY KEY,
+        uses INTEGER NOT NULL DEFAULT 0,
+        uses_limit INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        max_exp INTEGER NOT NULL,
+        revoked_at INTEGER
+      )`);
+      this.tokensTable = true;
+    }
+    return sql;
   }
 
   /**
@@ -99,7 +114,7 @@ export class TokenStateObject extends DurableObject<Env> {
       maxTtl: admitted.row.max_exp - ref.firstIat,
       ceiling: ceilingSeconds,
     });
-    this.ctx.storage.sql.exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
+    this.tokensSql().exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
     this.scheduleCleanup(expiresAt);
     return { ok: true, expiresAt, policy: admitted.policy };
   }
@@ -109,7 +124,7 @@ export class TokenStateObject extends DurableObject<Env> {
    * (no token of this jti can be live: a renewal would have kept the row), it writes nothing.
    */
   revoke(ref: TokenRef): boolean {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const known = sql.exec<{ revoked_at: number | null }>("SELECT revoked_at FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
     if (known ? known.revoked_at !== null : nowSeconds() >= ref.exp) return false;
     this.row(ref);
@@ -168,12 +183,26 @@ export class TokenStateObject extends DurableObject<Env> {
   }
 
   /**
+   * Called on the identity's own object after every admin change to the identity (src/admin/propagate.ts):
+   * policyChanged() here and on each of the identity's shards, in parallel; answers once all have
+   * acknowledged, and fails if any could not be told. Relayed from here rather than from the Worker, so an
+   * admin change costs the Worker one call per identity (a project's deletion tells every member) whatever
+   * the number of shards.
+   */
+  async identityChanged(): Promise<void> {
+    this.policyChanged();
+    const own = this.ctx.id.toString();
+    const shards = identityStateObjects(this.env, own).filter((id) => id !== own);
+    await Promise.all(shards.map((id) => withDeadline(stateObject(this.env, id).policyChanged())));
+  }
+
+  /**
    * Deletes the rows of tokens whose latest expiry has passed. Safe without a grace period: use and renew
    * refuse any token at or past its `exp` before they read or create a row, so a deleted row is never
    * needed again (revoke may recreate one; the next alarm drops it).
    */
   override async alarm(): Promise<void> {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const now = nowSeconds();
     sql.exec("DELETE FROM tokens WHERE expires_at <= ?", now);
     let next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
@@ -204,7 +233,7 @@ export class TokenStateObject extends DurableObject<Env> {
     if (!presented.ok) return presented;
     const live = this.liveVerdict(ref, presented.policy);
     if (live) return live;
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
     const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
     if (opts.spendUse && !wrongRole) {
@@ -247,7 +276,7 @@ export class TokenStateObject extends DurableObject<Env> {
 
   /** The token's row, created from its signed limits on first sight. */
   private row(ref: TokenRef): TokenRow {
-    const sql = this.ctx.storage.sql;
+    const sql = this.tokensSql();
     const existing = sql.exec<TokenRow>("SELECT * FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
     if (existing) {
       if (ref.exp > existing.expires_at) {
@@ -274,8 +303,21 @@ export class TokenStateObject extends DurableObject<Env> {
     });
   }
 
-  /** The identity's policy (null: the identity is gone), or POLICY_UNAVAILABLE when D1 could not be read. */
+  /**
+   * The identity's policy (null: the identity is gone), or POLICY_UNAVAILABLE when D1 could not be read.
+   * A policyChanged() that arrives while the policy is being read makes it read again: that read may have
+   * started before the admin's write, and once policyChanged() has answered no use may be judged by what
+   * preceded the change (docs/architecture.md, "How configuration changes reach live tokens").
+   */
   private async currentPolicy(identityId: string): Promise<PolicyLookup> {
+    for (;;) {
+      const generation = this.policyGeneration;
+      const policy = await this.loadPolicy(identityId);
+      if (generation === this.policyGeneration || policy === POLICY_UNAVAILABLE) return policy;
+    }
+  }
+
+  private async loadPolicy(identityId: string): Promise<PolicyLookup> {
     const cached = this.policy;
     if (cached?.identityId === identityId && Date.now() - cached.loadedAt < POLICY_MAX_AGE_MS) return cached.value;
     if (!this.policyLoad) {

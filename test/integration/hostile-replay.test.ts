@@ -4,6 +4,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { getIdentity } from "../../src/storage/identities";
 import type { TokenStateObject } from "../../src/tokens/token-state-object";
 import { jwtPayload, login, ok, setupIdentity } from "../support/api";
 import { gitlabClaims } from "../support/idp";
@@ -11,8 +12,12 @@ import { expectRefusal } from "../support/refusal";
 import { expectIssued, scenario } from "../support/scenario";
 import { tally } from "../support/tokens";
 
-const stubOf = (accessToken: string): DurableObjectStub<TokenStateObject> =>
-  env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(jwtPayload(accessToken).sob));
+/** The identity's own token-state object, which keeps its replay records (its tokens are on its shards). */
+async function stubOf(accessToken: string): Promise<DurableObjectStub<TokenStateObject>> {
+  const identity = await getIdentity(env.DB, jwtPayload(accessToken).sub);
+  if (!identity) throw new Error("no identity");
+  return env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(identity.stateObject));
+}
 
 const replayRows = (stub: DurableObjectStub<TokenStateObject>) =>
   runInDurableObject(stub, (_instance: TokenStateObject, state) => {
@@ -32,7 +37,7 @@ describe("off (the default)", () => {
     const jwt = await s.idp.mint(gitlabClaims());
     const first = expectIssued(await s.loginJwt(jwt));
     expectIssued(await s.loginJwt(jwt));
-    expect(await replayRows(stubOf(first))).toBeNull(); // the table was never even created
+    expect(await replayRows(await stubOf(first))).toBeNull(); // the table was never even created
   });
 });
 
@@ -45,7 +50,7 @@ describe("on", () => {
     expectRefusal(await s.loginJwt(jwt, { form: true }), 401, "token_replayed", { secrets: [jwt] });
     await s.login();
     const { jti, exp } = jwtPayload(jwt);
-    const rows = await replayRows(stubOf(access));
+    const rows = await replayRows(await stubOf(access));
     expect(rows).toHaveLength(2);
     expect(rows).toContainEqual({ iss: s.idp.issuer, jti, keep_until: exp + 30 });
   });
@@ -109,7 +114,7 @@ describe("on", () => {
 describe("the record in the Durable Object", () => {
   it("lives until the ID token's exp plus the leeway, then the alarm removes it", async () => {
     const s = await scenario({ replayProtection: true });
-    const stub = stubOf(await s.login());
+    const stub = await stubOf(await s.login());
     const iss = s.idp.issuer;
     // A token that expired 31 s ago is past exp + leeway: its record may go (and the same jti is free again).
     expect(await stub.claimIdToken(iss, "old", now() - 31)).toEqual({ ok: true });
@@ -127,7 +132,7 @@ describe("the record in the Durable Object", () => {
 
   it("keeps an absurd exp without breaking the alarm", async () => {
     const s = await scenario({ replayProtection: true });
-    const stub = stubOf(await s.login());
+    const stub = await stubOf(await s.login());
     expect(await stub.claimIdToken(s.idp.issuer, "forever", 1e15)).toEqual({ ok: true });
     expect(await stub.claimIdToken(s.idp.issuer, "forever", 1e15)).toMatchObject({ ok: false, reason: "token_replayed" });
     const alarm = await runInDurableObject(stub, (_i: TokenStateObject, state) => state.storage.getAlarm());

@@ -392,6 +392,9 @@ describe("real responses validate against the document", () => {
       params: { id: identity.id, tokenId: tokens[0].id },
     });
     await api("POST", "/api/v1/auth/token/revoke", { token: null, body: { accessToken: renewed } });
+    expect(await api("POST", "/api/v1/identities/:id/access-tokens/revoke-all", { params: { id: identity.id } })).toEqual({
+      revokedBefore: expect.any(Number),
+    });
 
     // Console sessions (none are live here: D1 is per test file)
     expect(await api("DELETE", "/api/v1/console/sessions")).toEqual({ ended: 0 });

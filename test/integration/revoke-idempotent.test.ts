@@ -45,10 +45,12 @@ async function revokeCounting(token: string): Promise<string[]> {
 }
 
 const stateRows = (token: string) =>
-  runInDurableObject(
-    env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(jwtPayload(token).sob)),
-    (_: TokenStateObject, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tokens").one().n,
-  );
+  runInDurableObject(env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(jwtPayload(token).sob)), (_: TokenStateObject, state) => {
+    const sql = state.storage.sql;
+    // An object that never needed a token row has no table (it is created on first need).
+    if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tokens'").toArray().length === 0) return 0;
+    return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tokens").one().n;
+  });
 
 async function revokeEvents(orgId: string): Promise<unknown[]> {
   return (await ok("GET", `/api/v1/audit-logs?organizationId=${orgId}&event=token.revoke`)).auditLogs;

@@ -118,6 +118,18 @@ describe("storage faults", () => {
     expect(res.status).not.toBe(500);
   });
 
+  it("the Durable Object failing: an admin change is saved but answers 503 propagation_failed; the retry reaches every shard", async () => {
+    const s = await scenario();
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => s.login()));
+    for (const token of tokens) expectOk(await useToken(token)); // policies cached on their shards
+    const revokeAll = `/api/v1/identities/${s.identity.id}/access-tokens/revoke-all`;
+    const failed = await send("TOKEN_STATE", "POST", revokeAll, { token: env.ADMIN_API_KEY });
+    expect(failed.status).toBe(503);
+    expect(failed.body.reasonCode).toBe("propagation_failed");
+    expectOk(await call("POST", revokeAll));
+    for (const token of tokens) expect((await useToken(token)).status).toBe(401);
+  });
+
   it("KV failing: a login still succeeds (KV is a cache) and a use is unaffected", async () => {
     const s = await scenario();
     const token = await s.login();

@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import type { AccessTokenClaims } from "../../src/tokens/access-token";
 import type { TokenStateObject } from "../../src/tokens/token-state-object";
 import { tokenRef, type TokenRef } from "../../src/tokens/token-ref";
+import { identityStateObjects, shardObjectId, shardOf } from "../../src/tokens/token-state-client";
+import { getIdentity } from "../../src/storage/identities";
 import { jwtPayload, ok } from "../support/api";
 import { advanceClockTo } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
@@ -15,34 +17,51 @@ import { expectOk, renew, revoke, useToken, whoami } from "../support/tokens";
 const stubOf = (token: string): DurableObjectStub<TokenStateObject> =>
   env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(jwtPayload(token).sob));
 
+const getIdentityRecord = async (id: string) => {
+  const identity = await getIdentity(env.DB, id);
+  if (!identity) throw new Error(`no identity ${id}`);
+  return identity;
+};
+
 const refOf = (token: string): TokenRef => tokenRef(jwtPayload(token) as AccessTokenClaims);
 
+/** The object's token rows; none when it never held a token (the table is created on first need). */
 function rows(stub: DurableObjectStub<TokenStateObject>) {
-  return runInDurableObject(stub, (_instance: TokenStateObject, state) =>
-    state.storage.sql
+  return runInDurableObject(stub, (_instance: TokenStateObject, state) => {
+    const sql = state.storage.sql;
+    if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tokens'").toArray().length === 0) return [];
+    return sql
       .exec<{ jti: string; uses: number; expires_at: number; revoked_at: number | null }>(
         "SELECT jti, uses, expires_at, revoked_at FROM tokens ORDER BY expires_at",
       )
-      .toArray(),
-  );
+      .toArray();
+  });
 }
 
 const alarmOf = (stub: DurableObjectStub<TokenStateObject>) =>
   runInDurableObject(stub, (_instance: TokenStateObject, state) => state.storage.getAlarm());
 
 describe("token state Durable Object", () => {
-  it("one object per identity, named by the signed `sob` claim; login creates no state, the first use does", async () => {
+  it("a token's state is in its identity's shard named by the signed `sob` claim; login creates no state, the first use does", async () => {
     const a = await scenario();
     const b = await scenario();
-    const first = await a.login();
-    const second = await a.login();
+    const identityObject = (await getIdentityRecord(a.identity.id)).stateObject;
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => a.login()));
     const other = await b.login();
-    expect(jwtPayload(second).sob).toBe(jwtPayload(first).sob);
-    expect(jwtPayload(other).sob).not.toBe(jwtPayload(first).sob);
+    for (const token of tokens) {
+      const { sob, jti } = jwtPayload(token);
+      expect(sob).toBe(shardObjectId(env, identityObject, shardOf(jti)));
+      expect(identityStateObjects(env, identityObject)).toContain(sob);
+    }
+    expect(new Set(tokens.map((t) => jwtPayload(t).sob)).size).toBeGreaterThan(1); // 8 tokens on one of 16 shards: p = 16^-7
+    expect(identityStateObjects(env, identityObject)).not.toContain(jwtPayload(other).sob);
+    const first = tokens[0]!;
     const stub = stubOf(first);
     expect(await rows(stub)).toEqual([]);
     expectOk(await useToken(first));
     expect((await rows(stub)).map((r) => r.jti)).toEqual([jwtPayload(first).jti]);
+    // The identity's own object holds nothing of a sharded token.
+    expect(await rows(env.TOKEN_STATE.get(env.TOKEN_STATE.idFromString(identityObject)))).toEqual([]);
   });
 
   it("the alarm deletes the rows of expired tokens and keeps the others", async () => {
@@ -50,22 +69,26 @@ describe("token state Durable Object", () => {
     const long = await s.login();
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { accessTokenTTL: 60, accessTokenMaxTTL: 600 } });
     const short = await s.login();
-    const stub = stubOf(short);
     // Create both rows; revoke the long one (a revoked, live token's row must stay: it is what refuses it).
     expectOk(await useToken(short));
     expectOk(await useToken(long));
     expectOk(await revoke(long));
-    expect((await rows(stub)).map((r) => r.jti)).toEqual([jwtPayload(short).jti, jwtPayload(long).jti]);
-    expect(await alarmOf(stub)).toBe((jwtPayload(short).exp + 1) * 1000);
+    // Each in its own shard (which may be the same one).
+    const shortStub = stubOf(short);
+    const longStub = stubOf(long);
+    const jtis = async (stub: DurableObjectStub<TokenStateObject>) => (await rows(stub)).map((r) => r.jti);
+    expect(await jtis(shortStub)).toContain(jwtPayload(short).jti);
+    expect(await jtis(longStub)).toContain(jwtPayload(long).jti);
+    expect(await alarmOf(shortStub)).toBe((jwtPayload(short).exp + 1) * 1000);
 
     // The alarm is set on real time and would fire by itself at that time; run it now instead, with the
     // clock it reads at that time.
     advanceClockTo(jwtPayload(short).exp + 1);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const left = await rows(stub);
-    expect(left.map((r) => r.jti)).toEqual([jwtPayload(long).jti]);
-    expect(left[0]!.revoked_at).not.toBeNull();
-    expect(await alarmOf(stub)).toBe((jwtPayload(long).exp + 1) * 1000);
+    expect(await runDurableObjectAlarm(shortStub)).toBe(true);
+    expect(await jtis(shortStub)).not.toContain(jwtPayload(short).jti);
+    const longRow = (await rows(longStub)).find((r) => r.jti === jwtPayload(long).jti);
+    expect(longRow?.revoked_at).not.toBeNull();
+    expect(await alarmOf(longStub)).toBe((jwtPayload(long).exp + 1) * 1000);
 
     // The cleaned-up token stays dead, and the revoked one stays revoked.
     expectRefusal(await useToken(short), 401, "access_token_expired");
@@ -140,6 +163,46 @@ describe("token state Durable Object", () => {
     await env.DB.prepare("UPDATE identities SET role = 'no-access' WHERE id = ?").bind(s.identity.id).run();
     await evictDurableObject(stub);
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "no-access" } });
+  });
+
+  it("a policyChanged() that arrives while the policy is being read makes it read again: no use is judged by a read from before the change", async () => {
+    const s = await scenario({}, { role: "member" });
+    const token = await s.login();
+    const stub = stubOf(token);
+    const outcome = await runInDurableObject(stub, async (instance: TokenStateObject) => {
+      // The object's D1, with the first policy read held back after it has read (the state before the change).
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let first = true;
+      const db = new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === "batch") {
+            return async (statements: D1PreparedStatement[]) => {
+              const results = await target.batch(statements);
+              if (first) {
+                first = false;
+                await held;
+              }
+              return results;
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const objectEnv = instance as unknown as { env: Record<string, unknown> };
+      objectEnv.env = { ...objectEnv.env, DB: db };
+      const use = instance.use(refOf(token), null);
+      // The read has been made (it sees "member"); now the admin's change and its notification.
+      while (first) await new Promise((resolve) => setTimeout(resolve, 1));
+      await env.DB.prepare("UPDATE identities SET role = 'admin' WHERE id = ?").bind(s.identity.id).run();
+      instance.policyChanged();
+      release();
+      return use;
+    });
+    expect(outcome).toMatchObject({ ok: true, policy: { orgRole: "admin" } });
   });
 
   it("a failing object or policy read is a 503 to retry, never a 500 and never an admission", async () => {

@@ -36,6 +36,7 @@ const policy = (trustedIps: string[] = ANYWHERE, over: Partial<IdentityPolicy> =
   authConfigIdByMethod: { "oidc-auth": "config-1" },
   liveRulesByMethod: {},
   projectRoleGrants: {},
+  tokensRevokedBefore: null,
   projectRoles: {},
   identity: { name: "ci", authMethods: ["oidc-auth"], createdAt: "", updatedAt: "" },
   organization: { name: "Org", slug: "org" },
@@ -80,6 +81,23 @@ describe("admitPresented", () => {
     for (const p of [null, policy(ANYWHERE, { identityId: "identity-2" })]) {
       expect(admitPresented(ref(), p, null, NOW)).toMatchObject({ ok: false, reason: "identity_not_found", kind: "refused" });
     }
+  });
+
+  it("refuses a token first issued at or before the identity's revoke-all, and admits one first issued after", () => {
+    const firstIat = NOW - 60;
+    expect(reasonOf(admitPresented(ref({ firstIat }), policy(ANYWHERE, { tokensRevokedBefore: firstIat }), null, NOW))).toBe(
+      "token_revoked",
+    );
+    expect(reasonOf(admitPresented(ref({ firstIat }), policy(ANYWHERE, { tokensRevokedBefore: firstIat + 1 }), null, NOW))).toBe(
+      "token_revoked",
+    );
+    expect(reasonOf(admitPresented(ref({ firstIat }), policy(ANYWHERE, { tokensRevokedBefore: firstIat - 1 }), null, NOW))).toBe(
+      "admitted",
+    );
+    // Expiry is still told first; a deleted identity before a revocation.
+    const revokedAll = policy(ANYWHERE, { tokensRevokedBefore: NOW });
+    expect(reasonOf(admitPresented(ref(), revokedAll, null, NOW + 60))).toBe("access_token_expired");
+    expect(reasonOf(admitPresented(ref(), { ...revokedAll, identityId: "identity-2" }, null, NOW))).toBe("identity_not_found");
   });
 
   it("refuses a token whose auth method or configuration is no longer attached (a detach and re-attach included)", () => {

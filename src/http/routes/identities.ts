@@ -12,7 +12,7 @@ import {
   updateIdentityInput,
   updateManagedIdentity,
 } from "../../admin/identities";
-import { listIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
+import { listIdentityTokens, revokeAllIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
@@ -24,6 +24,7 @@ const IDENTITIES = "/api/v1/identities";
 const IDENTITY = "/api/v1/identities/:id";
 const TOKENS = "/api/v1/identities/:id/access-tokens";
 const REVOKE_TOKEN = "/api/v1/identities/:id/access-tokens/:tokenId/revoke";
+const REVOKE_ALL_TOKENS = "/api/v1/identities/:id/access-tokens/revoke-all";
 
 /**
  * `?organizationId=`, or `?orgId=` (the name Infisical's identity list takes); an org-admin identity may
@@ -70,7 +71,8 @@ export const identityAdminRoutes = new Hono<AppEnv>()
   .get(TOKENS, async (c) => c.json({ accessTokens: await listIdentityTokens(adminContext(c), c.req.param("id")) }))
   .post(REVOKE_TOKEN, async (c) =>
     c.json({ accessToken: await revokeIdentityToken(adminContext(c), c.req.param("id"), c.req.param("tokenId")) }),
-  );
+  )
+  .post(REVOKE_ALL_TOKENS, async (c) => c.json(await revokeAllIdentityTokens(adminContext(c), c.req.param("id"))));
 
 const identity = envelope("identity", identitySchema);
 export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
@@ -109,6 +111,13 @@ export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
   }),
   post(REVOKE_TOKEN, "Revoke one of an identity's access tokens by id", {
     response: envelope("accessToken", issuedTokenSchema),
+    errors: [...LOOKUP_ERRORS, 503],
+  }),
+  post(REVOKE_ALL_TOKENS, "Revoke all of an identity's access tokens", {
+    description:
+      "Every token of the identity first issued at or before this second is refused (`token_revoked`) from the moment " +
+      "this answers, on every token-state shard; later logins are not affected. 503 `propagation_failed`: saved, retry.",
+    response: z.object({ revokedBefore: z.number().int().describe("Unix seconds: tokens first issued at or before it are revoked") }),
     errors: [...LOOKUP_ERRORS, 503],
   }),
 ]);
