@@ -34,6 +34,12 @@ export const ACCESS_TOKEN_AUDIENCE = "edge-oidc-auth";
 /** Deployment-wide ceiling on any token lifetime when the var is unset (30 days). */
 export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 2_592_000;
 
+/**
+ * Whole days of audit events D1 keeps when AUDIT_HOT_DAYS is unset: a week covers what the console and
+ * the traffic pages are mostly read for (the last days) and every refusal link of the 7-day traffic view,
+ * while at 1M logins a day D1 holds about 7M event rows (docs/architecture.md, "Audit tiers").
+ */
+export const DEFAULT_AUDIT_HOT_DAYS = 7;
 /** Days of audit events kept when AUDIT_RETENTION_DAYS is unset. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 
