@@ -33,8 +33,8 @@ export interface Env {
   /** Days audit events are kept (the maintenance cron deletes older ones, in both tiers); default 90. */
   AUDIT_RETENTION_DAYS?: string;
   /**
-   * Whole days of audit events kept in D1 (the hot tier) before the maintenance cron moves them to the
-   * AUDIT_ARCHIVE bucket; default 7 (docs/architecture.md, "Audit tiers").
+   * Days of audit events kept in D1 (the hot tier) before the maintenance cron moves them to the
+   * AUDIT_ARCHIVE bucket; default 3 (docs/architecture.md, "Audit tiers").
    */
   AUDIT_HOT_DAYS?: string;
   /**
@@ -78,10 +78,14 @@ export const tokenCeilingSeconds = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_TOKEN_MAX_LIFETIME_SECONDS;
 };
 
-/** `AUDIT_HOT_DAYS`, read: whole days of audit events D1 keeps before they move to the archive. */
+/**
+ * `AUDIT_HOT_DAYS`, read: days of audit events D1 keeps before they move to the archive. A fraction (at
+ * least an hour, 0.0417) is for deployments whose day of events does not fit D1 (docs/architecture.md,
+ * "Audit tiers").
+ */
 export const auditHotDays = (env: Pick<Env, "AUDIT_HOT_DAYS">): number => {
   const n = Number(env.AUDIT_HOT_DAYS);
-  return Number.isInteger(n) && n > 0 ? n : DEFAULT_AUDIT_HOT_DAYS;
+  return Number.isFinite(n) && n >= 1 / 24 ? n : DEFAULT_AUDIT_HOT_DAYS;
 };
 
 /** `AUDIT_RETENTION_DAYS`, read: how many days of audit events are kept (and can be replayed by a what-if). */

@@ -59,12 +59,21 @@ export async function readPart(bucket: R2Bucket, key: string): Promise<RawAuditR
   return rows;
 }
 
-/** The start (epoch ms, a UTC midnight) of the days the archive may take: whole days older than the hot window. */
-export const archiveBoundaryMs = (nowMs: number, hotDays: number): number => Math.floor((nowMs - hotDays * DAY_MS) / DAY_MS) * DAY_MS;
+const HOUR_MS = 3_600_000;
 
 /**
- * Moves one part: the oldest audit rows in [fromMs, beforeMs) (beforeMs a UTC midnight; fromMs the retention
- * cutoff: older rows are deleted, not archived) of the organization and day of the oldest such row. Returns how many rows it moved (0: nothing left to move).
+ * Where the archive stops (epoch ms): the rows before it are older than the hot window. A whole number of
+ * days moves whole UTC days (one part or more per organization and day); a fraction moves whole hours
+ * (an organization's day then has a part or more per hour).
+ */
+export function archiveBoundaryMs(nowMs: number, hotDays: number): number {
+  const unit = Number.isInteger(hotDays) ? DAY_MS : HOUR_MS;
+  return Math.floor((nowMs - hotDays * DAY_MS) / unit) * unit;
+}
+
+/**
+ * Moves one part: the oldest audit rows in [fromMs, beforeMs) (beforeMs from archiveBoundaryMs; fromMs the
+ * retention cutoff: older rows are deleted, not archived) of the organization and day of the oldest such row. Returns how many rows it moved (0: nothing left to move).
  */
 export async function archiveBatch(
   db: D1Database,
