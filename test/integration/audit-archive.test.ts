@@ -8,6 +8,7 @@ import { recordRenewedToken } from "../../src/storage/access-tokens";
 import { flushAudit, recordLogin } from "../../src/storage/audit-log";
 import { call, jwtPayload, ok } from "../support/api";
 import { advanceClock, nowMs, nowSeconds } from "../support/clock";
+import { fetchConsole, signIn } from "../support/console";
 import { expectRefusal } from "../support/refusal";
 import { GITLAB_SUBJECT, scenario } from "../support/scenario";
 import { renew, useToken } from "../support/tokens";
@@ -181,6 +182,13 @@ describe("the R2 archive", () => {
     await ok("POST", `/api/v1/identities/${s.identity.id}/access-tokens/${jwtPayload(tokens[0]!).jti}/revoke`);
     expectRefusal(await useToken(tokens[0]!), 401, "token_revoked");
     expect((await useToken(tokens[1]!)).status).toBe(200);
+
+    // The console's audit page reads the archive too.
+    const { cookie } = await signIn("http://localhost:8787");
+    const html = await (
+      await fetchConsole(`http://localhost:8787/admin/orgs/${s.org.id}/audit?outcome=failure`, { headers: { cookie } })
+    ).text();
+    expect(html.match(/subject_not_allowed/g)?.length).toBeGreaterThanOrEqual(before[3].length);
 
     // A second run finds nothing more to move.
     expect((await runMaintenance(env, nowMs(), { partRows: 1 })).archived).toBe(0);
