@@ -2,7 +2,7 @@ import { auditHotDays, auditRetentionDays, type Env } from "./env";
 import { pruneBatch } from "./storage/retention";
 import { ARCHIVE_PART_ROWS, archiveBatch, archiveBoundaryMs, pruneArchiveBatch } from "./storage/audit-archive";
 import { pruneLoginStats } from "./storage/login-stats";
-import { log } from "./observability/log";
+import { errorName, log } from "./observability/log";
 import { nowMs } from "./time/clock";
 
 const DAY_MS = 86_400_000;
@@ -30,8 +30,10 @@ export interface MaintenanceResult {
   tokensDeleted: number;
   /** archive parts deleted past retention */
   partsDeleted: number;
-  /** Whether work was left for the next run (the budget ran out). */
+  /** Whether work was left for the next run (the budget ran out, or the archive failed). */
   backlog: boolean;
+  /** The archive's step failed this run (logged as `audit_archive_failed`); the next run tries again. */
+  archiveFailed: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface MaintenanceResult {
  * budget is spent (what is left is older still at the next run):
  * 1. audit retention in D1 (AUDIT_RETENTION_DAYS, default 90), and the hourly traffic counts with it;
  * 2. the ledger rows of expired tokens;
- * 3. the archive: audit rows of whole days older than AUDIT_HOT_DAYS (default 7), and within retention,
+ * 3. the archive: audit rows of whole days older than AUDIT_HOT_DAYS (default 3), and within retention,
  *    move to R2, one part of ARCHIVE_PART_ROWS rows of one organization and day at a time
  *    (src/storage/audit-archive.ts). Without the AUDIT_ARCHIVE binding nothing moves: D1 keeps every event
  *    until retention (and the reads read D1 alone);
@@ -75,19 +77,35 @@ export async function runMaintenance(
   let archivedBytes = 0;
   const partRows = opts.partRows ?? ARCHIVE_PART_ROWS;
   const archiveWindow = { fromMs: cutoff.beforeMs, beforeMs: archiveBoundaryMs(now, hotDays), nowSeconds, limit: partRows };
+  // The archive's failure (R2 or D1 unavailable) is logged and left to the next run: it loses nothing (the
+  // rows stay in D1 until a move commits) and must not stop the deletes above from running every minute.
+  let archiveFailed = false;
+  const guarded = async (step: () => Promise<{ n: number; done: boolean }>) => {
+    try {
+      return await step();
+    } catch (err) {
+      archiveFailed = true;
+      log("error", "audit_archive_failed", { error: errorName(err) });
+      return { n: 0, done: false };
+    }
+  };
   const archive =
     bucket && tokens.done
-      ? await drain(async () => {
-          const r = await archiveBatch(env.DB, bucket, archiveWindow);
-          archived += r.moved;
-          archivedBytes += r.bytes;
-          return r.moved > 0 ? partRows : 0; // a part may be short (the end of a day) and more days follow
-        }, partRows)
+      ? await guarded(() =>
+          drain(async () => {
+            const r = await archiveBatch(env.DB, bucket, archiveWindow);
+            archived += r.moved;
+            archivedBytes += r.bytes;
+            return r.moved > 0 ? partRows : 0; // a part may be short (the end of a day) and more days follow
+          }, partRows),
+        )
       : { n: 0, done: !bucket };
   // A day's parts go once all of the day is past retention.
   const partsBefore = Math.floor(cutoff.beforeMs / DAY_MS);
   const parts =
-    bucket && archive.done ? await drain(() => pruneArchiveBatch(env.DB, bucket, partsBefore, 1000), 1000) : { n: 0, done: !bucket };
+    bucket && archive.done
+      ? await guarded(() => drain(() => pruneArchiveBatch(env.DB, bucket, partsBefore, 1000), 1000))
+      : { n: 0, done: !bucket };
   const result: MaintenanceResult = {
     archived,
     archivedBytes,
@@ -95,6 +113,7 @@ export async function runMaintenance(
     tokensDeleted: tokens.n,
     partsDeleted: parts.n,
     backlog: !(archive.done && audit.done && tokens.done && parts.done),
+    archiveFailed,
   };
   if (Object.values(result).some((v) => v === true || (typeof v === "number" && v > 0))) {
     log("info", "maintenance", { ...result, retentionDays, hotDays });
