@@ -251,3 +251,23 @@ describe("the R2 archive", () => {
     expect((await call("GET", `/api/v1/identities/${s.identity.id}/access-tokens`)).body.accessTokens).toEqual([]);
   });
 });
+
+describe("retention shorter than a token's life", () => {
+  it("a live token's row past AUDIT_RETENTION_DAYS loses its event and stays as the token's ledger entry", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    await flushAudit(env.DB);
+    const { jti } = jwtPayload(token);
+    const short = { ...env, AUDIT_RETENTION_DAYS: "2", AUDIT_HOT_DAYS: "1" };
+    advanceClock(3 * DAY);
+    await runMaintenance(short, nowMs());
+    expect(await env.DB.prepare("SELECT details, ledger_only FROM audit_logs WHERE id = ?").bind(jti).first()).toEqual({
+      details: null,
+      ledger_only: 1,
+    });
+    expect((await ok("GET", `/api/v1/audit-logs?identityId=${s.identity.id}&event=login`)).auditLogs).toEqual([]);
+    const { accessTokens } = await ok("GET", `/api/v1/identities/${s.identity.id}/access-tokens`);
+    expect(accessTokens.map((t: any) => t.id)).toEqual([jti]);
+    expect((await useToken(token)).status).toBe(200);
+  });
+});
