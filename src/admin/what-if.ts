@@ -36,6 +36,11 @@ export const WHAT_IF_LIMITS = Object.freeze({
   maxLiveTokens: 10_000,
   /** Entries listed in `gained` and in `lost` (newest first); the counts say how many there are in all. */
   maxListed: 100,
+  /**
+   * Archived parts (R2 objects of up to 2,000 events of the organization) read for the attempts; past it
+   * the answer says `truncated`. An identity's attempts in the archive are found among its organization's.
+   */
+  maxArchiveParts: 100,
   /** Rows per D1 query: memory holds one page of claim snapshots at a time. */
   page: 500,
 });
@@ -87,7 +92,10 @@ export interface WhatIfResult {
   unchanged: number;
   /** live tokens (per the token ledger) whose login's claims the proposed configuration refuses */
   liveTokensEnded: number;
-  /** a bound was reached: only the newest 10,000 attempts were replayed, or 10,000 live tokens looked at */
+  /**
+   * a bound was reached: only the newest 10,000 attempts were replayed, or 100 archived parts read for them,
+   * or 10,000 live tokens looked at
+   */
   truncated: boolean;
 }
 
@@ -130,8 +138,9 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
 
   const replay = newReplay();
   let read = 0;
+  let parts = 0;
   let after: AuditKey | null | undefined;
-  while (read < WHAT_IF_LIMITS.maxAttempts) {
+  while (read < WHAT_IF_LIMITS.maxAttempts && parts < WHAT_IF_LIMITS.maxArchiveParts) {
     const limit = Math.min(WHAT_IF_LIMITS.page, WHAT_IF_LIMITS.maxAttempts - read);
     const page = await loginAttemptsPage(tiers, {
       orgId: identity.orgId,
@@ -147,9 +156,12 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
       if (claims) replay.add(row.createdAt, claims, evaluateConfig(current, claims), evaluateConfig(proposed, claims));
     }
     read += page.rows.length;
+    parts += page.partsRead;
     after = page.next;
     if (!after) break;
   }
+  const attemptsTruncated =
+    after !== null && after !== undefined && (read >= WHAT_IF_LIMITS.maxAttempts || parts >= WHAT_IF_LIMITS.maxArchiveParts);
 
   const live = await countLiveTokensEnded(tiers, identity, proposed, Math.floor(to / 1000));
   return {
@@ -162,7 +174,7 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
     lostCount: replay.lostCount,
     unchanged: replay.unchanged,
     liveTokensEnded: live.ended,
-    truncated: read >= WHAT_IF_LIMITS.maxAttempts || live.truncated,
+    truncated: attemptsTruncated || live.truncated,
   };
 }
 

@@ -99,7 +99,10 @@ function matches(f: AuditFilter, r: RawAuditRow): boolean {
  * The newest `limit` rows matching the query, across both tiers, and the cursor of the next page (null: no
  * more rows).
  */
-export async function readAuditRows(tiers: AuditTiers, q: AuditQuery): Promise<{ rows: RawAuditRow[]; next: AuditKey | null }> {
+export async function readAuditRows(
+  tiers: AuditTiers,
+  q: AuditQuery,
+): Promise<{ rows: RawAuditRow[]; next: AuditKey | null; partsRead: number }> {
   const need = q.limit + 1;
   const { where, args } = sqlWhere(q, q.cursor);
   const { results } = await tiers.db
@@ -110,6 +113,7 @@ export async function readAuditRows(tiers: AuditTiers, q: AuditQuery): Promise<{
   const upper: AuditKey | undefined = q.cursor ?? (q.toMs !== undefined ? { createdAt: q.toMs, id: "" } : undefined);
   const lowerMs = Math.max(q.fromMs ?? 0, tiers.retentionCutoffMs);
   let boundary: AuditKey | null = null;
+  let read = 0;
   if (tiers.archive) {
     const parts = await partsInRange(tiers.db, {
       orgId: q.orgId,
@@ -117,7 +121,6 @@ export async function readAuditRows(tiers: AuditTiers, q: AuditQuery): Promise<{
       upperAt: upper?.createdAt,
       limit: MAX_PARTS_PER_PAGE + 4,
     });
-    let read = 0;
     let done = false;
     // A bound may only fall below the page's upper end by a millisecond or more (each page makes progress).
     const mayStopAt = (lastAt: number) => !upper || lastAt + 1 < upper.createdAt;
@@ -154,11 +157,11 @@ export async function readAuditRows(tiers: AuditTiers, q: AuditQuery): Promise<{
     const rows = eligible.slice(0, q.limit);
     const last = rows.at(-1);
     const next = eligible.length > q.limit && last ? keyOf(last) : { createdAt: edge + 1, id: LOWEST_ID };
-    return { rows, next };
+    return { rows, next, partsRead: read };
   }
   const rows = candidates.slice(0, q.limit);
   const last = rows.at(-1);
-  return { rows, next: candidates.length > q.limit && last ? keyOf(last) : null };
+  return { rows, next: candidates.length > q.limit && last ? keyOf(last) : null, partsRead: read };
 }
 
 /** Sorts rows newest first and keeps the first `keep` (no page needs more). */
@@ -221,8 +224,8 @@ export async function loginAttemptsPage(
     limit: number;
     after?: AuditKey | undefined;
   },
-): Promise<{ rows: LoginAttemptRow[]; next: AuditKey | null }> {
-  const { rows, next } = await readAuditRows(tiers, {
+): Promise<{ rows: LoginAttemptRow[]; next: AuditKey | null; partsRead: number }> {
+  const { rows, next, partsRead } = await readAuditRows(tiers, {
     orgId: q.orgId,
     identityId: q.identityId,
     event: "login",
@@ -245,6 +248,7 @@ export async function loginAttemptsPage(
       };
     }),
     next,
+    partsRead,
   };
 }
 

@@ -208,6 +208,18 @@ describe("the R2 archive", () => {
     expect({ ...cold, from: 0, to: 0 }).toEqual({ ...hot, from: 0, to: 0 });
   });
 
+  it("what-if reads at most 100 archived parts, and says truncated past them", { timeout: 60_000 }, async () => {
+    const s = await scenario();
+    for (let i = 0; i < 105; i++) await s.login();
+    await flushAudit(env.DB);
+    advanceClock(9 * DAY);
+    await runMaintenance(env, nowMs(), { partRows: 1 });
+    const res = await ok("POST", `/api/v1/auth/oidc-auth/identities/${s.identity.id}/what-if`, { body: { boundSubject: "nobody" } });
+    expect(res.truncated).toBe(true);
+    expect(res.evaluated).toBeLessThanOrEqual(100);
+    expect(res.evaluated).toBeGreaterThanOrEqual(90);
+  });
+
   it("an interrupted archive (R2 written, D1 not) neither loses nor duplicates an event when repeated", async () => {
     await runMaintenance(env, nowMs() + 9 * DAY * 1000); // earlier tests' events first: this test's are the oldest left
     const { s } = await history();
