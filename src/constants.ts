@@ -34,6 +34,14 @@ export const ACCESS_TOKEN_AUDIENCE = "edge-oidc-auth";
 /** Deployment-wide ceiling on any token lifetime when the var is unset (30 days). */
 export const DEFAULT_TOKEN_MAX_LIFETIME_SECONDS = 2_592_000;
 
+/**
+ * Days of audit events D1 keeps when AUDIT_HOT_DAYS is unset. D1 then holds at most four days of events
+ * (the archive moves whole days): at 1M logins a day and 1.6 kB per login row (measured,
+ * test/integration/audit-capacity.test.ts) about 6.5 GB of D1's 10 GB, the rest left for live tokens'
+ * ledger rows and the other tables. The console's recent history and the traffic pages (hourly counts,
+ * not events) stay in D1; older reads go to R2 (docs/architecture.md, "Audit tiers").
+ */
+export const DEFAULT_AUDIT_HOT_DAYS = 3;
 /** Days of audit events kept when AUDIT_RETENTION_DAYS is unset. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 

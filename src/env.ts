@@ -1,4 +1,5 @@
 import {
+  DEFAULT_AUDIT_HOT_DAYS,
   DEFAULT_AUDIT_RETENTION_DAYS,
   DEFAULT_ORG_MAX_IDENTITIES,
   DEFAULT_ORG_MAX_PROJECTS,
@@ -29,8 +30,18 @@ export interface Env {
   ALLOW_INSECURE_ISSUERS?: string;
   /** Ceiling on any access token's lifetime, seconds (default 30 days). */
   TOKEN_MAX_LIFETIME_SECONDS?: string;
-  /** Days audit events are kept (the maintenance cron deletes older ones); default 90. */
+  /** Days audit events are kept (the maintenance cron deletes older ones, in both tiers); default 90. */
   AUDIT_RETENTION_DAYS?: string;
+  /**
+   * Days of audit events kept in D1 (the hot tier) before the maintenance cron moves them to the
+   * AUDIT_ARCHIVE bucket; default 3 (docs/architecture.md, "Audit tiers").
+   */
+  AUDIT_HOT_DAYS?: string;
+  /**
+   * R2 bucket of the audit archive (the cold tier). Absent: nothing is archived, D1 keeps every event for
+   * the whole retention, and reads read D1 alone.
+   */
+  AUDIT_ARCHIVE?: R2Bucket;
   /**
    * Most identities per organization (default 1000); a create past it is 409 `quota_exceeded`. An identity
    * has at most one OIDC Auth configuration, so this bounds configurations too.
@@ -65,6 +76,16 @@ export const allowInsecureIssuers = (env: Pick<Env, "ALLOW_INSECURE_ISSUERS">): 
 export const tokenCeilingSeconds = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">): number => {
   const n = Number(env.TOKEN_MAX_LIFETIME_SECONDS);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_TOKEN_MAX_LIFETIME_SECONDS;
+};
+
+/**
+ * `AUDIT_HOT_DAYS`, read: days of audit events D1 keeps before they move to the archive. A fraction (at
+ * least an hour, 0.0417) is for deployments whose day of events does not fit D1 (docs/architecture.md,
+ * "Audit tiers").
+ */
+export const auditHotDays = (env: Pick<Env, "AUDIT_HOT_DAYS">): number => {
+  const n = Number(env.AUDIT_HOT_DAYS);
+  return Number.isFinite(n) && n >= 1 / 24 ? n : DEFAULT_AUDIT_HOT_DAYS;
 };
 
 /** `AUDIT_RETENTION_DAYS`, read: how many days of audit events are kept (and can be replayed by a what-if). */

@@ -4,9 +4,10 @@
 //
 // Bindings: IDP_JWK (the IdP's RS256 public JWK, JSON), SIGNING_KEYS (the same secret the service gets).
 //
-// Floor (a+w) is this Worker with the service's D1 bound as DB: it also writes what a login writes, an
-// audit row and a token ledger row per request, queued in the isolate and flushed once a second with the
-// service's statements (src/storage/write-behind.ts, audit-log.ts, access-tokens.ts; the SQL is mirrored
+// Floor (a+w) is this Worker with the service's D1 bound as DB: it also writes what a login writes, one
+// row per request (its audit event, which is also its token's ledger row: docs/architecture.md, "One row per
+// login"), queued in the isolate and flushed once a second with the service's statement
+// (src/storage/write-behind.ts, audit-log.ts; the SQL is mirrored
 // here because these Workers run unbundled). Under Miniflare, D1 runs on the same workerd thread as the
 // Worker, so this shows what the writes alone cost next to the crypto.
 
@@ -51,26 +52,28 @@ function loadKeys(env) {
   return keys;
 }
 
-const AUDIT_INSERT = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
-  client_ip, country, colo, token_id, details)
+const LOGIN_UPSERT = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
+  client_ip, country, colo, token_id, details, first_issued_at, expires_at, max_expires_at, num_uses_limit, auth_method)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
-    value->>9, value->>10, value->>11, value->>12 FROM json_each(?)`;
-const LEDGER_UPSERT = `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at,
-    max_expires_at, num_uses_limit, client_ip)
-  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8
+    value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16, value->>17
   FROM json_each(?) WHERE true
-  ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`;
+  ON CONFLICT(id) DO UPDATE SET created_at = excluded.created_at, event = excluded.event, outcome = excluded.outcome,
+    org_id = excluded.org_id, identity_id = excluded.identity_id, actor = excluded.actor, client_ip = excluded.client_ip,
+    country = excluded.country, colo = excluded.colo, token_id = excluded.token_id, details = excluded.details,
+    first_issued_at = excluded.first_issued_at, max_expires_at = excluded.max_expires_at,
+    num_uses_limit = excluded.num_uses_limit, auth_method = excluded.auth_method,
+    expires_at = MAX(expires_at, excluded.expires_at), ledger_only = 0
+  WHERE event = 'token.ledger'`;
 const FLUSH_DELAY_MS = 1_000;
-let audit = [];
-let ledger = [];
+let rows = [];
 let scheduled = false;
 
 function queueLoginRows(env, ctx, claims, jti, now) {
   const identityId = "00000000-0000-4000-8000-000000000000";
   const checked = { iss: claims.iss, sub: claims.sub, aud: claims.aud, ref_protected: claims.ref_protected };
-  audit.push(
+  rows.push(
     JSON.stringify([
-      crypto.randomUUID(),
+      jti,
       Date.now(),
       "login",
       "success",
@@ -83,21 +86,21 @@ function queueLoginRows(env, ctx, claims, jti, now) {
       null,
       jti,
       JSON.stringify({ claims: checked }),
+      now,
+      now + 3600,
+      now + 86400,
+      0,
+      "oidc-auth",
     ]),
   );
-  ledger.push(JSON.stringify([jti, identityId, "floor", "oidc-auth", now, now + 3600, now + 86400, 0, "198.51.100.7"]));
   if (scheduled) return;
   scheduled = true;
   ctx.waitUntil(
     new Promise((r) => setTimeout(r, FLUSH_DELAY_MS)).then(async () => {
       scheduled = false;
-      const [a, l] = [audit, ledger];
-      audit = [];
-      ledger = [];
-      await env.DB.batch([
-        env.DB.prepare(AUDIT_INSERT).bind(`[${a.join(",")}]`),
-        env.DB.prepare(LEDGER_UPSERT).bind(`[${l.join(",")}]`),
-      ]);
+      const batch = rows;
+      rows = [];
+      await env.DB.batch([env.DB.prepare(LOGIN_UPSERT).bind(`[${batch.join(",")}]`)]);
     }),
   );
 }

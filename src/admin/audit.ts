@@ -1,4 +1,7 @@
-import { auditedWrite, flushAudit, queryAudit, type AuditQuery, type AuditRecord } from "../storage/audit-log";
+import { auditRetentionDays, type Env } from "../env";
+import { auditedWrite, flushAudit, type AuditRecord } from "../storage/audit-log";
+import { queryAudit, type AuditQuery, type AuditTiers } from "../storage/audit-read";
+import { nowMs } from "../time/clock";
 import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
 
 export interface AuditedChange {
@@ -40,8 +43,15 @@ export function writeAudited(
 /** Whether the batch's first statement (the change itself) changed a row. */
 export const changed = (results: D1Result[]): boolean => (results[0]?.meta.changes ?? 0) > 0;
 
+/** Both tiers of the audit log (D1, and the R2 archive when bound), read up to the retention cutoff. */
+export const auditTiers = (env: Pick<Env, "DB" | "AUDIT_ARCHIVE" | "AUDIT_RETENTION_DAYS">): AuditTiers => ({
+  db: env.DB,
+  archive: env.AUDIT_ARCHIVE,
+  retentionCutoffMs: nowMs() - auditRetentionDays(env) * 86_400_000,
+});
+
 /**
- * The audit log as an admin may read it: an identity actor only its own organization's events (and the
+ * The audit log as an admin may read it, across both tiers: an identity actor only its own organization's events (and the
  * organization filter defaults to it). Flushes this isolate's queue first, so a reader sees its own writes.
  */
 export async function queryAuditLog(
@@ -51,5 +61,5 @@ export async function queryAuditLog(
   const orgId = query.orgId ?? (ctx.actor.kind === "identity" ? ctx.actor.orgId : undefined);
   if (orgId) assertOrgAccess(ctx.actor, orgId);
   await flushAudit(ctx.env.DB);
-  return queryAudit(ctx.env.DB, { ...query, orgId });
+  return queryAudit(auditTiers(ctx.env), { ...query, orgId });
 }

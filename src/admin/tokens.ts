@@ -16,7 +16,7 @@ import { propagateIdentityChange } from "./propagate";
 import { DomainError, Reason } from "../errors";
 import { nowSeconds } from "../time/clock";
 
-/** Tokens of an identity that have not expired yet, newest first (from the ledger). */
+/** Tokens of an identity that have not expired yet, newest first (from the ledger: their login rows). */
 export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
   const identity = await getManagedIdentity(ctx, identityId);
   return listLiveTokens(ctx.env.DB, identity.id, nowSeconds());

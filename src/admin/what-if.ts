@@ -9,7 +9,15 @@ import * as z from "zod";
 import { auditRetentionDays } from "../env";
 import { DomainError, Reason } from "../errors";
 import { CONFIG_REFUSALS, evaluateConfig, type ConfigVerdict, type RuleName } from "../oidc/evaluate";
-import { flushAudit, liveTokenLoginsPage, loginAttemptsPage, type LiveTokenLogin, type LoginAttemptRow } from "../storage/audit-log";
+import { flushAudit } from "../storage/audit-log";
+import {
+  liveTokenLoginsPage,
+  loginAttemptsPage,
+  PartCache,
+  type AuditKey,
+  type AuditTiers,
+  type LiveTokenLogin,
+} from "../storage/audit-read";
 import { flushLedger } from "../storage/access-tokens";
 import { oidcConfigInputSchema } from "../oidc/config-schema";
 import type { OidcAuthConfig } from "../storage/records";
@@ -17,6 +25,7 @@ import { nowMs } from "../time/clock";
 import { loginSnapshot } from "../tokens/audit";
 import type { AdminContext } from "./actor";
 import { proposedOidcAuth } from "./oidc-auth";
+import { auditTiers } from "./audit";
 
 export const WHAT_IF_LIMITS = Object.freeze({
   /** Days replayed when the request does not say. */
@@ -27,6 +36,11 @@ export const WHAT_IF_LIMITS = Object.freeze({
   maxLiveTokens: 10_000,
   /** Entries listed in `gained` and in `lost` (newest first); the counts say how many there are in all. */
   maxListed: 100,
+  /**
+   * Archived parts (R2 objects of up to 2,000 events of the organization) read for the attempts; past it
+   * the answer says `truncated`. An identity's attempts in the archive are found among its organization's.
+   */
+  maxArchiveParts: 100,
   /** Rows per D1 query: memory holds one page of claim snapshots at a time. */
   page: 500,
 });
@@ -78,7 +92,10 @@ export interface WhatIfResult {
   unchanged: number;
   /** live tokens (per the token ledger) whose login's claims the proposed configuration refuses */
   liveTokensEnded: number;
-  /** a bound was reached: only the newest 10,000 attempts were replayed, or 10,000 live tokens looked at */
+  /**
+   * a bound was reached: only the newest 10,000 attempts were replayed, or 100 archived parts read for them,
+   * or 10,000 live tokens looked at
+   */
   truncated: boolean;
 }
 
@@ -116,30 +133,37 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
   const from = to - windowDays * DAY_MS;
   const db = ctx.env.DB;
   await Promise.all([flushAudit(db), flushLedger(db)]);
+  // Both tiers: the attempts of the last days from D1, older ones from the R2 archive.
+  const tiers = auditTiers(ctx.env);
 
   const replay = newReplay();
   let read = 0;
-  let last: LoginAttemptRow | undefined;
-  while (read < WHAT_IF_LIMITS.maxAttempts) {
+  let parts = 0;
+  let after: AuditKey | null | undefined;
+  while (read < WHAT_IF_LIMITS.maxAttempts && parts < WHAT_IF_LIMITS.maxArchiveParts) {
     const limit = Math.min(WHAT_IF_LIMITS.page, WHAT_IF_LIMITS.maxAttempts - read);
-    const rows = await loginAttemptsPage(db, {
+    const page = await loginAttemptsPage(tiers, {
+      orgId: identity.orgId,
       identityId: identity.id,
       fromMs: from,
       toMs: to,
       reasons: CONFIG_REFUSALS,
       limit,
-      ...(last ? { after: last } : {}),
+      after: after ?? undefined,
     });
-    for (const row of rows) {
+    for (const row of page.rows) {
       const claims = loginSnapshot(row.details);
       if (claims) replay.add(row.createdAt, claims, evaluateConfig(current, claims), evaluateConfig(proposed, claims));
     }
-    read += rows.length;
-    last = rows.at(-1);
-    if (rows.length < limit) break;
+    read += page.rows.length;
+    parts += page.partsRead;
+    after = page.next;
+    if (!after) break;
   }
+  const attemptsTruncated =
+    after !== null && after !== undefined && (read >= WHAT_IF_LIMITS.maxAttempts || parts >= WHAT_IF_LIMITS.maxArchiveParts);
 
-  const live = await countLiveTokensEnded(db, identity.id, proposed, Math.floor(to / 1000));
+  const live = await countLiveTokensEnded(tiers, identity, proposed, Math.floor(to / 1000));
   return {
     evaluated: replay.gainedCount + replay.lostCount + replay.unchanged,
     from: new Date(from).toISOString(),
@@ -150,7 +174,7 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
     lostCount: replay.lostCount,
     unchanged: replay.unchanged,
     liveTokensEnded: live.ended,
-    truncated: read >= WHAT_IF_LIMITS.maxAttempts || live.truncated,
+    truncated: attemptsTruncated || live.truncated,
   };
 }
 
@@ -191,8 +215,8 @@ function newReplay() {
  * at use) and tokens whose login row kept no snapshot are not counted.
  */
 async function countLiveTokensEnded(
-  db: D1Database,
-  identityId: string,
+  tiers: AuditTiers,
+  identity: { id: string; orgId: string },
   proposed: OidcAuthConfig,
   nowSeconds: number,
 ): Promise<{ ended: number; truncated: boolean }> {
@@ -200,9 +224,14 @@ async function countLiveTokensEnded(
   let ended = 0;
   let seen = 0;
   let after: LiveTokenLogin | undefined;
+  const parts = new PartCache();
   while (seen < WHAT_IF_LIMITS.maxLiveTokens) {
     const limit = Math.min(WHAT_IF_LIMITS.page, WHAT_IF_LIMITS.maxLiveTokens - seen);
-    const page = await liveTokenLoginsPage(db, { identityId, nowSeconds, issuedSince: attachedAt, limit, after });
+    const page = await liveTokenLoginsPage(
+      tiers,
+      { orgId: identity.orgId, identityId: identity.id, nowSeconds, issuedSince: attachedAt, limit, after },
+      parts,
+    );
     for (const token of page) {
       const claims = loginSnapshot(token.details);
       if (claims && !evaluateConfig(proposed, claims).admitted) ended++;

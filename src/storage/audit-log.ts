@@ -110,6 +110,64 @@ export function recordAudit(db: D1Database, event: AuditEvent, waitUntil: (p: Pr
   writeBehind.push(db, auditRows, { ...event, id: newTimeOrderedId(createdAt), createdAt }, waitUntil);
 }
 
+/**
+ * The event of a renewal's stand-in for a login row not written yet (src/storage/access-tokens.ts): a ledger
+ * row only (`ledger_only` = 1), never read as an audit event.
+ */
+export const LEDGER_STAND_IN = "token.ledger";
+
+/** What a successful login's row also records: the token it issued, as the ledger lists it. */
+export interface IssuedTokenFacts {
+  jti: string;
+  firstIssuedAt: number;
+  expiresAt: number;
+  maxExpiresAt: number;
+  numUsesLimit: number;
+  authMethod: string;
+}
+
+/**
+ * A successful login's one row: its audit event and its token's ledger row (docs/architecture.md, "One row
+ * per login"), keyed by the token's jti. When a renewal in another isolate got there first (its stand-in,
+ * event `token.ledger`), the login's facts replace the stand-in's and the later expiry of the two is kept;
+ * a row that is already a login is left alone (a retried flush).
+ */
+const UPSERT_LOGIN = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
+  client_ip, country, colo, token_id, details, first_issued_at, expires_at, max_expires_at, num_uses_limit, auth_method)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
+    value->>9, value->>10, value->>11, value->>12, value->>13, value->>14, value->>15, value->>16, value->>17
+  FROM json_each(?) WHERE true
+  ON CONFLICT(id) DO UPDATE SET created_at = excluded.created_at, event = excluded.event, outcome = excluded.outcome,
+    org_id = excluded.org_id, identity_id = excluded.identity_id, actor = excluded.actor, client_ip = excluded.client_ip,
+    country = excluded.country, colo = excluded.colo, token_id = excluded.token_id, details = excluded.details,
+    first_issued_at = excluded.first_issued_at, max_expires_at = excluded.max_expires_at,
+    num_uses_limit = excluded.num_uses_limit, auth_method = excluded.auth_method,
+    expires_at = MAX(expires_at, excluded.expires_at), ledger_only = 0
+  WHERE event = '${LEDGER_STAND_IN}'`;
+
+const loginRows: RowKind<Row & { token: IssuedTokenFacts }> = {
+  name: "audit-login",
+  sql: UPSERT_LOGIN,
+  encode: (r) => [
+    ...auditRows.encode(r),
+    r.token.firstIssuedAt,
+    r.token.expiresAt,
+    r.token.maxExpiresAt,
+    r.token.numUsesLimit,
+    r.token.authMethod,
+  ],
+};
+
+/** Queues a successful login: one row, its audit event and its token's ledger entry. */
+export function recordLogin(
+  db: D1Database,
+  event: AuditEvent,
+  token: IssuedTokenFacts,
+  waitUntil: (p: Promise<unknown>) => void,
+): void {
+  writeBehind.push(db, loginRows, { ...event, tokenId: token.jti, id: token.jti, createdAt: nowMs(), token }, waitUntil);
+}
+
 /** One audit row, written with the change it describes (auditedWrite) rather than behind the response. */
 const INSERT_ONE = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
   client_ip, country, colo, token_id, details)
@@ -162,164 +220,3 @@ export async function auditedWrite(
 
 /** Writes what this isolate has queued (so a reader sees its own isolate's events). */
 export const flushAudit = (db: D1Database) => writeBehind.flush(db, false);
-
-export interface AuditQuery {
-  orgId?: string;
-  identityId?: string;
-  outcome?: AuditOutcome;
-  event?: string;
-  /** the exact reason_code (refusals of one reason: the traffic pages link here) */
-  reasonCode?: string;
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
-  /** opaque cursor from a previous page: "<created_at>:<id>" */
-  cursor?: { createdAt: number; id: string };
-}
-
-export async function queryAudit(db: D1Database, q: AuditQuery): Promise<{ records: AuditRecord[]; nextCursor: string | null }> {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  const add = (sql: string, v: string | number | undefined) => {
-    if (v === undefined) return;
-    where.push(sql);
-    args.push(v);
-  };
-  add("org_id = ?", q.orgId);
-  add("identity_id = ?", q.identityId);
-  add("outcome = ?", q.outcome);
-  add("event = ?", q.event);
-  add("reason_code = ?", q.reasonCode);
-  add("created_at >= ?", q.fromMs);
-  add("created_at < ?", q.toMs);
-  if (q.cursor) {
-    where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-    args.push(q.cursor.createdAt, q.cursor.createdAt, q.cursor.id);
-  }
-  const sql = `SELECT * FROM audit_logs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY created_at DESC, id DESC LIMIT ?`;
-  const { results } = await db
-    .prepare(sql)
-    .bind(...args, q.limit + 1)
-    .all<Record<string, string | number | null>>();
-  const page = results.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    records: page.map(toRecord),
-    nextCursor: results.length > q.limit && last ? `${last.created_at}:${last.id}` : null,
-  };
-}
-
-function toRecord(r: Record<string, string | number | null>): AuditRecord {
-  return {
-    id: r.id as string,
-    createdAt: new Date(r.created_at as number).toISOString(),
-    event: r.event as string,
-    outcome: r.outcome as AuditOutcome,
-    reasonCode: r.reason_code as string | null,
-    orgId: r.org_id as string | null,
-    identityId: r.identity_id as string | null,
-    actor: r.actor as string | null,
-    clientIp: r.client_ip as string | null,
-    country: r.country as string | null,
-    colo: r.colo as string | null,
-    tokenId: r.token_id as string | null,
-    details: r.details ? (JSON.parse(r.details as string) as unknown) : null,
-    count: typeof r.count === "number" ? r.count : 1,
-  };
-}
-
-/** A login attempt as a what-if replays it: when, how it ended, and what its row recorded. */
-export interface LoginAttemptRow {
-  id: string;
-  createdAt: number;
-  outcome: AuditOutcome;
-  reasonCode: string | null;
-  tokenId: string | null;
-  details: unknown;
-}
-
-export interface LoginAttemptQuery {
-  identityId: string;
-  fromMs: number;
-  toMs: number;
-  /** refusals to include besides the successes: a reason matches its own code and `reason: qualifier` */
-  reasons: readonly string[];
-  limit: number;
-  /** the last row of the previous page */
-  after?: { createdAt: number; id: string };
-}
-
-/**
- * One page of an identity's login attempts in [fromMs, toMs), newest first: the successes and the refusals
- * for one of `reasons`. A range of the audit_logs_by_identity index (identity_id, created_at).
- */
-export async function loginAttemptsPage(db: D1Database, q: LoginAttemptQuery): Promise<LoginAttemptRow[]> {
-  const args: (string | number)[] = [q.identityId, q.fromMs, q.toMs, JSON.stringify(q.reasons)];
-  let page = "";
-  if (q.after) {
-    page = "AND (created_at < ? OR (created_at = ? AND id < ?))";
-    args.push(q.after.createdAt, q.after.createdAt, q.after.id);
-  }
-  const { results } = await db
-    .prepare(
-      `SELECT id, created_at, outcome, reason_code, token_id, details FROM audit_logs
-      WHERE identity_id = ? AND created_at >= ? AND created_at < ? AND event = 'login'
-        AND (outcome = 'success'
-          OR substr(reason_code, 1, instr(reason_code || ':', ':') - 1) IN (SELECT value FROM json_each(?)))
-        ${page}
-      ORDER BY created_at DESC, id DESC LIMIT ?`,
-    )
-    .bind(...args, q.limit)
-    .all<Record<string, string | number | null>>();
-  return results.map((r) => ({
-    id: r.id as string,
-    createdAt: r.created_at as number,
-    outcome: r.outcome as AuditOutcome,
-    reasonCode: r.reason_code as string | null,
-    tokenId: r.token_id as string | null,
-    details: r.details ? (JSON.parse(r.details as string) as unknown) : null,
-  }));
-}
-
-/** How long after a token's first issuance its login's audit row is written, at the most. */
-const LOGIN_ROW_DELAY_MS = 60_000;
-
-/** A live token of the ledger with the `details` of the login that issued it (null when that row is gone). */
-export interface LiveTokenLogin {
-  tokenId: string;
-  expiresAt: number;
-  details: unknown;
-}
-
-/**
- * One page of an identity's live tokens (not expired at `nowSeconds`, not revoked, per the token ledger,
- * first issued at `issuedSince` or later) in expiry order, after `after`, each with its login's details. A
- * range of access_tokens_by_identity; the login row, of audit_logs_by_identity just after the token's first
- * issuance.
- */
-export async function liveTokenLoginsPage(
-  db: D1Database,
-  q: { identityId: string; nowSeconds: number; issuedSince: number; limit: number; after?: LiveTokenLogin | undefined },
-): Promise<LiveTokenLogin[]> {
-  const from = q.after ?? { expiresAt: q.nowSeconds, tokenId: "" };
-  const { results } = await db
-    .prepare(
-      `SELECT t.id AS token_id, t.expires_at, (
-          SELECT a.details FROM audit_logs a
-          WHERE a.identity_id = t.identity_id AND a.created_at >= t.first_issued_at * 1000
-            AND a.created_at < t.first_issued_at * 1000 + ? AND a.token_id = t.id AND a.event = 'login'
-          LIMIT 1) AS details
-      FROM access_tokens t
-      WHERE t.identity_id = ? AND t.expires_at >= ? AND (t.expires_at > ? OR t.id > ?)
-        AND t.expires_at > ? AND t.revoked_at IS NULL AND t.first_issued_at >= ?
-      ORDER BY t.expires_at, t.id LIMIT ?`,
-    )
-    .bind(LOGIN_ROW_DELAY_MS, q.identityId, from.expiresAt, from.expiresAt, from.tokenId, q.nowSeconds, q.issuedSince, q.limit)
-    .all<{ token_id: string; expires_at: number; details: string | null }>();
-  return results.map((r) => ({
-    tokenId: r.token_id,
-    expiresAt: r.expires_at,
-    details: r.details ? (JSON.parse(r.details) as unknown) : null,
-  }));
-}

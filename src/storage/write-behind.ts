@@ -1,5 +1,6 @@
 /**
- * Rows written off the response path (audit events, the token ledger), batched per isolate: a busy
+ * Rows written off the response path (audit events, a login's being also its token's ledger row, and
+ * renewals' expiries: docs/architecture.md, "One row per login"), batched per isolate: a busy
  * isolate makes one D1 call per FLUSH_DELAY_MS, whatever the number of requests and of row kinds, and
  * each kind's rows travel as one JSON parameter of one statement (`INSERT ... SELECT ... FROM json_each(?)`)
  * rather than one bound statement per row.

@@ -1,6 +1,7 @@
 import type { LoginTrace } from "../oidc/authenticate";
 import type { ClaimSnapshot } from "../oidc/claim-snapshot";
-import { recordAudit, recordCountedAudit } from "../storage/audit-log";
+import { issuedTokenFacts } from "../storage/access-tokens";
+import { recordAudit, recordCountedAudit, recordLogin, type AuditEvent } from "../storage/audit-log";
 import type { AccessTokenClaims } from "./access-token";
 import type { Caller } from "./caller";
 
@@ -20,7 +21,10 @@ export interface LoginAttempt extends LoginTrace {
   orgId: string | null;
 }
 
-export type LoginResult = { outcome: "success"; tokenId: string } | { outcome: "failure"; reasonCode: string; refusedFor?: string };
+/** How a login ended: the token it issued, or the refusal. */
+export type LoginResult =
+  | { outcome: "success"; token: AccessTokenClaims }
+  | { outcome: "failure"; reasonCode: string; refusedFor?: string };
 
 /**
  * Marks `details.claims` of a login row as the claim snapshot (src/oidc/claim-snapshot.ts), which a what-if
@@ -33,7 +37,8 @@ const SNAPSHOT_VERSION = 1;
  * malformed id: `orgId` is still null) is counted instead, in one row per client address and minute
  * (recordCountedAudit): guessing ids costs the audit log a row a minute, not a row a request. `details`: the claim snapshot once
  * the signature verified (`claims`), the rule that refused the token (`failedRule`), the refusal a rate
- * limit replaced (`refusedFor`). Never the token.
+ * limit replaced (`refusedFor`). Never the token. A success's row is also its token's ledger row (its
+ * expiry and limits: docs/architecture.md, "One row per login"): a login writes one row.
  */
 export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt, result: LoginResult): void {
   const refusedFor = result.outcome === "failure" ? result.refusedFor : undefined;
@@ -60,23 +65,20 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
     ...(failedRule ? { failedRule } : {}),
     ...(refusedFor ? { refusedFor } : {}),
   };
-  recordAudit(
-    db,
-    {
-      event: attempt.event ?? "login",
-      outcome: result.outcome,
-      reasonCode: result.outcome === "failure" ? result.reasonCode : null,
-      orgId: attempt.orgId,
-      identityId: attempt.identityId,
-      actor: `identity:${attempt.identityId}`,
-      clientIp: caller.ip,
-      country: caller.country,
-      colo: caller.colo,
-      tokenId: result.outcome === "success" ? result.tokenId : null,
-      details: Object.keys(details).length ? details : undefined,
-    },
-    caller.waitUntil,
-  );
+  const event: AuditEvent = {
+    event: attempt.event ?? "login",
+    outcome: result.outcome,
+    reasonCode: result.outcome === "failure" ? result.reasonCode : null,
+    orgId: attempt.orgId,
+    identityId: attempt.identityId,
+    actor: `identity:${attempt.identityId}`,
+    clientIp: caller.ip,
+    country: caller.country,
+    colo: caller.colo,
+    details: Object.keys(details).length ? details : undefined,
+  };
+  if (result.outcome === "success") recordLogin(db, event, issuedTokenFacts(result.token), caller.waitUntil);
+  else recordAudit(db, event, caller.waitUntil);
 }
 
 /** The claim snapshot a login row recorded (see auditLogin), or null for a row without one. */

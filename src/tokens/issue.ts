@@ -2,7 +2,6 @@ import type { JWTPayload } from "jose";
 import { mapClaims } from "../oidc/claims";
 import type { Identity, OidcAuthConfig } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
-import { recordIssuedToken } from "../storage/access-tokens";
 import { newTimeOrderedId } from "../storage/ids";
 import type { AccessTokenClaims } from "./access-token";
 import { issuedForClaims, signWithinLimit } from "./issued-for";
@@ -29,7 +28,10 @@ export function tokenResponse(accessToken: string, claims: AccessTokenClaims, no
   };
 }
 
-/** Mints a new access token for a verified login. No storage round trip: the ledger write is deferred. */
+/**
+ * Mints a new access token for a verified login. No storage at all: the login's one row (its audit event,
+ * which is also the token's ledger row) is written behind the response by the caller (src/tokens/audit.ts).
+ */
 export async function issueAccessToken(
   keys: SigningKeys,
   input: {
@@ -37,9 +39,6 @@ export async function issueAccessToken(
     config: OidcAuthConfig;
     idToken: JWTPayload;
     ceilingSeconds: number;
-    db: D1Database;
-    clientIp: string | null;
-    waitUntil: (p: Promise<unknown>) => void;
     /** the token-state namespace: the token's shard id is derived in it (a hash, no call) */
     tokenState: Pick<Env, "TOKEN_STATE">;
     /** the issuer identifier (src/env.ts): the token's `iss` */
@@ -77,6 +76,5 @@ export async function issueAccessToken(
   }
   Object.assign(claims, await issuedForClaims(config, input.idToken));
   const accessToken = await signWithinLimit(keys, claims, input.issuer);
-  recordIssuedToken(input.db, claims, input.clientIp, input.waitUntil);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

@@ -75,13 +75,10 @@ export async function loginWithIdToken(
       config,
       idToken,
       ceilingSeconds: tokenCeilingSeconds(env),
-      db: env.DB,
-      clientIp: caller.ip,
-      waitUntil: caller.waitUntil,
       tokenState: env,
       issuer: caller.issuer,
     });
-    auditLogin(env.DB, caller, attempt, { outcome: "success", tokenId: claims.jti });
+    auditLogin(env.DB, caller, attempt, { outcome: "success", token: claims });
     return response;
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;

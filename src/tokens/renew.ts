@@ -1,5 +1,5 @@
 import { tokenCeilingSeconds, type Env } from "../env";
-import { recordIssuedToken } from "../storage/access-tokens";
+import { recordRenewedToken } from "../storage/access-tokens";
 import { nowSeconds } from "../time/clock";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 import { auditTokenEvent } from "./audit";
@@ -25,7 +25,7 @@ export async function renewAccessToken(env: RenewEnv, accessToken: string, calle
   const now = nowSeconds();
   const renewed = { ...claims, iat: now, exp: expiresAt };
   const token = await signAccessToken(keys, renewed);
-  recordIssuedToken(env.DB, renewed, caller.ip, caller.waitUntil);
+  recordRenewedToken(env.DB, renewed, caller.ip, caller.waitUntil);
   auditTokenEvent(env.DB, caller, "token.renew", renewed);
   return tokenResponse(token, renewed, now);
 }

@@ -144,7 +144,7 @@ describe("audit trail", () => {
     expectRefusal(await call("GET", "/api/v1/audit-logs", { token: null }), 401, "credentials_missing");
   });
 
-  it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest", async () => {
+  it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest (archived past AUDIT_HOT_DAYS)", async () => {
     const old = Date.now() - 91 * 86_400_000;
     await env.DB.prepare(
       "INSERT INTO audit_logs (id, created_at, event, outcome, org_id) VALUES (?, ?, 'login', 'success', 'retention-org')",
@@ -160,7 +160,9 @@ describe("audit trail", () => {
     await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "17 3 * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     const { results } = await env.DB.prepare("SELECT created_at FROM audit_logs WHERE org_id = 'retention-org'").all();
-    expect(results).toHaveLength(1);
+    expect(results).toHaveLength(0); // the 89-day-old event moved to the archive, the 91-day-old one is gone
+    const kept = await auditFor("retention-org");
+    expect(kept.map((e) => Math.round((Date.now() - Date.parse(e.createdAt)) / 86_400_000))).toEqual([89]);
   });
 });
 
@@ -173,11 +175,15 @@ describe("retention in bounded batches (src/maintenance.ts)", () => {
     );
     await env.DB.batch(Array.from({ length: 12 }, (_, i) => insert.bind(crypto.randomUUID(), oldest + i)));
     const expired = Math.floor(Date.now() / 1000) - 10;
+    // Ledger rows alone (a token whose login event is archived): deleted once expired.
     const ledger = env.DB.prepare(
-      `INSERT INTO access_tokens (id, identity_id, org_id, auth_method, first_issued_at, expires_at, max_expires_at, num_uses_limit)
-       VALUES (?, 'retention-identity', 'retention-org', 'oidc-auth', ?, ?, ?, 0)`,
+      `INSERT INTO audit_logs (id, created_at, event, outcome, org_id, identity_id, auth_method, first_issued_at, expires_at,
+         max_expires_at, num_uses_limit, ledger_only)
+       VALUES (?, ?, 'login', 'success', 'retention-org', 'retention-identity', 'oidc-auth', ?, ?, ?, 0, 1)`,
     );
-    await env.DB.batch(Array.from({ length: 3 }, () => ledger.bind(crypto.randomUUID(), expired - 60, expired, expired)));
+    await env.DB.batch(
+      Array.from({ length: 3 }, () => ledger.bind(crypto.randomUUID(), (expired - 60) * 1000, expired - 60, expired, expired)),
+    );
     const left = async () =>
       (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_logs WHERE event = 'test.retention'").first<{ n: number }>())!.n;
 

@@ -1,6 +1,6 @@
 // The admin console's security mechanics and its dry run, in workerd (the browser tests in test/browser/
 // cover the screens end to end in Chromium).
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
@@ -15,37 +15,10 @@ import {
   type SessionPayload,
 } from "../../src/console/session";
 import { call, ok, setupIdentity } from "../support/api";
+import { cookieValue, fetchConsole, signIn } from "../support/console";
 import { expectRefusal } from "../support/refusal";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { AUDIENCE, GITLAB_SUBJECT, scenario } from "../support/scenario";
-
-const fetchConsole = (url: string, init: RequestInit = {}) => exports.default.fetch(new Request(url, { redirect: "manual", ...init }));
-
-const cookieValue = (res: Response, name: string) =>
-  res.headers
-    .getSetCookie()
-    .filter((c) => c.startsWith(`${name}=`))
-    .pop()
-    ?.split(";")[0]!
-    .slice(name.length + 1);
-
-/** Signs in with the admin key on `origin`; returns the session cookie (name=value) and a CSRF token. */
-async function signIn(origin: string) {
-  const page = await fetchConsole(`${origin}/admin/sign-in`);
-  const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  const res = await fetchConsole(`${origin}/admin/sign-in`, {
-    method: "POST",
-    headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
-    body: new URLSearchParams({ _csrf: csrf, credential: env.ADMIN_API_KEY!, next: "/admin/orgs" }),
-  });
-  expect(res.status).toBe(303);
-  const name = origin.startsWith("https:") ? "__Host-eoa_console" : "eoa_console";
-  const cookie = `${name}=${cookieValue(res, name)}`;
-  const orgs = await fetchConsole(`${origin}/admin/orgs`, { headers: { cookie } });
-  const token = /name="_csrf" value="([^"]+)"/.exec(await orgs.text())![1]!;
-  return { res, cookie, csrf: token };
-}
 
 describe("console session cookie", () => {
   it("is __Host-, Secure, HttpOnly, SameSite=Strict and 30 minutes long over https", async () => {

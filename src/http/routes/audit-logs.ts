@@ -69,7 +69,8 @@ export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).g
 
 export const auditLogDocs = documented(auditLogRoutes, TAGS.audit, [
   get(AUDIT_LOGS, "Login attempts and admin changes, newest first", {
-    description: "Paged: pass `nextCursor` of a page as `cursor` for the next one.",
+    description:
+      "Paged: pass `nextCursor` of a page as `cursor` for the next one, until it is null. Events older than `AUDIT_HOT_DAYS` are read from the R2 archive with the same filters and order; a page that reaches its bound of archived parts may hold fewer than `limit` events and still have a `nextCursor`.",
     query: auditQuery,
     response: z.object({ auditLogs: auditLogSchema.array(), nextCursor: z.string().nullable() }),
     errors: [...ADMIN_ERRORS, 422],

@@ -1,0 +1,33 @@
+// The admin console over its HTTP surface, as a browser would use it: fetch without following redirects,
+// read cookies, sign in with the admin key.
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const fetchConsole = (url: string, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(url, { redirect: "manual", ...init }));
+
+export const cookieValue = (res: Response, name: string) =>
+  res.headers
+    .getSetCookie()
+    .filter((c) => c.startsWith(`${name}=`))
+    .pop()
+    ?.split(";")[0]!
+    .slice(name.length + 1);
+
+/** Signs in with the admin key on `origin`; returns the session cookie (name=value) and a CSRF token. */
+export async function signIn(origin: string) {
+  const page = await fetchConsole(`${origin}/admin/sign-in`);
+  const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+  const res = await fetchConsole(`${origin}/admin/sign-in`, {
+    method: "POST",
+    headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
+    body: new URLSearchParams({ _csrf: csrf, credential: env.ADMIN_API_KEY!, next: "/admin/orgs" }),
+  });
+  expect(res.status).toBe(303);
+  const name = origin.startsWith("https:") ? "__Host-eoa_console" : "eoa_console";
+  const cookie = `${name}=${cookieValue(res, name)}`;
+  const orgs = await fetchConsole(`${origin}/admin/orgs`, { headers: { cookie } });
+  const token = /name="_csrf" value="([^"]+)"/.exec(await orgs.text())![1]!;
+  return { res, cookie, csrf: token };
+}
