@@ -24,6 +24,8 @@ const refetches = new SingleFlight<KeySet>();
 const KV_RECHECK_MS = 1_000;
 const lastKvRecheck = new LruCache<number>(ISSUER_CACHE_ENTRIES);
 const kvRechecks = new SingleFlight<KeySet | undefined>();
+/** KV reads started ahead of the login context (prefetchKeys); reads of the same URL wait for them. */
+const prefetches = new Map<string, Promise<void>>();
 
 function jwksSource(io: KeyIo, jwksUrl: string) {
   return {
@@ -64,6 +66,7 @@ export function staticKeySet(jwksJson: string): KeySet {
  */
 export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undefined): Promise<KeySet> {
   const src = jwksSource(io, jwksUrl);
+  if (!memory.get(src.key)) await prefetches.get(jwksUrl);
   const cached = memory.get(src.key)?.value;
   const keys = cached ?? (await reads.run(jwksUrl, () => readTiered(src)));
   if (kid === undefined || keys.hasKid(kid)) return keys;
@@ -84,6 +87,24 @@ export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undef
   } catch {
     return keys; // the IdP failed; the kid is still unknown and the caller refuses the token
   }
+}
+
+/**
+ * The KV copy of a JWKS, into memory, without ever asking the IdP: a cold isolate reads it while the login
+ * context is still on its way (src/oidc/prefetch.ts). Nothing happens when KV has no fresh copy.
+ */
+export function prefetchKeys(io: KeyIo, jwksUrl: string): Promise<void> {
+  const src = jwksSource(io, jwksUrl);
+  if (memory.get(src.key)) return Promise.resolve();
+  let pending = prefetches.get(jwksUrl);
+  if (!pending) {
+    pending = readTiered({ ...src, load: () => Promise.reject(new Error("prefetch reads KV only")) })
+      .then(() => undefined)
+      .catch(() => undefined)
+      .finally(() => prefetches.delete(jwksUrl));
+    prefetches.set(jwksUrl, pending);
+  }
+  return pending;
 }
 
 /** KV entries as src/cache/tiered.ts writes them. */

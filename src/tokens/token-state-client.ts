@@ -15,8 +15,16 @@ import { STORAGE_TIMEOUT_MS, withDeadline } from "../time/deadline";
 const stateObjectIds = new BoundedMemo<DurableObjectId>(10_000);
 let stateObjectIdsOf: DurableObjectNamespace<TokenStateObject> | undefined;
 
-/** The identity's token-state object, by the hex id a token carries signed (`sob`) or the identity records. */
-export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): DurableObjectStub<TokenStateObject> {
+/**
+ * The identity's token-state object, by the hex id a token carries signed (`sob`) or the identity records.
+ * `locationHint` only matters on the call that creates the object (identity creation, docs/architecture.md
+ * "Placement"); an existing object never moves.
+ */
+export function stateObject(
+  env: Pick<Env, "TOKEN_STATE">,
+  hexId: string,
+  locationHint?: DurableObjectLocationHint,
+): DurableObjectStub<TokenStateObject> {
   if (stateObjectIdsOf !== env.TOKEN_STATE) {
     stateObjectIds.clear();
     stateObjectIdsOf = env.TOKEN_STATE;
@@ -28,7 +36,7 @@ export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): Durab
       throw new DomainError(Reason.access_token_invalid);
     }
   });
-  return env.TOKEN_STATE.get(id);
+  return locationHint ? env.TOKEN_STATE.get(id, { locationHint }) : env.TOKEN_STATE.get(id);
 }
 
 /** How long a call to a token-state object may take before it counts as failed (tests shorten it). */
