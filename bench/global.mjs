@@ -29,7 +29,7 @@ const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dfl
 const cfg = {
   samples: num("BENCH_GLOBAL_SAMPLES", 60),
   cold: num("BENCH_GLOBAL_COLD", 20),
-  connections: 4,
+  connections: 2,
   regions: process.env.BENCH_GLOBAL_REGIONS ? process.env.BENCH_GLOBAL_REGIONS.split(",") : Object.keys(RUNNER_REGIONS),
   before: process.env.BENCH_GLOBAL_BEFORE ?? DEFAULT_BEFORE,
   rtt: process.env.BENCH_GLOBAL_RTT ? JSON.parse(readFileSync(process.env.BENCH_GLOBAL_RTT, "utf8")) : AWS_RTT_MS,
@@ -81,7 +81,13 @@ async function timed(url, region, { method = "GET", path, headers = {}, body }) 
   const text = await res.text();
   const ms = performance.now() - t0;
   if (!res.ok) throw new Error(`${method} ${path} from ${region}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return { ms, rounds: Number(res.headers.get("x-bench-rounds")), trace: res.headers.get("x-bench-trace") ?? "", text };
+  return {
+    ms,
+    rounds: Number(res.headers.get("x-bench-rounds")),
+    remote: Number(res.headers.get("x-bench-remote-ms")),
+    trace: res.headers.get("x-bench-trace") ?? "",
+    text,
+  };
 }
 
 async function repeat(n, connections, one) {
@@ -117,6 +123,10 @@ const summary = (samples) => ({
     50,
   ),
   roundsMax: Math.max(...samples.map((s) => s.rounds)),
+  remote: percentile(
+    samples.map((s) => s.remote),
+    50,
+  ),
   trace: mostCommon(samples.map((s) => s.trace)),
 });
 function mostCommon(values) {
@@ -125,7 +135,8 @@ function mostCommon(values) {
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? "";
 }
 
-async function runVariant(variant, idp, signingKeys) {
+/** Builds and starts a variant, and creates one organization and identity per region through its admin API. */
+async function startVariant(variant, idp, signingKeys) {
   log(`${variant.name}: building ${variant.label}`);
   const { scriptPath, configPath } = buildGlobalWorker(variant.root, join(OUT, variant.name));
   const adminKey = randomBytes(24).toString("hex");
@@ -137,13 +148,7 @@ async function runVariant(variant, idp, signingKeys) {
   await timed(url, "local", { method: "PUT", path: "/__bench/rtt", body: JSON.stringify(cfg.rtt) });
   const api = serviceClient(url, adminKey); // no region header: the admin's calls come from us-east
   const jwt = await idp.mint(TENANT, gitlabClaims());
-  const login = (identityId) => ({ ...loginRequest(identityId, jwt) });
-  const details = (token) => ({
-    path: "/api/v1/identities/details",
-    headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": CLIENT_IP },
-  });
-
-  const results = {};
+  const identities = {};
   for (const region of ["local", ...cfg.regions]) {
     const hint = RUNNER_REGIONS[region]?.hint ?? "enam";
     // One organization per runner region, with its location hint where the code has one.
@@ -153,38 +158,47 @@ async function runVariant(variant, idp, signingKeys) {
     await api.attachOidc(identity.id, idp.issuer(TENANT));
     // The identity's first login and token use come from the admin (us-east), as when an admin tries a
     // new identity before handing it to the fleet: without a hint, its token state is created there.
-    const first = JSON.parse((await timed(url, "us-east", login(identity.id))).text);
+    const first = JSON.parse((await timed(url, "us-east", loginRequest(identity.id, jwt))).text);
     await timed(url, "us-east", details(first.accessToken));
-
-    log(`${variant.name}: ${region}`);
-    const r = {};
-    // Unmeasured: the runtime's JIT on the first region, then this region's colo (its KV cache).
-    const warmups = region === "local" ? WARMUP_REQUESTS : 3;
-    await repeat(warmups, cfg.connections, () => timed(url, region, login(identity.id)));
-    if (region === "local") await repeat(warmups, cfg.connections, () => timed(url, region, details(first.accessToken)));
-    r.warmLogin = summary(await repeat(cfg.samples, cfg.connections, () => timed(url, region, login(identity.id))));
-    const token = JSON.parse((await timed(url, region, login(identity.id))).text).accessToken;
-    r.tokenUse = summary(await repeat(cfg.samples, cfg.connections, () => timed(url, region, details(token))));
-    const sequential = async (scope) => {
-      const out = [];
-      for (let i = 0; i < cfg.cold; i++) {
-        await timed(url, region, { path: `/__bench/cold?scope=${scope}&ids=${identity.id}` });
-        out.push(await timed(url, region, login(identity.id)));
-      }
-      return summary(out);
-    };
-    r.idleLogin = await sequential("context");
-    r.coldLogin = await sequential("isolate");
-    results[region] = r;
-    log(
-      `  warm ${r.warmLogin.p50.toFixed(1)} ms, idle ${r.idleLogin.p50.toFixed(1)} ms (${r.idleLogin.rounds} rounds), ` +
-        `cold ${r.coldLogin.p50.toFixed(1)} ms (${r.coldLogin.rounds} rounds: ${r.coldLogin.trace}), ` +
-        `token use ${r.tokenUse.p50.toFixed(1)} ms (${r.tokenUse.rounds} rounds)`,
-    );
+    identities[region] = identity.id;
   }
-  await cleanup();
-  resources.length = 0;
-  return results;
+  return { ...variant, url, jwt, identities };
+}
+
+const details = (token) => ({
+  path: "/api/v1/identities/details",
+  headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": CLIENT_IP },
+});
+
+/** One region on one variant: warm logins, token uses, then idle-identity and cold-isolate logins. */
+async function measureRegion(v, region) {
+  const { url, jwt } = v;
+  const id = v.identities[region];
+  const login = () => timed(url, region, loginRequest(id, jwt));
+  const r = {};
+  // Unmeasured: the runtime's JIT on the first region, then this region's colo (its KV cache).
+  const warmups = region === "local" ? WARMUP_REQUESTS : 3;
+  await repeat(warmups, cfg.connections, login);
+  const token = JSON.parse((await login()).text).accessToken;
+  if (region === "local") await repeat(warmups, cfg.connections, () => timed(url, region, details(token)));
+  r.warmLogin = summary(await repeat(cfg.samples, cfg.connections, login));
+  r.tokenUse = summary(await repeat(cfg.samples, cfg.connections, () => timed(url, region, details(token))));
+  const sequential = async (scope) => {
+    const out = [];
+    for (let i = 0; i < cfg.cold; i++) {
+      await timed(url, region, { path: `/__bench/cold?scope=${scope}&ids=${id}` });
+      out.push(await login());
+    }
+    return summary(out);
+  };
+  r.idleLogin = await sequential("context");
+  r.coldLogin = await sequential("isolate");
+  log(
+    `  ${v.name}: warm ${r.warmLogin.p50.toFixed(1)} ms, idle ${r.idleLogin.p50.toFixed(1)} ms (${r.idleLogin.rounds} rounds), ` +
+      `cold ${r.coldLogin.p50.toFixed(1)} ms (${r.coldLogin.rounds} rounds, ${r.coldLogin.remote.toFixed(0)} ms remote: ${r.coldLogin.trace}), ` +
+      `token use ${r.tokenUse.p50.toFixed(1)} ms (${r.tokenUse.remote.toFixed(0)} ms remote)`,
+  );
+  return r;
 }
 
 async function main() {
@@ -198,9 +212,16 @@ async function main() {
     variants.push({ name: "before", label: `commit ${cfg.before}`, root: exportTree(ROOT, cfg.before, join(OUT, "before-src")) });
   }
   variants.push({ name: "after", label: "this checkout", root: ROOT });
-  const measured = {};
+  // Both variants run side by side and are measured in turn, region by region: whatever else the machine
+  // is doing meanwhile falls on both alike.
+  const measured = Object.fromEntries(variants.map((v) => [v.name, {}]));
   try {
-    for (const v of variants) measured[v.name] = await runVariant(v, idp, signingKeys);
+    const running = [];
+    for (const v of variants) running.push(await startVariant(v, idp, signingKeys));
+    for (const region of ["local", ...cfg.regions]) {
+      log(region);
+      for (const v of running) measured[v.name][region] = await measureRegion(v, region);
+    }
   } finally {
     await closeIdp();
   }

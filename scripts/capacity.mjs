@@ -202,7 +202,7 @@ const saturation = [
     part: "Rate limiter",
     limit: "per key per Cloudflare location, eventually consistent, local counters (S20)",
     ceiling: `${fmt(perAddressPerColo)} logins/s per client address per location (LOGIN_CLIENT_LIMITER)`,
-    cliff: `**a fleet behind one NAT address above ${fmt(perAddressPerColo)} logins/s in one location** gets 429 rate_limited; raise \`limit\` in wrangler.toml`,
+    cliff: `**a fleet behind one NAT address above ${fmt(perAddressPerColo)} logins/s in one location** gets 429 \`rate_limited_client\`; raise \`limit\` in wrangler.toml`,
   },
   {
     part: "Worker CPU",

@@ -24,23 +24,34 @@ const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)
 
 /**
  * One call to a binding: waits `ms` (jittered), then makes it. While the request has not answered, the call
- * is counted; a remote call started while no other remote call is in flight begins a new round trip.
+ * is counted; a remote call started while no other remote call is in flight begins a new round trip, and the
+ * longest delay in each round trip adds to the request's modelled remote wait.
  */
 async function call(kind, ms, remote, make) {
   const req = requests.getStore();
   const counted = req && !req.answered;
+  const delay = req?.region === "local" ? 0 : jittered(ms);
   if (counted) {
     req.trace.push(kind);
     if (remote) {
-      if (req.inFlight === 0) req.rounds++;
+      if (req.inFlight === 0) {
+        req.rounds++;
+        req.roundWait = 0;
+      }
       req.inFlight++;
+      req.roundWait = Math.max(req.roundWait, delay);
     }
   }
   try {
-    await sleep(req?.region === "local" ? 0 : jittered(ms));
+    await sleep(delay);
     return await make();
   } finally {
-    if (counted && remote) req.inFlight--;
+    if (counted && remote) {
+      req.inFlight--;
+      // The modelled wait of a round: its longest delay (calls in parallel overlap), without the local
+      // execution of the calls, which depends on this machine's load.
+      if (req.inFlight === 0) req.remoteMs += req.roundWait;
+    }
   }
 }
 
@@ -179,11 +190,12 @@ export function benchFetch(worker, forget) {
       return new Response("ok");
     }
     const region = request.headers.get("x-bench-region") ?? ADMIN_REGION;
-    const req = { region, rounds: 0, inFlight: 0, trace: [], answered: false };
+    const req = { region, rounds: 0, inFlight: 0, roundWait: 0, remoteMs: 0, trace: [], answered: false };
     const response = await requests.run(req, () => worker.fetch(request, wrapEnv(env), ctx));
     req.answered = true;
     const out = new Response(response.body, response);
     out.headers.set("x-bench-rounds", String(req.rounds));
+    out.headers.set("x-bench-remote-ms", String(req.remoteMs));
     out.headers.set("x-bench-trace", req.trace.join(","));
     return out;
   };
