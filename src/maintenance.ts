@@ -1,6 +1,7 @@
 import { auditRetentionDays, type Env } from "./env";
 import { pruneBatch } from "./storage/retention";
 import { pruneLoginStats } from "./storage/login-stats";
+import { writeHeartbeat } from "./storage/replica-heartbeat";
 import { log } from "./observability/log";
 import { nowMs } from "./time/clock";
 
@@ -51,6 +52,8 @@ export async function runMaintenance(
       if (Date.now() >= deadline) return { deleted, done: false };
     }
   };
+  // First: read replicas measure their lag by this row (src/storage/replica-heartbeat.ts).
+  await writeHeartbeat(env.DB, now);
   const audit = await drain(() => pruneBatch(env.DB, "audit", now - retentionDays * DAY_MS, batch));
   // The traffic counts go with the events they count: one hour's counts per row, a small table.
   if (audit.done) await pruneLoginStats(env.DB, now - retentionDays * DAY_MS);

@@ -11,6 +11,9 @@ import { identityStatement } from "../../src/storage/identities";
 import { forgetAllLoginContexts, loadLoginContext } from "../../src/storage/login-context";
 import { oidcAuthConfigStatement } from "../../src/storage/oidc-auth-configs";
 import { organizationOfIdentityStatement } from "../../src/storage/organizations";
+import { heartbeatStatement, MAX_REPLICA_HEARTBEAT_AGE_MS } from "../../src/storage/replica-heartbeat";
+import { runMaintenance } from "../../src/maintenance";
+import { nowMs } from "../../src/time/clock";
 import { call, ok } from "../support/api";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
@@ -33,13 +36,18 @@ async function kvWritten(key: string): Promise<void> {
   throw new Error(`KV key ${key} was never written`);
 }
 
-/** The three result sets the login context's batch answers, as D1 answers them now. */
-const contextRows = (identityId: string) =>
-  env.DB.batch([
+/**
+ * The result sets the login context's replica batch answers, as D1 answers them now, with the replica's
+ * copy of the heartbeat row written `heartbeatAgeMs` ago.
+ */
+async function replicaRows(identityId: string, heartbeatAgeMs = 0): Promise<D1Result[]> {
+  const rows = (await env.DB.batch([
     identityStatement(env.DB, identityId),
     organizationOfIdentityStatement(env.DB, identityId),
     oidcAuthConfigStatement(env.DB, identityId),
-  ]);
+  ])) as D1Result[];
+  return [...rows, { ...rows[0]!, results: [{ at: nowMs() - heartbeatAgeMs }] }];
+}
 
 /**
  * D1 whose read replica answers `replicaAnswer` (a replica that has not caught up), while the primary is
@@ -94,20 +102,20 @@ describe("a login on a cold isolate", () => {
 describe("a read replica that lags", () => {
   it("is not trusted to refuse: an identity or configuration it does not know yet is read from the primary", async () => {
     const s = await scenario();
-    const empty = (await contextRows(crypto.randomUUID())) as D1Result[]; // no identity, organization or configuration
+    const empty = await replicaRows(crypto.randomUUID()); // no identity, organization or configuration
     const ctx = await loadLoginContext(withLaggingReplica(empty), s.identity.id);
     expect(ctx?.identity.id).toBe(s.identity.id);
     expect(ctx?.config?.boundIssuer).toBe(s.idp.issuer);
 
     forgetAllLoginContexts();
-    const [identityRows, organizationRows] = (await contextRows(s.identity.id)) as D1Result[];
-    const noConfigYet = [identityRows!, organizationRows!, { ...identityRows!, results: [] }];
+    const [identityRows, organizationRows, , heartbeat] = await replicaRows(s.identity.id);
+    const noConfigYet = [identityRows!, organizationRows!, { ...identityRows!, results: [] }, heartbeat!];
     expect((await loadLoginContext(withLaggingReplica(noConfigYet), s.identity.id))?.config).not.toBeNull();
   });
 
   it("still showing a deleted identity admits a login whose token is refused at its first use", async () => {
     const s = await scenario();
-    const before = (await contextRows(s.identity.id)) as D1Result[];
+    const before = await replicaRows(s.identity.id, MAX_REPLICA_HEARTBEAT_AGE_MS - 5_000);
     await ok("DELETE", `/api/v1/identities/${s.identity.id}`); // the identity's object is told at once
     // This isolate reads the lagging replica: the login context it caches still has the identity.
     await loadLoginContext(withLaggingReplica(before), s.identity.id);
@@ -117,13 +125,37 @@ describe("a read replica that lags", () => {
 
   it("still showing a looser configuration admits a login whose token is refused at its first use", async () => {
     const s = await scenario();
-    const before = (await contextRows(s.identity.id)) as D1Result[];
+    const before = await replicaRows(s.identity.id);
     await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, {
       body: { boundSubject: "project_path:mygroup/other:ref_type:branch:ref:main" },
     });
     await loadLoginContext(withLaggingReplica(before), s.identity.id);
     const token = expectIssued(await s.loginWith());
     expectRefusal(await useToken(token), 401, "binding_changed");
+  });
+});
+
+describe("a read replica further behind than the heartbeat bound", () => {
+  it("is not read: a deleted identity it still shows is refused, from the primary", async () => {
+    const s = await scenario();
+    const before = await replicaRows(s.identity.id, MAX_REPLICA_HEARTBEAT_AGE_MS + 1_000);
+    await ok("DELETE", `/api/v1/identities/${s.identity.id}`);
+    expect(await loadLoginContext(withLaggingReplica(before), s.identity.id)).toBeNull();
+    expectRefusal(await s.loginWith(), 404, "identity_not_found");
+  });
+
+  it("nor one without a heartbeat (no maintenance run yet)", async () => {
+    const s = await scenario();
+    const [identityRows, organizationRows, configRows] = await replicaRows(s.identity.id);
+    await ok("DELETE", `/api/v1/identities/${s.identity.id}`);
+    const noHeartbeat = [identityRows!, organizationRows!, configRows!, { ...identityRows!, results: [] }];
+    expect(await loadLoginContext(withLaggingReplica(noHeartbeat), s.identity.id)).toBeNull();
+  });
+
+  it("is what the maintenance run keeps recent: it writes the heartbeat at the primary", async () => {
+    await runMaintenance(env, nowMs());
+    const row = await heartbeatStatement(env.DB).first<{ at: number }>();
+    expect(nowMs() - row!.at).toBeLessThan(MAX_REPLICA_HEARTBEAT_AGE_MS);
   });
 });
 
