@@ -12,6 +12,7 @@
 // BENCH_WRITE_DOCS=0 to only print.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { applyMigrations, builtWorkerOptions, wranglerMiniflare } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
@@ -211,6 +212,7 @@ async function measureRegion(v, region) {
 
 async function main() {
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg()[0].toFixed(2);
   const idp = await startIdp();
   const closeIdp = () => idp.close();
   await idp.tenantWithRsaKeys(TENANT, 1);
@@ -234,7 +236,8 @@ async function main() {
     await closeIdp();
   }
   const placement = Object.fromEntries(cfg.regions.map((r) => [r, { ...placementRtts(r, cfg.rtt), doTo: undefined }]));
-  const report = { startedAt, cfg: { ...cfg, rtt: undefined }, before: cfg.before, placement, measured };
+  const env = { loadAtStart, loadAtEnd: loadavg()[0].toFixed(2), cores: cpus().length };
+  const report = { startedAt, env, cfg: { ...cfg, rtt: undefined }, before: cfg.before, placement, measured };
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "results.json"), JSON.stringify(report, null, 2));
   const markdown = renderGlobal(report);
