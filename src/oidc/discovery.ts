@@ -58,25 +58,47 @@ function discoverySource(
 
 /**
  * The KV copy of a discovery document, into memory, without ever asking the IdP: a cold isolate reads it
- * while the login context is still on its way (src/oidc/prefetch.ts). Undefined when KV has no fresh copy.
+ * while the login context is still on its way (src/oidc/prefetch.ts). `alongside` is another KV key read
+ * in the same call, handed to `adopt` with the document before the returned promise settles. Undefined
+ * when KV has no fresh copy.
  */
 export function prefetchDiscovery(
-  io: { kv: KVNamespace; waitUntil: (p: Promise<unknown>) => void },
+  io: { kv: KVNamespace },
   oidcDiscoveryUrl: string,
+  alongside?: { key: string; adopt: (entry: unknown, doc: DiscoveryDocument) => void },
 ): Promise<DiscoveryDocument | undefined> {
   const key = `discovery:${discoveryDocumentUrl(oidcDiscoveryUrl)}`;
   const hit = memory.get(key);
   if (hit) return Promise.resolve(hit.value);
   let pending = prefetches.get(key);
   if (!pending) {
-    const noSource = () => Promise.reject(new Error("prefetch reads KV only"));
-    pending = readTiered(discoverySource(io, key, noSource))
-      .then((doc) => (memory.get(key) ? doc : undefined)) // a stale copy is not adopted here
+    pending = (async () => {
+      const found = await io.kv.get<unknown>(alongside ? [key, alongside.key] : [key], "json");
+      const doc = adoptDiscoveryCopy(key, found.get(key));
+      if (doc && alongside) alongside.adopt(found.get(alongside.key), doc);
+      return doc;
+    })()
       .catch(() => undefined)
       .finally(() => prefetches.delete(key));
     prefetches.set(key, pending);
   }
   return pending;
+}
+
+/** A tiered KV entry of a discovery document, into memory when fresh and usable (as src/cache/tiered.ts). */
+function adoptDiscoveryCopy(key: string, entry: unknown): DiscoveryDocument | undefined {
+  const e = entry as { raw?: unknown; fetchedAt?: unknown } | null;
+  if (!e || typeof e.fetchedAt !== "number") return undefined;
+  const now = Date.now();
+  const freshFor = e.fetchedAt + DISCOVERY_CACHE_TTL_SECONDS * 1000 - now;
+  if (freshFor <= 0) return undefined; // a stale copy is not adopted here
+  try {
+    const value = parseDiscovery(e.raw);
+    memory.set(key, { value, fetchedAt: e.fetchedAt }, freshFor, now);
+    return value;
+  } catch {
+    return undefined; // a bad KV copy is ignored, never trusted
+  }
 }
 
 /** Tests and admin changes drop isolate copies; KV copies expire on their own. */

@@ -1,6 +1,7 @@
 import { prefetchDiscovery } from "./discovery";
-import { prefetchKeys, type KeyIo } from "./issuer-keys";
+import { adoptKeysCopy, jwksByDiscoveryKey, prefetchKeys, type KeyIo } from "./issuer-keys";
 import { checkTokenShape } from "./token-shape";
+import { discoveryDocumentUrl } from "./url-policy";
 
 /** Longest `iss` worth a KV read; issuer URLs are short. */
 const MAX_ISSUER_LENGTH = 512;
@@ -17,8 +18,16 @@ const MAX_ISSUER_LENGTH = 512;
 export function prefetchIssuer(io: KeyIo & { allowInsecureIssuers: boolean }, jwt: string): void {
   const iss = unverifiedIssuer(jwt, io.allowInsecureIssuers);
   if (!iss) return;
-  void prefetchDiscovery(io, iss).then((doc) => {
-    if (doc && doc.issuer === iss) return prefetchKeys(io, doc.jwks_uri);
+  // One KV call for both: the discovery copy, and the JWKS copy filed under it (issuer-keys.ts). Where the
+  // second is missing (written by an older version, or expired first), the JWKS copy is read after.
+  const alongside = {
+    key: jwksByDiscoveryKey(discoveryDocumentUrl(iss)),
+    adopt: (entry: unknown, doc: { issuer: string; jwks_uri: string }) => {
+      if (doc.issuer === iss) adoptKeysCopy(doc.jwks_uri, entry);
+    },
+  };
+  void prefetchDiscovery(io, iss, alongside).then((doc) => {
+    if (doc && doc.issuer === iss) return prefetchKeys(io, doc.jwks_uri); // nothing to do when adopted
     return undefined;
   });
 }

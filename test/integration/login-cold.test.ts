@@ -4,7 +4,7 @@
 // never from the IdP. A replica that lags an admin change may admit a login; the token it issues is refused
 // at its first use.
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { forgetDiscovery } from "../../src/oidc/discovery";
 import { forgetKeys } from "../../src/oidc/issuer-keys";
 import { identityStatement } from "../../src/storage/identities";
@@ -74,6 +74,34 @@ describe("a login on a cold isolate", () => {
     coldIsolate();
     await s.login();
     expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+  });
+
+  it("reads the issuer's discovery and JWKS copies in one KV call, and ignores a JWKS copy filed for another URL", async () => {
+    const s = await scenario();
+    await s.login();
+    const filed = `jwks-by-discovery:${s.idp.wellKnownUrl}`;
+    await kvWritten(filed);
+    await kvWritten(`discovery:${s.idp.wellKnownUrl}`);
+    await s.idp.resetStats();
+    const get = vi.spyOn(env.CACHE, "get");
+    try {
+      coldIsolate();
+      await s.login();
+      const keysRead = get.mock.calls.map(([key]) => key);
+      expect(keysRead).toContainEqual([`discovery:${s.idp.wellKnownUrl}`, filed]);
+      expect(keysRead).not.toContain(`jwks:${s.idp.jwksUrl}`); // adopted from the filed copy
+      expect(await s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+
+      // A copy whose jwksUrl is not the discovery document's jwks_uri is not used: the JWKS is read as before.
+      const entry = JSON.parse((await env.CACHE.get(filed))!);
+      await env.CACHE.put(filed, JSON.stringify({ ...entry, jwksUrl: `${s.idp.issuer}/other-jwks` }));
+      get.mockClear();
+      coldIsolate();
+      await s.login();
+      expect(get.mock.calls.map(([key]) => key)).toContain(`jwks:${s.idp.jwksUrl}`);
+    } finally {
+      get.mockRestore();
+    }
   });
 
   it("never asks an IdP that only the unverified token names", async () => {
