@@ -37,7 +37,7 @@ const PARAMS = {
   d1RowsWritten: 6 + 3 + 4 + 3,
   doRowsWrittenPerUse: 1, // token-state object: one UPDATE of the token's row per use (src/tokens/token-state-object.ts)
   doMsPerUse: 1, // assumption: an object's active wall time per use when busy (duration is billed while active)
-  kvReadsPerColdLogin: 1, // discovery + JWKS copies in one bulk get, billed as one read (S12, S26; src/oidc/prefetch.ts)
+  kvReadsPerColdLogin: 2, // discovery + JWKS copies, one bulk get (one operation against the per-invocation limit, S26); billed here as two reads (unconfirmed whether a bulk get bills per key)
   coldLoginShare: 0.01, // assumption: share of logins served by an isolate that has not seen the issuer
   contextMissShare: 0.1, // assumption: share of logins whose login context is not in isolate memory (10 s TTL)
   clientLoginsPer10s: 1000, // LOGIN_CLIENT_LIMITER: 100 blocks of 10 per 10 s (wrangler.toml)
@@ -195,7 +195,7 @@ const saturation = [
   {
     part: "KV reads (cold isolates)",
     limit: "no per-key read rate published; hot keys are served by the colo (S15)",
-    ceiling: `${P.kvReadsPerColdLogin} read (one bulk get of the discovery and JWKS copies) per login on an isolate that has not seen the issuer, alongside the D1 read`,
+    ceiling: `one bulk get (${P.kvReadsPerColdLogin} keys: the discovery and JWKS copies) per login on an isolate that has not seen the issuer, alongside the D1 read`,
     cliff: "none (latency only: a cold colo's first read goes to the central stores)",
   },
   {
