@@ -108,6 +108,11 @@ export function renderGlobal(report) {
     p("A cold isolate's login after this change is that floor plus one round trip to the nearest D1 replica (the");
     p("issuer's KV copies are read alongside it); in regions without a replica (sa-east, af-south) that round");
     p("trip crosses an ocean, and the location hint does not help there: D1 has no replica in SAM or AFR.");
+    p("A token use's p99 far from ENAM after the change is the object's own read of the identity's policy from");
+    p("the D1 primary: when the object starts, after each admin change (not from a replica: the change it was");
+    p("told of may not be there yet) and at least once a minute (`POLICY_MAX_AGE_MS`, a safety net for a change");
+    p("whose notice failed); the uses in between wait for the object alone. Refreshing that once-a-minute copy");
+    p("in the background instead would take it off the p99 (src/tokens/token-state-object.ts).");
   }
   p();
   p("Reproduce: `npm run bench:global` (about 10 minutes; `BENCH_GLOBAL_REGIONS`, `BENCH_GLOBAL_SAMPLES`,");
