@@ -3,6 +3,7 @@ import { pruneBatch } from "./storage/retention";
 import { ARCHIVE_PART_ROWS, archiveBatch, archiveBoundaryMs, pruneArchiveBatch } from "./storage/audit-archive";
 import { pruneLoginStats } from "./storage/login-stats";
 import { errorName, log } from "./observability/log";
+import { writeHeartbeat } from "./storage/replica-heartbeat";
 import { nowMs } from "./time/clock";
 
 const DAY_MS = 86_400_000;
@@ -67,6 +68,8 @@ export async function runMaintenance(
       if (Date.now() >= deadline) return { n: total, done: false };
     }
   };
+  // First: read replicas measure their lag by this row (src/storage/replica-heartbeat.ts).
+  await writeHeartbeat(env.DB, now);
   const bucket = env.AUDIT_ARCHIVE;
   const cutoff = { beforeMs: now - retentionDays * DAY_MS, nowSeconds };
   const audit = await drain(() => pruneBatch(env.DB, "audit", cutoff, batch), batch);

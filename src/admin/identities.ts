@@ -7,7 +7,9 @@ import {
   updateIdentityStatement,
 } from "../storage/identities";
 import { getOrganization } from "../storage/organizations";
-import { ORG_ROLES, type Identity } from "../storage/records";
+import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
+import { stateObject } from "../tokens/token-state-client";
+import { errorName, log } from "../observability/log";
 import { assertOrgAccess, type AdminContext } from "./actor";
 import { changed, writeAudited } from "./audit";
 import { propagateIdentityChange } from "./propagate";
@@ -70,11 +72,25 @@ export async function getManagedIdentity(ctx: AdminContext, id: string): Promise
   return identity;
 }
 
+/**
+ * Creates the identity's token-state object where its organization's location hint says (Cloudflare only
+ * reads a hint on the call that creates an object, and never moves one). After the answer and best effort:
+ * an object not created here is created by its first use, near that request (docs/architecture.md,
+ * "Placement").
+ */
+function placeStateObject(ctx: AdminContext, hexId: string, hint: Organization["locationHint"]): void {
+  if (!hint) return;
+  ctx.waitUntil(
+    Promise.resolve(stateObject(ctx.env, hexId, hint).policyChanged()).catch((err: unknown) =>
+      log("warn", "state_object_placement_failed", { name: errorName(err) }),
+    ),
+  );
+}
+
 export async function createIdentity(ctx: AdminContext, input: z.output<typeof createIdentityInput>): Promise<Identity> {
   assertOrgAccess(ctx.actor, input.organizationId);
-  if (!(await getOrganization(ctx.env.DB, input.organizationId))) {
-    throw new DomainError(Reason.organization_not_found);
-  }
+  const organization = await getOrganization(ctx.env.DB, input.organizationId);
+  if (!organization) throw new DomainError(Reason.organization_not_found);
   const limit = orgQuotas(ctx.env).identities;
   const { statement, identity } = insertIdentityStatement(
     ctx.env.DB,
@@ -98,6 +114,7 @@ export async function createIdentity(ctx: AdminContext, input: z.output<typeof c
       details: { quota: "identities", limit },
     });
   }
+  placeStateObject(ctx, identity.stateObject, organization.locationHint);
   return identity;
 }
 

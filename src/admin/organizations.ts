@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { getOrganization, getOrganizationBySlug, insertOrganizationStatement, listOrganizations } from "../storage/organizations";
-import type { Organization } from "../storage/records";
+import { LOCATION_HINTS, type Organization } from "../storage/records";
 import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
 import { writeAudited } from "./audit";
 import { DomainError, Reason } from "../errors";
@@ -12,6 +12,13 @@ export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercas
 export const createOrganizationInput = z.object({
   name: z.string().trim().min(1).max(64).describe("display name"),
   slug: slugSchema.optional().describe("unique; 409 when taken. Omitted: made from the name, suffixed if taken"),
+  locationHint: z
+    .enum(LOCATION_HINTS)
+    .nullable()
+    .optional()
+    .describe(
+      "Durable Object location hint (wnam, enam, sam, weur, eeur, apac, oc, afr, me): new identities' token state is created there, near the organization's CI runners. Omitted: none (docs/architecture.md, Placement)",
+    ),
 });
 
 export function slugify(name: string): string {
@@ -34,7 +41,7 @@ export async function createOrganization(ctx: AdminContext, input: z.output<type
     if (input.slug) throw slugTaken();
     slug = `${slug}-${crypto.randomUUID().slice(0, 6)}`;
   }
-  const { statement, organization } = insertOrganizationStatement(db, { name: input.name, slug });
+  const { statement, organization } = insertOrganizationStatement(db, { name: input.name, slug, locationHint: input.locationHint });
   try {
     await writeAudited(ctx, [statement], { event: "organization.create", orgId: organization.id, after: organization });
   } catch (err) {

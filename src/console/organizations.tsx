@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createOrganization, createOrganizationInput, getManagedOrganization, listVisibleOrganizations } from "../admin/organizations";
 import { Reason } from "../errors";
-import type { Organization } from "../storage/records";
+import { LOCATION_HINTS, type Organization } from "../storage/records";
 import { adminCtx, href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { fieldErrors, submitForm, text, type FormState } from "./forms";
 import { Field, FormCard, Layout, NameField, render, uiOf, type PageProps } from "./layout";
@@ -86,6 +86,22 @@ async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, for
             >
               <input type="text" id="org-slug" name="slug" value={form?.values.slug ?? ""} maxlength={64} class="mono" />
             </Field>
+            <Field
+              label="Location hint"
+              for="org-location"
+              optional
+              errors={form?.errors.locationHint}
+              help="The Cloudflare region of its CI runners: its identities' token state is created there, so token uses stay short. Applies to identities created afterwards."
+            >
+              <select id="org-location" name="locationHint">
+                <option value="">none</option>
+                {LOCATION_HINTS.map((h) => (
+                  <option value={h} selected={h === form?.values.locationHint}>
+                    {h}
+                  </option>
+                ))}
+              </select>
+            </Field>
           </FormCard>
         )}
       </div>
@@ -96,8 +112,12 @@ async function showOrganizations(c: ConsoleContext, status: 200 | 409 | 422, for
 export const organizationRoutes = new Hono<ConsoleEnv>()
   .get("/orgs", (c) => showOrganizations(c, 200))
   .post("/orgs", async (c) => {
-    const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug") };
-    const parsed = createOrganizationInput.safeParse({ name: values.name, slug: values.slug || undefined });
+    const values = { name: text(c.var.form, "name"), slug: text(c.var.form, "slug"), locationHint: text(c.var.form, "locationHint") };
+    const parsed = createOrganizationInput.safeParse({
+      name: values.name,
+      slug: values.slug || undefined,
+      locationHint: values.locationHint || undefined,
+    });
     if (!parsed.success) return showOrganizations(c, 422, { values, errors: fieldErrors(parsed.error) });
     return submitForm(
       async () => {

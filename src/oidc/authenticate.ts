@@ -7,7 +7,7 @@ import { loadDiscovery } from "./discovery";
 import type { ClaimIdToken } from "./replay";
 import { IdpFetchError } from "./fetch-json";
 import { keysForKid, staticKeySet, type KeyIo } from "./issuer-keys";
-import { checkPublishedUrl } from "./url-policy";
+import { checkPublishedUrl, discoveryDocumentUrl } from "./url-policy";
 import { verifyIdToken } from "./verify-id-token";
 import { DomainError, isRefusal, Reason } from "../errors";
 
@@ -45,7 +45,8 @@ export async function authenticateIdToken(
   // Static keys (jwksJson, blank counts as none): nothing is fetched, not even discovery.
   const lookupKeys = config.jwksJson?.trim()
     ? async () => staticKeySet(config.jwksJson!)
-    : async (kid: string | undefined) => keysForKid(io, await jwksUrlFor(io, config), kid);
+    : async (kid: string | undefined) =>
+        keysForKid(io, await jwksUrlFor(io, config), kid, config.jwksUrl ? undefined : discoveryDocumentUrl(config.oidcDiscoveryUrl));
   let payload: JWTPayload;
   let signed: JWTPayload | undefined;
   try {

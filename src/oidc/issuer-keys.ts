@@ -24,18 +24,64 @@ const refetches = new SingleFlight<KeySet>();
 const KV_RECHECK_MS = 1_000;
 const lastKvRecheck = new LruCache<number>(ISSUER_CACHE_ENTRIES);
 const kvRechecks = new SingleFlight<KeySet | undefined>();
+/** KV reads started ahead of the login context (prefetchKeys); reads of the same URL wait for them. */
+const prefetches = new Map<string, Promise<void>>();
 
-function jwksSource(io: KeyIo, jwksUrl: string) {
+/**
+ * KV key of a JWKS copy filed under the discovery document it was found through: a cold isolate reads it
+ * in the same KV call as the discovery copy (src/oidc/prefetch.ts), instead of one after the other.
+ */
+export const jwksByDiscoveryKey = (discoveryDocUrl: string): string => `jwks-by-discovery:${discoveryDocUrl}`;
+
+/** KV entries of jwksByDiscoveryKey: a tiered entry plus the JWKS URL it was fetched from. */
+interface JwksByDiscoveryEntry {
+  jwksUrl: string;
+  raw: unknown;
+  fetchedAt: number;
+}
+
+const kvTtlSeconds = () => Math.max(60, JWKS_CACHE_TTL_SECONDS + IDP_STALE_IF_ERROR_SECONDS);
+
+function jwksSource(io: KeyIo, jwksUrl: string, discoveryDocUrl?: string) {
   return {
     memory,
     kv: io.kv,
     key: `jwks:${jwksUrl}`,
     ttlSeconds: JWKS_CACHE_TTL_SECONDS,
     staleSeconds: IDP_STALE_IF_ERROR_SECONDS,
-    load: () => fetchJsonObject(jwksUrl),
+    load: async () => {
+      const raw = await fetchJsonObject(jwksUrl);
+      if (discoveryDocUrl) {
+        // A second copy, for cold isolates (a bad document is dropped by its readers, as any KV copy is).
+        const entry: JwksByDiscoveryEntry = { jwksUrl, raw, fetchedAt: Date.now() };
+        io.waitUntil(
+          io.kv.put(jwksByDiscoveryKey(discoveryDocUrl), JSON.stringify(entry), { expirationTtl: kvTtlSeconds() }).catch(() => {}),
+        );
+      }
+      return raw;
+    },
     parse: asIdpAnswer(parseJwks),
     waitUntil: io.waitUntil,
   };
+}
+
+/**
+ * Adopts a jwksByDiscoveryKey copy into memory when it is for `jwksUrl` (the discovery document's
+ * jwks_uri), fresh and usable; anything else is ignored.
+ */
+export function adoptKeysCopy(jwksUrl: string, entry: unknown): void {
+  const e = entry as Partial<JwksByDiscoveryEntry> | null;
+  if (!e || e.jwksUrl !== jwksUrl || typeof e.fetchedAt !== "number") return;
+  const key = `jwks:${jwksUrl}`;
+  if (memory.get(key)) return;
+  const now = Date.now();
+  const freshFor = e.fetchedAt + JWKS_CACHE_TTL_SECONDS * 1000 - now;
+  if (freshFor <= 0) return;
+  try {
+    memory.set(key, { value: parseJwks(e.raw), fetchedAt: e.fetchedAt }, freshFor, now);
+  } catch {
+    // a bad KV copy is ignored, never trusted
+  }
 }
 
 /**
@@ -62,8 +108,15 @@ export function staticKeySet(jwksJson: string): KeySet {
  * Requests that arrive while that refetch is in flight, or during its cooldown, use what it found: right
  * after a rotation, every job presenting the new kid is admitted, not just the first.
  */
-export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undefined): Promise<KeySet> {
-  const src = jwksSource(io, jwksUrl);
+export async function keysForKid(
+  io: KeyIo,
+  jwksUrl: string,
+  kid: string | undefined,
+  /** The discovery document jwksUrl was found in, when it was: its IdP fetches are filed under it too. */
+  discoveryDocUrl?: string,
+): Promise<KeySet> {
+  const src = jwksSource(io, jwksUrl, discoveryDocUrl);
+  if (!memory.get(src.key)) await prefetches.get(jwksUrl);
   const cached = memory.get(src.key)?.value;
   const keys = cached ?? (await reads.run(jwksUrl, () => readTiered(src)));
   if (kid === undefined || keys.hasKid(kid)) return keys;
@@ -84,6 +137,24 @@ export async function keysForKid(io: KeyIo, jwksUrl: string, kid: string | undef
   } catch {
     return keys; // the IdP failed; the kid is still unknown and the caller refuses the token
   }
+}
+
+/**
+ * The KV copy of a JWKS, into memory, without ever asking the IdP: a cold isolate reads it while the login
+ * context is still on its way (src/oidc/prefetch.ts). Nothing happens when KV has no fresh copy.
+ */
+export function prefetchKeys(io: KeyIo, jwksUrl: string): Promise<void> {
+  const src = jwksSource(io, jwksUrl);
+  if (memory.get(src.key)) return Promise.resolve();
+  let pending = prefetches.get(jwksUrl);
+  if (!pending) {
+    pending = readTiered({ ...src, load: () => Promise.reject(new Error("prefetch reads KV only")) })
+      .then(() => undefined)
+      .catch(() => undefined)
+      .finally(() => prefetches.delete(jwksUrl));
+    prefetches.set(jwksUrl, pending);
+  }
+  return pending;
 }
 
 /** KV entries as src/cache/tiered.ts writes them. */

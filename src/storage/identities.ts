@@ -49,6 +49,11 @@ export function insertIdentityStatement(
   return { statement, identity: { id, ...input, authMethods: [], createdAt: now, updatedAt: now } };
 }
 
+/** The statement getIdentity runs (the login context reads it in a batch), and its row as an Identity. */
+export const identityStatement = (db: D1Database, id: string): D1PreparedStatement =>
+  db.prepare(`${SELECT_IDENTITY} WHERE i.id = ?`).bind(id);
+export const identityFromRow = (row: unknown): Identity => toIdentity(row as IdentityRow);
+
 export async function getIdentity(db: D1Database, id: string): Promise<Identity | null> {
   const row = await db.prepare(`${SELECT_IDENTITY} WHERE i.id = ?`).bind(id).first<IdentityRow>();
   return row ? toIdentity(row) : null;

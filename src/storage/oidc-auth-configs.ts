@@ -85,6 +85,10 @@ const columnValues = (f: OidcAuthFields) => [
   f.condition,
 ];
 
+/** The statement getOidcAuthConfig runs (the login context reads it in a batch). */
+export const oidcAuthConfigStatement = (db: D1Database, identityId: string): D1PreparedStatement =>
+  db.prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId);
+
 export async function getOidcAuthConfig(db: D1Database, identityId: string): Promise<OidcAuthConfig | null> {
   const row = await db.prepare("SELECT * FROM identity_oidc_auths WHERE identity_id = ?").bind(identityId).first<OidcAuthRow>();
   return row ? toConfig(row) : null;

@@ -8,10 +8,16 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
 
 export const AUTH_METHOD_OIDC = "oidc-auth";
 
+/** Cloudflare's Durable Object location hints (docs/architecture.md, "Placement"). */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
 export interface Organization {
   id: string;
   name: string;
   slug: string;
+  /** Durable Object location hint for its identities' token state (docs/architecture.md, "Placement"); null: none. */
+  locationHint: LocationHint | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,7 +2,8 @@ import { allowInsecureIssuers, tokenCeilingSeconds, type Env } from "../env";
 import { DomainError, isOutage, Reason } from "../errors";
 import { authenticateIdToken } from "../oidc/authenticate";
 import { replayGuard } from "../oidc/replay";
-import { loadLoginContext } from "../storage/login-context";
+import { prefetchIssuer } from "../oidc/prefetch";
+import { hasLoginContext, loadLoginContext } from "../storage/login-context";
 import { auditLogin, type LoginAttempt, type LoginEvent } from "./audit";
 import type { Caller } from "./caller";
 import { issueAccessToken, type TokenResponse } from "./issue";
@@ -49,6 +50,10 @@ export async function loginWithIdToken(
     event: request.event ?? "login",
   };
   try {
+    // A cold isolate reads the issuer's KV copies while the login context comes from D1: one round trip.
+    if (attempt.identityId && !hasLoginContext(attempt.identityId)) {
+      prefetchIssuer({ kv: env.CACHE, waitUntil: caller.waitUntil, allowInsecureIssuers: allowInsecureIssuers(env) }, request.jwt);
+    }
     const context = attempt.identityId ? await loadLoginContext(env.DB, attempt.identityId) : null;
     if (!context) throw new DomainError(Reason.identity_not_found, "No identity has this identityId");
     attempt.orgId = context.identity.orgId;

@@ -27,9 +27,16 @@ function idsOf(env: Pick<Env, "TOKEN_STATE">): BoundedMemo<DurableObjectId> {
 /**
  * A token-state object by its hex id: the one a token carries signed (`sob`: its shard, or the identity's
  * own object for a token issued before shards), or one of an identity's objects (identityStateObjects).
- * Every stub of the namespace is made here, so that a placement option (a location hint) has one place.
+ * Every stub of the namespace is made here, so that a placement option has one place. `locationHint` only
+ * matters on the call that creates the object (the identity's own object, at identity creation:
+ * docs/architecture.md "Placement"); an existing object never moves, and a shard is created by its first
+ * use, so near the traffic that uses it.
  */
-export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): DurableObjectStub<TokenStateObject> {
+export function stateObject(
+  env: Pick<Env, "TOKEN_STATE">,
+  hexId: string,
+  locationHint?: DurableObjectLocationHint,
+): DurableObjectStub<TokenStateObject> {
   const id = idsOf(env).get(hexId, () => {
     try {
       return env.TOKEN_STATE.idFromString(hexId);
@@ -37,7 +44,7 @@ export function stateObject(env: Pick<Env, "TOKEN_STATE">, hexId: string): Durab
       throw new DomainError(Reason.access_token_invalid);
     }
   });
-  return env.TOKEN_STATE.get(id);
+  return locationHint ? env.TOKEN_STATE.get(id, { locationHint }) : env.TOKEN_STATE.get(id);
 }
 
 /**

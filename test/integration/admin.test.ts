@@ -145,6 +145,7 @@ describe("organizations", () => {
       id: expect.stringMatching(UUID),
       name: "Acme Platform Team",
       slug: expect.stringMatching(/^acme-platform-team(-[0-9a-f]{6})?$/),
+      locationHint: null,
       createdAt: expect.stringMatching(ISO_TIME),
       updatedAt: expect.stringMatching(ISO_TIME),
     });

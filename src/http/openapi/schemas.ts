@@ -13,7 +13,7 @@ import type { AuditRecord } from "../../storage/audit-log";
 import type { IssuedToken } from "../../storage/access-tokens";
 import type { MembershipRole, Project } from "../../storage/projects";
 import type { MembershipView } from "../../admin/projects";
-import { ORG_ROLES, PROJECT_ROLES, type Organization } from "../../storage/records";
+import { LOCATION_HINTS, ORG_ROLES, PROJECT_ROLES, type Organization } from "../../storage/records";
 import type { TokenResponse } from "../../tokens/issue";
 import type { WhatIfResult } from "../../admin/what-if";
 import type { ErrorBody } from "../errors";
@@ -31,7 +31,17 @@ const timestamp = z.string().describe("ISO 8601 date-time");
 const epochSeconds = z.number().int().describe("epoch seconds");
 
 export const organizationSchema = named(
-  z.object({ id, name: z.string(), slug: z.string(), createdAt: timestamp, updatedAt: timestamp }),
+  z.object({
+    id,
+    name: z.string(),
+    slug: z.string(),
+    locationHint: z
+      .enum(LOCATION_HINTS)
+      .nullable()
+      .describe("where its identities' token-state Durable Objects are created (docs/architecture.md, Placement)"),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
   "Organization",
 );
 

@@ -1,0 +1,301 @@
+// `npm run capacity`: where each shared part of edge-oidc-auth saturates, and what a million logins and
+// validations cost, from the latest `npm run bench` (bench/.out/results.json; else the Results table of
+// docs/performance.md; else the defaults below, and it says which) and Cloudflare's published limits and
+// prices (each cited in LIMITS). Writes the tables into docs/capacity.md between `<!-- capacity:start -->`
+// and `<!-- capacity:end -->` (`--print` only prints).
+//
+// Parameters other work changes (set at merge, or per run as flags):
+//   --rows-per-login=N      D1 rows a login writes behind: 2 today (audit event + token ledger row)
+//   --audit-bytes=N         D1 bytes of a login's audit row with its indexes and checked claims (what-if)
+//   --hot-days=N            days of audit rows kept in D1 (AUDIT_RETENTION_DAYS today; the hot window once
+//                           older rows move to R2)
+//   --r2=true|false         older audit rows go to R2 (cold tier) instead of being deleted
+//   --shards=N              token-state Durable Objects per identity (ceiling = shards x per-object rate)
+//   --isolates=N            busy isolates, each flushing write-behind once a second
+//   --d1-rows-written=N     D1 rows written (billed, index entries and later deletes included) per login
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Inputs of the model. Each has its provenance; flags override. */
+const PARAMS = {
+  rowsPerLogin: 2, // src/tokens/audit.ts + src/tokens/issue.ts: one audit row, one ledger row
+  auditBytes: 470, // measured: 100,000 login audit rows with checked claims = 46.8 MB (docs/architecture.md, Retention)
+  ledgerBytes: 150, // estimate (not measured): an access_tokens row (10 short columns) and its two indexes
+  tokenTtlHours: 1, // a ledger row lives until its token expires; 1 h is the README's accessTokenTTL
+  hotDays: 90, // AUDIT_RETENTION_DAYS (wrangler.toml)
+  r2: false, // today older rows are deleted; with the cold tier they move to R2
+  r2BytesPerLogin: 60, // estimate: a login's NDJSON audit line (~470 B) gzipped about 8:1
+  shards: 1, // token-state objects per identity
+  isolates: 100, // busy isolates flushing write-behind (each at most once a second)
+  d1CallMs: 3, // measured: D1 writer time per write-behind call (docs/architecture.md, Write-behind)
+  d1RowUs: 15, // measured: D1 writer time per inserted row (same)
+  // billed rows written per login: audit row + 3 index entries (by org, identity, time) + 2 login_stats
+  // upserts (trigger, migrations/0007) + ledger row + 2 index entries, and the same audit and ledger
+  // entries again when retention deletes them (D1 bills deletes and index updates as rows written)
+  d1RowsWritten: 6 + 3 + 4 + 3,
+  doRowsWrittenPerUse: 1, // token-state object: one UPDATE of the token's row per use (src/tokens/token-state-object.ts)
+  doMsPerUse: 1, // assumption: an object's active wall time per use when busy (duration is billed while active)
+  kvReadsPerColdLogin: 2, // discovery + JWKS copies, one bulk get (one operation against the per-invocation limit, S26); billed here as two reads (unconfirmed whether a bulk get bills per key)
+  coldLoginShare: 0.01, // assumption: share of logins served by an isolate that has not seen the issuer
+  contextMissShare: 0.1, // assumption: share of logins whose login context is not in isolate memory (10 s TTL)
+  clientLoginsPer10s: 1000, // LOGIN_CLIENT_LIMITER: 100 blocks of 10 per 10 s (wrangler.toml)
+};
+
+/** Published limits and prices; S-numbers are the sources in docs/capacity.md. */
+const LIMITS = {
+  d1MaxBytes: 10e9, // S1: 10 GB per database (paid), not raisable
+  d1WriterQps: 1000, // S3: one primary, single-threaded: about 1,000 queries/s at 1 ms each
+  doRps: 1000, // S7: soft limit 1,000 requests/s per object; S8: "about 500-1,000 req/s for simple operations"
+  kvWritesPerKeyPerS: 1, // S12
+  workersPerMRequests: 0.3, // S19: $0.30 per million requests
+  workersPerMCpuMs: 0.02, // S19: $0.02 per million CPU ms
+  d1PerMRowsWritten: 1.0, // S6
+  d1PerMRowsRead: 0.001, // S6
+  d1PerGbMonth: 0.75, // S6
+  doPerMRequests: 0.15, // S11
+  doPerMGbS: 12.5, // S11
+  doGb: 0.128, // S11: 128 MB billed per object
+  doPerMRowsWritten: 1.0, // S11: rows as D1
+  kvPerMReads: 0.5, // S14
+  r2PerGbMonth: 0.015, // S19 (R2 table)
+  r2PerMClassA: 4.5, // S19
+};
+
+// ---- flags --------------------------------------------------------------------------------------
+const flags = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith("--"))
+    .map((a) => {
+      const [k, v = "true"] = a.slice(2).split("=");
+      return [k.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase()), v];
+    }),
+);
+const FLAG_NAMES = { d1RowsWritten: "d1RowsWritten" };
+for (const [k, v] of Object.entries(flags)) {
+  const key = FLAG_NAMES[k] ?? k;
+  if (key === "print") continue;
+  if (!(key in PARAMS)) {
+    process.stderr.write(`capacity: unknown flag --${k}\n`);
+    process.exit(2);
+  }
+  PARAMS[key] = typeof PARAMS[key] === "boolean" ? v === "true" : Number(v);
+}
+
+// ---- measured per-request costs ---------------------------------------------------------------
+const DEFAULT_COSTS = {
+  loginCpuUs: 383,
+  useCpuUs: 479,
+  loginRps: 2715,
+  source: "defaults in scripts/capacity.mjs (bench of 2026-11-25)",
+};
+/** The bench's rows this model reads: the login without Miniflare's rate-limit simulation, and an RPC use. */
+const LOGIN_KEY = "login-no-ratelimit";
+const USE_KEY = "rpc-limited";
+const LABELS = {
+  [LOGIN_KEY]: "Login, warm caches, without the rate-limit bindings",
+  [USE_KEY]: "AuthService.authenticate over RPC, max uses 1e9",
+};
+
+function measuredCosts() {
+  const results = join(ROOT, "bench", ".out", "results.json");
+  if (existsSync(results)) {
+    const report = JSON.parse(readFileSync(results, "utf8"));
+    const row = (key) => report.results?.find((r) => r.key === key);
+    if (row(LOGIN_KEY) && row(USE_KEY)) {
+      return {
+        loginCpuUs: row(LOGIN_KEY).cpuUsPerReq,
+        useCpuUs: row(USE_KEY).cpuUsPerReq,
+        loginRps: row(LOGIN_KEY).rps,
+        source: `bench/.out/results.json (npm run bench, ${report.env?.startedAt ?? "undated"})`,
+      };
+    }
+  }
+  const perf = join(ROOT, "docs", "performance.md");
+  if (existsSync(perf)) {
+    const doc = readFileSync(perf, "utf8");
+    const cells = (label) => {
+      const line = doc.split("\n").find((l) => l.startsWith(`| ${label} |`));
+      return line?.split("|").map((c) => c.trim());
+    };
+    const login = cells(LABELS[LOGIN_KEY]);
+    const use = cells(LABELS[USE_KEY]);
+    const num = (s) => Number(String(s).replace(/,/g, ""));
+    // columns: | workload | req/s | p50 | p90 | p99 | max | vs floor | workerd CPU µs/req | ...
+    if (login && use) {
+      const measured = doc.match(/^Measured (\S+) /m)?.[1] ?? "undated";
+      return {
+        loginCpuUs: num(login[8]),
+        useCpuUs: num(use[8]),
+        loginRps: num(login[2]),
+        source: `docs/performance.md (Results, ${measured}): no bench/.out/results.json`,
+      };
+    }
+  }
+  return DEFAULT_COSTS;
+}
+
+// ---- the model ----------------------------------------------------------------------------------
+const P = PARAMS;
+const L = LIMITS;
+const costs = measuredCosts();
+const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const money = (n) => (n >= 100 ? `$${fmt(n)}` : n >= 1 ? `$${fmt(n, 2)}` : `$${fmt(n, 3)}`);
+
+/** D1 bytes held at steady state: audit rows for the hot window, ledger rows until their tokens expire. */
+const ledgerBytesPerLogin = P.rowsPerLogin >= 2 ? P.ledgerBytes : 0;
+const d1Bytes = (loginsPerDay) => loginsPerDay * (P.auditBytes * P.hotDays + ledgerBytesPerLogin * (P.tokenTtlHours / 24));
+const maxLoginsPerDayStorage = L.d1MaxBytes / d1Bytes(1);
+
+// The writer: each busy isolate's flush is one call (about d1CallMs of writer time) plus d1RowUs a row.
+const writerCallShare = (P.isolates * P.d1CallMs) / 1000;
+const writerLoginsPerS = Math.max(0, (1 - writerCallShare) / ((P.rowsPerLogin * P.d1RowUs) / 1e6));
+const isolatesAtCliff = Math.floor(1000 / P.d1CallMs);
+
+const doCeiling = P.shards * L.doRps;
+
+/** The first of 10k, 1M, 10M logins a day whose hot window D1 cannot hold, and how soon it fills. */
+function storageCliff() {
+  const over = [1e4, 1e6, 1e7].find((v) => v > maxLoginsPerDayStorage);
+  if (!over) return "none up to 10M logins/day";
+  const days = L.d1MaxBytes / (over * P.auditBytes);
+  return `**${fmt(over)} logins/day fill it in ${fmt(days, days < 10 ? 1 : 0)} days**, within the ${P.hotDays}-day window; writes then fail`;
+}
+const perAddressPerColo = P.clientLoginsPer10s / 10;
+
+const saturation = [
+  {
+    part: "D1 writer (write-behind)",
+    limit: "one primary, single-threaded, ~1,000 queries/s at 1 ms (S3)",
+    ceiling: `${fmt(writerLoginsPerS)} logins/s with ${fmt(P.isolates)} busy isolates (${P.rowsPerLogin} rows/login)`,
+    cliff: `**${fmt(isolatesAtCliff)} busy isolates** flushing every second fill the writer with call overhead alone (${P.d1CallMs} ms/call), whatever the login rate`,
+  },
+  {
+    part: "D1 storage",
+    limit: "10 GB per database, not raisable (S1)",
+    ceiling: `${fmt(maxLoginsPerDayStorage)} logins/day (${fmt(maxLoginsPerDayStorage / 86_400, 1)}/s average) with ${P.hotDays} days in D1`,
+    cliff: storageCliff(),
+  },
+  {
+    part: "One identity's token state",
+    limit: "Durable Object soft limit 1,000 req/s per object (S7; 500-1,000 for simple operations, S8)",
+    ceiling: `${fmt(doCeiling)} validations/s per identity (${P.shards} object${P.shards > 1 ? "s" : ""} x ${fmt(L.doRps)})`,
+    cliff: `**a fleet above ${fmt(doCeiling)} token uses/s on one identity** queues, then gets "overloaded" (503 token_state_unavailable)`,
+  },
+  {
+    part: "KV writes",
+    limit: "1 write/s per key (S12)",
+    ceiling:
+      "the service writes per issuer only: discovery/JWKS copies when refetched, the refetch cooldown (1 per 30 s per JWKS URL)",
+    cliff:
+      "none for logins: isolates refetching one issuer at once lose their KV writes (ignored); the IdP sees one fetch per isolate per TTL",
+  },
+  {
+    part: "KV reads (cold isolates)",
+    limit: "no per-key read rate published; hot keys are served by the colo (S15)",
+    ceiling: `one bulk get (${P.kvReadsPerColdLogin} keys: the discovery and JWKS copies) per login on an isolate that has not seen the issuer, alongside the D1 read`,
+    cliff: "none (latency only: a cold colo's first read goes to the central stores)",
+  },
+  {
+    part: "Rate limiter",
+    limit: "per key per Cloudflare location, eventually consistent, local counters (S20)",
+    ceiling: `${fmt(perAddressPerColo)} logins/s per client address per location (LOGIN_CLIENT_LIMITER)`,
+    cliff: `**a fleet behind one NAT address above ${fmt(perAddressPerColo)} logins/s in one location** gets 429 \`rate_limited_client\`; raise \`limit\` in wrangler.toml`,
+  },
+  {
+    part: "Worker CPU",
+    limit: "no global ceiling; CPU billed per ms (S19), 30 s per request (S17)",
+    ceiling: `${fmt(costs.loginCpuUs)} µs per login, ${fmt(costs.useCpuUs)} µs per validation (workerd CPU incl. Miniflare's simulations: an upper bound)`,
+    cliff: "none: isolates scale out; each isolate does about 1e6 / (µs per login) logins/s",
+  },
+];
+
+const volumes = [1e4, 1e6, 1e7];
+const retention = volumes.map((perDayLogins) => {
+  const gbPerDay = (perDayLogins * P.auditBytes) / 1e9;
+  const daysInD1 = L.d1MaxBytes / (perDayLogins * P.auditBytes);
+  const fits = d1Bytes(perDayLogins) <= L.d1MaxBytes;
+  const r2GbPerDay = (perDayLogins * P.r2BytesPerLogin) / 1e9;
+  return { perDayLogins, gbPerDay, daysInD1, fits, r2GbPerDay };
+});
+
+// Cost per million, at published prices (free allowances ignored: a large deployment is past them).
+const loginCost = {
+  "Workers requests": L.workersPerMRequests,
+  "Workers CPU": (costs.loginCpuUs / 1000) * L.workersPerMCpuMs,
+  "D1 rows written": P.d1RowsWritten * L.d1PerMRowsWritten,
+  [`D1 rows read (3 per login-context miss, ${P.contextMissShare * 100}% of logins)`]: 3 * P.contextMissShare * L.d1PerMRowsRead,
+  "KV reads (cold isolates)": P.kvReadsPerColdLogin * P.coldLoginShare * L.kvPerMReads,
+  [`D1 storage for the ${P.hotDays} days a row is held`]: ((P.auditBytes * 1e6) / 1e9) * L.d1PerGbMonth * (P.hotDays / 30),
+};
+if (P.r2) loginCost["R2 cold tier (storage per month)"] = ((P.r2BytesPerLogin * 1e6) / 1e9) * L.r2PerGbMonth;
+const useCost = {
+  "Workers requests (HTTP; an RPC call from another Worker may not be billed as one)": L.workersPerMRequests,
+  "Workers CPU": (costs.useCpuUs / 1000) * L.workersPerMCpuMs,
+  "Durable Object requests": L.doPerMRequests,
+  "Durable Object rows written": P.doRowsWrittenPerUse * L.doPerMRowsWritten,
+  "Durable Object duration": (P.doMsPerUse / 1000) * L.doGb * L.doPerMGbS,
+};
+const total = (c) => Object.values(c).reduce((a, b) => a + b, 0);
+
+// ---- output -------------------------------------------------------------------------------------
+function render() {
+  const out = [];
+  const p = (s = "") => out.push(s);
+  p(`<!-- Generated by \`npm run capacity\` (scripts/capacity.mjs). Edit the script, not the tables. -->`);
+  p();
+  p(`Measured costs from: ${costs.source}.`);
+  p(
+    `Parameters: ${P.rowsPerLogin} D1 rows per login, ${P.hotDays} days of audit rows in D1${P.r2 ? " (older ones in R2)" : " (older ones deleted)"}, ` +
+      `${P.shards} token-state object${P.shards > 1 ? "s" : ""} per identity, ${P.isolates} busy isolates, ${P.d1RowsWritten} billed D1 rows written per login.`,
+  );
+  p();
+  p("### Where it saturates");
+  p();
+  p("| shared part | published limit | ceiling at these parameters | cliff |");
+  p("|---|---|---|---|");
+  for (const s of saturation) p(`| ${s.part} | ${s.limit} | ${s.ceiling} | ${s.cliff} |`);
+  p();
+  p(`### Audit retention in one D1 database (${fmt(P.auditBytes)} bytes per login)`);
+  p();
+  p(`| logins/day | D1 growth/day | days 10 GB holds | ${P.hotDays}-day window fits? | R2 growth/day (compressed) |`);
+  p("|---:|---:|---:|---|---:|");
+  for (const r of retention) {
+    p(
+      `| ${fmt(r.perDayLogins)} | ${fmt(r.gbPerDay, 2)} GB | ${fmt(r.daysInD1, r.daysInD1 < 10 ? 1 : 0)} | ${r.fits ? "yes" : "**no (cliff)**"} | ${fmt(r.r2GbPerDay, 3)} GB |`,
+    );
+  }
+  p();
+  p("### Cost per million, at published prices");
+  p();
+  p(`| per million logins | $ | | per million validations | $ |`);
+  p("|---|---:|---|---|---:|");
+  const a = Object.entries(loginCost);
+  const b = Object.entries(useCost);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [la, va] = a[i] ?? ["", undefined];
+    const [lb, vb] = b[i] ?? ["", undefined];
+    p(`| ${la} | ${va === undefined ? "" : money(va)} | | ${lb} | ${vb === undefined ? "" : money(vb)} |`);
+  }
+  p(`| **total** | **${money(total(loginCost))}** | | **total** | **${money(total(useCost))}** |`);
+  p();
+  const perMonth = (perDayLogins, usesPerLogin) =>
+    money(((perDayLogins * 30) / 1e6) * (total(loginCost) + usesPerLogin * total(useCost)));
+  p(`At 1M logins a day with 10 validations each: about ${perMonth(1e6, 10)} a month (plus the $5 Workers plan).`);
+  return out.join("\n");
+}
+
+const markdown = render();
+process.stdout.write(`${markdown}\n`);
+if (!flags.print) {
+  const path = join(ROOT, "docs", "capacity.md");
+  const doc = readFileSync(path, "utf8");
+  const [start, end] = ["<!-- capacity:start -->", "<!-- capacity:end -->"];
+  const s = doc.indexOf(start);
+  const e = doc.indexOf(end);
+  if (s === -1 || e < s) throw new Error("docs/capacity.md has no capacity:start/end markers");
+  writeFileSync(path, `${doc.slice(0, s + start.length)}\n${markdown}\n${doc.slice(e)}`);
+  process.stderr.write("capacity: wrote docs/capacity.md\n");
+}
