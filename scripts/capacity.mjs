@@ -5,10 +5,10 @@
 // and `<!-- capacity:end -->` (`--print` only prints).
 //
 // Parameters other work changes (set at merge, or per run as flags):
-//   --rows-per-login=N      D1 rows a login writes behind: 2 today (audit event + token ledger row)
+//   --rows-per-login=N      D1 rows a login writes behind: 1 (the audit row is the token ledger; 2 before)
 //   --audit-bytes=N         D1 bytes of a login's audit row with its indexes and checked claims (what-if)
-//   --hot-days=N            days of audit rows kept in D1 (AUDIT_RETENTION_DAYS today; the hot window once
-//                           older rows move to R2)
+//   --hot-days=N            days of audit rows held in D1 (AUDIT_HOT_DAYS + the day being archived; with
+//                           --r2=false, AUDIT_RETENTION_DAYS)
 //   --r2=true|false         older audit rows go to R2 (cold tier) instead of being deleted
 //   --shards=N              token-state Durable Objects per identity (ceiling = shards x per-object rate)
 //   --isolates=N            busy isolates, each flushing write-behind once a second
@@ -20,21 +20,21 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Inputs of the model. Each has its provenance; flags override. */
 const PARAMS = {
-  rowsPerLogin: 2, // src/tokens/audit.ts + src/tokens/issue.ts: one audit row, one ledger row
-  auditBytes: 470, // measured: 100,000 login audit rows with checked claims = 46.8 MB (docs/architecture.md, Retention)
-  ledgerBytes: 150, // estimate (not measured): an access_tokens row (10 short columns) and its two indexes
+  rowsPerLogin: 1, // src/tokens/audit.ts: one audit row that is also the token's ledger entry (migration 0008)
+  auditBytes: 1610, // measured: a login row with its GitLab-shaped claim snapshot and indexes (test/integration/audit-capacity.test.ts)
+  ledgerBytes: 526, // measured: a ledger-only row, kept while a token outlives its archived login event (same test)
   tokenTtlHours: 1, // a ledger row lives until its token expires; 1 h is the README's accessTokenTTL
-  hotDays: 90, // AUDIT_RETENTION_DAYS (wrangler.toml)
-  r2: false, // today older rows are deleted; with the cold tier they move to R2
-  r2BytesPerLogin: 60, // estimate: a login's NDJSON audit line (~470 B) gzipped about 8:1
-  shards: 1, // token-state objects per identity
+  hotDays: 4, // AUDIT_HOT_DAYS = 3 (wrangler.toml) plus the day not yet archived: D1 holds at most 4 days
+  r2: true, // older rows move to R2 (src/storage/audit-archive.ts), kept there until AUDIT_RETENTION_DAYS
+  r2BytesPerLogin: 144, // measured: gzipped NDJSON per login row (test/integration/audit-capacity.test.ts)
+  shards: 16, // token-state shard objects per identity (TOKEN_STATE_SHARDS, src/tokens/token-state-client.ts)
   isolates: 100, // busy isolates flushing write-behind (each at most once a second)
   d1CallMs: 3, // measured: D1 writer time per write-behind call (docs/architecture.md, Write-behind)
   d1RowUs: 15, // measured: D1 writer time per inserted row (same)
-  // billed rows written per login: audit row + 3 index entries (by org, identity, time) + 2 login_stats
-  // upserts (trigger, migrations/0007) + ledger row + 2 index entries, and the same audit and ledger
-  // entries again when retention deletes them (D1 bills deletes and index updates as rows written)
-  d1RowsWritten: 6 + 3 + 4 + 3,
+  // billed rows written per login: the audit row + 4 index entries (by org, identity, time, and the token
+  // ledger's by identity) + 2 login_stats upserts (trigger, migrations/0007), and the row and its 4 index
+  // entries again when the archive moves it to R2 (D1 bills deletes and index updates as rows written)
+  d1RowsWritten: 1 + 4 + 2 + 5,
   doRowsWrittenPerUse: 1, // token-state object: one UPDATE of the token's row per use (src/tokens/token-state-object.ts)
   doMsPerUse: 1, // assumption: an object's active wall time per use when busy (duration is billed while active)
   kvReadsPerColdLogin: 2, // discovery + JWKS copies, one bulk get (one operation against the per-invocation limit, S26); billed here as two reads (unconfirmed whether a bulk get bills per key)
@@ -145,8 +145,9 @@ const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, 
 const money = (n) => (n >= 100 ? `$${fmt(n)}` : n >= 1 ? `$${fmt(n, 2)}` : `$${fmt(n, 3)}`);
 
 /** D1 bytes held at steady state: audit rows for the hot window, ledger rows until their tokens expire. */
-const ledgerBytesPerLogin = P.rowsPerLogin >= 2 ? P.ledgerBytes : 0;
-const d1Bytes = (loginsPerDay) => loginsPerDay * (P.auditBytes * P.hotDays + ledgerBytesPerLogin * (P.tokenTtlHours / 24));
+// A token that outlives the hot window keeps a ledger-only row in D1 until it expires.
+const ledgerDays = Math.max(0, P.tokenTtlHours / 24 - P.hotDays);
+const d1Bytes = (loginsPerDay) => loginsPerDay * (P.auditBytes * P.hotDays + P.ledgerBytes * ledgerDays);
 const maxLoginsPerDayStorage = L.d1MaxBytes / d1Bytes(1);
 
 // The writer: each busy isolate's flush is one call (about d1CallMs of writer time) plus d1RowUs a row.
