@@ -30,6 +30,7 @@ const DONE: Record<string, string> = {
   "member-updated": "Project role changed.",
   "member-removed": "Identity removed from the project.",
   "token-revoked": "Access token revoked. Its next use is refused with token_revoked.",
+  "tokens-revoked": "Every access token issued until now is revoked. Their next use is refused with token_revoked.",
 };
 
 export const Logo: FC<{ size?: number }> = ({ size = 22 }) => (

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { listIdentityTokens, revokeIdentityToken } from "../admin/tokens";
+import { listIdentityTokens, revokeAllIdentityTokens, revokeIdentityToken } from "../admin/tokens";
 import { adminCtx, href, type ConsoleEnv } from "./context";
-import { identityPage, loadIdentity } from "./identities";
-import { Layout, PostButton, render, uiOf, when, relative } from "./layout";
+import { identityCrumbs, identityPage, loadIdentity } from "./identities";
+import { ConfirmPage, Layout, PostButton, render, uiOf, when, relative } from "./layout";
 import { Empty, ListCard } from "./list";
 
 export const tokenRoutes = new Hono<ConsoleEnv>()
@@ -51,8 +51,41 @@ export const tokenRoutes = new Hono<ConsoleEnv>()
         <p class="muted small">
           Expired tokens are not listed. A token's current use count lives in the identity's Durable Object and is not shown here.
         </p>
+        <p>
+          <a class="btn subtle-danger" href={href(`/identities/${identity.id}/tokens/revoke-all`)}>
+            Revoke all tokens
+          </a>
+        </p>
       </Layout>,
     );
+  })
+  .get("/identities/:id/tokens/revoke-all", async (c) => {
+    const { identity, org } = await loadIdentity(c, c.req.param("id"));
+    return render(
+      c,
+      200,
+      <ConfirmPage
+        ui={uiOf(c)}
+        title={`Revoke all tokens of ${identity.name}`}
+        crumbs={identityCrumbs(org, identity, "Revoke all tokens")}
+        heading={`Revoke every access token of ${identity.name}?`}
+        card="Every token issued until now stops working"
+        action={href(`/identities/${identity.id}/tokens/revoke-all`)}
+        confirm="Revoke all tokens"
+        back={href(`/identities/${identity.id}/tokens`)}
+      >
+        <p>
+          Every access token the machine identity <strong>{identity.name}</strong> (<code>{identity.id}</code>) was issued until now,
+          listed or not, is refused at its next use with token_revoked, wherever it is used.
+        </p>
+        <p>CI jobs can log in again at once: only tokens issued after this are accepted.</p>
+      </ConfirmPage>,
+    );
+  })
+  .post("/identities/:id/tokens/revoke-all", async (c) => {
+    const { id } = c.req.param();
+    await revokeAllIdentityTokens(adminCtx(c), id);
+    return c.redirect(href(`/identities/${id}/tokens?done=tokens-revoked`), 303);
   })
   .post("/identities/:id/tokens/:tokenId/revoke", async (c) => {
     const { id, tokenId } = c.req.param();

@@ -315,6 +315,33 @@ describe("admin console walkthrough", () => {
     expect(use.body.reasonCode).toBe("token_revoked");
   });
 
+  it("revokes every token of the identity from the console, after a confirmation; logins afterwards work", async () => {
+    const loginNow = async () => {
+      const login = await api(stack, "POST", "/api/v1/auth/oidc-auth/login", {
+        body: { identityId: state.identityId, jwt: await mint(stack.idp, "gitlab", gitlabClaims()) },
+      });
+      expect(login.status, JSON.stringify(login.body)).toBe(200);
+      return login.body.accessToken as string;
+    };
+    const [first, second] = [await loginNow(), await loginNow()];
+    await page.goto(`/admin/identities/${state.identityId}/tokens`);
+    await clickAndLoad(page, page.getByRole("link", { name: "Revoke all tokens" }));
+    expect(await page.locator("h1").textContent()).toContain("Revoke every access token of gitlab-deployer?");
+    await clickAndLoad(page, page.getByRole("button", { name: "Revoke all tokens" }));
+    expect(await alertText()).toContain("Every access token issued until now is revoked");
+    expect(await page.locator("#tokens .badge.ok").count()).toBe(0);
+
+    for (const token of [first, second]) {
+      const use = await api(stack, "GET", "/api/v1/identities/details", { token });
+      expect(use.status).toBe(401);
+      expect(use.body.reasonCode).toBe("token_revoked");
+    }
+    // A token issued in the same second as the revocation is refused too (fail closed): wait for the next one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const after = await api(stack, "GET", "/api/v1/identities/details", { token: await loginNow() });
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+  });
+
   it("lists identities and organizations (the overview screens)", async () => {
     await page.goto(`/admin/orgs/${state.orgId}/identities`);
     const text = await page.locator("table.list").textContent();
