@@ -2,7 +2,9 @@
 // signs one ES256 token with a key imported once, with WebCrypto and nothing else: no router, no schema
 // validation, no JOSE library, no storage. The login workloads are reported as a ratio to this.
 //
-// Bindings: IDP_JWK (the IdP's RS256 public JWK, JSON), SIGNING_KEYS (the same secret the service gets).
+// Bindings: IDP_JWK (the IdP's RS256 public JWK, JSON), SIGNING_KEYS (the same secret the service gets),
+// LOGIN_ROWS ("2": an audit row and a ledger row per login, as the service writes today; "1": the audit row
+// only, for a service that writes one D1 row per login; bench/run.mjs LOGIN_D1_ROWS sets it).
 //
 // Floor (a+w) is this Worker with the service's D1 bound as DB: it also writes what a login writes, an
 // audit row and a token ledger row per request, queued in the isolate and flushed once a second with the
@@ -85,7 +87,8 @@ function queueLoginRows(env, ctx, claims, jti, now) {
       JSON.stringify({ claims: checked }),
     ]),
   );
-  ledger.push(JSON.stringify([jti, identityId, "floor", "oidc-auth", now, now + 3600, now + 86400, 0, "198.51.100.7"]));
+  if (env.LOGIN_ROWS !== "1")
+    ledger.push(JSON.stringify([jti, identityId, "floor", "oidc-auth", now, now + 3600, now + 86400, 0, "198.51.100.7"]));
   if (scheduled) return;
   scheduled = true;
   ctx.waitUntil(
@@ -94,10 +97,9 @@ function queueLoginRows(env, ctx, claims, jti, now) {
       const [a, l] = [audit, ledger];
       audit = [];
       ledger = [];
-      await env.DB.batch([
-        env.DB.prepare(AUDIT_INSERT).bind(`[${a.join(",")}]`),
-        env.DB.prepare(LEDGER_UPSERT).bind(`[${l.join(",")}]`),
-      ]);
+      const statements = [env.DB.prepare(AUDIT_INSERT).bind(`[${a.join(",")}]`)];
+      if (l.length) statements.push(env.DB.prepare(LEDGER_UPSERT).bind(`[${l.join(",")}]`));
+      await env.DB.batch(statements);
     }),
   );
 }
