@@ -26,7 +26,8 @@ import {
   SECRETS_WORKER,
   startMiniflare,
 } from "./lib/miniflare.mjs";
-import { childWorkerdPids, cpuMs, machineLoad, memoryKiB, waitForQuiet } from "./lib/proc.mjs";
+import { childWorkerdPids, cpuMs, machineLoad, memoryKiB, runShare, threadSchedStats, waitForQuiet } from "./lib/proc.mjs";
+import { celCost } from "./lib/cel-cost.mjs";
 import { loadSourceMap, moduleOfFrame, summarizeProfile } from "./lib/profile.mjs";
 import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
 import {
@@ -191,28 +192,54 @@ async function main() {
     if (entry === "consumer" && spec.path === "/floor") judged = "floor-do";
     if (judged !== entry) workers.push(judged);
     const targets = [...workers.map((w) => `core:user:${w}`), ...simulators];
-    const t0 = cpuMs(workerd);
-    const { isolates, result } = await profileIsolates(inspectorUrl, targets, () =>
-      measure({ ...spec, connections: cfg.connections, durationS: cfg.cpuS, slices: 1, warmupS: 0, workerdPid: workerd }),
-    );
+    const { isolates, result: phase } = await profileIsolates(inspectorUrl, targets, async () => {
+      const t0 = cpuMs(workerd);
+      const sched0 = threadSchedStats(workerd);
+      const result = await measure({
+        ...spec,
+        connections: cfg.connections,
+        durationS: cfg.cpuS,
+        slices: 1,
+        warmupS: 0,
+        workerdPid: workerd,
+      });
+      // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs)
+      return { result, workerdMs: cpuMs(workerd) - t0, share: runShare(sched0, threadSchedStats(workerd)) };
+    });
+    const { result, share } = phase;
     const requests = Math.max(1, result.ok + result.unexpected);
-    const perReq = (ms) => (ms * 1000) / requests;
-    const out = { requests, workerdUs: perReq(cpuMs(workerd) - t0), judged, isolates: {}, simulators: {} };
+    const perReq = (ms) => (ms * 1000 * share) / requests;
+    const out = {
+      requests,
+      runShare: share,
+      otherCores: result.otherCores,
+      workerdUs: (phase.workerdMs * 1000) / requests,
+      judged,
+      isolates: {},
+      simulators: {},
+    };
     for (const w of workers) {
       const iso = isolates[`core:user:${w}`];
       if (!iso) continue;
       const entryOut = { us: perReq(iso.busyMs), periodUs: iso.periodUs };
       if (serviceIsolates.has(w) || w === "floor-do") {
-        const split = splitByStack(iso.profile, iso.periodUs, (frames) =>
-          frames.some((f) => (w === "floor-do" ? f.functionName === "increment" : DO_MODULES.test(moduleOfFrame(f, sourceMap))))
+        const split = splitByStack(iso.profile, iso.periodUs, (frames) => {
+          // the bindings' JavaScript in the isolate (D1's client, Miniflare's rate-limit client, ...)
+          if (frames.some((f) => f.url.startsWith("cloudflare-internal:"))) return "binding";
+          return frames.some((f) => (w === "floor-do" ? f.functionName === "increment" : DO_MODULES.test(moduleOfFrame(f, sourceMap))))
             ? "do"
-            : "worker",
-        );
+            : "worker";
+        });
         entryOut.doUs = perReq(split.do ?? 0);
+        entryOut.bindingUs = perReq(split.binding ?? 0);
         entryOut.workerUs = perReq(split.worker ?? 0);
       }
-      if (serviceIsolates.has(w))
+      if (serviceIsolates.has(w)) {
         profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
+        // the raw profile, for Chrome DevTools or speedscope (bench/.out/profiles/)
+        mkdirSync(join(OUT, "profiles"), { recursive: true });
+        writeFileSync(join(OUT, "profiles", `${key}.cpuprofile`), JSON.stringify(iso.profile));
+      }
       out.isolates[w] = entryOut;
     }
     for (const [re, name] of SIMULATOR_GROUPS) {
@@ -512,7 +539,11 @@ async function main() {
     loginD1Rows: LOGIN_D1_ROWS,
     workerdThreads: memoryKiB(workerd).threads,
   };
-  const report = { env, bundle, results, memory, profiles };
+  const cel = await celCost(ROOT, join(OUT, "cel")).catch((err) => {
+    log(`  CEL cost not measured: ${err.message}`);
+    return null;
+  });
+  const report = { env, bundle, results, memory, profiles, cel };
   report.targets = evaluateTargets(report);
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "results.json"), JSON.stringify(report, null, 2));

@@ -262,6 +262,7 @@ function isolateRows(report) {
         ours: int(ours),
         worker: judged.workerUs !== undefined ? int(judged.workerUs) : "",
         do: judged.doUs !== undefined ? int(judged.doUs) : "",
+        binding: judged.bindingUs !== undefined ? int(judged.bindingUs) : "",
         entry: entry ? int(entry.us) : "",
         vsFloor: floorCpu && ours !== null ? `${fmt(ours / floorCpu)} x ${r.floor === "floor-crypto" ? "(a)" : "(b)"}` : "",
         d1: sim("D1 (Miniflare simulator)"),
@@ -272,6 +273,7 @@ function isolateRows(report) {
           c.workerdUs - Object.values(iso).reduce((n, v) => n + v.us, 0) - Object.values(c.simulators).reduce((n, v) => n + v, 0),
         ),
         ratio: ratioToFloor(report, r) === null ? "" : fmt(ratioToFloor(report, r)),
+        share: c.runShare === undefined ? "" : pctText(c.runShare),
       };
     });
 }
@@ -281,6 +283,7 @@ const ISOLATE_COLUMNS = [
   ["ours", "isolate CPU µs/req"],
   ["worker", "of which Worker"],
   ["do", "of which Durable Object"],
+  ["binding", "of which binding clients"],
   ["vsFloor", "vs floor"],
   ["entry", "calling Worker µs"],
   ["d1", "D1 sim µs"],
@@ -289,6 +292,7 @@ const ISOLATE_COLUMNS = [
   ["rest", "workerd rest µs"],
   ["workerd", "workerd total µs"],
   ["ratio", "throughput vs floor"],
+  ["share", "thread ran"],
 ];
 
 const COLUMNS = [
@@ -524,7 +528,11 @@ function performanceMarkdown(report, svgName) {
     p("while the profiled isolate is running on the thread, so an isolate's samples times the sampling period");
     p("(measured from the samples, never below the 250 µs asked for) are the thread's time inside it: its");
     p("JavaScript, the runtime APIs it calls (WebCrypto included), its garbage collection, workerd's C++ under");
-    p("its lock. (Tail events' `cpuTime` was not used: workerd is not documented to measure it outside");
+    p("its lock. The sampler runs on wall time, so a thread preempted by another process inside an isolate");
+    p("keeps taking samples there: each phase reads how long workerd's thread waited for a CPU");
+    p("(`/proc/<pid>/task/<tid>/schedstat`) and scales the isolates' figures by the share of its wanted time it");
+    p("ran (*thread ran*: 100% on a quiet machine; far below, the rows are less reliable).");
+    p("(Tail events' `cpuTime` was not used: workerd is not documented to measure it outside");
     p("Cloudflare, and it would not itemize the simulators.) The profiler's own cost lands in every isolate");
     p("alike, so compare rows with their floors, measured the same way in the same run.");
     p();
@@ -532,7 +540,10 @@ function performanceMarkdown(report, svgName) {
     p();
     p("*isolate CPU*: the service's isolate (the Worker and its token-state Durable Object, one isolate), or a");
     p("floor's. *of which Durable Object*: samples whose stack is in `src/tokens/token-state*` (for floor (b),");
-    p("in the counter's `increment`); the isolate's samples without a JavaScript stack (garbage collection,");
+    p("in the counter's `increment`). *of which binding clients*: samples under the bindings' own JavaScript in");
+    p("the isolate (`cloudflare-internal:` modules: D1's client, and Miniflare's rate-limit client, which calls");
+    p("its simulator with a `fetch`; a deployment's limiter is a native call). The isolate's samples without a");
+    p("JavaScript stack (garbage collection,");
     p("workerd's C++) count as the Worker's. *calling Worker*: the consumer or the example secrets Worker, for");
     p("the workloads that reach the service over a service binding. *D1 / KV / limiter sim*: Miniflare's");
     p("simulations (their `d1:`, `kv:` and `ratelimit:` Workers), which a deployment does not run in the Worker.");
@@ -555,10 +566,55 @@ function performanceMarkdown(report, svgName) {
   p("zlib's default level, the figure `wrangler deploy` prints as gzip). What it is made of (uncompressed bytes of");
   p("generated code per origin, from the bundle's source map):");
   p();
-  p("| origin | KiB | share |");
-  p("|---|---:|---:|");
+  p("| origin | KiB | share | gzip KiB it adds |");
+  p("|---|---:|---:|---:|");
   const total = bundle.composition.reduce((n, c) => n + c.bytes, 0);
-  for (const c of bundle.composition.slice(0, 12)) p(`| \`${c.origin}\` | ${fmt(c.bytes / 1024, 1)} | ${pctText(c.bytes / total)} |`);
+  for (const c of bundle.composition.slice(0, 12)) {
+    p(
+      `| \`${c.origin}\` | ${fmt(c.bytes / 1024, 1)} | ${pctText(c.bytes / total)} | ${c.gzipBytes === undefined ? "" : fmt(c.gzipBytes / 1024, 1)} |`,
+    );
+  }
+  p();
+  p("*gzip KiB it adds*: how much smaller the gzipped bundle is with that origin's code cut out (bench/lib/bundle.mjs);");
+  p("what each would free of the 200 KB budget. Compressed alone, an origin would look bigger: it shares");
+  p("vocabulary with the rest.");
+  p();
+  p("### Dependencies: bundle and CPU");
+  p();
+  const share = (label, pkg) => {
+    const prof = report.profiles.find((x) => x.label.startsWith(label));
+    if (!prof) return "n/a";
+    const m = prof.byModule.find((x) => x.name === pkg);
+    const busy = prof.totalMs;
+    return m && busy > 0 ? `${pctText(m.selfMs / busy)}` : "< top modules";
+  };
+  p("| dependency | what for | KiB | gzip KiB it adds | share of a warm login's isolate CPU | share of an RPC validation's |");
+  p("|---|---|---:|---:|---:|---:|");
+  const DEPS = [
+    ["@marcbachmann/cel-js", "CEL conditions (issue 12)"],
+    ["@bufbuild/re2", "linear-time regexes for CEL `matches()`"],
+    ["hono", "HTTP routing, the console's JSX"],
+    ["jose", "ID token and access token verification"],
+    ["zod", "request and configuration schemas, OpenAPI"],
+  ];
+  for (const [pkg, what] of DEPS) {
+    const c = bundle.composition.find((x) => x.origin === pkg);
+    p(
+      `| \`${pkg}\` | ${what} | ${c ? fmt(c.bytes / 1024, 1) : "0"} | ${c?.gzipBytes === undefined ? "n/a" : fmt(c.gzipBytes / 1024, 1)} | ${share("Login, warm caches", pkg)} | ${share("AuthService", pkg)} |`,
+    );
+  }
+  p();
+  p("The CPU shares are self time in the service isolate's profiles below (of all its samples). The bench's");
+  p("identities have no `condition`, so CEL and RE2 cost a login nothing here; what a condition costs:");
+  if (report.cel) {
+    p(`compiling the README's example (\`${report.cel.condition}\`) takes ${fmt(report.cel.compileUs, 0)} µs, once per configuration`);
+    p(
+      `(memoized in the isolate), evaluating it against a tag token's claims ${fmt(report.cel.evaluateUs, 1)} µs per login (\`src/oidc/condition.ts\``,
+    );
+    p("bundled by esbuild and timed in Node's V8, `bench/lib/cel-cost.mjs`; median of 5 batches).");
+  } else {
+    p("not measured in this run.");
+  }
   p();
   p("## Memory");
   p();
