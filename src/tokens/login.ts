@@ -80,6 +80,7 @@ export async function loginWithIdToken(
       identity,
       config,
       idToken,
+      idTokenSnapshot: attempt.claims, // taken when the signature verified (the audit's), not again
       ceilingSeconds: tokenCeilingSeconds(env),
       db: env.DB,
       clientIp: caller.ip,

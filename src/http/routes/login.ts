@@ -47,7 +47,7 @@ export async function edgeLogin(c: AppContext, read: () => Promise<LoginRequest>
     if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
     assertLoginNotBlocked(request.identityId, ip);
     const countRefusal = () => countLoginFailure(c.env, request.identityId, ip);
-    return await loginWithIdToken(c.env, request, callerOf(c), countRefusal, admitted);
+    return await loginWithIdToken(c.env, request, callerOf(c, ip), countRefusal, admitted);
   } catch (err) {
     await admitted; // the limiter's refusal wins over any other answer
     throw err;
