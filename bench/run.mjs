@@ -203,12 +203,13 @@ async function main() {
         warmupS: 0,
         workerdPid: workerd,
       });
-      // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs)
+      // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs): how
+      // much to trust the phase's figures
       return { result, workerdMs: cpuMs(workerd) - t0, share: runShare(sched0, threadSchedStats(workerd)) };
     });
     const { result, share } = phase;
     const requests = Math.max(1, result.ok + result.unexpected);
-    const perReq = (ms) => (ms * 1000 * share) / requests;
+    const perReq = (ms) => (ms * 1000) / requests;
     const out = {
       requests,
       runShare: share,

@@ -103,9 +103,10 @@ export function threadSchedStats(pid) {
 
 /**
  * Of the time workerd's busiest thread wanted a CPU between two threadSchedStats snapshots, the share it
- * got one: 1 on a quiet machine, less when other processes kept it waiting. An isolate's profile counts
- * the time the thread was inside the isolate, including time it was preempted there; multiplying by this
- * share counts the CPU only (assuming preemption hits every isolate alike).
+ * got one: 1 on a quiet machine, less when other processes kept it waiting. A preempted thread takes no
+ * profiler samples (SIGPROF stays pending, one at most, until it runs again), so isolate CPU is not
+ * inflated by waiting; but V8's sampler thread is kept waiting too and misses ticks, so figures measured
+ * with a low share are less reliable. The report shows it beside them.
  */
 export function runShare(before, after) {
   let best = null;

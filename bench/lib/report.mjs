@@ -528,10 +528,10 @@ function performanceMarkdown(report, svgName) {
     p("while the profiled isolate is running on the thread, so an isolate's samples times the sampling period");
     p("(measured from the samples, never below the 250 µs asked for) are the thread's time inside it: its");
     p("JavaScript, the runtime APIs it calls (WebCrypto included), its garbage collection, workerd's C++ under");
-    p("its lock. The sampler runs on wall time, so a thread preempted by another process inside an isolate");
-    p("keeps taking samples there: each phase reads how long workerd's thread waited for a CPU");
-    p("(`/proc/<pid>/task/<tid>/schedstat`) and scales the isolates' figures by the share of its wanted time it");
-    p("ran (*thread ran*: 100% on a quiet machine; far below, the rows are less reliable).");
+    p("its lock. A thread preempted by another process takes no samples meanwhile (the profiler's signal");
+    p("waits, one at most, until it runs again), so waiting for a CPU is not counted; but V8's sampler thread");
+    p("waits too and misses ticks. *thread ran* is the share of the time workerd's thread wanted a CPU that it");
+    p("got one (`/proc/<pid>/task/<tid>/schedstat`): 100% on a quiet machine; far below, the row is less reliable.");
     p("(Tail events' `cpuTime` was not used: workerd is not documented to measure it outside");
     p("Cloudflare, and it would not itemize the simulators.) The profiler's own cost lands in every isolate");
     p("alike, so compare rows with their floors, measured the same way in the same run.");
@@ -543,8 +543,9 @@ function performanceMarkdown(report, svgName) {
     p("in the counter's `increment`). *of which binding clients*: samples under the bindings' own JavaScript in");
     p("the isolate (`cloudflare-internal:` modules: D1's client, and Miniflare's rate-limit client, which calls");
     p("its simulator with a `fetch`; a deployment's limiter is a native call). The isolate's samples without a");
-    p("JavaScript stack (garbage collection,");
-    p("workerd's C++) count as the Worker's. *calling Worker*: the consumer or the example secrets Worker, for");
+    p(
+      "JavaScript stack (garbage collection, workerd's C++) count as the Worker's. *calling Worker*: the consumer or the example secrets Worker, for",
+    );
     p("the workloads that reach the service over a service binding. *D1 / KV / limiter sim*: Miniflare's");
     p("simulations (their `d1:`, `kv:` and `ratelimit:` Workers), which a deployment does not run in the Worker.");
     p("*workerd rest*: the rest of workerd's process CPU in that phase (HTTP parsing, sockets, RPC and I/O");
@@ -586,7 +587,7 @@ function performanceMarkdown(report, svgName) {
     if (!prof) return "n/a";
     const m = prof.byModule.find((x) => x.name === pkg);
     const busy = prof.totalMs;
-    return m && busy > 0 ? `${pctText(m.selfMs / busy)}` : "< top modules";
+    return m && busy > 0 ? `${pctText(m.selfMs / busy)}` : "not in the top modules";
   };
   p("| dependency | what for | KiB | gzip KiB it adds | share of a warm login's isolate CPU | share of an RPC validation's |");
   p("|---|---|---:|---:|---:|---:|");
@@ -639,16 +640,17 @@ function performanceMarkdown(report, svgName) {
     p();
     p("## Where the time goes");
     p();
-    p("V8 CPU profiles of the service's isolate while each workload ran (5 s, separate from the measured runs;");
-    p("the profiler slows the isolate). Self time of JavaScript and of the runtime APIs it calls, mapped to");
-    p("source files through the bundle's source map. Time the isolate's thread spends outside JavaScript");
-    p("(workerd's own C++: HTTP, RPC, SQLite, waiting) is V8's `(program)` and is left out of the shares.");
+    p("The service isolate's profiles from the isolate CPU phases above (raw: `bench/.out/profiles/*.cpuprofile`,");
+    p("for Chrome DevTools or speedscope). Self time of JavaScript and of the runtime APIs it calls, each sample");
+    p("one sampling period, mapped to source files through the bundle's source map. Time under the isolate's");
+    p("lock outside JavaScript (workerd's own C++: HTTP, RPC, SQLite) is V8's `(program)` and is left out of");
+    p("the shares.");
     for (const prof of report.profiles) {
       p();
       p(`### ${prof.label}`);
       p();
       p(
-        `${fmt(prof.activeMs / 1000, 2)} s of JavaScript in ${fmt(prof.totalMs / 1000, 2)} s sampled (${int(prof.rps)} req/s while profiled).`,
+        `${fmt(prof.activeMs / 1000, 2)} s of JavaScript in ${fmt(prof.totalMs / 1000, 2)} s of the isolate's samples (${int(prof.rps)} req/s while profiled).`,
       );
       p();
       p("| module | self ms | share | | function | self ms | share |");
