@@ -15,8 +15,9 @@
 // workerd's C++ while the isolate's lock was held (V8's `(program)`). `(idle)` samples are not counted.
 //
 // The sampling period is measured, not assumed: a loaded machine stretches the sampler's period. The gaps
-// between consecutive samples are the period, or longer when the isolate was not running in between; their
-// 10th percentile is taken as the period (never below the requested interval).
+// between consecutive samples are the period, or longer when the isolate was not running in between; the
+// 10th percentile of the busiest isolate's gaps is taken as the period of every isolate profiled in the
+// phase (never below the requested interval).
 import { connectInspector } from "./inspector.mjs";
 
 /** Inspector targets of the simulated bindings, by what they simulate. */
@@ -53,9 +54,15 @@ export async function profileIsolates(inspectorUrl, targets, during, { intervalU
     await Promise.all(sessions.map((s) => s.cdp.send("Profiler.start")));
     const result = await during();
     const profiles = await Promise.all(sessions.map((s) => s.cdp.send("Profiler.stop").then((r) => r.profile)));
+    // One sampling period for the phase, read from the busiest isolate: a seldom busy one (a simulator
+    // called now and then) has long gaps between its samples that say nothing about the period.
+    const measured = profiles.map((p) => busyTime(p, intervalUs));
+    const busiest = measured.reduce((best, m) => (m.samples > best.samples ? m : best), measured[0]);
+    const periodUs = busiest?.periodUs ?? intervalUs;
     const isolates = {};
     sessions.forEach((s, i) => {
-      isolates[s.target] = { ...busyTime(profiles[i], intervalUs), profile: profiles[i] };
+      const samples = measured[i].samples;
+      isolates[s.target] = { samples, periodUs, busyMs: (samples * periodUs) / 1000, profile: profiles[i] };
     });
     return { isolates, result };
   } finally {
