@@ -56,7 +56,7 @@ const cfg = {
 cfg.writeDocs = process.env.BENCH_WRITE_DOCS !== "0" && !cfg.only;
 const wanted = (key) => !cfg.only || cfg.only.has(key);
 const MAIN_ISOLATE = `core:user:${MAIN_WORKER}`;
-const WATCHDOG_MS = 10 * 60_000;
+const WATCHDOG_MS = 20 * 60_000;
 /** Unmeasured load on the service before the first workload. */
 const SERVICE_WARMUP_S = 8;
 /** Before each workload the bench waits up to this long for other processes to calm down, ... */
