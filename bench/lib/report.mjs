@@ -83,6 +83,11 @@ export function evaluateTargets(report) {
     const base = isolateCpuOf(floor);
     if (ours === null || base === null) return;
     const ratio = ours / base;
+    const binding = row.isolateCpu.isolates[row.isolateCpu.judged]?.bindingUs ?? 0;
+    const bindingNote =
+      binding >= 1
+        ? `of which ${int(binding)} µs/req in the bindings' clients (Miniflare's, for the limiter); without them ${fmt((ours - binding) / base)} x`
+        : "";
     add(
       `${what}: isolate CPU per request <= ${ISOLATE_CPU_FACTOR} x floor ${floor.key === "floor-crypto" ? "(a)" : "(b)"}'s`,
       `${fmt(ratio)} x (${int(ours)} vs ${int(base)} µs/req)`,
@@ -93,7 +98,7 @@ export function evaluateTargets(report) {
               ? `; floor (b) over a service binding: ${int(isolateCpuOf(byKey(report, "floor-do-binding")))} µs/req`
               : ""
           }`
-        : "",
+        : bindingNote,
     );
   };
   if (floorA) {
@@ -542,10 +547,9 @@ function performanceMarkdown(report, svgName) {
     p("floor's. *of which Durable Object*: samples whose stack is in `src/tokens/token-state*` (for floor (b),");
     p("in the counter's `increment`). *of which binding clients*: samples under the bindings' own JavaScript in");
     p("the isolate (`cloudflare-internal:` modules: D1's client, and Miniflare's rate-limit client, which calls");
-    p("its simulator with a `fetch`; a deployment's limiter is a native call). The isolate's samples without a");
-    p(
-      "JavaScript stack (garbage collection, workerd's C++) count as the Worker's. *calling Worker*: the consumer or the example secrets Worker, for",
-    );
+    p("its simulator with a `fetch`; what a deployment's limiter client costs is not measured here). The");
+    p("isolate's samples without a JavaScript stack (garbage collection, workerd's C++) count as the Worker's.");
+    p("*calling Worker*: the consumer or the example secrets Worker, for");
     p("the workloads that reach the service over a service binding. *D1 / KV / limiter sim*: Miniflare's");
     p("simulations (their `d1:`, `kv:` and `ratelimit:` Workers), which a deployment does not run in the Worker.");
     p("*workerd rest*: the rest of workerd's process CPU in that phase (HTTP parsing, sockets, RPC and I/O");
