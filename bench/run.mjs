@@ -5,7 +5,8 @@
 // Options (env): BENCH_DURATION (measured s per workload, default 10), BENCH_SLICES (default 4: the
 // measured time is cut in slices and the one least disturbed by other processes is reported),
 // BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 8),
-// BENCH_PROFILE=0 to skip the CPU profiles, BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
+// BENCH_CPU_S (s per workload of the isolate CPU phase, default 3), BENCH_PROFILE=0 to skip the isolate
+// CPU phases and profiles, BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
 // to run only those workloads (keys as in results.json; implies BENCH_WRITE_DOCS=0).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,11 +15,20 @@ import { buildWorker as buildBundle } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
 import { buildWorker } from "./lib/build.mjs";
 import { startIdp } from "./lib/idp.mjs";
-import { cpuProfile, isolateHeap } from "./lib/inspector.mjs";
+import { isolateHeap } from "./lib/inspector.mjs";
 import { measure } from "./lib/load.mjs";
-import { applyMigrations, MAIN_WORKER, NO_RATELIMIT_WORKER, SECRETS_WORKER, startMiniflare } from "./lib/miniflare.mjs";
-import { childWorkerdPids, machineLoad, memoryKiB, waitForQuiet } from "./lib/proc.mjs";
-import { loadSourceMap, summarizeProfile } from "./lib/profile.mjs";
+import { inspectorTargets, profileIsolates, SIMULATOR_GROUPS, simulatorTargets, splitByStack } from "./lib/isolate-cpu.mjs";
+import {
+  applyMigrations,
+  DEPLOYED_LIMITS_WORKER,
+  MAIN_WORKER,
+  NO_RATELIMIT_WORKER,
+  SECRETS_WORKER,
+  startMiniflare,
+} from "./lib/miniflare.mjs";
+import { childWorkerdPids, cpuMs, machineLoad, memoryKiB, runShare, threadSchedStats, waitForQuiet } from "./lib/proc.mjs";
+import { celCost } from "./lib/cel-cost.mjs";
+import { loadSourceMap, moduleOfFrame, summarizeProfile } from "./lib/profile.mjs";
 import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
 import {
   CLIENT_IP,
@@ -40,18 +50,27 @@ const cfg = {
   warmupS: num("BENCH_WARMUP", 2),
   connections: num("BENCH_CONNECTIONS", 8),
   profile: process.env.BENCH_PROFILE !== "0",
+  cpuS: num("BENCH_CPU_S", 3),
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null,
 };
 cfg.writeDocs = process.env.BENCH_WRITE_DOCS !== "0" && !cfg.only;
 const wanted = (key) => !cfg.only || cfg.only.has(key);
 const MAIN_ISOLATE = `core:user:${MAIN_WORKER}`;
-const WATCHDOG_MS = 10 * 60_000;
+const WATCHDOG_MS = 20 * 60_000;
 /** Unmeasured load on the service before the first workload. */
 const SERVICE_WARMUP_S = 8;
 /** Before each workload the bench waits up to this long for other processes to calm down, ... */
 const QUIET_WAIT_MS = 8_000;
 /** ... and no longer than this over the whole run. */
 const QUIET_BUDGET_MS = 90_000;
+/**
+ * D1 rows a login writes (audit event, token ledger): floor (a+w) writes as many. Set to 1 once the service
+ * writes one row per login (issue 15's "one D1 row per login").
+ */
+/** D1 rows a login writes (docs/architecture.md, "One row per login"); floor (a+w) writes as many. */
+const LOGIN_D1_ROWS = 1;
+/** Modules of the token-state Durable Object: its share of the service isolate's CPU is reported apart. */
+const DO_MODULES = /^src\/tokens\/token-state/;
 /** More than CONFIG_CACHE_ENTRIES (10,000, src/constants.ts): the login-context LRU must evict. */
 const CHURN_LOGINS = 12_000;
 
@@ -155,6 +174,82 @@ async function main() {
     workerdPid: workerd,
   };
   let quietBudgetMs = QUIET_BUDGET_MS;
+  const workerOfUrl = new Map(Object.entries(urls).map(([name, url]) => [url, name]));
+  const simulators = simulatorTargets(await inspectorTargets(inspectorUrl));
+  const sourceMap = loadSourceMap(`${bundle.scriptPath}.map`);
+  /** Isolates the service's bundle runs in (the main Worker and its variants). */
+  const serviceIsolates = new Set([MAIN_WORKER, NO_RATELIMIT_WORKER, DEPLOYED_LIMITS_WORKER]);
+  const profiled = new Map();
+  /**
+   * The isolate CPU phase of a workload (bench/lib/isolate-cpu.mjs): the same load for BENCH_CPU_S more
+   * seconds while every isolate involved is profiled. Per request: the entry Worker's isolate, the
+   * service's (split into the token-state Durable Object and the rest), each simulated binding.
+   */
+  async function isolateCpuPhase(key, spec) {
+    const entry = workerOfUrl.get(spec.url);
+    const workers = [entry];
+    // the isolate the row is judged by: a floor's, or the service's
+    let judged = serviceIsolates.has(entry) || entry.startsWith("floor-") ? entry : MAIN_WORKER;
+    if (entry === "consumer" && spec.path === "/floor") judged = "floor-do";
+    if (judged !== entry) workers.push(judged);
+    const targets = [...workers.map((w) => `core:user:${w}`), ...simulators];
+    const { isolates, result: phase } = await profileIsolates(inspectorUrl, targets, async () => {
+      const t0 = cpuMs(workerd);
+      const sched0 = threadSchedStats(workerd);
+      const result = await measure({
+        ...spec,
+        connections: cfg.connections,
+        durationS: cfg.cpuS,
+        slices: 1,
+        warmupS: 0,
+        workerdPid: workerd,
+      });
+      // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs): how
+      // much to trust the phase's figures
+      return { result, workerdMs: cpuMs(workerd) - t0, share: runShare(sched0, threadSchedStats(workerd)) };
+    });
+    const { result, share } = phase;
+    const requests = Math.max(1, result.ok + result.unexpected);
+    const perReq = (ms) => (ms * 1000) / requests;
+    const out = {
+      requests,
+      runShare: share,
+      otherCores: result.otherCores,
+      workerdUs: (phase.workerdMs * 1000) / requests,
+      judged,
+      isolates: {},
+      simulators: {},
+    };
+    for (const w of workers) {
+      const iso = isolates[`core:user:${w}`];
+      if (!iso) continue;
+      const entryOut = { us: perReq(iso.busyMs), periodUs: iso.periodUs };
+      if (serviceIsolates.has(w) || w === "floor-do") {
+        const split = splitByStack(iso.profile, iso.periodUs, (frames) => {
+          // the bindings' JavaScript in the isolate (D1's client, Miniflare's rate-limit client, ...)
+          if (frames.some((f) => f.url.startsWith("cloudflare-internal:"))) return "binding";
+          return frames.some((f) => (w === "floor-do" ? f.functionName === "increment" : DO_MODULES.test(moduleOfFrame(f, sourceMap))))
+            ? "do"
+            : "worker";
+        });
+        entryOut.doUs = perReq(split.do ?? 0);
+        entryOut.bindingUs = perReq(split.binding ?? 0);
+        entryOut.workerUs = perReq(split.worker ?? 0);
+      }
+      if (serviceIsolates.has(w)) {
+        profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
+        // the raw profile, for Chrome DevTools or speedscope (bench/.out/profiles/)
+        mkdirSync(join(OUT, "profiles"), { recursive: true });
+        writeFileSync(join(OUT, "profiles", `${key}.cpuprofile`), JSON.stringify(iso.profile));
+      }
+      out.isolates[w] = entryOut;
+    }
+    for (const [re, name] of SIMULATOR_GROUPS) {
+      const ms = simulators.filter((t) => re.test(t)).reduce((n, t) => n + (isolates[t]?.busyMs ?? 0), 0);
+      out.simulators[name] = perReq(ms);
+    }
+    return out;
+  }
   async function run(key, label, spec, extra = {}) {
     if (!wanted(key)) return null;
     log(`${label} ...`);
@@ -162,10 +257,23 @@ async function main() {
     quietBudgetMs -= quiet.waitedMs;
     const r = await measure({ ...common, ...spec });
     const row = { key, label, ...r, quietWaitMs: quiet.waitedMs, ...extra };
+    if (cfg.profile && !spec.amount && spec.warmupS !== 0) {
+      try {
+        row.isolateCpu = await isolateCpuPhase(key, spec);
+      } catch (err) {
+        log(`  isolate CPU phase failed (left out of the report): ${err.message}`);
+      }
+    }
     results.push(row);
+    const iso =
+      row.isolateCpu &&
+      Object.entries(row.isolateCpu.isolates)
+        .map(([w, v]) => `${w} ${v.us.toFixed(0)}`)
+        .join(", ");
     log(
       `  ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ` +
         `${r.cpuUsPerReq.toFixed(0)} µs workerd CPU/req (slice ${r.slice}, other load ${r.otherCores.toFixed(2)} cores)` +
+        (iso ? `; isolate CPU µs/req: ${iso}` : "") +
         (r.unexpected ? `, ${r.unexpected} unexpected answers ${JSON.stringify(r.statusCounts)}` : ""),
     );
     return row;
@@ -197,7 +305,7 @@ async function main() {
   });
   await run(
     "floor-crypto-writes",
-    "Floor (a+w): floor (a) plus a login's two write-behind rows to D1",
+    `Floor (a+w): floor (a) plus a login's ${LOGIN_D1_ROWS === 1 ? "one write-behind row" : `${LOGIN_D1_ROWS} write-behind rows`} to D1`,
     {
       url: urls["floor-crypto-writes"],
       method: "POST",
@@ -232,6 +340,24 @@ async function main() {
       url: urls[NO_RATELIMIT_WORKER],
     },
     { floor: "floor-crypto", informational: true },
+  );
+  // A CI fleet: every login from a fresh client address, the rate limits exactly as wrangler.toml declares
+  // them. LOGIN_CLIENT_LIMITER is called on every login (a new address has no reserved block).
+  let nextClient = 0;
+  const freshAddress = () => {
+    const n = nextClient++;
+    return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  };
+  await runCountingIdp(
+    TENANT,
+    "login-many",
+    "Login, warm caches, a fresh client address per login, limits as deployed",
+    {
+      ...login(ids.login, jwt),
+      url: urls[DEPLOYED_LIMITS_WORKER],
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
+    },
+    { floor: "floor-crypto", identities: identities10, jwksKeys: 1 },
   );
   await runCountingIdp(TENANT_50, "login-jwks50", "Login, warm caches, JWKS of 50 keys", login(ids.keys50, jwt50), {
     floor: "floor-crypto",
@@ -386,28 +512,15 @@ async function main() {
     { informational: true },
   );
 
-  // ---- where the time goes ------------------------------------------------------------------------
+  // ---- where the time goes: the service isolate's profiles from the isolate CPU phases ----------------
   const profiles = [];
-  if (cfg.profile && wanted("profile")) {
-    const map = loadSourceMap(`${bundle.scriptPath}.map`);
-    const profileOf = async (label, spec) => {
-      log(`profiling: ${label}`);
-      try {
-        const { profile, result } = await cpuProfile(inspectorUrl, MAIN_ISOLATE, () =>
-          measure({ ...common, ...spec, durationS: Math.min(5, cfg.durationS), slices: 1, warmupS: 0 }),
-        );
-        profiles.push({ label, rps: result.rps, ...summarizeProfile(profile, map) });
-      } catch (err) {
-        log(`  profile failed (left out of the report): ${err.message}`); // the profiles only explain
-      }
-    };
-    await profileOf("Login, warm caches", login(ids.login, jwt));
-    await profileOf("AuthService.authenticate over RPC (main isolate: AuthService + Durable Object)", validate(unlimitedToken));
-    await profileOf("GET /api/v1/identities/details", {
-      url: urls[MAIN_WORKER],
-      path: "/api/v1/identities/details",
-      headers: bearer(unlimitedToken),
-    });
+  for (const [key, label] of [
+    ["login", "Login, warm caches"],
+    ["login-many", "Login, a fresh client address per login, limits as deployed"],
+    ["rpc-unlimited", "AuthService.authenticate over RPC (service isolate: AuthService + Durable Object)"],
+    ["details", "GET /api/v1/identities/details"],
+  ]) {
+    if (profiled.has(key)) profiles.push({ label, ...profiled.get(key) });
   }
 
   // ---- report -------------------------------------------------------------------------------------
@@ -424,9 +537,15 @@ async function main() {
     durationS: cfg.durationS,
     slices: cfg.slices,
     warmupS: cfg.warmupS,
+    cpuS: cfg.profile ? cfg.cpuS : 0,
+    loginD1Rows: LOGIN_D1_ROWS,
     workerdThreads: memoryKiB(workerd).threads,
   };
-  const report = { env, bundle, results, memory, profiles };
+  const cel = await celCost(ROOT, join(OUT, "cel")).catch((err) => {
+    log(`  CEL cost not measured: ${err.message}`);
+    return null;
+  });
+  const report = { env, bundle, results, memory, profiles, cel };
   report.targets = evaluateTargets(report);
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "results.json"), JSON.stringify(report, null, 2));

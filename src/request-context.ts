@@ -47,11 +47,11 @@ export const waitUntilOf = (c: AppContext) => (p: Promise<unknown>) => {
   }
 };
 
-/** The caller as the token lifecycle sees it (src/tokens/caller.ts). */
-export function callerOf(c: AppContext): Caller {
+/** The caller as the token lifecycle sees it (src/tokens/caller.ts); `ip` when the route already read it. */
+export function callerOf(c: AppContext, ip: string | null = clientIp(c)): Caller {
   const cf = c.req.raw.cf as { country?: unknown; colo?: unknown } | undefined;
   return {
-    ip: clientIp(c),
+    ip,
     country: typeof cf?.country === "string" ? cf.country : null,
     colo: typeof cf?.colo === "string" ? cf.colo : null,
     issuer: issuerIdentifier(c.env, c.req.url),

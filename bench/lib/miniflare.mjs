@@ -3,6 +3,8 @@
 //                   rate limits)
 //   edge-oidc-auth-no-ratelimit  the same bundle on the same D1 and KV, without the rate-limit bindings
 //                   (Miniflare simulates those with a Durable Object per call; see docs/performance.md)
+//   edge-oidc-auth-deployed-limits  the same bundle on the same D1 and KV, with the rate limits exactly as
+//                   wrangler.toml declares them (the many-clients login workload: a fresh address per login)
 //   consumer        a downstream Worker with a service binding to edge-oidc-auth's AuthService entrypoint
 //   secrets-worker-example  examples/secrets-worker built as deployed, bound to AuthService by its wrangler.toml
 //   floor-crypto    floor (a): a login's crypto only
@@ -18,6 +20,7 @@ const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = wranglerMiniflar
 
 export const MAIN_WORKER = "edge-oidc-auth";
 export const NO_RATELIMIT_WORKER = "edge-oidc-auth-no-ratelimit";
+export const DEPLOYED_LIMITS_WORKER = "edge-oidc-auth-deployed-limits";
 /** examples/secrets-worker; its wrangler.toml binds AUTH to MAIN_WORKER's AuthService. */
 export const SECRETS_WORKER = "secrets-worker-example";
 const WORKERS_DIR = new URL("../workers/", import.meta.url).pathname;
@@ -37,6 +40,7 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
   const direct = [{ host: "127.0.0.1", port: 0 }];
   // The bindings wrangler.toml declares (D1, KV, Durable Object, rate limits), vars and secrets on top.
   const fromToml = builtWorkerOptions({ configPath: join(root, "wrangler.toml"), scriptPath, name: MAIN_WORKER, bindings: vars });
+  const deployedLimits = fromToml.ratelimits;
   const ratelimits = { ...fromToml.ratelimits };
   for (const [name, limit] of Object.entries(rateLimits)) {
     if (!ratelimits[name]) throw new Error(`wrangler.toml has no rate-limit binding ${name}`);
@@ -63,6 +67,7 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
       workers: [
         main,
         { ...main, name: NO_RATELIMIT_WORKER, ratelimits: {} },
+        { ...main, name: DEPLOYED_LIMITS_WORKER, ratelimits: deployedLimits },
         plain("consumer", {
           serviceBindings: {
             AUTH: { name: MAIN_WORKER, entrypoint: "AuthService" },
@@ -90,6 +95,7 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
   for (const name of [
     MAIN_WORKER,
     NO_RATELIMIT_WORKER,
+    DEPLOYED_LIMITS_WORKER,
     "consumer",
     SECRETS_WORKER,
     "floor-crypto",

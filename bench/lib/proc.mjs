@@ -83,3 +83,38 @@ export async function waitForQuiet({ workerdPid, maxOtherCores = 0.25, windowMs 
   }
   return { waitedMs: Date.now() - started, otherCores: other };
 }
+
+/**
+ * Per thread of `pid`: nanoseconds run on a CPU and nanoseconds spent runnable but waiting for one
+ * (/proc/<pid>/task/<tid>/schedstat).
+ */
+export function threadSchedStats(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+      out.set(tid, { runNs: run, waitNs: wait });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Of the time workerd's busiest thread wanted a CPU between two threadSchedStats snapshots, the share it
+ * got one: 1 on a quiet machine, less when other processes kept it waiting. A preempted thread takes no
+ * profiler samples (SIGPROF stays pending, one at most, until it runs again), so isolate CPU is not
+ * inflated by waiting; but V8's sampler thread is kept waiting too and misses ticks, so figures measured
+ * with a low share are less reliable. The report shows it beside them.
+ */
+export function runShare(before, after) {
+  let best = null;
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    if (!b) continue;
+    const run = a.runNs - b.runNs;
+    if (!best || run > best.run) best = { run, wait: a.waitNs - b.waitNs };
+  }
+  return best && best.run > 0 ? best.run / (best.run + best.wait) : 1;
+}

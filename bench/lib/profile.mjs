@@ -48,6 +48,11 @@ function moduleOf(source) {
   return src >= 0 ? s.slice(src) : s;
 }
 
+/** The source module ("src/tokens/token-state-object.ts", "jose", ...) of one profile call frame. */
+export function moduleOfFrame(callFrame, map, bundleUrlSuffix = "index.js") {
+  return frameKey(callFrame, map, bundleUrlSuffix).module;
+}
+
 function frameKey(callFrame, map, bundleUrlSuffix) {
   const { functionName, url, lineNumber, columnNumber } = callFrame;
   if (!url) {
@@ -72,7 +77,7 @@ function frameKey(callFrame, map, bundleUrlSuffix) {
 export function summarizeProfile(
   profile,
   map,
-  { bundleUrlSuffix = "index.js", top = Number(process.env.BENCH_PROFILE_TOP ?? 15) } = {},
+  { bundleUrlSuffix = "index.js", top = Number(process.env.BENCH_PROFILE_TOP ?? 15), periodUs } = {},
 ) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const keyOf = new Map();
@@ -80,8 +85,10 @@ export function summarizeProfile(
   const selfByNode = new Map();
   const { samples, timeDeltas } = profile;
   for (let i = 0; i < samples.length; i++) {
-    // timeDeltas[i] is the time before sample i; attribute the interval to the sample that ends it
-    const dt = (timeDeltas[i + 1] ?? 0) / 1000;
+    // With `periodUs` (bench/lib/isolate-cpu.mjs) each sample weighs one sampling period: on workerd's shared
+    // thread a gap between two samples is mostly time spent in other isolates. Without it, the time to
+    // the next sample.
+    const dt = periodUs ? periodUs / 1000 : (timeDeltas[i + 1] ?? 0) / 1000;
     selfByNode.set(samples[i], (selfByNode.get(samples[i]) ?? 0) + dt);
   }
   const byModule = new Map();

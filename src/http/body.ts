@@ -43,6 +43,9 @@ export async function readBody<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** One decoder for every body: without `stream`, each decode() starts afresh (a new one cost every login). */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyEncodings = "json"): Promise<unknown> {
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
@@ -50,7 +53,7 @@ export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyE
   try {
     const buf = await c.req.arrayBuffer();
     if (buf.byteLength > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
+    text = UTF8.decode(buf);
   } catch (err) {
     if (err instanceof DomainError) throw err;
     throw new DomainError(Reason.invalid_request, "The request body is not valid UTF-8");

@@ -3,7 +3,9 @@
  * "Hostile callers"). Two limiters, both keyed by the client address Cloudflare saw (`CF-Connecting-IP`,
  * never `X-Forwarded-For`; an IPv6 address counts as its /64):
  *
- * - LOGIN_CLIENT_LIMITER: every login request of a client address, checked before the body is read. The
+ * - LOGIN_CLIENT_LIMITER: every login request of a client address. Its answer is awaited before anything
+ *   is changed for the login (the ID token's replay record, the token issued) and its refusal wins over
+ *   any other answer; the body is read and the ID token verified meanwhile (src/http/routes/login.ts). The
  *   limiter counts blocks of CLIENT_LOGINS_PER_LIMITER_UNIT logins: an isolate reserves a block with one
  *   call and spends it locally, for at most one period. A client served by one isolate is admitted exactly
  *   `limit` blocks' worth of logins; one spread over several isolates may be refused a little earlier
@@ -160,6 +162,16 @@ export async function limitClientLogins(env: Env, ip: string | null): Promise<vo
     budget.left += CLIENT_LOGINS_PER_LIMITER_UNIT;
     budgets.set(key, budget, PERIOD_MS); // the block is spendable for one period from now
   }
+}
+
+/**
+ * Whether LOGIN_CLIENT_LIMITER refused this client address in this isolate within the last period: its
+ * next login then waits for the limiter's answer before anything else is done for it (src/http/routes/login.ts),
+ * so a limited client costs no verification.
+ */
+export function clientLoginsRecentlyRefused(ip: string | null, now = Date.now()): boolean {
+  const refusedAt = budgets.get(clientKey(ip))?.refusedAt ?? 0;
+  return refusedAt !== 0 && now - refusedAt < PERIOD_MS;
 }
 
 /** Before any verification: throws 429 `rate_limited_failed_logins` while the address or the pair is blocked. */

@@ -26,7 +26,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now();
   await withRequestId(reqId, async () => {
     await next();
-    c.header("X-Request-Id", reqId);
+    setResponseHeader(c, "X-Request-Id", reqId);
     const status = c.res.status;
     if (status < 400 && !sampled(c.env.ACCESS_LOG_SAMPLE_RATE)) return;
     log(status >= 500 ? "error" : "info", "request", {
@@ -38,6 +38,19 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     });
   });
 };
+
+/**
+ * Sets a header on the answer in place. `c.header` after the handler answered copies the whole Response
+ * (Hono cannot know its headers are mutable): a second Response per request. Only a response with
+ * immutable headers (one passed through from a fetch) is copied, by `c.header`.
+ */
+export function setResponseHeader(c: AppContext, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
+}
 
 const DEFAULT_SAMPLE_RATE = 1;
 let parsedRate: { from: string | undefined; rate: number } = { from: undefined, rate: DEFAULT_SAMPLE_RATE };

@@ -13,18 +13,27 @@ type Level = "info" | "warn" | "error";
 type Field = string | number | boolean | null | undefined;
 
 interface RequestContext {
-  reqId: string;
+  /** the id, or how to make it on first use (an RPC call makes one only if it writes a log line) */
+  reqId: string | (() => string);
 }
 
 const requestContext = new AsyncLocalStorage<RequestContext>();
 
-/** Runs `fn` with `reqId` as the request id of every log line written inside it (sync or async). */
-export function withRequestId<T>(reqId: string, fn: () => T): T {
+/**
+ * Runs `fn` with `reqId` as the request id of every log line written inside it (sync or async). A function
+ * is called once, when a line first needs the id: a call that writes no line makes none.
+ */
+export function withRequestId<T>(reqId: string | (() => string), fn: () => T): T {
   return requestContext.run({ reqId }, fn);
 }
 
 /** The request id of the request being served, if any. */
-export const currentReqId = (): string | undefined => requestContext.getStore()?.reqId;
+export function currentReqId(): string | undefined {
+  const store = requestContext.getStore();
+  if (store === undefined) return undefined;
+  if (typeof store.reqId === "function") store.reqId = store.reqId();
+  return store.reqId;
+}
 
 /**
  * Last line of defence: a JWT-shaped run (`eyJ...` header, then a dot) in any string field is replaced.

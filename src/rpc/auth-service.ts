@@ -24,8 +24,9 @@ const MAX_CLIENT_IP_LENGTH = 64;
  */
 export class AuthService extends WorkerEntrypoint<Env> {
   async authenticate(accessToken: unknown, options?: unknown): Promise<AuthenticateResult> {
-    // A request id for the log lines this call may write (RPC calls have no HTTP request id).
-    return withRequestId(`rpc-${crypto.randomUUID()}`, () => this.#authenticate(accessToken, options));
+    // A request id for the log lines this call may write (RPC calls have no HTTP request id), made only if
+    // it writes one: most calls write none.
+    return withRequestId(newRpcRequestId, () => this.#authenticate(accessToken, options));
   }
 
   async #authenticate(accessToken: unknown, options: unknown): Promise<AuthenticateResult> {
@@ -60,6 +61,8 @@ export class AuthService extends WorkerEntrypoint<Env> {
     }
   }
 }
+
+const newRpcRequestId = () => `rpc-${crypto.randomUUID()}`;
 
 /** The identity's roles in a project; none when it is not a member (own properties only: never a prototype's). */
 function rolesInProject(projectRoles: Record<string, string[]>, projectId: string): string[] {

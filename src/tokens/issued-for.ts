@@ -14,9 +14,11 @@ import type { SigningKeys } from "./signing-keys";
 export async function issuedForClaims(
   config: OidcAuthConfig,
   idToken: JWTPayload,
+  /** the token's snapshot when the login already took it (src/oidc/authenticate.ts traces it): not taken twice */
+  snapshot: ClaimSnapshot = claimSnapshot(idToken as Record<string, unknown>),
 ): Promise<Required<Pick<AccessTokenClaims, "idc" | "kfp" | "cfp">>> {
   const rules = await liveRules(config);
-  return { idc: claimSnapshot(idToken as Record<string, unknown>), kfp: rules.keySource, cfp: rules.version };
+  return { idc: snapshot, kfp: rules.keySource, cfp: rules.version };
 }
 
 /**

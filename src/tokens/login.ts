@@ -37,12 +37,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A login with a CI job's ID token: the identity's login context, the ID token verified against its OIDC
  * Auth configuration (src/oidc/authenticate.ts), an access token issued (src/tokens/issue.ts), and one
  * audit event for the attempt, admitted or refused. Throws the refusal (a DomainError).
+ *
+ * `admitted` is a decision taken concurrently (the edge's client rate limit): awaited before the login
+ * changes anything (the ID token's replay record, the token issued) and first on any refusal, so its
+ * rejection is what the caller gets, with no audit event and no refusal counted (`onRefused`).
  */
 export async function loginWithIdToken(
   env: LoginEnv,
   request: LoginRequest,
   caller: Caller,
   onRefused: OnRefused,
+  admitted: Promise<void> = Promise.resolve(),
 ): Promise<TokenResponse> {
   const attempt: LoginAttempt = {
     identityId: UUID.test(request.identityId) ? request.identityId : null,
@@ -68,17 +73,19 @@ export async function loginWithIdToken(
         kv: env.CACHE,
         waitUntil: caller.waitUntil,
         allowInsecureIssuers: allowInsecureIssuers(env),
-        claimIdToken: replayGuard(env, identity.stateObject), // only called with replayProtection on
+        claimIdToken: afterAdmitted(admitted, replayGuard(env, identity.stateObject)), // only with replayProtection on
       },
       config,
       request.jwt,
       attempt,
     );
     const keys = await loadSigningKeys(env.SIGNING_KEYS);
+    await admitted; // no token before the concurrent decision has answered
     const { response, claims } = await issueAccessToken(keys, {
       identity,
       config,
       idToken,
+      idTokenSnapshot: attempt.claims, // taken when the signature verified (the audit's), not again
       ceilingSeconds: tokenCeilingSeconds(env),
       tokenState: env,
       issuer: caller.issuer,
@@ -86,6 +93,7 @@ export async function loginWithIdToken(
     auditLogin(env.DB, caller, attempt, { outcome: "success", token: claims });
     return response;
   } catch (err) {
+    await admitted; // its refusal wins, unaudited and uncounted
     if (!(err instanceof DomainError)) throw err;
     // A refusal (not an outage: 5xx are not the caller's doing) counts against the caller.
     const limited = isOutage(err) ? null : await onRefused();
@@ -99,4 +107,12 @@ export async function loginWithIdToken(
     );
     throw limited ?? err;
   }
+}
+
+/** `claim`, called only once `admitted` has resolved: a refused login leaves no replay record behind. */
+function afterAdmitted<A extends unknown[], R>(admitted: Promise<void>, claim: (...args: A) => Promise<R>) {
+  return async (...args: A): Promise<R> => {
+    await admitted;
+    return claim(...args);
+  };
 }

@@ -8,6 +8,9 @@ import { call, login } from "../support/api";
 import { gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { expectIssued, scenario } from "../support/scenario";
+import { DomainError, Reason } from "../../src/errors";
+import type { Caller } from "../../src/tokens/caller";
+import { loginWithIdToken } from "../../src/tokens/login";
 
 const LOGIN = "/api/v1/auth/oidc-auth/login";
 const FAILED_LOGIN_LIMIT = 20;
@@ -217,10 +220,99 @@ describe("all logins per client address", () => {
       headers: { "x-forwarded-for": freshIp() },
     });
     expectRefusal(spoofed, 429, "rate_limited_client", { secrets: [good] });
+    // Its refusal wins over the login's own: a bad token from the limited address is 429 too, and is neither
+    // audited nor counted as a refused login.
+    const bad = await s.idp.mint(gitlabClaims({ sub: "project_path:evil/x:ref_type:branch:ref:main" }));
+    expectRefusal(await login(s.identity.id, bad, { ip }), 429, "rate_limited_client", { secrets: [bad] });
+    expect((await loginAudit(s.org.id, s.identity.id)).filter((e) => e.clientIp === ip)).toEqual([]);
     const accessToken = expectIssued(await login(s.identity.id, good, { ip: freshIp() }));
     expect(await liveTokenCount(s.identity.id)).toBe(1);
     // Only logins are limited: the token works from the limited address.
     expect((await call("GET", "/api/v1/identities/details", { token: accessToken, ip })).status).toBe(200);
+  });
+});
+
+describe("the client limiter asked concurrently with the verification (src/http/routes/login.ts)", () => {
+  /**
+   * A decision the test takes by hand, which tells when the login awaits it: `reached` resolves once the
+   * login has verified the ID token and waits for the decision before changing anything.
+   */
+  function decisionByHand() {
+    let reached!: () => void;
+    const awaited = new Promise<void>((r) => {
+      reached = r;
+    });
+    let refuse!: (err: unknown) => void;
+    let admit!: () => void;
+    const decision = new Promise<void>((resolve, reject) => {
+      admit = resolve;
+      refuse = reject;
+    });
+    const admitted = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that reports being awaited
+      then: (onOk: () => unknown, onErr: (e: unknown) => unknown) => {
+        reached();
+        return decision.then(onOk, onErr);
+      },
+    } as unknown as Promise<void>;
+    return { admitted, awaited, admit, refuse };
+  }
+  const caller = (ip: string): Caller => ({ ip, country: null, colo: null, waitUntil: (p) => void p.catch(() => {}) });
+
+  for (const replayProtection of [false, true]) {
+    it(`a refusal that arrives after the verification wins: no token, no ${replayProtection ? "replay record, " : ""}audit event or refusal counted (replay protection ${replayProtection ? "on" : "off"})`, async () => {
+      const s = await scenario({ replayProtection });
+      const jwt = await s.idp.mint(gitlabClaims());
+      const ip = freshIp();
+      const gate = decisionByHand();
+      let counted = 0;
+      const onRefused = async () => {
+        counted++;
+        return null;
+      };
+      const pending = loginWithIdToken(env, { identityId: s.identity.id, jwt }, caller(ip), onRefused, gate.admitted);
+      await gate.awaited; // the ID token is verified; the login waits for the decision
+      gate.refuse(new DomainError(Reason.rate_limited_client));
+      await expect(pending).rejects.toMatchObject({ reasonCode: "rate_limited_client" });
+      expect(counted).toBe(0);
+      expect(await liveTokenCount(s.identity.id)).toBe(0);
+      // The same ID token still logs in (with replay protection on: it was not recorded as used); that
+      // login is the identity's only audit event.
+      expectIssued(await login(s.identity.id, jwt, { ip: freshIp() }));
+      expect((await loginAudit(s.org.id, s.identity.id)).map((e) => e.outcome)).toEqual(["success"]);
+    });
+  }
+
+  it("a login that waited for the decision is issued its token once admitted", async () => {
+    const s = await scenario({ replayProtection: true });
+    const jwt = await s.idp.mint(gitlabClaims());
+    const gate = decisionByHand();
+    const pending = loginWithIdToken(env, { identityId: s.identity.id, jwt }, caller(freshIp()), async () => null, gate.admitted);
+    await gate.awaited;
+    gate.admit();
+    expect((await pending).tokenType).toBe("Bearer");
+    expect(await liveTokenCount(s.identity.id)).toBe(1);
+  });
+
+  it("a refusal also wins over the login's own refusal, which is then neither audited nor counted", async () => {
+    const s = await scenario();
+    const bad = await s.idp.mint(gitlabClaims({ sub: "project_path:evil/x:ref_type:branch:ref:main" }));
+    let counted = 0;
+    const onRefused = async () => {
+      counted++;
+      return null;
+    };
+    const refused = Promise.reject(new DomainError(Reason.rate_limited_client));
+    refused.catch(() => {});
+    const pending = loginWithIdToken(env, { identityId: s.identity.id, jwt: bad }, caller(freshIp()), onRefused, refused);
+    await expect(pending).rejects.toMatchObject({ reasonCode: "rate_limited_client" });
+    expect(counted).toBe(0);
+    // The same bad token without a concurrent refusal: audited (the only event) and counted.
+    await expect(loginWithIdToken(env, { identityId: s.identity.id, jwt: bad }, caller(freshIp()), onRefused)).rejects.toMatchObject({
+      reasonCode: "subject_not_allowed",
+    });
+    expect(counted).toBe(1);
+    expect((await loginAudit(s.org.id, s.identity.id)).map((e) => e.reasonCode)).toEqual(["subject_not_allowed"]);
   });
 });
 

@@ -8,7 +8,7 @@ import { readBody } from "../body";
 import { callerOf, clientIp, type AppContext, type AppEnv } from "../../request-context";
 import { documented, post, TAGS } from "../openapi/route-doc";
 import { tokenResponseSchema } from "../openapi/schemas";
-import { assertLoginNotBlocked, countLoginFailure, limitClientLogins } from "../rate-limit";
+import { assertLoginNotBlocked, clientLoginsRecentlyRefused, countLoginFailure, limitClientLogins } from "../rate-limit";
 
 /** A JWT is at most this long (MAX_ID_TOKEN_BYTES, docs/security.md); longer ones are refused before any decoding. */
 export const MAX_ID_TOKEN_LENGTH = MAX_ID_TOKEN_BYTES;
@@ -26,16 +26,32 @@ const LOGIN = "/api/v1/auth/oidc-auth/login";
 /**
  * The one login of the HTTP edge, whatever the wire format (Infisical's login here, the OAuth token
  * exchange in ./oauth.ts): rate limits (src/http/rate-limit.ts), then loginWithIdToken. Every login counts
- * against its client address before the body is read (`read` reads and validates it); a blocked (identity,
- * client) pair is refused before any lookup or verification, and a refusal counts against the pair.
+ * against its client address (`limitClientLogins`); a blocked (identity, client) pair is refused before any
+ * lookup or verification, and a refusal counts against the pair.
+ *
+ * The client limiter is asked first, and while it answers, the body is read (`read` reads and validates
+ * it) and the ID token verified: its latency is off the login's critical path. Its answer still decides
+ * first: loginWithIdToken awaits it before changing anything (the replay record, the token issued), and
+ * on every other path it is awaited before answering, so its refusal wins over any other answer and a
+ * limited login is neither issued a token, audited nor counted as a refused login, as when it was asked
+ * before the body was read. An address the limiter refused in this isolate within the period waits for
+ * the answer before anything else, so a limited client costs no verification (docs/security.md).
  */
 export async function edgeLogin(c: AppContext, read: () => Promise<LoginRequest>): Promise<TokenResponse> {
-  await limitClientLogins(c.env, clientIp(c));
-  const request = await read();
-  if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
-  assertLoginNotBlocked(request.identityId, clientIp(c));
-  const countRefusal = () => countLoginFailure(c.env, request.identityId, clientIp(c));
-  return loginWithIdToken(c.env, request, callerOf(c), countRefusal);
+  const ip = clientIp(c);
+  const admitted = limitClientLogins(c.env, ip);
+  admitted.catch(() => {}); // awaited on every path below; this only keeps it from counting as unhandled
+  try {
+    if (clientLoginsRecentlyRefused(ip)) await admitted;
+    const request = await read();
+    if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
+    assertLoginNotBlocked(request.identityId, ip);
+    const countRefusal = () => countLoginFailure(c.env, request.identityId, ip);
+    return await loginWithIdToken(c.env, request, callerOf(c, ip), countRefusal, admitted);
+  } catch (err) {
+    await admitted; // the limiter's refusal wins over any other answer
+    throw err;
+  }
 }
 
 export const loginRoutes = new Hono<AppEnv>().post(LOGIN, async (c) =>
