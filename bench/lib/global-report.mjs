@@ -110,9 +110,10 @@ export function renderGlobal(report) {
     p("trip crosses an ocean, and the location hint does not help there: D1 has no replica in SAM or AFR.");
     p("A token use's p99 far from ENAM after the change is the object's own read of the identity's policy from");
     p("the D1 primary: when the object starts, after each admin change (not from a replica: the change it was");
-    p("told of may not be there yet) and at least once a minute (`POLICY_MAX_AGE_MS`, a safety net for a change");
-    p("whose notice failed); the uses in between wait for the object alone. Refreshing that once-a-minute copy");
-    p("in the background instead would take it off the p99 (src/tokens/token-state-object.ts).");
+    p("told of may not be there yet). The once-a-minute safety-net reload (`POLICY_MAX_AGE_MS`, for a change");
+    p("whose notice failed) runs in the background from 45 s on (`POLICY_REFRESH_AHEAD_MS`), so under steady");
+    p("traffic no use waits for it; only an object idle for over a minute makes its next use wait");
+    p("(src/tokens/token-state-object.ts).");
   }
   p();
   p("Reproduce: `npm run bench:global` (about 10 minutes; `BENCH_GLOBAL_REGIONS`, `BENCH_GLOBAL_SAMPLES`,");

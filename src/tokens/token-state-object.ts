@@ -5,7 +5,7 @@ import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
 import { failure, Reason, type Failure } from "../errors";
 import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
-import { nowSeconds } from "../time/clock";
+import { nowMs, nowSeconds } from "../time/clock";
 import {
   admitPresented,
   admitRow,
@@ -50,6 +50,13 @@ const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses
  * (the admin saw a 503): the cached policy is reloaded from D1 at least this often anyway.
  */
 export const POLICY_MAX_AGE_MS = 60_000;
+/**
+ * A use that finds the cached policy older than this (but younger than POLICY_MAX_AGE_MS) is judged by it
+ * and starts a reload in the background, so that under steady traffic no use waits for the D1 primary,
+ * which may be an ocean away (docs/performance.md, "Latency from every region"). The bound is unchanged:
+ * a copy older than POLICY_MAX_AGE_MS is never used.
+ */
+export const POLICY_REFRESH_AHEAD_MS = 45_000;
 
 /** Re-check verdicts kept per configuration (see liveVerdict); when full, all are dropped at once. */
 const MAX_VERDICTS = 10_000;
@@ -319,10 +326,26 @@ export class TokenStateObject extends DurableObject<Env> {
 
   private async loadPolicy(identityId: string): Promise<PolicyLookup> {
     const cached = this.policy;
-    if (cached?.identityId === identityId && Date.now() - cached.loadedAt < POLICY_MAX_AGE_MS) return cached.value;
+    // The service clock (src/time/clock.ts), so tests can age the copy.
+    const age = cached?.identityId === identityId ? nowMs() - cached.loadedAt : Number.POSITIVE_INFINITY;
+    if (cached && age < POLICY_MAX_AGE_MS) {
+      if (age >= POLICY_REFRESH_AHEAD_MS) this.startPolicyLoad(identityId).catch(logPolicyLoadFailure);
+      return cached.value;
+    }
+    try {
+      return await this.startPolicyLoad(identityId);
+    } catch (err) {
+      // Not cached: the next call tries again.
+      logPolicyLoadFailure(err);
+      return POLICY_UNAVAILABLE;
+    }
+  }
+
+  /** The load in flight, or a new one; its result is cached unless an admin change arrived meanwhile. */
+  private startPolicyLoad(identityId: string): Promise<IdentityPolicy | null> {
     if (!this.policyLoad) {
       const generation = this.policyGeneration;
-      const loadedAt = Date.now();
+      const loadedAt = nowMs();
       this.policyLoad = loadIdentityPolicy(this.env.DB, identityId)
         .then((p) => {
           if (generation === this.policyGeneration) this.policy = { identityId, value: p, loadedAt };
@@ -332,15 +355,11 @@ export class TokenStateObject extends DurableObject<Env> {
           if (generation === this.policyGeneration) this.policyLoad = undefined;
         });
     }
-    try {
-      return await this.policyLoad;
-    } catch (err) {
-      // Not cached: the next call tries again.
-      log("error", "policy_load_failed", { name: errorName(err) });
-      return POLICY_UNAVAILABLE;
-    }
+    return this.policyLoad;
   }
 }
+
+const logPolicyLoadFailure = (err: unknown) => log("error", "policy_load_failed", { name: errorName(err) });
 
 /**
  * Alarms are set at most this far ahead: an ID token may carry an absurd `exp` (its replay record is kept

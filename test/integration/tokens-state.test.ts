@@ -2,14 +2,14 @@
 // and that its state is durable (survives eviction of the instance).
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AccessTokenClaims } from "../../src/tokens/access-token";
-import type { TokenStateObject } from "../../src/tokens/token-state-object";
+import { POLICY_MAX_AGE_MS, POLICY_REFRESH_AHEAD_MS, type TokenStateObject } from "../../src/tokens/token-state-object";
 import { tokenRef, type TokenRef } from "../../src/tokens/token-ref";
 import { identityStateObjects, shardObjectId, shardOf } from "../../src/tokens/token-state-client";
 import { getIdentity } from "../../src/storage/identities";
 import { jwtPayload, ok } from "../support/api";
-import { advanceClockTo } from "../support/clock";
+import { advanceClock, advanceClockTo } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
 import { scenario } from "../support/scenario";
 import { expectOk, renew, revoke, useToken, whoami } from "../support/tokens";
@@ -162,6 +162,25 @@ describe("token state Durable Object", () => {
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "admin" } });
     await env.DB.prepare("UPDATE identities SET role = 'no-access' WHERE id = ?").bind(s.identity.id).run();
     await evictDurableObject(stub);
+    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "no-access" } });
+  });
+
+  it("refreshes an aging policy in the background (no use waits for D1), and never judges by a copy past POLICY_MAX_AGE_MS", async () => {
+    const s = await scenario({ accessTokenTTL: 3600 }, { role: "member" });
+    const token = await s.login();
+    const stub = stubOf(token);
+    const setRole = (role: string) => env.DB.prepare("UPDATE identities SET role = ? WHERE id = ?").bind(role, s.identity.id).run();
+    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "member" } });
+    // A change whose notice never came (the admin saw a 503): only the age bound brings it.
+    await setRole("admin");
+    advanceClock(POLICY_REFRESH_AHEAD_MS / 1000 + 1);
+    // Within the bound: judged by the copy at once, while a reload starts behind it...
+    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "member" } });
+    // ...which later uses see.
+    await vi.waitFor(async () => expect(await stub.use(refOf(token), null)).toMatchObject({ policy: { orgRole: "admin" } }));
+    // Past the bound with no use in between: the use waits for the reload rather than use the old copy.
+    await setRole("no-access");
+    advanceClock(POLICY_MAX_AGE_MS / 1000 + 1);
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: true, policy: { orgRole: "no-access" } });
   });
 
