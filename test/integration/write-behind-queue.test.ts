@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { flushAudit, recordAudit, recordCountedAudit } from "../../src/storage/audit-log";
+import { markTokenRevoked } from "../../src/storage/access-tokens";
+import { flushAudit, recordAudit, recordCountedAudit, recordLogin } from "../../src/storage/audit-log";
 import { writeBehind, type ParcelQueue } from "../../src/storage/write-behind";
 import { consumeWriteBehind } from "../../src/storage/write-behind-queue";
 import { MAX_PARCEL_BYTES } from "../../src/storage/write-behind-parcels";
@@ -169,6 +170,32 @@ describe("write-behind through the queue", () => {
     expect(await countOf(event)).toEqual({ n: 2, total: 4 });
     await consumeWriteBehind(asBatch(queue.bodies), env.DB); // the consumer, later
     expect(await countOf(event)).toEqual({ n: 2, total: 4 });
+  });
+
+  it("a revoke right after its login, whose row is still in the queue, marks it (writing that row only)", async () => {
+    const queue = capturingQueue();
+    const jti = crypto.randomUUID();
+    const other = `test.queue.other.${crypto.randomUUID()}`;
+    const now = Math.floor(Date.now() / 1000);
+    const token = {
+      jti,
+      firstIssuedAt: now,
+      expiresAt: now + 600,
+      maxExpiresAt: now + 3600,
+      numUsesLimit: 0,
+      authMethod: "oidc-auth",
+    };
+    recordLogin(env.DB, { event: "auth.login", outcome: "success", identityId: "queue-identity" }, token, noWait);
+    recordAudit(env.DB, { event: other, outcome: "success" }, noWait);
+    await writeBehind.send(queue, env.DB, false);
+    await markTokenRevoked(env.DB, jti);
+    const row = await env.DB.prepare("SELECT revoked_at FROM audit_logs WHERE id = ?").bind(jti).first<{ revoked_at: number }>();
+    expect(row?.revoked_at).toBeGreaterThan(0);
+    expect((await countOf(other)).n).toBe(0); // the isolate's other sent rows are left to the consumer
+    await consumeWriteBehind(asBatch(queue.bodies), env.DB);
+    const after = await env.DB.prepare("SELECT revoked_at FROM audit_logs WHERE id = ?").bind(jti).first<{ revoked_at: number }>();
+    expect(after?.revoked_at).toBe(row?.revoked_at); // the login row's later write keeps the mark
+    expect((await countOf(other)).n).toBe(1);
   });
 
   it("end to end through the simulated queue: the timer-driven flush sends, the consumer writes", async () => {
