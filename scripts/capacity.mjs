@@ -273,8 +273,9 @@ if (P.queue) {
   // Each busy isolate sends messagesPerIsolateS messages a second whatever it carries: per login, that is
   // messagesPerIsolateS / loginsPerIsolate messages (one 64 KB op each way: parcels are at most 60 kB).
   const messagesPerLogin = messagesPerIsolateS / P.loginsPerIsolate;
-  loginCost[`Queue operations (${fmt(messagesPerLogin, 2)} messages per login at ${P.loginsPerIsolate} logins/s per isolate, 3 ops each)`] =
-    messagesPerLogin * L.queueOpsPerMessage * L.queuePerMOps;
+  loginCost[
+    `Queue operations (${fmt(messagesPerLogin, 2)} messages per login at ${P.loginsPerIsolate} logins/s per isolate, 3 ops each)`
+  ] = messagesPerLogin * L.queueOpsPerMessage * L.queuePerMOps;
   loginCost["Workers requests of the queue consumer (one per batch of 100 messages; upper bound)"] =
     (messagesPerLogin / P.consumerBatch) * L.workersPerMRequests;
 }
