@@ -46,6 +46,8 @@ export const DELIVERY_KEYS_KEPT_MS = 3_600_000;
 export const COUNTED_MAX_AGE_MS = DELIVERY_KEYS_KEPT_MS - 600_000;
 
 const utf8 = new TextEncoder();
+/** UTF-8 bytes of `s`: its length when it is ASCII (nearly every row), without encoding it. */
+const byteLength = (s: string) => (/[^\x00-\x7f]/.test(s) ? utf8.encode(s).length : s.length);
 /** Bytes of the body's envelope besides its rows (key, time, kind names, brackets). */
 const ENVELOPE_BYTES = 200;
 
@@ -59,7 +61,7 @@ export function makeParcels(encoded: Map<Statement, string[]>, now = Date.now())
   let bytes = 0;
   for (const [kind, rows] of encoded) {
     for (const row of rows) {
-      const size = utf8.encode(row).length + 1 + (kind.counted ? 40 : 0);
+      const size = byteLength(row) + 1 + (kind.counted ? 40 : 0);
       if (!current || (current.rowCount > 0 && bytes + size > MAX_PARCEL_BYTES - ENVELOPE_BYTES)) {
         current = { key: crypto.randomUUID(), madeAt: now, rows: new Map(), rowCount: 0 };
         parcels.push(current);
