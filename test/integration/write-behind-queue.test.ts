@@ -145,15 +145,19 @@ describe("write-behind through the queue", () => {
     expect(perLogin).toBeLessThan(1_600);
   });
 
-  it("a parcel stays under the message size limit: a large flush is several messages", async () => {
+  it("a full consumer batch, 100 messages of about 60 kB (3,900 login-sized rows, 6 MB), is one D1 call", async () => {
     const event = `test.queue.large.${crypto.randomUUID()}`;
     const queue = capturingQueue();
-    for (let i = 0; i < 1_000; i++) recordAudit(env.DB, { event, outcome: "success", details: { pad: "x".repeat(200), i } }, noWait);
+    const pad = "x".repeat(1_300); // a login row's size in a parcel (about 1.45 kB)
+    for (let i = 0; i < 3_900; i++) recordAudit(env.DB, { event, outcome: "success", details: { pad, i } }, noWait);
     await writeBehind.send(queue, env.DB, false);
-    expect(queue.bodies.length).toBeGreaterThan(3);
+    expect(queue.bodies.length).toBeGreaterThanOrEqual(90);
+    expect(queue.bodies.length).toBeLessThanOrEqual(100);
     for (const body of queue.bodies) expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(MAX_PARCEL_BYTES);
-    await consumeWriteBehind(asBatch(queue.bodies), env.DB);
-    expect(await countOf(event)).toMatchObject({ n: 1_000 });
+    const db = countingD1();
+    expect(await consumeWriteBehind(asBatch(queue.bodies), db)).toMatchObject({ written: queue.bodies.length });
+    expect(db.calls).toBe(1);
+    expect(await countOf(event)).toMatchObject({ n: 3_900 });
   });
 
   it("a refused send keeps its parcels, with the same keys, for the next send: a resend counts once", async () => {
