@@ -12,6 +12,8 @@
 //   --r2=true|false         older audit rows go to R2 (cold tier) instead of being deleted
 //   --shards=N              token-state Durable Objects per identity (ceiling = shards x per-object rate)
 //   --isolates=N            busy isolates, each flushing write-behind once a second
+//   --queue=true|false      write-behind through the Queue (WRITE_BEHIND_QUEUE) or each isolate calling D1
+//   --logins-per-isolate=N  logins a second of one busy isolate (how full its once-a-second message is)
 //   --d1-rows-written=N     D1 rows written (billed, index entries and later deletes included) per login
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,6 +33,11 @@ const PARAMS = {
   isolates: 100, // busy isolates flushing write-behind (each at most once a second)
   d1CallMs: 3, // measured: D1 writer time per write-behind call (docs/architecture.md, Write-behind)
   d1RowUs: 15, // measured: D1 writer time per inserted row (same)
+  queue: true, // wrangler.toml binds WRITE_BEHIND_QUEUE: isolates send parcels, the consumer writes 100 per D1 call
+  parcelBytesPerLogin: 1453, // measured: a login's row in a parcel (test/integration/write-behind-queue.test.ts)
+  parcelBytes: 60_000, // MAX_PARCEL_BYTES (src/storage/write-behind-parcels.ts): one message, one 64 KB billed op
+  consumerBatch: 100, // max_batch_size (wrangler.toml)
+  loginsPerIsolate: 10, // assumption: logins a second of one busy isolate (each flushes once a second)
   // billed rows written per login: the audit row + 4 index entries (by org, identity, time, and the token
   // ledger's by identity) + 2 login_stats upserts (trigger, migrations/0007), and the row and its 4 index
   // entries again when the archive moves it to R2 (D1 bills deletes and index updates as rows written)
@@ -61,6 +68,9 @@ const LIMITS = {
   kvPerMReads: 0.5, // S14
   r2PerGbMonth: 0.015, // S19 (R2 table)
   r2PerMClassA: 4.5, // S19
+  queueMsgPerS: 5000, // S23: 5,000 messages/s per queue (sends past it throw "Too Many Requests")
+  queuePerMOps: 0.4, // S23: $0.40 per million operations; an operation is 64 KB written, read or deleted (S27)
+  queueOpsPerMessage: 3, // S27: a delivered message is a write, a read and a delete
 };
 
 // ---- flags --------------------------------------------------------------------------------------
@@ -150,10 +160,21 @@ const ledgerDays = Math.max(0, P.tokenTtlHours / 24 - P.hotDays);
 const d1Bytes = (loginsPerDay) => loginsPerDay * (P.auditBytes * P.hotDays + P.ledgerBytes * ledgerDays);
 const maxLoginsPerDayStorage = L.d1MaxBytes / d1Bytes(1);
 
-// The writer: each busy isolate's flush is one call (about d1CallMs of writer time) plus d1RowUs a row.
-const writerCallShare = (P.isolates * P.d1CallMs) / 1000;
+// The writer. Without the queue each busy isolate's flush is one call (about d1CallMs of writer time);
+// with it, each busy isolate sends ceil(its second's rows / rows per parcel) messages a second, and the
+// consumer writes consumerBatch of them per call: calls/s = messages/s / consumerBatch (at least one batch
+// per max_batch_timeout when traffic is light). Rows cost d1RowUs each either way.
+const loginsPerParcel = Math.floor(P.parcelBytes / P.parcelBytesPerLogin);
+const messagesPerIsolateS = Math.max(1, Math.ceil((P.loginsPerIsolate * P.rowsPerLogin) / loginsPerParcel));
+const messagesPerS = P.isolates * messagesPerIsolateS;
+const d1CallsPerS = P.queue ? Math.max(1, messagesPerS / P.consumerBatch) : P.isolates;
+const writerCallShare = (d1CallsPerS * P.d1CallMs) / 1000;
 const writerLoginsPerS = Math.max(0, (1 - writerCallShare) / ((P.rowsPerLogin * P.d1RowUs) / 1e6));
 const isolatesAtCliff = Math.floor(1000 / P.d1CallMs);
+// With the queue: the queue's message rate, and the writer's calls at that rate.
+const isolatesAtQueueCliff = Math.floor(L.queueMsgPerS / messagesPerIsolateS);
+const callShareAtQueueCliff = ((L.queueMsgPerS / P.consumerBatch) * P.d1CallMs) / 1000;
+const rowLoginsAtQueueCliff = (1 - callShareAtQueueCliff) / ((P.rowsPerLogin * P.d1RowUs) / 1e6);
 
 const doCeiling = P.shards * L.doRps;
 
@@ -167,12 +188,29 @@ function storageCliff() {
 const perAddressPerColo = P.clientLoginsPer10s / 10;
 
 const saturation = [
-  {
-    part: "D1 writer (write-behind)",
-    limit: "one primary, single-threaded, ~1,000 queries/s at 1 ms (S3)",
-    ceiling: `${fmt(writerLoginsPerS)} logins/s with ${fmt(P.isolates)} busy isolates (${P.rowsPerLogin} rows/login)`,
-    cliff: `**${fmt(isolatesAtCliff)} busy isolates** flushing every second fill the writer with call overhead alone (${P.d1CallMs} ms/call), whatever the login rate`,
-  },
+  P.queue
+    ? {
+        part: "D1 writer (write-behind through the queue)",
+        limit: "one primary, single-threaded, ~1,000 queries/s at 1 ms (S3)",
+        ceiling: `${fmt(writerLoginsPerS)} logins/s (${P.rowsPerLogin} row/login, ${P.d1RowUs} µs a row); D1 calls are the consumer's batches, ${fmt(d1CallsPerS, 1)}/s for ${fmt(P.isolates)} busy isolates (${fmt(messagesPerS)} messages/s, ${P.consumerBatch} a call)`,
+        cliff: `rows, not calls: even at the queue's ${fmt(L.queueMsgPerS)} messages/s the calls take ${fmt(callShareAtQueueCliff * 100)}% of the writer, and **about ${fmt(Math.round(rowLoginsAtQueueCliff / 1000) * 1000)} logins/s** fill it with rows. Without the queue: **${fmt(isolatesAtCliff)} busy isolates** fill it with call overhead alone (${P.d1CallMs} ms/call)`,
+      }
+    : {
+        part: "D1 writer (write-behind, no queue)",
+        limit: "one primary, single-threaded, ~1,000 queries/s at 1 ms (S3)",
+        ceiling: `${fmt(writerLoginsPerS)} logins/s with ${fmt(P.isolates)} busy isolates (${P.rowsPerLogin} rows/login)`,
+        cliff: `**${fmt(isolatesAtCliff)} busy isolates** flushing every second fill the writer with call overhead alone (${P.d1CallMs} ms/call), whatever the login rate`,
+      },
+  ...(P.queue
+    ? [
+        {
+          part: "Write-behind queue",
+          limit: `${fmt(L.queueMsgPerS)} messages/s per queue; 128 KB a message; 100 a consumer batch (S23)`,
+          ceiling: `${fmt(messagesPerS)} messages/s for ${fmt(P.isolates)} busy isolates at ${P.loginsPerIsolate} logins/s each (${loginsPerParcel} logins fit a ${fmt(P.parcelBytes / 1000)} kB message)`,
+          cliff: `**${fmt(isolatesAtQueueCliff)} busy isolates** (one message a second each): sends past it are refused and the isolates keep their rows (up to MAX_RETAINED_ROWS) and resend; a second queue (isolates split by hash) doubles it`,
+        },
+      ]
+    : []),
   {
     part: "D1 storage",
     limit: "10 GB per database, not raisable (S1)",
@@ -231,6 +269,16 @@ const loginCost = {
   "KV reads (cold isolates)": P.kvReadsPerColdLogin * P.coldLoginShare * L.kvPerMReads,
   [`D1 storage for the ${P.hotDays} days a row is held`]: ((P.auditBytes * 1e6) / 1e9) * L.d1PerGbMonth * (P.hotDays / 30),
 };
+if (P.queue) {
+  // Each busy isolate sends messagesPerIsolateS messages a second whatever it carries: per login, that is
+  // messagesPerIsolateS / loginsPerIsolate messages (one 64 KB op each way: parcels are at most 60 kB).
+  const messagesPerLogin = messagesPerIsolateS / P.loginsPerIsolate;
+  loginCost[
+    `Queue operations (${fmt(messagesPerLogin, 2)} messages per login at ${P.loginsPerIsolate} logins/s per isolate, 3 ops each)`
+  ] = messagesPerLogin * L.queueOpsPerMessage * L.queuePerMOps;
+  loginCost["Workers requests of the queue consumer (one per batch of 100 messages; upper bound)"] =
+    (messagesPerLogin / P.consumerBatch) * L.workersPerMRequests;
+}
 if (P.r2) loginCost["R2 cold tier (storage per month)"] = ((P.r2BytesPerLogin * 1e6) / 1e9) * L.r2PerGbMonth;
 const useCost = {
   "Workers requests (HTTP; an RPC call from another Worker may not be billed as one)": L.workersPerMRequests,
@@ -250,7 +298,7 @@ function render() {
   p(`Measured costs from: ${costs.source}.`);
   p(
     `Parameters: ${P.rowsPerLogin} D1 rows per login, ${P.hotDays} days of audit rows in D1${P.r2 ? " (older ones in R2)" : " (older ones deleted)"}, ` +
-      `${P.shards} token-state object${P.shards > 1 ? "s" : ""} per identity, ${P.isolates} busy isolates, ${P.d1RowsWritten} billed D1 rows written per login.`,
+      `${P.shards} token-state object${P.shards > 1 ? "s" : ""} per identity, ${P.isolates} busy isolates${P.queue ? ` at ${P.loginsPerIsolate} logins/s each, write-behind through the queue` : ", write-behind straight to D1"}, ${P.d1RowsWritten} billed D1 rows written per login.`,
   );
   p();
   p("### Where it saturates");

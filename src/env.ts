@@ -43,6 +43,12 @@ export interface Env {
    */
   AUDIT_ARCHIVE?: R2Bucket;
   /**
+   * Queue of write-behind parcels (producer and consumer: this Worker). Present, the isolates' timer-driven
+   * flushes send their rows here and the consumer writes up to 100 parcels per D1 call; absent, each
+   * isolate writes to D1 itself (docs/architecture.md, "Write-behind").
+   */
+  WRITE_BEHIND_QUEUE?: Queue<string>;
+  /**
    * Most identities per organization (default 1000); a create past it is 409 `quota_exceeded`. An identity
    * has at most one OIDC Auth configuration, so this bounds configurations too.
    */

@@ -2,6 +2,8 @@ import type { Env } from "./env";
 import { createApp } from "./http/app";
 import { runMaintenance } from "./maintenance";
 import { guardedD1 } from "./storage/guarded-d1";
+import { writeBehind } from "./storage/write-behind";
+import { consumeWriteBehind } from "./storage/write-behind-queue";
 
 export { TokenStateObject } from "./tokens/token-state-object";
 export { AuthService } from "./rpc/auth-service";
@@ -11,7 +13,15 @@ const app = createApp();
 
 export default {
   // Every request sees D1 through guardedD1: a database failure answers 503, never 500.
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, { ...env, DB: guardedD1(env.DB) }, ctx),
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => {
+    // With the queue bound, this isolate's write-behind flushes go through it (docs/architecture.md, "Write-behind").
+    writeBehind.routeThrough(env.WRITE_BEHIND_QUEUE);
+    return app.fetch(request, { ...env, DB: guardedD1(env.DB) }, ctx);
+  },
+  // The write-behind queue's consumer: a batch of parcels from any number of isolates, one D1 call.
+  async queue(batch, env, _ctx) {
+    await consumeWriteBehind(batch, env.DB);
+  },
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(runMaintenance(env));
   },

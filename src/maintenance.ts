@@ -4,6 +4,7 @@ import { ARCHIVE_PART_ROWS, archiveBatch, archiveBoundaryMs, pruneArchiveBatch }
 import { pruneLoginStats } from "./storage/login-stats";
 import { errorName, log } from "./observability/log";
 import { writeHeartbeat } from "./storage/replica-heartbeat";
+import { pruneDeliveryKeys } from "./storage/write-behind-parcels";
 import { nowMs } from "./time/clock";
 
 const DAY_MS = 86_400_000;
@@ -47,6 +48,8 @@ export interface MaintenanceResult {
  *    (src/storage/audit-archive.ts). Without the AUDIT_ARCHIVE binding nothing moves: D1 keeps every event
  *    until retention (and the reads read D1 alone);
  * 4. archive retention: the parts of days wholly past AUDIT_RETENTION_DAYS.
+ * Before them, the write-behind's applied parcel keys older than an hour (a few thousand rows a minute at
+ * most, usually none).
  */
 export async function runMaintenance(
   env: Env,
@@ -70,6 +73,9 @@ export async function runMaintenance(
   };
   // First: read replicas measure their lag by this row (src/storage/replica-heartbeat.ts).
   await writeHeartbeat(env.DB, now);
+  // The write-behind's applied parcel keys past their hour (src/storage/write-behind-parcels.ts), by the
+  // real clock their rows were stamped with.
+  await drain(() => pruneDeliveryKeys(env.DB, Date.now(), batch), batch);
   const bucket = env.AUDIT_ARCHIVE;
   const cutoff = { beforeMs: now - retentionDays * DAY_MS, nowSeconds };
   const audit = await drain(() => pruneBatch(env.DB, "audit", cutoff, batch), batch);

@@ -20,7 +20,7 @@ const UPSERT_EXPIRY = `INSERT INTO audit_logs (id, created_at, event, outcome, o
   FROM json_each(?) WHERE true
   ON CONFLICT(id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`;
 
-const ledgerRows: RowKind<LedgerRow> = {
+export const ledgerRows: RowKind<LedgerRow> = {
   name: "token-renewal",
   sql: UPSERT_EXPIRY,
   encode: ({ claims: c, clientIp }) => [c.jti, c.sub, c.org, c.auth_method, c.first_iat, c.exp, c.max_exp, c.uses, clientIp],
@@ -61,7 +61,8 @@ export async function markTokenRevoked(
   jti: string,
   write: (statement: D1PreparedStatement) => Promise<unknown> = (statement) => statement.run(),
 ): Promise<void> {
-  await flushLedger(db); // a token revoked right after its login may still be queued here
+  // A token revoked right after its login may still be queued here, or in the write-behind queue: its rows.
+  await writeBehind.flushMatching(db, jti);
   await write(
     db
       .prepare("UPDATE audit_logs SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND expires_at IS NOT NULL")

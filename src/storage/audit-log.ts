@@ -44,7 +44,7 @@ const INSERT = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_c
     value->>9, value->>10, value->>11, value->>12 FROM json_each(?) WHERE true
   ON CONFLICT(id) DO NOTHING`;
 
-const auditRows: RowKind<Row> = {
+export const auditRows: RowKind<Row> = {
   name: "audit",
   sql: INSERT,
   encode: (r) => [
@@ -66,16 +66,20 @@ const auditRows: RowKind<Row> = {
 
 /**
  * Counted rows: one per (event, reason, client address, minute), whatever the number of isolates. The
- * statement adds each flush's count to the row of its key; the row keeps what its first flush said.
+ * statement adds each flush's count to the row of its key; the row keeps what its first flush said. A row
+ * whose parcel was already applied (its key, the array's last element, in write_behind_deliveries) is
+ * skipped: a parcel delivered twice counts once (src/storage/write-behind-parcels.ts).
  */
 const UPSERT_COUNTED = `INSERT INTO audit_logs (id, created_at, event, outcome, reason_code, org_id, identity_id, actor,
   client_ip, country, colo, token_id, details, count, aggregate_key)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8,
-    value->>9, value->>10, value->>11, value->>12, value->>13, value->>14 FROM json_each(?) WHERE true
+    value->>9, value->>10, value->>11, value->>12, value->>13, value->>14 FROM json_each(?)
+  WHERE NOT EXISTS (SELECT 1 FROM write_behind_deliveries d WHERE d.id = value->>15)
   ON CONFLICT(aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE SET count = count + excluded.count`;
 
-const countedAuditRows: CountedRowKind<Row & { aggregateKey: string }> = {
+export const countedAuditRows: CountedRowKind<Row & { aggregateKey: string }> = {
   name: "audit-counted",
+  counted: true,
   sql: UPSERT_COUNTED,
   encode: (r, count) => [...auditRows.encode(r), count, r.aggregateKey],
 };
@@ -145,7 +149,7 @@ const UPSERT_LOGIN = `INSERT INTO audit_logs (id, created_at, event, outcome, re
     expires_at = MAX(expires_at, excluded.expires_at), ledger_only = 0
   WHERE event = '${LEDGER_STAND_IN}'`;
 
-const loginRows: RowKind<Row & { token: IssuedTokenFacts }> = {
+export const loginRows: RowKind<Row & { token: IssuedTokenFacts }> = {
   name: "audit-login",
   sql: UPSERT_LOGIN,
   encode: (r) => [

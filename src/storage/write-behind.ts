@@ -16,11 +16,22 @@
  * pending schedules one; the flush takes everything queued at that moment. Only plain data crosses
  * requests, never an I/O object.
  *
+ * Two ways to D1 (docs/architecture.md, "Write-behind"): without a queue the timer-driven flush writes its
+ * rows in one D1 call itself; with the WRITE_BEHIND_QUEUE binding (`routeThrough`) it sends them as parcels
+ * (src/storage/write-behind-parcels.ts) to the queue, whose consumer (src/storage/write-behind-queue.ts)
+ * writes up to 100 parcels of many isolates in one D1 call, so D1's calls per second no longer grow with
+ * the number of isolates. Readers (`flush`) always write directly: this isolate's queued rows, and the
+ * parcels it sent to the queue in the last RECENT_MS, which the consumer may not have written yet (both
+ * writes are idempotent, counted rows by their parcel's key), so a reader sees its own isolate's writes.
+ *
  * Counted rows (`pushCounted`): rows that would repeat, such as login attempts naming no identity, are
  * queued once per key with a count; the statement of their kind upserts them (`count = count + n` on a
  * unique key), so every isolate adds its own count to the one row of that key.
  */
 import { errorName, log } from "../observability/log";
+import { makeParcels, type Parcel, parcelBody, type Statement, writeParcels } from "./write-behind-parcels";
+
+export { chunkRows } from "./write-behind-parcels";
 
 export const FLUSH_DELAY_MS = 1_000;
 /** A flush starts at once when this many rows are queued. */
@@ -28,29 +39,36 @@ export const MAX_QUEUED_ROWS = 5_000;
 /** A failed flush is tried once more after this long, within the waitUntil of the request that scheduled it. */
 const RETRY_DELAY_MS = 2_000;
 /**
- * Rows an isolate keeps through a D1 outage for its next flush: beyond it the oldest are dropped (logged).
- * About 10 s of the most one isolate queues (docs/architecture.md, "Write-behind").
+ * Rows an isolate keeps through a D1 (or queue) outage for its next flush: beyond it the oldest parcels are
+ * dropped (logged). About 10 s of the most one isolate queues (docs/architecture.md, "Write-behind").
  */
 export const MAX_RETAINED_ROWS = 50_000;
-/** Largest JSON parameter of one statement (D1 allows 2 MB per value): more rows go in another statement of the same call. */
-const MAX_PARAMETER_CHARS = 512 * 1024;
+/**
+ * How long an isolate keeps the parcels it sent to the queue, for its readers to write directly: the
+ * consumer's max_batch_timeout (5 s, wrangler.toml) plus its D1 call, with margin.
+ */
+export const RECENT_MS = 10_000;
+/** Messages per sendBatch: Queues allows 100 messages and 256 KB per call; parcels are at most 60 KB. */
+const PARCELS_PER_SEND = 4;
 
 /** A kind of deferred row: its statement, whose one parameter is a JSON array of `encode(row)` arrays. */
-export interface RowKind<Row> {
-  name: string;
-  sql: string;
+export interface RowKind<Row> extends Statement {
   encode(row: Row): unknown[];
 }
 
-/** A kind of counted row: its statement upserts `encode(row, count)` arrays, adding `count` to the row of its key. */
-export interface CountedRowKind<Row> {
-  name: string;
-  sql: string;
+/**
+ * A kind of counted row: its statement upserts `encode(row, count)` arrays, adding `count` to the row of its
+ * key, and must skip rows whose parcel key (appended as the array's last element) was already applied.
+ */
+export interface CountedRowKind<Row> extends Statement {
+  counted: true;
   encode(row: Row, count: number): unknown[];
 }
 
-/** What a flush groups rows by: their statement. */
-type Statement = Pick<RowKind<never>, "name" | "sql">;
+/** The write-behind queue as this module uses it: parcels as text bodies. */
+export interface ParcelQueue {
+  sendBatch(messages: MessageSendRequest<string>[]): Promise<unknown>;
+}
 
 /** A row is encoded when queued: one flat string per row keeps a second's worth of rows cheap to hold. */
 interface Queued {
@@ -65,10 +83,22 @@ interface Counted {
   count: number;
 }
 
+const rowsOf = (parcels: Parcel[]) => parcels.reduce((n, p) => n + p.rowCount, 0);
+
 class WriteBehind {
   private queue: Queued[] = [];
   private counted = new Map<string, Counted>();
   private scheduled = false;
+  /** Parcels not written yet: a direct write or a send failed. The next flush or send takes them first. */
+  private unsent: Parcel[] = [];
+  /** Parcels sent to the queue in the last RECENT_MS, oldest first. */
+  private recent: Parcel[] = [];
+  private sink: ParcelQueue | undefined;
+
+  /** Sends the timer-driven flushes through `queue` (undefined: write them to D1 directly). */
+  routeThrough(queue: ParcelQueue | undefined): void {
+    this.sink = queue;
+  }
 
   push<Row>(db: D1Database, kind: RowKind<Row>, row: Row, waitUntil: (p: Promise<unknown>) => void): void {
     this.queue.push({ kind, json: JSON.stringify(kind.encode(row)) });
@@ -95,15 +125,20 @@ class WriteBehind {
     if (this.scheduled && queued < MAX_QUEUED_ROWS) return;
     this.scheduled = true;
     const delay = queued >= MAX_QUEUED_ROWS ? 0 : FLUSH_DELAY_MS;
-    waitUntil(new Promise((resolve) => setTimeout(resolve, delay)).then(() => this.flush(db)));
+    waitUntil(
+      new Promise((resolve) => setTimeout(resolve, delay)).then(() => {
+        const sink = this.sink;
+        return sink ? this.send(sink, db) : this.flush(db);
+      }),
+    );
   }
 
-  /** Writes everything queued now, in one D1 call. Readers call it first to see their own isolate's writes. */
-  async flush(db: D1Database, retry = true): Promise<void> {
+  /** Everything queued now, as parcels; the queue is empty after. */
+  private take(): Parcel[] {
     this.scheduled = false;
     const batch = this.queue;
     const counted = this.counted;
-    if (batch.length === 0 && counted.size === 0) return;
+    if (batch.length === 0 && counted.size === 0) return [];
     this.queue = [];
     this.counted = new Map();
     const encoded = new Map<Statement, string[]>();
@@ -114,65 +149,118 @@ class WriteBehind {
     };
     for (const { kind, json } of batch) add(kind, json);
     for (const { kind, row, count } of counted.values()) add(kind, JSON.stringify(kind.encode(row as never, count)));
-    const statements: D1PreparedStatement[] = [];
-    for (const [kind, rows] of encoded) {
-      for (const chunk of chunkRows(rows, MAX_PARAMETER_CHARS)) statements.push(db.prepare(kind.sql).bind(`[${chunk.join(",")}]`));
+    return makeParcels(encoded);
+  }
+
+  /**
+   * Writes to D1, in one call, everything of this isolate not known to be there: its queued rows, the
+   * parcels a failure left, and those it sent to the queue in the last RECENT_MS. Readers call it first to
+   * see their own isolate's writes; without a queue it is also the timer-driven flush.
+   */
+  async flush(db: D1Database, retry = true): Promise<void> {
+    await this.write(db, this.freshRecent(), retry);
+  }
+
+  /**
+   * As `flush`, but of the parcels sent to the queue only the rows that contain `needle` (a token id):
+   * what a reader of one row needs, without rewriting the isolate's last RECENT_MS of rows for each.
+   * Counted rows are never among them (a part of a parcel's counted rows must not record its key).
+   */
+  async flushMatching(db: D1Database, needle: string): Promise<void> {
+    const rows = new Map<Statement, string[]>();
+    let rowCount = 0;
+    for (const p of this.freshRecent()) {
+      for (const [kind, list] of p.rows) {
+        if (kind.counted) continue;
+        const hits = list.filter((row) => row.includes(needle));
+        if (hits.length === 0) continue;
+        rows.set(kind, [...(rows.get(kind) ?? []), ...hits]);
+        rowCount += hits.length;
+      }
     }
+    const matching: Parcel[] = rowCount > 0 ? [{ key: crypto.randomUUID(), madeAt: Date.now(), rows, rowCount }] : [];
+    await this.write(db, matching, false, false);
+  }
+
+  private async write(db: D1Database, sent: Parcel[], retry: boolean, forgetSent = true): Promise<void> {
+    const parcels = [...this.unsent, ...sent, ...this.take()];
+    this.unsent = [];
+    if (parcels.length === 0) return;
     try {
-      await db.batch(statements);
+      const written = await writeParcels(db, parcels);
+      if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
+      if (forgetSent) this.recent = this.recent.filter((p) => !sent.includes(p));
     } catch (err) {
-      // A D1 batch is one transaction: nothing of it was written. Its rows go back to the head of the queue
-      // for the next flush (the statements are idempotent, for the case where it did commit but the answer
-      // was lost), and one retry is scheduled within this same waitUntil.
-      const dropped = this.requeue(batch, counted);
-      log("error", "write_behind_failed", {
-        rows: batch.length + counted.size,
-        dropped,
-        kinds: [...encoded.keys()].map((k) => k.name).join(","),
-        error: errorName(err),
-      });
+      // A D1 batch is one transaction: nothing of it was written. Its parcels are kept for the next flush
+      // (idempotent, counted rows by key, for the case where it did commit but the answer was lost), and one
+      // retry is scheduled within this same waitUntil. Those already sent stay with the queue.
+      const fresh = parcels.filter((p) => !sent.includes(p));
+      const dropped = this.retain(fresh);
+      log("error", "write_behind_failed", { rows: rowsOf(fresh), dropped, error: errorName(err) });
       if (retry) {
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
-        await this.flush(db, false);
+        await this.write(db, this.freshRecent(), false, forgetSent);
       }
     }
   }
 
   /**
-   * Puts the rows of a failed flush back before those queued since; beyond MAX_RETAINED_ROWS the oldest are
-   * dropped (an outage longer than the queue can hold). Counted rows add their counts back. Returns how many
-   * rows were dropped.
+   * The timer-driven flush with a queue: this isolate's queued rows, and parcels a failure left, as
+   * messages of at most MAX_PARCEL_BYTES, PARCELS_PER_SEND per sendBatch. A refused send keeps the parcels
+   * not sent for the next flush or send (same keys: a resend that duplicates one counts once).
    */
-  private requeue(batch: Queued[], counted: Map<string, Counted>): number {
-    const queue = [...batch, ...this.queue];
-    const dropped = Math.max(0, queue.length - MAX_RETAINED_ROWS);
-    this.queue = dropped > 0 ? queue.slice(dropped) : queue;
-    for (const [slot, entry] of counted) {
-      const queued = this.counted.get(slot);
-      if (queued) queued.count += entry.count;
-      else this.counted.set(slot, entry);
+  async send(queue: ParcelQueue, db: D1Database, retry = true): Promise<void> {
+    const parcels = [...this.unsent, ...this.take()];
+    this.unsent = [];
+    let sent = 0;
+    try {
+      while (sent < parcels.length) {
+        const group = parcels.slice(sent, sent + PARCELS_PER_SEND);
+        await queue.sendBatch(group.map((p) => ({ body: parcelBody(p), contentType: "text" as const })));
+        this.recent.push(...group);
+        sent += group.length;
+      }
+    } catch (err) {
+      const left = parcels.slice(sent);
+      const dropped = this.retain(left);
+      log("error", "write_behind_send_failed", { rows: rowsOf(left), dropped, error: errorName(err) });
+      if (retry) {
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        await this.send(queue, db, false);
+      }
     }
+    this.freshRecent();
+  }
+
+  /** The parcels sent in the last RECENT_MS (older ones are forgotten), at most MAX_RETAINED_ROWS rows. */
+  private freshRecent(now = Date.now()): Parcel[] {
+    let rows = 0;
+    const kept: Parcel[] = [];
+    for (const p of [...this.recent].reverse()) {
+      if (now - p.madeAt > RECENT_MS || rows + p.rowCount > MAX_RETAINED_ROWS) break;
+      rows += p.rowCount;
+      kept.unshift(p);
+    }
+    this.recent = kept;
+    return kept;
+  }
+
+  /**
+   * Keeps `parcels` (older than any left since) for the next flush; beyond MAX_RETAINED_ROWS the oldest are
+   * dropped (an outage longer than the isolate can hold). Returns how many rows were dropped.
+   */
+  private retain(parcels: Parcel[]): number {
+    const all = [...parcels, ...this.unsent];
+    let rows = rowsOf(all);
+    let dropped = 0;
+    while (all.length > 1 && rows > MAX_RETAINED_ROWS) {
+      const p = all.shift() as Parcel;
+      rows -= p.rowCount;
+      dropped += p.rowCount;
+    }
+    this.unsent = all;
     return dropped;
   }
-}
-
-/**
- * Splits encoded rows, in order, so that each chunk's JSON array (`[a,b,...]`) stays within maxChars; a
- * row longer than that on its own is a chunk of its own.
- */
-export function* chunkRows(rows: string[], maxChars: number): Generator<string[]> {
-  let chunk: string[] = [];
-  let size = 2; // the brackets
-  for (const row of rows) {
-    if (chunk.length > 0 && size + 1 + row.length > maxChars) {
-      yield chunk;
-      chunk = [];
-      size = 2;
-    }
-    size += (chunk.length > 0 ? 1 : 0) + row.length; // a comma before every row but the first
-    chunk.push(row);
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 /** The isolate's one write-behind queue. */

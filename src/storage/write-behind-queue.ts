@@ -1,0 +1,61 @@
+/**
+ * The write-behind queue's consumer (wrangler.toml `[[queues.consumers]]`, the Worker's `queue()` handler):
+ * a batch of up to 100 parcels, sent by any number of isolates, written to D1 in ONE call
+ * (src/storage/write-behind-parcels.ts). D1's calls per second are then the consumer's batches per second,
+ * whatever the number of isolates (docs/architecture.md, "Write-behind").
+ *
+ * Queues deliver at least once. A batch is written in one transaction or not at all; a message is acked
+ * only after the transaction committed, and retried (all of the batch's writable messages) when it did not.
+ * A parcel written twice (redelivered after a commit whose ack was lost, or resent by its isolate) changes
+ * nothing: the statements are idempotent, and counted rows are applied once per parcel key.
+ */
+import { errorName, log } from "../observability/log";
+import { ledgerRows } from "./access-tokens";
+import { auditRows, countedAuditRows, loginRows } from "./audit-log";
+import { type Parcel, readParcel, type Statement, writeParcels } from "./write-behind-parcels";
+
+/** Seconds before a batch whose D1 write failed is delivered again (D1 unavailable, or overloaded). */
+export const CONSUMER_RETRY_DELAY_SECONDS = 10;
+
+/** Every row kind a parcel may carry, by name. */
+const KINDS: ReadonlyMap<string, Statement> = new Map(
+  [auditRows, countedAuditRows, loginRows, ledgerRows].map((kind): [string, Statement] => [kind.name, kind]),
+);
+
+export interface Consumed {
+  written: number;
+  retried: number;
+  dropped: number;
+}
+
+export async function consumeWriteBehind(batch: MessageBatch<unknown>, db: D1Database): Promise<Consumed> {
+  const parcels: Parcel[] = [];
+  const writable: Message<unknown>[] = [];
+  let dropped = 0;
+  for (const message of batch.messages) {
+    const parcel = readParcel(message.body, KINDS);
+    if (parcel === "malformed") {
+      // No later delivery can make it readable: acked, logged.
+      log("error", "write_behind_message_malformed", { queue: batch.queue, messageId: message.id });
+      message.ack();
+      dropped++;
+    } else if (parcel === "unknown_kind") {
+      // A row kind of a newer version of the Worker (a deploy in progress): left for that version.
+      message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
+    } else {
+      parcels.push(parcel);
+      writable.push(message);
+    }
+  }
+  if (writable.length === 0) return { written: 0, retried: batch.messages.length - dropped, dropped };
+  try {
+    const written = await writeParcels(db, parcels);
+    if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
+    for (const message of writable) message.ack();
+    return { written: writable.length, retried: batch.messages.length - writable.length - dropped, dropped };
+  } catch (err) {
+    log("error", "write_behind_consume_failed", { messages: writable.length, error: errorName(err) });
+    for (const message of writable) message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
+    return { written: 0, retried: batch.messages.length - dropped, dropped };
+  }
+}
