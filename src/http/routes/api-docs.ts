@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { jsx } from "hono/jsx";
+import { jsx } from "hono/jsx/jsx-runtime";
 import * as z from "zod";
 import type { AppEnv } from "../../request-context";
 import { openApiDocument } from "../openapi/document";
