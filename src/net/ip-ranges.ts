@@ -78,6 +78,11 @@ export function parseIpAddress(text: string): IpAddress | null {
   return bytes ? { version: 4, bytes } : null;
 }
 
+/** Whether `text` is an address parseIpAddress reads; a canonical dotted IPv4 (the usual one) is not parsed to bytes. */
+export function isIpAddress(text: string): boolean {
+  return CANONICAL_IPV4.test(text) || parseIpAddress(text) !== null;
+}
+
 // ::ffff:a.b.c.d is the same host as a.b.c.d; comparing it as IPv4 keeps one rule per host.
 function unmapIpv4(ip: IpAddress): IpAddress {
   if (ip.version !== 6) return ip;
