@@ -240,7 +240,10 @@ export class TokenStateObject extends DurableObject<Env> {
     const sql = this.tokensSql();
     // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
     const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
-    if (opts.spendUse && !wrongRole) {
+    // A token without a max-uses limit has no use to count: its use only reads its row (row() below, which
+    // creates it on first sight and follows a renewed exp) and writes nothing.
+    const counted = opts.spendUse && ref.uses > 0;
+    if (counted && !wrongRole) {
       // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
       // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
       const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
@@ -251,7 +254,7 @@ export class TokenStateObject extends DurableObject<Env> {
     const refused = admitRow(row);
     if (refused) return refused;
     if (wrongRole) return failure(Reason.insufficient_role);
-    if (opts.spendUse) {
+    if (opts.spendUse && row.uses_limit > 0) {
       sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
       row.uses++;
     }
