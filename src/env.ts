@@ -111,7 +111,27 @@ export function issuerIdentifier(env: Pick<Env, "PUBLIC_URL">, requestUrl: strin
     const origin = publicOrigin(configured);
     if (origin) return origin;
   }
-  return new URL(requestUrl).origin;
+  return requestOrigin(requestUrl);
+}
+
+/**
+ * The origin of a request URL, parsed once per distinct scheme and authority: a URL's origin is a function
+ * of the text before its path alone, so that prefix is the key (every login asks, and a URL parse showed in
+ * profiles). Bounded: the Host a client sends may vary.
+ */
+const requestOrigins = new Map<string, string>();
+function requestOrigin(requestUrl: string): string {
+  const scheme = requestUrl.indexOf("://");
+  const pathStart = scheme === -1 ? -1 : requestUrl.indexOf("/", scheme + 3);
+  if (pathStart === -1) return new URL(requestUrl).origin;
+  const prefix = requestUrl.slice(0, pathStart);
+  let origin = requestOrigins.get(prefix);
+  if (origin === undefined) {
+    origin = new URL(requestUrl).origin;
+    if (requestOrigins.size >= 64) requestOrigins.clear();
+    requestOrigins.set(prefix, origin);
+  }
+  return origin;
 }
 
 const publicOrigins = new Map<string, string | null>();

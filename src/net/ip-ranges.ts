@@ -78,6 +78,11 @@ export function parseIpAddress(text: string): IpAddress | null {
   return bytes ? { version: 4, bytes } : null;
 }
 
+/** Whether `text` is an address parseIpAddress reads; a canonical dotted IPv4 (the usual one) is not parsed to bytes. */
+export function isIpAddress(text: string): boolean {
+  return CANONICAL_IPV4.test(text) || parseIpAddress(text) !== null;
+}
+
 // ::ffff:a.b.c.d is the same host as a.b.c.d; comparing it as IPv4 keeps one rule per host.
 function unmapIpv4(ip: IpAddress): IpAddress {
   if (ip.version !== 6) return ip;
@@ -96,6 +101,9 @@ export function parseClientAddress(text: string): IpAddress | null {
   return ip && unmapIpv4(ip);
 }
 
+/** A dotted IPv4 address exactly as parseIpv4 accepts it (octets 0-255, no leading zeros): its own canonical text. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Longest unparseable client address kept as it was sent (Cloudflare sends only addresses). */
 const MAX_RAW_ADDRESS_CHARS = 64;
 
@@ -106,6 +114,7 @@ const MAX_RAW_ADDRESS_CHARS = 64;
  */
 export function canonicalClientAddress(text: string | null | undefined): string | null {
   if (!text) return null;
+  if (CANONICAL_IPV4.test(text)) return text; // the usual CF-Connecting-IP: already its canonical text
   const ip = parseClientAddress(text);
   if (!ip) return text.slice(0, MAX_RAW_ADDRESS_CHARS);
   return ip.version === 4 ? ip.bytes.join(".") : formatIpv6(ip.bytes);

@@ -48,6 +48,20 @@ function keep(value: unknown, depth: number): SnapshotValue | undefined {
   return out;
 }
 
+/** Characters a string needs escaped in JSON (and lone surrogates, which JSON.stringify escapes). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(value).length`, without serializing the usual claim (a plain string, a number, a
+ * boolean): a string with nothing to escape is itself between quotes.
+ */
+function jsonLength(value: SnapshotValue): number {
+  if (typeof value === "string" && !NEEDS_ESCAPE.test(value)) return value.length + 2;
+  if (typeof value === "number") return String(value).length;
+  if (typeof value === "boolean") return value ? 4 : 5;
+  return JSON.stringify(value).length;
+}
+
 /** The snapshot of a verified payload: every claim that fits the limits, in the payload's order. */
 export function claimSnapshot(payload: Record<string, unknown>): ClaimSnapshot {
   const out: ClaimSnapshot = {};
@@ -56,7 +70,7 @@ export function claimSnapshot(payload: Record<string, unknown>): ClaimSnapshot {
     if (key.length > SNAPSHOT_LIMITS.maxKeyLength || LEFT_OUT.has(key)) continue;
     const kept = keep(value, 0);
     if (kept === undefined) continue;
-    const size = JSON.stringify(key).length + JSON.stringify(kept).length + 2; // "key":value,
+    const size = jsonLength(key) + jsonLength(kept) + 2; // "key":value,
     if (bytes + size > SNAPSHOT_LIMITS.maxBytes) continue;
     out[key] = kept;
     bytes += size;

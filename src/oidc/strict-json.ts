@@ -5,7 +5,7 @@
  * nesting and numbers that do not fit a double, before anything else reads them.
  *
  * Fast path: `JSON.parse` reads the document (natively); then the member names written in the text are
- * counted (a regex walks the string tokens) and compared with the members the parsed value holds: fewer
+ * counted (indexOf finds the string tokens) and compared with the members the parsed value holds: fewer
  * held than written means a name was repeated. Depth and finiteness are checked on the parsed value.
  * Only a document JSON.parse refuses goes through the scanner below, which says precisely what is wrong.
  */
@@ -60,20 +60,33 @@ function membersHeld(value: unknown, depth: number, maxDepth: number): number {
   return count;
 }
 
-/** String tokens of a valid JSON text: outside strings there is no `"`, so matches never start mid-string. */
-const STRING_TOKEN = /"(?:[^"\\]|\\[^])*"/g;
-
-/** Member names written in a valid JSON text: string tokens followed (after whitespace) by a colon. */
+/**
+ * Member names written in a valid JSON text: string tokens followed (after whitespace) by a colon. Outside
+ * strings a valid JSON text has no `"`, so each string token runs from a `"` to the next `"` not escaped
+ * (preceded by an odd number of backslashes); found with indexOf, which skips a long string (an ID token
+ * in a login body) far faster than a character-by-character walk.
+ */
 function membersWritten(text: string): number {
   let count = 0;
-  STRING_TOKEN.lastIndex = 0;
-  while (STRING_TOKEN.test(text)) {
-    let i = STRING_TOKEN.lastIndex;
+  let open = text.indexOf('"');
+  while (open !== -1) {
+    let close = text.indexOf('"', open + 1);
+    while (close !== -1 && escaped(text, close)) close = text.indexOf('"', close + 1);
+    if (close === -1) return count; // not a valid JSON text (never reached: JSON.parse accepted it)
+    let i = close + 1;
     let c = text.charCodeAt(i);
     while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++i);
     if (c === 0x3a /* : */) count++;
+    open = text.indexOf('"', i);
   }
   return count;
+}
+
+/** Whether the `"` at `quote` is escaped: preceded by an odd number of backslashes. */
+function escaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let i = quote - 1; text.charCodeAt(i) === 0x5c; i--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /** The slow path, for documents JSON.parse refused: finds and names the first problem. */

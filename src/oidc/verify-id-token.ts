@@ -1,7 +1,7 @@
-import { compactVerify, errors, type JWTPayload } from "jose";
+import { errors, type JWTPayload } from "jose";
 import { CLOCK_SKEW_SECONDS } from "../constants";
 import type { KeySet } from "./jwks";
-import { checkTokenShape } from "./token-shape";
+import { checkTokenShape, decodeBase64url } from "./token-shape";
 import { DomainError, Reason } from "../errors";
 import { nowSeconds } from "../time/clock";
 
@@ -34,6 +34,11 @@ export async function verifyIdToken(
     throw new DomainError(Reason.key_not_found);
   }
 
+  // What the signature covers (the token's own header and payload segments) and the signature, decoded
+  // once for every candidate key; token-shape checked both encodings strictly.
+  const lastDot = jwt.lastIndexOf(".");
+  const signingInput = encoder.encode(jwt.slice(0, lastDot));
+  const signature = decodeBase64url(jwt.slice(lastDot + 1))!;
   let lastError: unknown;
   for (const candidate of candidates) {
     // An RSA signature is exactly as long as the modulus: a truncated or extended one is refused here,
@@ -50,13 +55,18 @@ export async function verifyIdToken(
       lastError = new DomainError(Reason.key_not_found, "No usable key of the issuer matches the token's key id and algorithm");
       continue;
     }
+    let valid: boolean;
     try {
-      // jose checks the signature over the token's own segments; the claims are the payload token-shape
-      // already read strictly from the same segment, so the token is decoded and parsed once.
-      await compactVerify(jwt, key, { algorithms: [alg] });
+      // The signature over the token's own segments, straight on WebCrypto: token-shape already read the
+      // header (alg allowed, no crit/b64/key-carrying parameters) and the payload strictly, and the key was
+      // imported for exactly this alg, so a JOSE library would only decode and parse the token again.
+      valid = await crypto.subtle.verify(verifyParams(alg, key), key as CryptoKey, signature, signingInput);
     } catch (err) {
       lastError = err;
-      if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+      break;
+    }
+    if (!valid) {
+      lastError = new errors.JWSSignatureVerificationFailed();
       continue;
     }
     onSignatureVerified?.(payload as JWTPayload);
@@ -64,6 +74,37 @@ export async function verifyIdToken(
     return payload as JWTPayload;
   }
   throw toDomainError(lastError);
+}
+
+const encoder = new TextEncoder();
+type VerifyAlgorithm = Parameters<SubtleCrypto["verify"]>[0];
+
+/**
+ * WebCrypto's parameters for verifying a JWS algorithm's signature (RFC 7518 §3.3-3.5, RFC 8037) with a
+ * key imported for that algorithm (its hash is the key's). A JWS ECDSA signature is r || s, which is
+ * WebCrypto's own encoding. A key that is not a CryptoKey (no asymmetric algorithm gives one) is refused.
+ */
+function verifyParams(alg: string, key: CryptoKey | Uint8Array): VerifyAlgorithm {
+  if (key instanceof Uint8Array) throw new errors.JOSENotSupported("not an asymmetric key");
+  switch (alg) {
+    case "RS256":
+    case "RS384":
+    case "RS512":
+      return { name: "RSASSA-PKCS1-v1_5" };
+    case "PS256":
+    case "PS384":
+    case "PS512":
+      return { name: "RSA-PSS", saltLength: Number(alg.slice(2)) / 8 };
+    case "ES256":
+    case "ES384":
+    case "ES512":
+      return { name: "ECDSA", hash: `SHA-${alg.slice(2)}` };
+    case "EdDSA":
+    case "Ed25519":
+      return { name: key.algorithm.name }; // Ed25519 (or workerd's older NODE-ED25519)
+    default:
+      throw new errors.JOSENotSupported(`unsupported algorithm ${alg.slice(0, 16)}`);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
-import { parseIpAddress } from "../net/ip-ranges";
+import { isIpAddress } from "../net/ip-ranges";
 import { errorName, log, withRequestId } from "../observability/log";
 import { useAccessToken } from "../tokens/use-token";
 import type { AuthenticateFailure, AuthenticateOptions, AuthenticateResult } from "./types";
@@ -81,7 +81,7 @@ function parseOptions(options: unknown): { ok: true; clientIp: string | null; pr
   if (
     clientIp !== undefined &&
     clientIp !== null &&
-    (typeof clientIp !== "string" || (clientIp !== "" && (clientIp.length > MAX_CLIENT_IP_LENGTH || !parseIpAddress(clientIp))))
+    (typeof clientIp !== "string" || (clientIp !== "" && (clientIp.length > MAX_CLIENT_IP_LENGTH || !isIpAddress(clientIp))))
   ) {
     return invalid("options.clientIp must be an IP address (the CF-Connecting-IP header) or null");
   }

@@ -119,8 +119,35 @@ function roleWindow(r: {
     : { role: r.role, fromMs: 0, untilMs: 0 };
 }
 
+/**
+ * What a use answers of the policy: what its callers (src/http, src/rpc, src/console) show or decide by.
+ * Not the rules the object judged the token by (trusted IPs, configuration ids, live rules), nor
+ * `projectRoles` (the caller computes them at its own now, `inForceAt`): every use crosses the Durable
+ * Object's RPC boundary with it, so it is kept to that.
+ */
+export type UsePolicy = Pick<IdentityPolicy, "identityId" | "orgId" | "orgRole" | "projectRoleGrants" | "identity" | "organization">;
+
+/** The policy a caller sees: a use's `UsePolicy` with the roles in force. */
+export type CallerPolicy = UsePolicy & Pick<IdentityPolicy, "projectRoles">;
+
+const usePolicies = new WeakMap<IdentityPolicy, UsePolicy>();
+
+/** The `UsePolicy` of a loaded policy, made once per loaded policy (the object keeps the policy it loaded). */
+export function usePolicyOf(policy: IdentityPolicy): UsePolicy {
+  let view = usePolicies.get(policy);
+  if (!view) {
+    const { identityId, orgId, orgRole, projectRoleGrants, identity, organization } = policy;
+    view = { identityId, orgId, orgRole, projectRoleGrants, identity, organization };
+    usePolicies.set(policy, view);
+  }
+  return view;
+}
+
 /** `policy` with `projectRoles` the roles in force at `now` (a project whose roles have all ended stays, with none). */
-export function inForceAt(policy: IdentityPolicy, now: number): IdentityPolicy {
+export function inForceAt<P extends Pick<IdentityPolicy, "projectRoleGrants">>(
+  policy: P,
+  now: number,
+): P & Pick<IdentityPolicy, "projectRoles"> {
   const projectRoles: Record<string, string[]> = {};
   for (const [projectId, grants] of Object.entries(policy.projectRoleGrants)) projectRoles[projectId] = rolesInForce(grants, now);
   return { ...policy, projectRoles };

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { errorName, log } from "../observability/log";
 import { tokenExpiry } from "./ttl";
 import { failure, Reason, type Failure } from "../errors";
-import { loadIdentityPolicy, type IdentityPolicy } from "./policy";
+import { loadIdentityPolicy, usePolicyOf, type IdentityPolicy, type UsePolicy } from "./policy";
 import { nowMs, nowSeconds } from "../time/clock";
 import {
   admitPresented,
@@ -21,8 +21,9 @@ import { identityStateObjects, stateObject } from "./token-state-client";
 import { withDeadline } from "../time/deadline";
 import type { OrgRole } from "../storage/records";
 
-export type UseOutcome = { ok: true; usesLeft: number | null; policy: IdentityPolicy } | Failure | Recheck;
-export type RenewOutcome = { ok: true; expiresAt: number; policy: IdentityPolicy } | Failure | Recheck;
+/** A use's answer: only what its caller needs (`UsePolicy`), as it crosses the RPC boundary on every use. */
+export type UseOutcome = { ok: true; usesLeft: number | null; policy: UsePolicy } | Failure | Recheck;
+export type RenewOutcome = { ok: true; expiresAt: number } | Failure | Recheck;
 
 interface TokenRow extends TokenRowState, Record<string, SqlStorageValue> {
   jti: string;
@@ -104,15 +105,18 @@ export class TokenStateObject extends DurableObject<Env> {
    * alarm runs on, so a token that reaches it after `exp` can never recreate a deleted row) and consumes
    * one use in the same atomic step.
    */
-  async use(ref: TokenRef, clientIp: string | null, orgRole?: OrgRole): Promise<UseOutcome> {
-    const admitted = await this.admit(ref, clientIp, { spendUse: true, orgRole });
-    if (!admitted.ok) return admitted;
-    return { ok: true, usesLeft: usesLeftAfter(admitted.row.uses, admitted.row.uses_limit), policy: admitted.policy };
+  use(ref: TokenRef, clientIp: string | null, orgRole?: OrgRole): UseOutcome | Promise<UseOutcome> {
+    // The usual use finds the policy in hand and answers with no await at all (see withPolicy).
+    return this.withPolicy(ref.identityId, (policy) => {
+      const admitted = this.admit(policy, ref, clientIp, { spendUse: true, orgRole });
+      if (!admitted.ok) return admitted;
+      return { ok: true, usesLeft: usesLeftAfter(admitted.row.uses, admitted.row.uses_limit), policy: usePolicyOf(admitted.policy) };
+    });
   }
 
   /** Extends the token up to its max TTL, once admit() let it through. Not a use: consumes nothing. */
   async renew(ref: TokenRef, clientIp: string | null, ceilingSeconds: number): Promise<RenewOutcome> {
-    const admitted = await this.admit(ref, clientIp, { spendUse: false });
+    const admitted = await this.withPolicy(ref.identityId, (policy) => this.admit(policy, ref, clientIp, { spendUse: false }));
     if (!admitted.ok) return admitted;
     const { expiresAt } = tokenExpiry({
       now: admitted.now,
@@ -123,7 +127,7 @@ export class TokenStateObject extends DurableObject<Env> {
     });
     this.tokensSql().exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
     this.scheduleCleanup(expiresAt);
-    return { ok: true, expiresAt, policy: admitted.policy };
+    return { ok: true, expiresAt };
   }
 
   /**
@@ -227,14 +231,14 @@ export class TokenStateObject extends DurableObject<Env> {
    * presented token against this object's clock and the identity's policy, then the token's row, created
    * from the signed limits on first sight. Nothing awaits after the policy is in hand, so no other call
    * interleaves: the checks and the use `spendUse` consumes are one atomic step, and a refusal consumes
-   * nothing.
+   * nothing. Synchronous: the caller gets `policy` first (withPolicy).
    */
-  private async admit(
+  private admit(
+    policy: PolicyLookup,
     ref: TokenRef,
     clientIp: string | null,
     opts: { spendUse: boolean; orgRole?: OrgRole | undefined },
-  ): Promise<Admitted | Failure | Recheck> {
-    const policy = await this.currentPolicy(ref.identityId);
+  ): Admitted | Failure | Recheck {
     const now = nowSeconds();
     const presented = admitPresented(ref, policy, clientIp, now);
     if (!presented.ok) return presented;
@@ -243,7 +247,10 @@ export class TokenStateObject extends DurableObject<Env> {
     const sql = this.tokensSql();
     // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
     const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
-    if (opts.spendUse && !wrongRole) {
+    // A token without a max-uses limit has no use to count: its use only reads its row (row() below, which
+    // creates it on first sight and follows a renewed exp) and writes nothing.
+    const counted = opts.spendUse && ref.uses > 0;
+    if (counted && !wrongRole) {
       // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
       // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
       const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
@@ -254,7 +261,7 @@ export class TokenStateObject extends DurableObject<Env> {
     const refused = admitRow(row);
     if (refused) return refused;
     if (wrongRole) return failure(Reason.insufficient_role);
-    if (opts.spendUse) {
+    if (opts.spendUse && row.uses_limit > 0) {
       sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
       row.uses++;
     }
@@ -324,14 +331,33 @@ export class TokenStateObject extends DurableObject<Env> {
     }
   }
 
-  private async loadPolicy(identityId: string): Promise<PolicyLookup> {
+  /**
+   * `judge` under the identity's current policy: at once when the object holds a fresh one (no promise, no
+   * await: the usual use), else once it is loaded (currentPolicy). `judge` itself is synchronous, so either
+   * way nothing interleaves between the policy in hand and the atomic step.
+   */
+  private withPolicy<T>(identityId: string, judge: (policy: PolicyLookup) => T): T | Promise<T> {
+    const fresh = this.freshPolicy(identityId);
+    return fresh !== undefined ? judge(fresh) : this.currentPolicy(identityId).then(judge);
+  }
+
+  /**
+   * The cached policy when it is the identity's and fresh enough (null counts: the identity is gone), else
+   * undefined. Synchronous, so a use that finds it has no await at all before its atomic step.
+   */
+  private freshPolicy(identityId: string): IdentityPolicy | null | undefined {
     const cached = this.policy;
+    if (cached?.identityId !== identityId) return undefined;
     // The service clock (src/time/clock.ts), so tests can age the copy.
-    const age = cached?.identityId === identityId ? nowMs() - cached.loadedAt : Number.POSITIVE_INFINITY;
-    if (cached && age < POLICY_MAX_AGE_MS) {
-      if (age >= POLICY_REFRESH_AHEAD_MS) this.startPolicyLoad(identityId).catch(logPolicyLoadFailure);
-      return cached.value;
-    }
+    const age = nowMs() - cached.loadedAt;
+    if (age >= POLICY_MAX_AGE_MS) return undefined;
+    if (age >= POLICY_REFRESH_AHEAD_MS) this.startPolicyLoad(identityId).catch(logPolicyLoadFailure);
+    return cached.value;
+  }
+
+  private async loadPolicy(identityId: string): Promise<PolicyLookup> {
+    const cached = this.freshPolicy(identityId);
+    if (cached !== undefined) return cached;
     try {
       return await this.startPolicyLoad(identityId);
     } catch (err) {

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { verifyAccessToken, type AccessTokenClaims } from "./access-token";
 import type { OrgRole } from "../storage/records";
-import { inForceAt, type IdentityPolicy } from "./policy";
+import { inForceAt, type CallerPolicy } from "./policy";
 import { nowMs } from "../time/clock";
 import { loadSigningKeys } from "./signing-keys";
 import { admittedBy, stateObject } from "./token-state-client";
@@ -10,7 +10,7 @@ import type { UseOutcome } from "./token-state-object";
 export interface TokenUse {
   claims: AccessTokenClaims;
   usesLeft: number | null;
-  policy: IdentityPolicy;
+  policy: CallerPolicy;
 }
 
 /**

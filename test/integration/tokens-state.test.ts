@@ -136,6 +136,17 @@ describe("token state Durable Object", () => {
     expect((await rows(stub))[0]!.uses).toBe(3);
   });
 
+  it("a token without a max-uses limit is not counted: its uses write nothing, and it is still revocable at once", async () => {
+    const s = await scenario({ accessTokenNumUsesLimit: 0 });
+    const token = await s.login();
+    const stub = stubOf(token);
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => stub.use(refOf(token), null)));
+    expect(outcomes.every((o) => o.ok && o.usesLeft === null)).toBe(true);
+    expect((await rows(stub)).map((r) => [r.uses, r.revoked_at])).toEqual([[0, null]]);
+    expect(await stub.revoke(refOf(token))).toBe(true);
+    expect(await stub.use(refOf(token), null)).toMatchObject({ ok: false, reason: "token_revoked" });
+  });
+
   it("uses and revocations are durable: they survive eviction of the instance", async () => {
     const s = await scenario({ accessTokenNumUsesLimit: 2 });
     const token = await s.login();

@@ -34,6 +34,31 @@ describe("claimSnapshot", () => {
     expect(Object.keys(snapshot).length).toBeGreaterThan(10);
   });
 
+  it("counts each claim as its JSON: escaped characters, surrogates, numbers and booleans fill the bound exactly", () => {
+    const values = [
+      'q"uote\\',
+      "tab\t",
+      "\ud83d\ude00 pair",
+      "lone \ud800",
+      1e21,
+      -0,
+      0.1,
+      true,
+      false,
+      null,
+      ['a"', 2],
+      { k: "\u0001" },
+    ];
+    for (const value of values) {
+      // Claims of this one value until the next would pass the bound: the snapshot fills it to within one claim.
+      const claims = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`c${i}`, value]));
+      const json = JSON.stringify(claimSnapshot(claims));
+      const one = JSON.stringify({ c999: value }).length - 1; // "c999":value, (at most one claim's size)
+      expect(json.length, JSON.stringify(value)).toBeLessThanOrEqual(SNAPSHOT_LIMITS.maxBytes);
+      expect(json.length, JSON.stringify(value)).toBeGreaterThan(SNAPSHOT_LIMITS.maxBytes - one);
+    }
+  });
+
   it("leaves out hashes and nonces, non-finite numbers and over-long names", () => {
     const snapshot = claimSnapshot({ sub: "s", nonce: "n", at_hash: "h", n: Number.NaN, ["k".repeat(200)]: "v" });
     expect(snapshot).toEqual({ sub: "s" });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ipInRange,
+  isIpAddress,
   isIpAllowed,
   isPrivateOrSpecialIp,
   normalizeIpRange,
@@ -84,6 +85,14 @@ describe("parseIpAddress", () => {
     ]) {
       expect(parseIpAddress(text), text).toBeNull();
     }
+  });
+});
+
+describe("isIpAddress", () => {
+  it("says yes exactly to what parseIpAddress reads", () => {
+    const texts = ["1.2.3.4", "0.0.0.0", "255.255.255.255", "199.249.200.100", "01.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4 "];
+    texts.push("::1", "::ffff:1.2.3.4", "2001:db8::1", "fe80::1%eth0", "[::1]", "", "localhost", "1.2.3.4.5", "256.1.1.1");
+    for (const text of texts) expect(isIpAddress(text), text).toBe(parseIpAddress(text) !== null);
   });
 });
 

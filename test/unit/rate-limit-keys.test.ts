@@ -38,6 +38,15 @@ describe("rate-limit keys", () => {
     expect(canonicalClientAddress("x".repeat(500))).toHaveLength(64);
   });
 
+  it("reads a dotted IPv4 address as the full parse does: canonical ones as sent, others kept raw", () => {
+    for (const ip of ["0.0.0.0", "9.99.199.255", "250.249.200.100", "1.2.3.4"]) expect(canonicalClientAddress(ip)).toBe(ip);
+    // Not addresses (leading zero, octet over 255, short form, spaces): kept as sent, so they match no range.
+    for (const text of ["01.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4.5", "300.1.1.1"]) {
+      expect(canonicalClientAddress(text)).toBe(text);
+      expect(clientKey(text)).toBe(`raw:${text}`);
+    }
+  });
+
   it("keeps an unparseable value apart from addresses, bounded in length", () => {
     expect(clientKey("not an ip")).toBe("raw:not an ip");
     expect(clientKey("x".repeat(10_000)).length).toBeLessThanOrEqual(68);
