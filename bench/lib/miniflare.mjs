@@ -48,6 +48,17 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
     else ratelimits[name] = { ...ratelimits[name], simple: { ...ratelimits[name].simple, limit } };
   }
   const main = { ...fromToml, ratelimits, unsafeDirectSockets: direct };
+  // Each copy of the service gets its own write-behind queue (a queue has one consumer Worker), as a
+  // separate deployment would.
+  const ownQueues = (name) => {
+    const renamed = (queue) => `${name}-${queue}`;
+    return {
+      queueProducers: Object.fromEntries(
+        Object.entries(fromToml.queueProducers ?? {}).map(([binding, q]) => [binding, { ...q, queueName: renamed(q.queueName) }]),
+      ),
+      queueConsumers: Object.fromEntries(Object.entries(fromToml.queueConsumers ?? {}).map(([queue, c]) => [renamed(queue), c])),
+    };
+  };
   const plain = (name, extra) => ({
     name,
     rootPath: WORKERS_DIR,
@@ -66,8 +77,8 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
       inspectorPort: 0,
       workers: [
         main,
-        { ...main, name: NO_RATELIMIT_WORKER, ratelimits: {} },
-        { ...main, name: DEPLOYED_LIMITS_WORKER, ratelimits: deployedLimits },
+        { ...main, name: NO_RATELIMIT_WORKER, ratelimits: {}, ...ownQueues(NO_RATELIMIT_WORKER) },
+        { ...main, name: DEPLOYED_LIMITS_WORKER, ratelimits: deployedLimits, ...ownQueues(DEPLOYED_LIMITS_WORKER) },
         plain("consumer", {
           serviceBindings: {
             AUTH: { name: MAIN_WORKER, entrypoint: "AuthService" },
