@@ -1,6 +1,7 @@
 // The admin console: server-rendered pages (hono/jsx) over the same admin services as the API.
 // Mounted at /admin by src/http/app.ts. No build step, no external assets; works without JavaScript.
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { Hono } from "../hono";
 import { errorName, log } from "../observability/log";
 import { auditRoutes } from "./audit";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";

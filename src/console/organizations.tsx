@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { createOrganization, createOrganizationInput, getManagedOrganization, listVisibleOrganizations } from "../admin/organizations";
 import { Reason } from "../errors";
 import { LOCATION_HINTS, type Organization } from "../storage/records";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { listOrganizationIdentities } from "../admin/identities";
 import { getManagedOrganization } from "../admin/organizations";
 import {

@@ -1,5 +1,5 @@
 // Ending every console session at once (the admin key's only; the API's DELETE /api/v1/console/sessions).
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { endEveryConsoleSession } from "../admin/console-sessions";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { clearSessionCookie } from "./session";

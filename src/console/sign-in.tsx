@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { Reason } from "../errors";
 import { href, type ConsoleContext, type ConsoleEnv } from "./context";
 import { Card, Field, Layout, Logo, render, type Ui } from "./layout";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { listIdentityTokens, revokeAllIdentityTokens, revokeIdentityToken } from "../admin/tokens";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { identityCrumbs, identityPage, loadIdentity } from "./identities";

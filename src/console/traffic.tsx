@@ -1,7 +1,7 @@
 // Traffic at a glance: an organization's or an identity's logins over the last 24 hours (by hour) or 30
 // days (by day), Infisical-format logins and OAuth token exchanges apart, successes and refusals stacked
 // by reason, and the most frequent refusal reasons, each linking to the audit log filtered to it.
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { raw } from "hono/html";
 import type { FC } from "hono/jsx";
 import { listOrganizationIdentities } from "../admin/identities";

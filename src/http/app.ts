@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../hono";
 import { consoleRoutes } from "../console";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";

@@ -1,6 +1,6 @@
 // An identity's OIDC Auth page: the configuration form (attach or change), the dry run of a token, and
 // removing OIDC Auth. The form's data is ./form-model.ts, its markup ./form.tsx.
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import { dryRunOidcLogin, type DryRunResult } from "../../admin/dry-run";
 import { attachOidcAuth, detachOidcAuth, getOidcAuth, updateOidcAuth } from "../../admin/oidc-auth";
 import { whatIfOidcAuth, type WhatIfResult } from "../../admin/what-if";

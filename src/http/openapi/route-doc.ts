@@ -8,7 +8,7 @@
  * that the module's Hono app runs before the route's handler, so the document cannot say "public" for a
  * guarded route. Request fields are described on the zod schemas themselves (`.describe()`).
  */
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import type * as z from "zod";
 import type { Guard, RouteAuth } from "../admin-auth";
 

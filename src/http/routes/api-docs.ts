@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import { jsx } from "hono/jsx/jsx-runtime";
 import * as z from "zod";
 import type { AppEnv } from "../../request-context";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";

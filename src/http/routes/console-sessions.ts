@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import { endEveryConsoleSession } from "../../admin/console-sessions";
 import { requireAdmin, requireAdminKey } from "../admin-auth";

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import { MAX_ID_TOKEN_BYTES, MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { tokenTooLarge } from "../../oidc/token-shape";

@@ -6,7 +6,7 @@
  * rate limits, verification, audit and access tokens), an introspection a use (src/tokens/introspect.ts),
  * a revocation the token holder's revocation (src/tokens/revoke.ts).
  */
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import { isAdminKey, MIN_ADMIN_KEY_LENGTH } from "../../admin/admin-key";
 import { MAX_LOGIN_BODY_BYTES } from "../../constants";

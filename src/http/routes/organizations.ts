@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
 import {
   createOrganization,

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import type { AppEnv } from "../../request-context";
 import { documented, get, TAGS } from "../openapi/route-doc";

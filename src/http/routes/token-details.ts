@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import { bearerToken } from "../../tokens/use-token";
 import { credentialsMissing, guard, useBearerToken } from "../admin-auth";
 import { clientIp, type AppEnv } from "../../request-context";

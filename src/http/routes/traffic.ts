@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "../../hono";
 import * as z from "zod";
 import { loginTraffic, TRAFFIC_WINDOWS, type TrafficWindow } from "../../admin/traffic";
 import { adminContext, type AppEnv } from "../../request-context";
