@@ -67,7 +67,7 @@ export function evaluateTargets(report) {
     const ratio = login.rps / floorA.rps;
     const floorAW = byKey(report, "floor-crypto-writes");
     const withWrites = floorAW
-      ? `against floor (a+w), which adds the login's two D1 write-behind rows that Miniflare runs on workerd's one thread: ${fmt(login.rps / floorAW.rps)}`
+      ? `against floor (a+w), which adds the login's D1 write-behind row that Miniflare runs on workerd's one thread: ${fmt(login.rps / floorAW.rps)}`
       : "";
     add(
       "Login, warm caches: >= 0.7 of the crypto floor's throughput",
