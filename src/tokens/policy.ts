@@ -1,4 +1,3 @@
-import { nowMs } from "../time/clock";
 import { liveRules, type LiveRules } from "../oidc/live-rules";
 import { toConfig, type OidcAuthRow } from "../storage/oidc-auth-configs";
 import { parseStoredRoles } from "../storage/projects";
@@ -27,11 +26,6 @@ export interface IdentityPolicy {
    * admin's revoke-all); null when that never happened.
    */
   tokensRevokedBefore: number | null;
-  /**
-   * project id -> role slugs in force. Computed from `projectRoleGrants` when the policy is loaded, and
-   * again at every use (`inForceAt`): a temporary role ends at its end time whenever the policy was loaded.
-   */
-  projectRoles: Record<string, string[]>;
   /** what GET /api/v1/identities/details shows, so that a use needs no D1 read */
   identity: { name: string; authMethods: string[]; createdAt: string; updatedAt: string };
   organization: { name: string; slug: string };
@@ -78,27 +72,23 @@ export async function loadIdentityPolicy(db: D1Database, identityId: string): Pr
   for (const m of (memberships?.results ?? []) as { id: string; project_id: string; roles: string }[]) {
     projectRoleGrants[m.project_id] = parseStoredRoles(m.roles, { id: m.id, createdAt: "", updatedAt: "" }).map(roleWindow);
   }
-  return inForceAt(
-    {
-      identityId: row.id,
-      orgId: row.org_id,
-      orgRole: row.role,
-      trustedIpsByMethod,
-      authConfigIdByMethod,
-      liveRulesByMethod,
-      projectRoleGrants,
-      tokensRevokedBefore: row.tokens_revoked_before ?? null,
-      projectRoles: {},
-      identity: {
-        name: row.name,
-        authMethods: Object.keys(authConfigIdByMethod),
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      },
-      organization: { name: row.org_name, slug: row.org_slug },
+  return {
+    identityId: row.id,
+    orgId: row.org_id,
+    orgRole: row.role,
+    trustedIpsByMethod,
+    authConfigIdByMethod,
+    liveRulesByMethod,
+    projectRoleGrants,
+    tokensRevokedBefore: row.tokens_revoked_before ?? null,
+    identity: {
+      name: row.name,
+      authMethods: Object.keys(authConfigIdByMethod),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
     },
-    nowMs(),
-  );
+    organization: { name: row.org_name, slug: row.org_slug },
+  };
 }
 
 /**
@@ -121,14 +111,22 @@ function roleWindow(r: {
 
 /**
  * What a use answers of the policy: what its callers (src/http, src/rpc, src/console) show or decide by.
- * Not the rules the object judged the token by (trusted IPs, configuration ids, live rules), nor
- * `projectRoles` (the caller computes them at its own now, `inForceAt`): every use crosses the Durable
+ * Not the rules the object judged the token by (trusted IPs, configuration ids, live rules); the roles
+ * in force the caller computes at its own now (`inForceAt`): every use crosses the Durable
  * Object's RPC boundary with it, so it is kept to that.
  */
 export type UsePolicy = Pick<IdentityPolicy, "identityId" | "orgId" | "orgRole" | "projectRoleGrants" | "identity" | "organization">;
 
+/**
+ * project id -> role slugs in force at the caller's now (`inForceAt`), never cached: a temporary role ends at
+ * its end time whenever the policy was loaded.
+ */
+export interface RolesInForce {
+  projectRoles: Record<string, string[]>;
+}
+
 /** The policy a caller sees: a use's `UsePolicy` with the roles in force. */
-export type CallerPolicy = UsePolicy & Pick<IdentityPolicy, "projectRoles">;
+export type CallerPolicy = UsePolicy & RolesInForce;
 
 const usePolicies = new WeakMap<IdentityPolicy, UsePolicy>();
 
@@ -144,10 +142,7 @@ export function usePolicyOf(policy: IdentityPolicy): UsePolicy {
 }
 
 /** `policy` with `projectRoles` the roles in force at `now` (a project whose roles have all ended stays, with none). */
-export function inForceAt<P extends Pick<IdentityPolicy, "projectRoleGrants">>(
-  policy: P,
-  now: number,
-): P & Pick<IdentityPolicy, "projectRoles"> {
+export function inForceAt<P extends Pick<IdentityPolicy, "projectRoleGrants">>(policy: P, now: number): P & RolesInForce {
   const projectRoles: Record<string, string[]> = {};
   for (const [projectId, grants] of Object.entries(policy.projectRoleGrants)) projectRoles[projectId] = rolesInForce(grants, now);
   return { ...policy, projectRoles };

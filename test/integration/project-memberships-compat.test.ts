@@ -9,6 +9,7 @@ import { advanceClock, nowMs } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
 import { scenario } from "../support/scenario";
 import { expectOk, useToken, whoami } from "../support/tokens";
+import { permanent } from "../support/memberships";
 
 const HOUR = 3_600_000;
 
@@ -33,20 +34,6 @@ const providerRole = (role: string, temporary?: { range: string; startMs: number
   temporaryMode: temporary ? "relative" : "",
   temporaryRange: temporary?.range ?? "",
   temporaryAccessStartTime: goTime(temporary?.startMs ?? nowMs()),
-});
-
-const permanent = (role: string) => ({
-  id: expect.any(String),
-  role,
-  customRoleId: null,
-  customRoleSlug: null,
-  isTemporary: false,
-  temporaryMode: null,
-  temporaryRange: null,
-  temporaryAccessStartTime: null,
-  temporaryAccessEndTime: null,
-  createdAt: expect.any(String),
-  updatedAt: expect.any(String),
 });
 
 const temporary = (role: string, range: string, startMs: number, endMs: number) => ({

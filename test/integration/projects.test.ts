@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, ok } from "../support/api";
 import { expectRefusal } from "../support/refusal";
+import { permanent } from "../support/memberships";
 
 async function createProject(orgId: string, name = "payments", slug?: string) {
   return (await ok("POST", "/api/v1/projects", { body: { name, organizationId: orgId, ...(slug ? { slug } : {}) } })).project;
@@ -9,20 +10,6 @@ async function createProject(orgId: string, name = "payments", slug?: string) {
 
 const memberPath = (projectId: string, identityId: string) => `/api/v1/projects/${projectId}/memberships/identities/${identityId}`;
 
-/** A permanent role as the API answers it (Infisical's shape). */
-const permanent = (role: string) => ({
-  id: expect.any(String),
-  role,
-  customRoleId: null,
-  customRoleSlug: null,
-  isTemporary: false,
-  temporaryMode: null,
-  temporaryRange: null,
-  temporaryAccessStartTime: null,
-  temporaryAccessEndTime: null,
-  createdAt: expect.any(String),
-  updatedAt: expect.any(String),
-});
 const slugs = (roles: { role: string }[]) => roles.map((r) => r.role);
 
 describe("projects", () => {

@@ -37,7 +37,6 @@ const policy = (trustedIps: string[] = ANYWHERE, over: Partial<IdentityPolicy> =
   liveRulesByMethod: {},
   projectRoleGrants: {},
   tokensRevokedBefore: null,
-  projectRoles: {},
   identity: { name: "ci", authMethods: ["oidc-auth"], createdAt: "", updatedAt: "" },
   organization: { name: "Org", slug: "org" },
   ...over,
