@@ -5,7 +5,7 @@
 // Options (env): BENCH_DURATION (measured s per workload, default 10), BENCH_SLICES (default 4: the
 // measured time is cut in slices and the one least disturbed by other processes is reported),
 // BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 8),
-// BENCH_CPU_S (s per workload of the isolate CPU phase, default 3), BENCH_PROFILE=0 to skip the isolate
+// BENCH_CPU_S (s per workload of the isolate CPU phase, default 6), BENCH_PROFILE=0 to skip the isolate
 // CPU phases and profiles, BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
 // to run only those workloads (keys as in results.json; implies BENCH_WRITE_DOCS=0).
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -50,7 +50,7 @@ const cfg = {
   warmupS: num("BENCH_WARMUP", 2),
   connections: num("BENCH_CONNECTIONS", 8),
   profile: process.env.BENCH_PROFILE !== "0",
-  cpuS: num("BENCH_CPU_S", 3),
+  cpuS: num("BENCH_CPU_S", 6),
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null,
 };
 cfg.writeDocs = process.env.BENCH_WRITE_DOCS !== "0" && !cfg.only;
@@ -238,10 +238,12 @@ async function main() {
       }
       if (serviceIsolates.has(w)) {
         profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
-        // the raw profile, for Chrome DevTools or speedscope (bench/.out/profiles/)
-        mkdirSync(join(OUT, "profiles"), { recursive: true });
-        writeFileSync(join(OUT, "profiles", `${key}.cpuprofile`), JSON.stringify(iso.profile));
       }
+      // the raw profiles, for Chrome DevTools or speedscope (bench/.out/profiles/): the service's as
+      // `<workload>.cpuprofile`, a floor's or a calling Worker's as `<workload>.<worker>.cpuprofile`
+      mkdirSync(join(OUT, "profiles"), { recursive: true });
+      const file = serviceIsolates.has(w) ? `${key}.cpuprofile` : `${key}.${w}.cpuprofile`;
+      writeFileSync(join(OUT, "profiles", file), JSON.stringify(iso.profile));
       out.isolates[w] = entryOut;
     }
     for (const [re, name] of SIMULATOR_GROUPS) {

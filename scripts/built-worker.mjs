@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } from "wrangler";
 
 /**
  * A Node that can run wrangler (22+): this one, or the project's own (the `node` devDependency) when this
@@ -39,19 +39,24 @@ export function buildWorker(configPath, outdir) {
 /**
  * Miniflare options for a built bundle: the bindings (D1, KV, Durable Objects, rate limits, services,
  * vars) come from its wrangler.toml, `bindings` add or override vars and secrets.
+ *
+ * The vars are wrangler.toml's `[vars]` only, as deployed: wrangler also reads a developer's `.dev.vars`
+ * (which `npm start` writes, with `ACCESS_LOG_SAMPLE_RATE=1`), and a test or a benchmark must not depend on
+ * what one machine's local setup left there.
  */
 export function builtWorkerOptions({ configPath, scriptPath, name, bindings = {} }) {
   if (!name) throw new Error("builtWorkerOptions: name is required (the service name other Workers bind to)");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(configPath);
   // The bundle is already built: Miniflare must not apply wrangler's module rules to it again.
   const { modulesRules: _rules, ...fromToml } = workerOptions;
+  const { vars = {} } = unstable_readConfig({ config: configPath });
   return {
     ...fromToml,
     name,
     rootPath: dirname(scriptPath),
     scriptPath,
     modules: true,
-    bindings: { ...fromToml.bindings, ...bindings },
+    bindings: { ...vars, ...bindings },
   };
 }
 

@@ -48,6 +48,13 @@ export const MAX_RETAINED_ROWS = 50_000;
  * consumer's max_batch_timeout (5 s, wrangler.toml) plus its D1 call, with margin.
  */
 export const RECENT_MS = 10_000;
+/**
+ * ... and at most this many of their rows (about 8 MB of login rows): an isolate's memory is 128 MB, and
+ * holding 10 s of a busy isolate's rows (25,000 at 2,500 logins/s) also made every garbage collection
+ * longer (docs/performance.md). Past it, a reader may not see the oldest of its isolate's sent rows until
+ * the consumer has written them.
+ */
+export const MAX_RECENT_ROWS = 5_000;
 /** Messages per sendBatch: Queues allows 100 messages and 256 KB per call; parcels are at most 60 KB. */
 const PARCELS_PER_SEND = 4;
 
@@ -232,17 +239,18 @@ class WriteBehind {
     this.freshRecent();
   }
 
-  /** The parcels sent in the last RECENT_MS (older ones are forgotten), at most MAX_RETAINED_ROWS rows. */
+  /** The parcels sent in the last RECENT_MS (older ones are forgotten), at most MAX_RECENT_ROWS rows. */
   private freshRecent(now = Date.now()): Parcel[] {
     let rows = 0;
-    const kept: Parcel[] = [];
-    for (const p of [...this.recent].reverse()) {
-      if (now - p.madeAt > RECENT_MS || rows + p.rowCount > MAX_RETAINED_ROWS) break;
+    let first = this.recent.length;
+    while (first > 0) {
+      const p = this.recent[first - 1]!;
+      if (now - p.madeAt > RECENT_MS || rows + p.rowCount > MAX_RECENT_ROWS) break;
       rows += p.rowCount;
-      kept.unshift(p);
+      first--;
     }
-    this.recent = kept;
-    return kept;
+    this.recent = this.recent.slice(first);
+    return this.recent.slice(); // a copy: sends during a reader's write add to this.recent, not to it
   }
 
   /**

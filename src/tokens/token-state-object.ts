@@ -39,11 +39,6 @@ interface Admitted {
   row: Pick<TokenRow, "uses" | "uses_limit" | "max_exp">;
 }
 
-/** One use of an existing, unrevoked token with uses left (admitRow's conditions); no row back: not that case. */
-const SPEND_USE = `UPDATE tokens SET uses = uses + 1, expires_at = MAX(expires_at, ?)
-  WHERE jti = ? AND revoked_at IS NULL AND (uses_limit = 0 OR uses < uses_limit)
-  RETURNING uses, uses_limit, max_exp`;
-
 const usesLeftAfter = (uses: number, limit: number) => (limit > 0 ? limit - uses : null);
 
 /**
@@ -61,6 +56,8 @@ export const POLICY_REFRESH_AHEAD_MS = 45_000;
 
 /** Re-check verdicts kept per configuration (see liveVerdict); when full, all are dropped at once. */
 const MAX_VERDICTS = 10_000;
+/** Token rows kept in memory (see cachedRows); beyond it the oldest remembered is forgotten first. */
+export const MAX_CACHED_ROWS = 10_000;
 
 /**
  * One of an identity's token-state objects (docs/architecture.md, "Token state"): its own object, or one
@@ -83,6 +80,24 @@ export class TokenStateObject extends DurableObject<Env> {
    * identity's unused shards cost no storage.
    */
   private tokensTable = false;
+
+  /**
+   * The token rows this object read or wrote, by jti, exactly as its storage holds them: the object is the
+   * only writer of its storage and every write below happens in the same synchronous step as the change
+   * to this copy (or forgets the jti), so a copy is never stale. A token without a max-uses limit, whose use
+   * writes nothing, is then judged with no SQL statement at all after its first use (docs/performance.md).
+   * Lost with the instance; bounded by MAX_CACHED_ROWS.
+   */
+  private cachedRows = new Map<string, TokenRow>();
+
+  private rememberRow(row: TokenRow): TokenRow {
+    if (this.cachedRows.size >= MAX_CACHED_ROWS) {
+      const oldest = this.cachedRows.keys().next().value;
+      if (oldest !== undefined) this.cachedRows.delete(oldest);
+    }
+    this.cachedRows.set(row.jti, row);
+    return row;
+  }
 
   private tokensSql(): SqlStorage {
     const sql = this.ctx.storage.sql;
@@ -126,6 +141,7 @@ export class TokenStateObject extends DurableObject<Env> {
       ceiling: ceilingSeconds,
     });
     this.tokensSql().exec("UPDATE tokens SET expires_at = MAX(expires_at, ?) WHERE jti = ?", expiresAt, ref.jti);
+    this.cachedRows.delete(ref.jti);
     this.scheduleCleanup(expiresAt);
     return { ok: true, expiresAt };
   }
@@ -140,6 +156,7 @@ export class TokenStateObject extends DurableObject<Env> {
     if (known ? known.revoked_at !== null : nowSeconds() >= ref.exp) return false;
     this.row(ref);
     sql.exec("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?", nowSeconds(), ref.jti);
+    this.cachedRows.delete(ref.jti);
     return true;
   }
 
@@ -216,6 +233,7 @@ export class TokenStateObject extends DurableObject<Env> {
     const sql = this.tokensSql();
     const now = nowSeconds();
     sql.exec("DELETE FROM tokens WHERE expires_at <= ?", now);
+    this.cachedRows.clear();
     let next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM tokens").one().next;
     // Replay records (claimIdToken) go once their ID token can no longer be accepted anyway.
     if (this.hasReplayTable()) {
@@ -247,23 +265,17 @@ export class TokenStateObject extends DurableObject<Env> {
     const sql = this.tokensSql();
     // A use that needs an org role (the admin API): refused after the row's own refusals, before any use is spent.
     const wrongRole = opts.orgRole !== undefined && presented.policy.orgRole !== opts.orgRole;
-    // A token without a max-uses limit has no use to count: its use only reads its row (row() below, which
-    // creates it on first sight and follows a renewed exp) and writes nothing.
-    const counted = opts.spendUse && ref.uses > 0;
-    if (counted && !wrongRole) {
-      // The usual use is one statement: the row exists, is not revoked and has uses left. (Its expires_at
-      // follows the presented token's exp, as in row(), so cleanup never drops a live token.)
-      const spent = sql.exec<Admitted["row"]>(SPEND_USE, ref.exp, ref.jti).toArray()[0];
-      if (spent) return { ok: true, policy: presented.policy, now, row: spent };
-    }
-    // Otherwise: first sight of the token (create its row), or a refusal to explain.
+    // The token's row: from memory after its first use (cachedRows), else read, or created on first sight;
+    // its expires_at follows a renewed exp, so cleanup never drops a live token.
     const row = this.row(ref);
     const refused = admitRow(row);
     if (refused) return refused;
     if (wrongRole) return failure(Reason.insufficient_role);
+    // A token without a max-uses limit has no use to count: its use writes nothing. A counted use is one
+    // statement, the row's conditions (not revoked, uses left) having been judged above in the same step.
     if (opts.spendUse && row.uses_limit > 0) {
       sql.exec("UPDATE tokens SET uses = uses + 1 WHERE jti = ?", ref.jti);
-      row.uses++;
+      row.uses++; // the remembered copy (row() returns it) follows the statement
     }
     return { ok: true, policy: presented.policy, now, row };
   }
@@ -291,13 +303,14 @@ export class TokenStateObject extends DurableObject<Env> {
   /** The token's row, created from its signed limits on first sight. */
   private row(ref: TokenRef): TokenRow {
     const sql = this.tokensSql();
-    const existing = sql.exec<TokenRow>("SELECT * FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
+    const cached = this.cachedRows.get(ref.jti);
+    const existing = cached ?? sql.exec<TokenRow>("SELECT * FROM tokens WHERE jti = ?", ref.jti).toArray()[0];
     if (existing) {
       if (ref.exp > existing.expires_at) {
         sql.exec("UPDATE tokens SET expires_at = ? WHERE jti = ?", ref.exp, ref.jti);
         existing.expires_at = ref.exp;
       }
-      return existing;
+      return cached ?? this.rememberRow(existing);
     }
     sql.exec(
       "INSERT INTO tokens (jti, uses, uses_limit, expires_at, max_exp) VALUES (?, 0, ?, ?, ?)",
@@ -307,7 +320,14 @@ export class TokenStateObject extends DurableObject<Env> {
       ref.maxExp,
     );
     this.scheduleCleanup(ref.exp);
-    return { jti: ref.jti, uses: 0, uses_limit: ref.uses, expires_at: ref.exp, max_exp: ref.maxExp, revoked_at: null };
+    return this.rememberRow({
+      jti: ref.jti,
+      uses: 0,
+      uses_limit: ref.uses,
+      expires_at: ref.exp,
+      max_exp: ref.maxExp,
+      revoked_at: null,
+    });
   }
 
   private scheduleCleanup(expiresAt: number): void {

@@ -147,6 +147,55 @@ describe("token state Durable Object", () => {
     expect(await stub.use(refOf(token), null)).toMatchObject({ ok: false, reason: "token_revoked" });
   });
 
+  it("the rows it keeps in memory always equal its storage, through uses, renewals, revocations and the alarm", async () => {
+    const s = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 600, accessTokenNumUsesLimit: 0 });
+    await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { accessTokenNumUsesLimit: 3 } });
+    const limited = await s.login();
+    await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: { accessTokenNumUsesLimit: 0 } });
+    const unlimited = await s.login();
+    type Row = { jti: string; uses: number; uses_limit: number; expires_at: number; max_exp: number; revoked_at: number | null };
+    // Every row the object keeps in memory, next to the same row read from its storage.
+    const compare = async (token: string) => {
+      const stub = stubOf(token);
+      return runInDurableObject(stub, (instance: TokenStateObject, state) => {
+        const kept = (instance as unknown as { cachedRows: Map<string, Row> }).cachedRows;
+        return [...kept.values()].map((row) => ({
+          kept: { ...row },
+          stored: { ...state.storage.sql.exec<Row>("SELECT * FROM tokens WHERE jti = ?", row.jti).toArray()[0] },
+        }));
+      });
+    };
+    const expectInStep = async (token: string) => {
+      for (const { kept, stored } of await compare(token)) expect(kept).toEqual(stored);
+    };
+    const steps: [string, () => Promise<unknown>][] = [
+      ["use limited", () => useToken(limited)],
+      ["use unlimited", () => useToken(unlimited)],
+      ["use limited again", () => useToken(limited)],
+      ["use unlimited again", () => useToken(unlimited)],
+      ["renew limited", () => renew(limited)],
+      ["renew unlimited", () => renew(unlimited)],
+      ["use limited (third)", () => useToken(limited)],
+      ["use limited (exhausted)", () => useToken(limited)],
+      ["revoke unlimited", () => revoke(unlimited)],
+      ["use unlimited (revoked)", () => useToken(unlimited)],
+    ];
+    for (const [, step] of steps) {
+      await step();
+      await expectInStep(limited);
+      await expectInStep(unlimited);
+    }
+    expect((await compare(unlimited)).length + (await compare(limited)).length).toBeGreaterThan(0);
+    expectRefusal(await useToken(limited), 401, "token_uses_exhausted");
+    expectRefusal(await useToken(unlimited), 401, "token_revoked");
+    // The alarm deletes expired rows: nothing it deleted is still kept in memory.
+    advanceClockTo(jwtPayload(limited).max_exp + 1);
+    for (const token of [limited, unlimited]) {
+      await runDurableObjectAlarm(stubOf(token));
+      expect(await compare(token)).toEqual([]);
+    }
+  });
+
   it("uses and revocations are durable: they survive eviction of the instance", async () => {
     const s = await scenario({ accessTokenNumUsesLimit: 2 });
     const token = await s.login();
