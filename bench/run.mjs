@@ -6,7 +6,8 @@
 // measured time is cut in slices and the one least disturbed by other processes is reported),
 // BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 8),
 // BENCH_CPU_S (s per workload of the isolate CPU phase, default 6), BENCH_PROFILE=0 to skip the isolate
-// CPU phases and profiles, BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
+// CPU phases and profiles, BENCH_HEAP=1 to also sample allocations (bench/.out/profiles/*.heapprofile),
+// BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
 // to run only those workloads (keys as in results.json; implies BENCH_WRITE_DOCS=0).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +29,7 @@ import {
 } from "./lib/miniflare.mjs";
 import { childWorkerdPids, cpuMs, machineLoad, memoryKiB, runShare, threadSchedStats, waitForQuiet } from "./lib/proc.mjs";
 import { celCost } from "./lib/cel-cost.mjs";
+import { featureOf } from "./lib/features.mjs";
 import { loadSourceMap, moduleOfFrame, summarizeProfile } from "./lib/profile.mjs";
 import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
 import {
@@ -51,6 +53,7 @@ const cfg = {
   connections: num("BENCH_CONNECTIONS", 8),
   profile: process.env.BENCH_PROFILE !== "0",
   cpuS: num("BENCH_CPU_S", 6),
+  heap: process.env.BENCH_HEAP === "1",
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null,
 };
 cfg.writeDocs = process.env.BENCH_WRITE_DOCS !== "0" && !cfg.only;
@@ -193,21 +196,26 @@ async function main() {
     if (entry === "consumer" && spec.path === "/floor") judged = "floor-do";
     if (judged !== entry) workers.push(judged);
     const targets = [...workers.map((w) => `core:user:${w}`), ...simulators];
-    const { isolates, result: phase } = await profileIsolates(inspectorUrl, targets, async () => {
-      const t0 = cpuMs(workerd);
-      const sched0 = threadSchedStats(workerd);
-      const result = await measure({
-        ...spec,
-        connections: cfg.connections,
-        durationS: cfg.cpuS,
-        slices: 1,
-        warmupS: 0,
-        workerdPid: workerd,
-      });
-      // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs): how
-      // much to trust the phase's figures
-      return { result, workerdMs: cpuMs(workerd) - t0, share: runShare(sched0, threadSchedStats(workerd)) };
-    });
+    const { isolates, result: phase } = await profileIsolates(
+      inspectorUrl,
+      targets,
+      async () => {
+        const t0 = cpuMs(workerd);
+        const sched0 = threadSchedStats(workerd);
+        const result = await measure({
+          ...spec,
+          connections: cfg.connections,
+          durationS: cfg.cpuS,
+          slices: 1,
+          warmupS: 0,
+          workerdPid: workerd,
+        });
+        // the share of its wanted time workerd's thread was running, not preempted (bench/lib/proc.mjs): how
+        // much to trust the phase's figures
+        return { result, workerdMs: cpuMs(workerd) - t0, share: runShare(sched0, threadSchedStats(workerd)) };
+      },
+      { heap: cfg.heap },
+    );
     const { result, share } = phase;
     const requests = Math.max(1, result.ok + result.unexpected);
     const perReq = (ms) => (ms * 1000) / requests;
@@ -236,6 +244,14 @@ async function main() {
         entryOut.bindingUs = perReq(split.binding ?? 0);
         entryOut.workerUs = perReq(split.worker ?? 0);
       }
+      if (serviceIsolates.has(w) || w === "floor-crypto") {
+        const features = splitByStack(
+          iso.profile,
+          iso.periodUs,
+          featureOf((f) => moduleOfFrame(f, sourceMap)),
+        );
+        entryOut.features = Object.fromEntries(Object.entries(features).map(([name, ms]) => [name, perReq(ms)]));
+      }
       if (serviceIsolates.has(w)) {
         profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
       }
@@ -244,6 +260,8 @@ async function main() {
       mkdirSync(join(OUT, "profiles"), { recursive: true });
       const file = serviceIsolates.has(w) ? `${key}.cpuprofile` : `${key}.${w}.cpuprofile`;
       writeFileSync(join(OUT, "profiles", file), JSON.stringify(iso.profile));
+      if (iso.heapProfile)
+        writeFileSync(join(OUT, "profiles", file.replace(/cpuprofile$/, "heapprofile")), JSON.stringify(iso.heapProfile));
       out.isolates[w] = entryOut;
     }
     for (const [re, name] of SIMULATOR_GROUPS) {

@@ -42,7 +42,7 @@ export function simulatorTargets(all) {
  * Profiles every target at once while `during()` runs. Returns per target the busy milliseconds and the
  * profile (for attribution by stack), plus `during()`'s result.
  */
-export async function profileIsolates(inspectorUrl, targets, during, { intervalUs = 250 } = {}) {
+export async function profileIsolates(inspectorUrl, targets, during, { intervalUs = 250, heap = false } = {}) {
   const sessions = [];
   try {
     for (const target of targets) {
@@ -51,9 +51,24 @@ export async function profileIsolates(inspectorUrl, targets, during, { intervalU
       await cdp.send("Profiler.enable");
       await cdp.send("Profiler.setSamplingInterval", { interval: intervalUs });
     }
+    // With `heap`, V8's sampling heap profiler too (allocation sites, a sample every 16 KiB allocated):
+    // what the garbage collector's share is made of.
+    if (heap)
+      await Promise.all(
+        sessions.map((s) =>
+          s.cdp.send("HeapProfiler.startSampling", {
+            samplingInterval: 16_384,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          }),
+        ),
+      );
     await Promise.all(sessions.map((s) => s.cdp.send("Profiler.start")));
     const result = await during();
     const profiles = await Promise.all(sessions.map((s) => s.cdp.send("Profiler.stop").then((r) => r.profile)));
+    const heapProfiles = heap
+      ? await Promise.all(sessions.map((s) => s.cdp.send("HeapProfiler.stopSampling").then((r) => r.profile)))
+      : [];
     // One sampling period for the phase, read from the busiest isolate: a seldom busy one (a simulator
     // called now and then) has long gaps between its samples that say nothing about the period.
     const measured = profiles.map((p) => busyTime(p, intervalUs));
@@ -62,7 +77,13 @@ export async function profileIsolates(inspectorUrl, targets, during, { intervalU
     const isolates = {};
     sessions.forEach((s, i) => {
       const samples = measured[i].samples;
-      isolates[s.target] = { samples, periodUs, busyMs: (samples * periodUs) / 1000, profile: profiles[i] };
+      isolates[s.target] = {
+        samples,
+        periodUs,
+        busyMs: (samples * periodUs) / 1000,
+        profile: profiles[i],
+        heapProfile: heapProfiles[i],
+      };
     });
     return { isolates, result };
   } finally {

@@ -1,4 +1,5 @@
 // Results -> targets (pass/miss), a console table, docs/performance.md and an SVG latency chart.
+import { FEATURES } from "./features.mjs";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -556,6 +557,7 @@ function performanceMarkdown(report, svgName) {
     p("plumbing, the profiler's sampler), divided by the requests.");
     p();
   }
+  featureSection(report, p);
   p("## Targets");
   p();
   p("| target | measured | result |");
@@ -679,4 +681,36 @@ function performanceMarkdown(report, svgName) {
   p("Raw results: `bench/.out/results.json`. The code: `bench/run.mjs` (workloads), `bench/lib/` (build,");
   p("Miniflare, IdP, load, profile, report), `bench/workers/` (floors and the consumer Worker).");
   return `${lines.join("\n")}\n`;
+}
+
+/** Which parts of a login cost more than floor (a)'s (bench/lib/features.mjs), in µs of isolate CPU per request. */
+function featureSection(report, p) {
+  const floor = byKey(report, "floor-crypto");
+  const featuresOf = (row) => row?.isolateCpu?.isolates[row.isolateCpu.judged]?.features;
+  const logins = ["login", "login-no-ratelimit", "login-many"].map((k) => byKey(report, k)).filter((r) => featuresOf(r));
+  if (!featuresOf(floor) || logins.length === 0) return;
+  p("### A login's isolate CPU by what it does");
+  p();
+  p("The same profiles, each sample given to the part of the work its stack is in (`bench/lib/features.mjs`: a");
+  p("runtime API is charged to the code that called it, WebCrypto's `verify` and `sign` to the ID token and");
+  p("the access token). Floor (a) does the same crypto with nothing around it; what a login adds is the");
+  p("difference. µs of isolate CPU per request.");
+  p();
+  const SHORT = { login: "login", "login-no-ratelimit": "login without limiter bindings", "login-many": "login, new address each" };
+  const head = ["part", "floor (a)", ...logins.map((r) => SHORT[r.key])];
+  p(`| ${head.join(" | ")} |`);
+  p(
+    `|---|${head
+      .slice(1)
+      .map(() => "---:")
+      .join("|")}|`,
+  );
+  const cell = (row, name) => {
+    const us = featuresOf(row)[name];
+    return us === undefined ? "0" : fmt(us, 0);
+  };
+  for (const name of FEATURES) p(`| ${name} | ${[floor, ...logins].map((r) => cell(r, name)).join(" | ")} |`);
+  const total = (row) => Object.values(featuresOf(row)).reduce((n, us) => n + us, 0);
+  p(`| **total** | ${[floor, ...logins].map((r) => `**${fmt(total(r), 0)}**`).join(" | ")} |`);
+  p();
 }

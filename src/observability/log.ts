@@ -56,6 +56,15 @@ export function log(level: Level, event: string, fields: Record<string, Field> =
   else console.log(line);
 }
 
-/** The name of an error (TypeError, DomainError, ...) and nothing else: messages and payloads may hold secrets. */
-export const errorName = (err: unknown): string =>
-  err instanceof Error && typeof err.name === "string" ? err.name.slice(0, 64) : "Error";
+/**
+ * The name of an error (TypeError, DomainError, ...) and nothing else: messages and payloads may hold
+ * secrets. A jose error is named by its stable `code` (`ERR_JWS_INVALID`): jose names its errors after their
+ * class, and the deployed bundle is minified without keeping class names (wrangler.toml `keep_names`).
+ */
+export const errorName = (err: unknown): string => {
+  if (!(err instanceof Error)) return "Error";
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && JOSE_CODE.test(code)) return code;
+  return typeof err.name === "string" ? err.name.slice(0, 64) : "Error";
+};
+const JOSE_CODE = /^ERR_[A-Z0-9_]{1,60}$/;

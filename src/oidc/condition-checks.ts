@@ -68,6 +68,7 @@ const COMPREHENSIONS: ReadonlySet<string> = new Set(["all", "exists", "exists_on
 
 /** A condition refused by a static check, at an offset of its source. */
 export class ConditionRejection extends Error {
+  override readonly name = "ConditionRejection";
   constructor(
     message: string,
     readonly offset: number,
