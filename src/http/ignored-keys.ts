@@ -115,7 +115,7 @@ export function ignoredKeysWarning(paths: string[]): IgnoredKeysWarning | null {
 /** Notes the members of an admin body that `schema` ignores, for reportIgnoredKeys to say. */
 export function noteIgnoredKeys(c: AppContext, schema: z.ZodType, value: unknown): void {
   const paths = unknownKeys(schema, value);
-  if (paths.length > 0) c.set("ignoredKeys", [...(c.var.ignoredKeys ?? []), ...paths]);
+  if (paths.length > 0) c.set("ignoredKeys", [...(c.get("ignoredKeys") ?? []), ...paths]);
 }
 
 /**
@@ -124,7 +124,8 @@ export function noteIgnoredKeys(c: AppContext, schema: z.ZodType, value: unknown
  */
 export const reportIgnoredKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
-  const paths = c.var.ignoredKeys;
+  // c.get, not c.var: Hono's c.var copies every variable into a new object at each read, on every request.
+  const paths = c.get("ignoredKeys");
   if (!paths) return; // the common case: nothing was ignored
   const warning = ignoredKeysWarning(paths);
   if (!warning || c.res.status !== 200 || !(c.res.headers.get("content-type") ?? "").startsWith("application/json")) return;
