@@ -715,7 +715,6 @@ function performanceMarkdown(report, svgName) {
 
 /** A login's isolate CPU by part (bench/lib/features.mjs), in µs per request, beside floor (a)'s total. */
 function featureSection(report, p) {
-  const floor = byKey(report, "floor-crypto");
   const featuresOf = (row) => row?.isolateCpu?.isolates[row.isolateCpu.judged]?.features;
   const logins = ["login", "login-no-ratelimit", "login-many"].map((k) => byKey(report, k)).filter((r) => featuresOf(r));
   if (logins.length === 0) return;
@@ -740,9 +739,11 @@ function featureSection(report, p) {
   const total = (row) => Object.values(featuresOf(row)).reduce((n, us) => n + us, 0);
   p(`| **total** | ${logins.map((r) => `**${fmt(total(r), 0)}**`).join(" | ")} |`);
   p();
-  const floorUs = isolateCpuOf(floor);
+  const { base: floorUs } = floorIsolateCpu(report, "floor-crypto");
   if (floorUs !== null) {
-    p(`Floor (a) in the same run: ${fmt(floorUs, 0)} µs, for the same two signatures (RS256 verified, ES256 signed), its body`);
+    p(
+      `Floor (a) in the same run: ${fmt(floorUs, 0)} µs (the mean of its two measurements), for the same two signatures (RS256 verified, ES256 signed), its body`,
+    );
     p("read and its answer, and nothing else. Its parts cannot be told apart the same way: V8 charges its WebCrypto");
     p("calls to its one handler function in some runs and to themselves in others.");
     p();
