@@ -705,7 +705,7 @@ function performanceMarkdown(report, svgName) {
   p("## Reproduce");
   p();
   p("```sh");
-  p("npm install && npm run bench        # about 10 minutes; BENCH_DURATION=5 BENCH_CPU_S=2 for a quicker, noisier run");
+  p("npm install && npm run bench        # about 12 minutes; BENCH_DURATION=5 BENCH_CPU_S=2 for a quicker, noisier run");
   p("```");
   p();
   p("Raw results: `bench/.out/results.json`. The code: `bench/run.mjs` (workloads), `bench/lib/` (build,");
