@@ -483,7 +483,9 @@ function performanceMarkdown(report, svgName) {
   p("- **The Worker as deployed**: `wrangler deploy --dry-run` builds the bundle; it runs under Miniflare/workerd");
   p("  (the Miniflare wrangler depends on) with the bindings of `wrangler.toml`: D1 (migrations applied), KV, the");
   p("  token-state Durable Object, `ALLOW_INSECURE_ISSUERS=true`, a generated `SIGNING_KEYS` and admin key.");
-  p("  Storage is in memory. Every Worker is reached on its own direct workerd socket (no `wrangler dev` proxy).");
+  p("  The other vars are wrangler.toml's `[vars]` as deployed (`ACCESS_LOG_SAMPLE_RATE` 0.01), never a local");
+  p("  `.dev.vars` (`npm start` writes one that logs every request). Storage is in memory. Every Worker is");
+  p("  reached on its own direct workerd socket (no `wrangler dev` proxy).");
   p("- **Rate limits**: all load comes from one client address, so `LOGIN_CLIENT_LIMITER`'s limit is raised out of");
   p("  reach (as wrangler.toml suggests for a load test); the limiter is still called as in production, once per");
   p("  block of 10 logins. The *fresh client address per login* workload runs the same bundle with the limits");
