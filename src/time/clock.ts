@@ -5,9 +5,11 @@
  * ages keep using Date.now() directly: they measure elapsed time, not the time of day.
  */
 let offsetMs = 0;
+/** When a test holds the clock still: the reading, else null (the usual case). */
+let frozenMs: number | null = null;
 
 /** Milliseconds since the epoch. */
-export const nowMs = (): number => Date.now() + offsetMs;
+export const nowMs = (): number => frozenMs ?? Date.now() + offsetMs;
 
 /** Whole seconds since the epoch: what JWT `iat`, `exp` and `nbf` are compared with. */
 export const nowSeconds = (): number => Math.floor(nowMs() / 1000);
@@ -18,4 +20,12 @@ export const nowSeconds = (): number => Math.floor(nowMs() / 1000);
  */
 export function setClockOffsetForTests(seconds: number): void {
   offsetMs = seconds * 1000;
+}
+
+/**
+ * Holds the clock at `ms` (null lets it run again): for a test whose steps must all fall in one second,
+ * however slowly a loaded machine runs them. For tests only, like setClockOffsetForTests.
+ */
+export function setClockFrozenForTests(ms: number | null): void {
+  frozenMs = ms;
 }

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, jwtPayload } from "../support/api";
-import { advanceClockTo, nowSeconds } from "../support/clock";
+import { advanceClockTo, freezeClockAt, nowSeconds } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
 import { expectIssued, scenario } from "../support/scenario";
 import { expectOk, renew, revoke, tally, useToken, whoami } from "../support/tokens";
@@ -166,10 +166,10 @@ describe("renewal", () => {
     expect(issued.body).toMatchObject({ expiresIn: 2, accessTokenMaxTTL: 3 });
     const first = jwtPayload(token);
     expect(first.max_exp).toBe(first.iat + 3);
-    advanceClockTo(first.iat + 1);
+    freezeClockAt(first.iat + 1);
     const once = expectOk(await renew(token));
     expect(jwtPayload(once.accessToken).exp).toBe(first.iat + 3);
-    advanceClockTo(first.iat + 2);
+    freezeClockAt(first.iat + 2);
     // now + TTL would pass max_exp: capped at max_exp, and expiresIn says so.
     const twice = expectOk(await renew(once.accessToken));
     const renewed = jwtPayload(twice.accessToken);
@@ -177,7 +177,7 @@ describe("renewal", () => {
     expect(twice.expiresIn).toBe(renewed.exp - renewed.iat);
     expect(twice.expiresIn).toBe(1);
     expect(twice.accessTokenMaxTTL).toBe(3);
-    advanceClockTo(first.max_exp);
+    freezeClockAt(first.max_exp);
     expectRefusal(await renew(twice.accessToken), 401, "token_max_ttl_reached");
     expectRefusal(await renew(once.accessToken), 401, "token_max_ttl_reached");
     expectRefusal(await renew(token), 401, "token_max_ttl_reached");

@@ -4,12 +4,13 @@
 //
 //   advanceClock(3);                  // 3 s later for every nowSeconds() reader
 //   advanceClockTo(claims.exp);       // the clock reads exactly `exp` (the start of that second)
+//   freezeClockAt(claims.exp);        // ... and stays there until the next move (steps that must share a second)
 //
 // Only code that reads src/time/clock.ts sees the move: whatever still reads Date.now() (timers, cache
 // ages, Durable Object alarms, jose's own time checks unless given a currentDate) stays on real time. A
 // test that needs one of those to move must keep waiting for real.
 import { onTestFinished } from "vitest";
-import { nowMs, nowSeconds, setClockOffsetForTests } from "../../src/time/clock";
+import { nowMs, nowSeconds, setClockFrozenForTests, setClockOffsetForTests } from "../../src/time/clock";
 
 export { nowMs, nowSeconds };
 
@@ -23,6 +24,7 @@ function moveTo(newOffsetMs: number): void {
     resetRegistered = true;
   }
   offsetMs = newOffsetMs;
+  setClockFrozenForTests(null);
   setClockOffsetForTests(offsetMs / 1000);
 }
 
@@ -44,9 +46,23 @@ export function advanceClockTo(epochSeconds: number): void {
   moveTo(offsetMs + (target - current));
 }
 
+/**
+ * Holds the clock at `epochSeconds` exactly until the next move or the end of the test: the steps that
+ * follow all see that second, however long a loaded machine takes between them (advanceClockTo leaves
+ * the clock running, so more than a second of stall moves it on).
+ */
+export function freezeClockAt(epochSeconds: number): void {
+  const target = epochSeconds * 1000;
+  const current = nowMs();
+  if (target < current) throw new Error(`freezeClockAt(${epochSeconds}): the clock already reads ${current / 1000}`);
+  moveTo(offsetMs + (target - current));
+  setClockFrozenForTests(target);
+}
+
 /** Puts the clock back on real time (done automatically when a test that moved it finishes). */
 export function resetClock(): void {
   offsetMs = 0;
   resetRegistered = false;
+  setClockFrozenForTests(null);
   setClockOffsetForTests(0);
 }
