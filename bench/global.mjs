@@ -16,6 +16,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { applyMigrations, builtWorkerOptions, wranglerMiniflare } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
+import { benchScript } from "./lib/script.mjs";
 import { buildGlobalWorker, exportTree } from "./lib/global-build.mjs";
 import { renderGlobal, writeGlobalSection } from "./lib/global-report.mjs";
 import { AWS_RTT_MS, placementRtts, RUNNER_REGIONS } from "./lib/global-model.mjs";
@@ -44,16 +45,7 @@ const CRON_EVERY_MS = 20_000;
 const MAIN = "edge-oidc-auth";
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = wranglerMiniflare();
 
-const log = (msg) => process.stderr.write(`[bench:global] ${msg}\n`);
-const resources = [];
-async function cleanup() {
-  for (const close of resources.reverse()) await close().catch(() => {});
-}
-const watchdog = setTimeout(() => {
-  log("watchdog: still running after 15 min, stopping");
-  void cleanup().finally(() => process.exit(2));
-}, WATCHDOG_MS);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
+const { log, resources, run } = benchScript("bench:global", WATCHDOG_MS);
 
 async function startWorker(variant, scriptPath, configPath, vars) {
   const options = builtWorkerOptions({ configPath, scriptPath, name: MAIN, bindings: vars });
@@ -248,12 +240,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  log(`failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
-}
+await run(main);

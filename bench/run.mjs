@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { buildWorker as buildBundle } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
+import { benchScript } from "./lib/script.mjs";
 import { buildWorker } from "./lib/build.mjs";
 import { startIdp } from "./lib/idp.mjs";
 import { isolateHeap } from "./lib/inspector.mjs";
@@ -78,16 +79,7 @@ const DO_MODULES = /^src\/tokens\/token-state/;
 /** More than CONFIG_CACHE_ENTRIES (10,000, src/constants.ts): the login-context LRU must evict. */
 const CHURN_LOGINS = 12_000;
 
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-const resources = [];
-async function cleanup() {
-  for (const close of resources.reverse()) await close().catch(() => {});
-}
-const watchdog = setTimeout(() => {
-  log(`watchdog: still running after ${WATCHDOG_MS / 60_000} min, stopping`);
-  void cleanup().finally(() => process.exit(2));
-}, WATCHDOG_MS);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
+const { log, resources, run: runScript } = benchScript("bench", WATCHDOG_MS);
 
 async function main() {
   const startedAt = new Date();
@@ -245,7 +237,7 @@ async function main() {
         entryOut.bindingUs = perReq(split.binding ?? 0);
         entryOut.workerUs = perReq(split.worker ?? 0);
       }
-      if (serviceIsolates.has(w) || w === "floor-crypto") {
+      if (serviceIsolates.has(w)) {
         const features = splitByStack(
           iso.profile,
           iso.periodUs,
@@ -587,12 +579,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  log(`failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
-}
+await runScript(main);

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyMigrations, buildWorker, builtWorkerOptions, wranglerMiniflare } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
+import { benchScript } from "./lib/script.mjs";
 import { startIdp } from "./lib/idp.mjs";
 import { isolateHeap } from "./lib/inspector.mjs";
 import { gitlabClaims, serviceClient } from "./lib/service.mjs";
@@ -29,24 +30,12 @@ const MAX_USES = 5;
 const ADDRESSES = 200;
 /** Newest tokens per identity checked through the API's listing (which holds the newest 200). */
 const API_CHECKED = 150;
-const log = (msg) => process.stderr.write(`[soak] ${msg}\n`);
-const resources = [];
+const { log, resources, run } = benchScript("soak", (cfg.durationS + 240) * 1000);
 let idpTimer;
 let idpTicks = 0;
 /** Key rotations 40 s apart: longer than the service's JWKS refetch cooldown (30 s, src/constants.ts). */
 const ROTATE_EVERY_TICKS = 4;
 const serviceLogs = new Map(); // "level event" -> n, from the Worker's log lines
-const cleanup = async () => {
-  for (const close of resources.reverse()) await close().catch(() => {});
-};
-const watchdog = setTimeout(
-  () => {
-    log("watchdog: stopping");
-    void cleanup().finally(() => process.exit(2));
-  },
-  (cfg.durationS + 240) * 1000,
-);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
 
 /** Config for the soak build: the project's wrangler.toml with the soak entry as `main`. */
 function soakConfig() {
@@ -460,13 +449,5 @@ function markdown(r) {
   return lines.join("\n");
 }
 
-try {
-  await main();
-} catch (err) {
-  log(`failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  clearInterval(idpTimer);
-  await cleanup();
-}
+resources.push(async () => clearInterval(idpTimer));
+await run(main);

@@ -130,25 +130,22 @@ function measuredCosts() {
   const perf = join(ROOT, "docs", "performance.md");
   if (existsSync(perf)) {
     const doc = readFileSync(perf, "utf8");
-    const cells = (label) => {
-      const line = doc.split("\n").find((l) => l.startsWith(`| ${label} |`));
-      return line?.split("|").map((c) => c.trim());
-    };
-    const login = cells(LABELS[LOGIN_KEY]);
-    const use = cells(LABELS[USE_KEY]);
-    const num = (s) => Number(String(s).replace(/,/g, ""));
-    // The isolate's own CPU from the "Isolate CPU per request" table (| workload | isolate CPU µs/req | ...),
-    // when the document has it; else the Results table's workerd CPU (| workload | req/s | p50 | p90 | p99 |
-    // max | vs floor | workerd CPU µs/req | ...), an upper bound.
-    const isolateSection = doc.split("## Isolate CPU per request")[1]?.split("\n## ")[0] ?? "";
-    const isolateCells = (label) =>
-      isolateSection
+    /** The cells of the row of `label` in `text`'s first table that has one. */
+    const cellsIn = (text, label) =>
+      text
         .split("\n")
         .find((l) => l.startsWith(`| ${label} |`))
         ?.split("|")
         .map((c) => c.trim());
-    const loginIso = isolateCells(LABELS[LOGIN_KEY]);
-    const useIso = isolateCells(LABELS[USE_KEY]);
+    // The Results table: | workload | req/s | p50 | p90 | p99 | max | vs floor | workerd CPU µs/req | ...
+    const login = cellsIn(doc, LABELS[LOGIN_KEY]);
+    const use = cellsIn(doc, LABELS[USE_KEY]);
+    const num = (s) => Number(String(s).replace(/,/g, ""));
+    // The isolate's own CPU from the "Isolate CPU per request" table (| workload | isolate CPU µs/req | ...),
+    // when the document has it; else the Results table's workerd CPU, an upper bound.
+    const isolateSection = doc.split("## Isolate CPU per request")[1]?.split("\n## ")[0] ?? "";
+    const loginIso = cellsIn(isolateSection, LABELS[LOGIN_KEY]);
+    const useIso = cellsIn(isolateSection, LABELS[USE_KEY]);
     const own = Boolean(loginIso && useIso && Number.isFinite(num(loginIso[2])) && Number.isFinite(num(useIso[2])));
     if (login && use) {
       const measured = doc.match(/^Measured (\S+) /m)?.[1] ?? "undated";

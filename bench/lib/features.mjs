@@ -1,8 +1,8 @@
-// A login's isolate CPU by what it does (crypto, the HTTP edge, the audit row, ...), for the login workloads
-// and for floor (a) alike, so that the report can say which part of a login costs more than the floor's and
-// by how much. Each profile sample is given to one feature by its stack: a runtime API (a native frame) is
-// charged to the JavaScript that called it, a helper module (strict JSON, base64url, caches) to the code
-// that used it, garbage collection and workerd's own C++ under the isolate's lock to themselves.
+// A login's isolate CPU by what it does (crypto, the HTTP edge, the audit row, ...), so that the report can
+// say what each part of a login costs next to floor (a)'s total. Each profile sample is given to one
+// feature by its stack: a runtime API (a native frame) is charged to the JavaScript that called it, a
+// helper module (strict JSON, base64url, caches) to the code that used it, garbage collection and
+// workerd's own C++ under the isolate's lock to themselves.
 
 /** Features, in the report's order. */
 export const FEATURES = [
@@ -33,15 +33,6 @@ function serviceFeature(module) {
   return null;
 }
 
-/** The feature of one frame of floor (a) (bench/workers/floor-crypto.mjs), by its function. */
-function floorFeature(frame) {
-  if (frame.functionName === "b64urlDecode") return ID_TOKEN;
-  if (frame.functionName === "b64urlEncode") return ACCESS_TOKEN;
-  if (frame.functionName === "queueLoginRows") return AUDIT;
-  if (frame.functionName === "fetch" || frame.functionName === "loadKeys") return EDGE;
-  return null;
-}
-
 /** Runtime APIs whose feature is their own, whoever calls them. */
 const NATIVE_FEATURES = new Map([
   ["verify", ID_TOKEN],
@@ -63,11 +54,6 @@ export function featureOf(moduleOf) {
     let helper = null;
     for (const frame of frames) {
       if (!frame.url) continue; // a runtime API: charged to its caller
-      if (frame.url.endsWith("floor-crypto.mjs")) {
-        const feature = floorFeature(frame);
-        if (feature) return feature;
-        continue;
-      }
       const module = moduleOf(frame);
       if (HELPERS.test(module)) {
         helper ??= module;
