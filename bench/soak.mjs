@@ -306,8 +306,9 @@ async function main() {
   );
   clearInterval(idpTimer);
   await idp.behaviour("soak-b", {});
-  log(`${requests} requests; waiting for the write-behind flush window`);
-  await new Promise((r) => setTimeout(r, 3_000));
+  // The flush delay (1 s), the queue consumer's max_batch_timeout (5 s, wrangler.toml) and its D1 call.
+  log(`${requests} requests; waiting for the write-behind flush window and the queue's consumer`);
+  await new Promise((r) => setTimeout(r, 10_000));
 
   // ---- invariants (no faults from here on) ----
   const overdraws = tokens.filter((t) => t.limit && t.uses > t.limit);

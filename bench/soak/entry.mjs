@@ -127,4 +127,9 @@ export default {
   scheduled(controller, env, ctx) {
     return worker.scheduled(controller, wrapEnv(env), ctx);
   },
+  // The write-behind queue's consumer, as deployed: without it, login rows reached D1 only when a reader
+  // flushed its own isolate's recently sent parcels.
+  queue(batch, env, ctx) {
+    return worker.queue(batch, wrapEnv(env), ctx);
+  },
 };
