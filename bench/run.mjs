@@ -24,6 +24,7 @@ import { inspectorTargets, profileIsolates, SIMULATOR_GROUPS, simulatorTargets, 
 import {
   applyMigrations,
   DEPLOYED_LIMITS_WORKER,
+  LIMITER_FIRST_WORKER,
   MAIN_WORKER,
   NO_RATELIMIT_WORKER,
   SECRETS_WORKER,
@@ -174,7 +175,7 @@ async function main() {
   const simulators = simulatorTargets(await inspectorTargets(inspectorUrl));
   const sourceMap = loadSourceMap(`${bundle.scriptPath}.map`);
   /** Isolates the service's bundle runs in (the main Worker and its variants). */
-  const serviceIsolates = new Set([MAIN_WORKER, NO_RATELIMIT_WORKER, DEPLOYED_LIMITS_WORKER]);
+  const serviceIsolates = new Set([MAIN_WORKER, NO_RATELIMIT_WORKER, DEPLOYED_LIMITS_WORKER, LIMITER_FIRST_WORKER]);
   const profiled = new Map();
   /**
    * The isolate CPU phase of a workload (bench/lib/isolate-cpu.mjs): the same load for BENCH_CPU_S more
@@ -372,6 +373,32 @@ async function main() {
     },
     { floor: "floor-crypto", identities: identities10, jwksKeys: 1 },
   );
+  // The other order (LOGIN_LIMITER_ORDER = "sequential"): the limiter's answer awaited before the body is read.
+  await runCountingIdp(
+    TENANT,
+    "login-many-limiter-first",
+    "Login, a fresh client address per login, limits as deployed, limiter awaited first",
+    {
+      ...login(ids.login, jwt),
+      url: urls[LIMITER_FIRST_WORKER],
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
+    },
+    { floor: "floor-crypto", identities: identities10, jwksKeys: 1, informational: true },
+  );
+  // The default order once more, so that the comparison does not favour whichever order ran first.
+  if (wanted("login-many") && wanted("login-many-limiter-first")) {
+    await runCountingIdp(
+      TENANT,
+      "login-many-again",
+      "Login, a fresh client address per login, limits as deployed, again",
+      {
+        ...login(ids.login, jwt),
+        url: urls[DEPLOYED_LIMITS_WORKER],
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
+      },
+      { floor: "floor-crypto", identities: identities10, jwksKeys: 1, informational: true },
+    );
+  }
   await runCountingIdp(TENANT_50, "login-jwks50", "Login, warm caches, JWKS of 50 keys", login(ids.keys50, jwt50), {
     floor: "floor-crypto",
     identities: identities10,

@@ -63,6 +63,14 @@ export interface Env {
    */
   PUBLIC_URL?: string;
 
+  /**
+   * When a login waits for LOGIN_CLIENT_LIMITER's answer: unset or `concurrent` (the default), while its body
+   * is read and its ID token verified, so the limiter's latency is off the critical path; `sequential` (or any
+   * other value), before anything of the login is read. Either way its refusal wins (docs/security.md,
+   * "Hostile callers"); docs/performance.md measures both.
+   */
+  LOGIN_LIMITER_ORDER?: string;
+
   /** Refused logins per (identity, client address); `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
   LOGIN_FAILURE_LIMITER?: RateLimit;
   /** All logins per client address; `[[ratelimits]]` in wrangler.toml. Absent: no limit. */
@@ -77,6 +85,13 @@ export interface Env {
 
 /** `ALLOW_INSECURE_ISSUERS`, read: local development and tests only. */
 export const allowInsecureIssuers = (env: Pick<Env, "ALLOW_INSECURE_ISSUERS">): boolean => env.ALLOW_INSECURE_ISSUERS === "true";
+
+/**
+ * `LOGIN_LIMITER_ORDER`, read: whether a login waits for the client limiter before reading anything. A
+ * value other than the two known ones means sequential, the order that does less for a limited client.
+ */
+export const loginLimiterFirst = (env: Pick<Env, "LOGIN_LIMITER_ORDER">): boolean =>
+  env.LOGIN_LIMITER_ORDER !== undefined && env.LOGIN_LIMITER_ORDER !== "" && env.LOGIN_LIMITER_ORDER !== "concurrent";
 
 /** `TOKEN_MAX_LIFETIME_SECONDS`, read: the ceiling on any access token's lifetime. */
 export const tokenCeilingSeconds = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">): number => {

@@ -5,6 +5,8 @@
 //                   (Miniflare simulates those with a Durable Object per call; see docs/performance.md)
 //   edge-oidc-auth-deployed-limits  the same bundle on the same D1 and KV, with the rate limits exactly as
 //                   wrangler.toml declares them (the many-clients login workload: a fresh address per login)
+//   edge-oidc-auth-limiter-first  the same as deployed-limits with LOGIN_LIMITER_ORDER = "sequential": the
+//                   other order of the client limiter and the verification, measured beside it
 //   consumer        a downstream Worker with a service binding to edge-oidc-auth's AuthService entrypoint
 //   secrets-worker-example  examples/secrets-worker built as deployed, bound to AuthService by its wrangler.toml
 //   floor-crypto    floor (a): a login's crypto only
@@ -21,6 +23,7 @@ const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = wranglerMiniflar
 export const MAIN_WORKER = "edge-oidc-auth";
 export const NO_RATELIMIT_WORKER = "edge-oidc-auth-no-ratelimit";
 export const DEPLOYED_LIMITS_WORKER = "edge-oidc-auth-deployed-limits";
+export const LIMITER_FIRST_WORKER = "edge-oidc-auth-limiter-first";
 /** examples/secrets-worker; its wrangler.toml binds AUTH to MAIN_WORKER's AuthService. */
 export const SECRETS_WORKER = "secrets-worker-example";
 const WORKERS_DIR = new URL("../workers/", import.meta.url).pathname;
@@ -79,6 +82,13 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
         main,
         { ...main, name: NO_RATELIMIT_WORKER, ratelimits: {}, ...ownQueues(NO_RATELIMIT_WORKER) },
         { ...main, name: DEPLOYED_LIMITS_WORKER, ratelimits: deployedLimits, ...ownQueues(DEPLOYED_LIMITS_WORKER) },
+        {
+          ...main,
+          name: LIMITER_FIRST_WORKER,
+          ratelimits: deployedLimits,
+          bindings: { ...main.bindings, LOGIN_LIMITER_ORDER: "sequential" },
+          ...ownQueues(LIMITER_FIRST_WORKER),
+        },
         plain("consumer", {
           serviceBindings: {
             AUTH: { name: MAIN_WORKER, entrypoint: "AuthService" },
@@ -107,6 +117,7 @@ export async function startMiniflare({ root, scriptPath, vars, floorVars, secret
     MAIN_WORKER,
     NO_RATELIMIT_WORKER,
     DEPLOYED_LIMITS_WORKER,
+    LIMITER_FIRST_WORKER,
     "consumer",
     SECRETS_WORKER,
     "floor-crypto",

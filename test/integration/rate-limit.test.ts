@@ -2,6 +2,7 @@
 // rate-limiting binding as Miniflare implements it: exact counts in fixed windows aligned to the wall
 // clock (window = floor(now / period)). Each test uses its own client addresses (the counters are shared
 // by every test file of the run) and starts early enough in a window to finish inside it.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, login } from "../support/api";
@@ -11,6 +12,7 @@ import { expectIssued, scenario } from "../support/scenario";
 import { DomainError, Reason } from "../../src/errors";
 import type { Caller } from "../../src/tokens/caller";
 import { loginWithIdToken } from "../../src/tokens/login";
+import worker from "../../src/index";
 
 const LOGIN = "/api/v1/auth/oidc-auth/login";
 const FAILED_LOGIN_LIMIT = 20;
@@ -314,6 +316,91 @@ describe("the client limiter asked concurrently with the verification (src/http/
     expect(counted).toBe(1);
     expect((await loginAudit(s.org.id, s.identity.id)).map((e) => e.reasonCode)).toEqual(["subject_not_allowed"]);
   });
+});
+
+describe("LOGIN_LIMITER_ORDER: when a login waits for the client limiter", () => {
+  /**
+   * A login through the Worker whose LOGIN_CLIENT_LIMITER answers when the test says, with a body that
+   * records whether it was read: what the login did while the limiter had not answered yet.
+   */
+  async function loginWithHeldLimiter(order: string | undefined) {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    let asked!: () => void;
+    const wasAsked = new Promise<void>((r) => {
+      asked = r;
+    });
+    let answer!: (outcome: RateLimitOutcome) => void;
+    const limiter: RateLimit = {
+      limit: () => {
+        asked();
+        return new Promise<RateLimitOutcome>((r) => {
+          answer = r;
+        });
+      },
+    };
+    let bodyRead = false;
+    const bytes = new TextEncoder().encode(JSON.stringify({ identityId: s.identity.id, jwt }));
+    // highWaterMark 0: nothing is pulled until the Worker reads the body.
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          bodyRead = true;
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const ctx = createExecutionContext();
+    const request = new Request(`http://edge-oidc-auth.test${LOGIN}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": freshIp() },
+      body,
+    });
+    const pending = worker.fetch(request as never, { ...env, LOGIN_CLIENT_LIMITER: limiter, LOGIN_LIMITER_ORDER: order }, ctx);
+    await wasAsked;
+    await new Promise((r) => setTimeout(r, 100)); // time enough to read the body (and verify) meanwhile
+    const readBeforeAnswer = bodyRead;
+    const decide = async (success: boolean) => {
+      answer({ success });
+      const res = await readAnswer(await pending);
+      await waitOnExecutionContext(ctx);
+      return { res, bodyRead };
+    };
+    return { s, readBeforeAnswer, decide };
+  }
+  const readAnswer = async (res: Response) => ({ status: res.status, body: (await res.json()) as any });
+
+  it("sequential: nothing of the login is read before the limiter answers, and a refused login is never read", async () => {
+    const held = await loginWithHeldLimiter("sequential");
+    expect(held.readBeforeAnswer).toBe(false);
+    const { res, bodyRead } = await held.decide(false);
+    expect(res.status).toBe(429);
+    expect(res.body.reasonCode).toBe("rate_limited_client");
+    expect(bodyRead).toBe(false);
+    expect(await held.s.idp.stats()).toEqual({ discovery: 0, jwks: 0 });
+  });
+
+  it("sequential: an admitted login is read once the limiter answers and issued its token", async () => {
+    const held = await loginWithHeldLimiter("sequential");
+    expect(held.readBeforeAnswer).toBe(false);
+    const { res, bodyRead } = await held.decide(true);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.tokenType).toBe("Bearer");
+    expect(bodyRead).toBe(true);
+  });
+
+  for (const order of [undefined, "concurrent"]) {
+    it(`${order === undefined ? "unset (concurrent)" : order}: the body is read while the limiter answers, and its refusal still wins`, async () => {
+      const held = await loginWithHeldLimiter(order);
+      expect(held.readBeforeAnswer).toBe(true);
+      const { res } = await held.decide(false);
+      expect(res.status).toBe(429);
+      expect(res.body.reasonCode).toBe("rate_limited_client");
+      expect(await liveTokenCount(held.s.identity.id)).toBe(0);
+    });
+  }
 });
 
 describe("refused logins per client address, across identities", () => {

@@ -1,6 +1,7 @@
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { MAX_ID_TOKEN_BYTES, MAX_LOGIN_BODY_BYTES } from "../../constants";
+import { loginLimiterFirst } from "../../env";
 import { tokenTooLarge } from "../../oidc/token-shape";
 import type { TokenResponse } from "../../tokens/issue";
 import { loginWithIdToken, type LoginRequest } from "../../tokens/login";
@@ -35,14 +36,16 @@ const LOGIN = "/api/v1/auth/oidc-auth/login";
  * on every other path it is awaited before answering, so its refusal wins over any other answer and a
  * limited login is neither issued a token, audited nor counted as a refused login, as when it was asked
  * before the body was read. An address the limiter refused in this isolate within the period waits for
- * the answer before anything else, so a limited client costs no verification (docs/security.md).
+ * the answer before anything else, so a limited client costs no verification (docs/security.md); so does
+ * every login of a deployment that sets `LOGIN_LIMITER_ORDER = "sequential"` (src/env.ts).
  */
 export async function edgeLogin(c: AppContext, read: () => Promise<LoginRequest>): Promise<TokenResponse> {
   const ip = clientIp(c);
   const admitted = limitClientLogins(c.env, ip);
   admitted.catch(() => {}); // awaited on every path below; this only keeps it from counting as unhandled
   try {
-    if (clientLoginsRecentlyRefused(ip)) await admitted;
+    // Sequential when the deployment asks for it, and for an address refused lately: nothing is read first.
+    if (loginLimiterFirst(c.env) || clientLoginsRecentlyRefused(ip)) await admitted;
     const request = await read();
     if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
     assertLoginNotBlocked(request.identityId, ip);
