@@ -5,8 +5,9 @@
 // Options (env): BENCH_DURATION (measured s per workload, default 10), BENCH_SLICES (default 4: the
 // measured time is cut in slices and the one least disturbed by other processes is reported),
 // BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 8),
-// BENCH_CPU_S (s per workload of the isolate CPU phase, default 6), BENCH_PROFILE=0 to skip the isolate
-// CPU phases and profiles, BENCH_HEAP=1 to also sample allocations (bench/.out/profiles/*.heapprofile),
+// BENCH_CPU_S (s per workload of the isolate CPU phase, default 6), BENCH_CPU_ROUNDS (paired rounds of
+// floor and workload per isolate CPU target, default 3) of BENCH_ROUND_S (s each, default 4),
+// BENCH_PROFILE=0 to skip the isolate CPU phases and profiles, BENCH_HEAP=1 to also sample allocations (bench/.out/profiles/*.heapprofile),
 // BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
 // to run only those workloads (keys as in results.json; implies BENCH_WRITE_DOCS=0, and writes
 // results-partial.json instead of results.json).
@@ -56,13 +57,15 @@ const cfg = {
   connections: num("BENCH_CONNECTIONS", 8),
   profile: process.env.BENCH_PROFILE !== "0",
   cpuS: num("BENCH_CPU_S", 6),
+  cpuRounds: num("BENCH_CPU_ROUNDS", 3),
+  roundS: num("BENCH_ROUND_S", 4),
   heap: process.env.BENCH_HEAP === "1",
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null,
 };
 cfg.writeDocs = process.env.BENCH_WRITE_DOCS !== "0" && !cfg.only;
 const wanted = (key) => !cfg.only || cfg.only.has(key);
 const MAIN_ISOLATE = `core:user:${MAIN_WORKER}`;
-const WATCHDOG_MS = 20 * 60_000;
+const WATCHDOG_MS = 30 * 60_000;
 /** Unmeasured load on the service before the first workload. */
 const SERVICE_WARMUP_S = 8;
 /** Before each workload the bench waits up to this long for other processes to calm down, ... */
@@ -77,6 +80,13 @@ const QUIET_BUDGET_MS = 90_000;
 const LOGIN_D1_ROWS = 1;
 /** Modules of the token-state Durable Object: its share of the service isolate's CPU is reported apart. */
 const DO_MODULES = /^src\/tokens\/token-state/;
+/** The isolate CPU targets (workload, its floor), each also measured in paired rounds. */
+const CPU_TARGETS = [
+  ["login", "floor-crypto"],
+  ["login-many", "floor-crypto"],
+  ["rpc-unlimited", "floor-do"],
+  ["rpc-limited", "floor-do"],
+];
 /** More than CONFIG_CACHE_ENTRIES (10,000, src/constants.ts): the login-context LRU must evict. */
 const CHURN_LOGINS = 12_000;
 
@@ -182,7 +192,7 @@ async function main() {
    * seconds while every isolate involved is profiled. Per request: the entry Worker's isolate, the
    * service's (split into the token-state Durable Object and the rest), each simulated binding.
    */
-  async function isolateCpuPhase(key, spec) {
+  async function isolateCpuPhase(key, spec, { durationS = cfg.cpuS, record = true } = {}) {
     const entry = workerOfUrl.get(spec.url);
     const workers = [entry];
     // the isolate the row is judged by: a floor's, or the service's
@@ -199,7 +209,7 @@ async function main() {
         const result = await measure({
           ...spec,
           connections: cfg.connections,
-          durationS: cfg.cpuS,
+          durationS,
           slices: 1,
           warmupS: 0,
           workerdPid: workerd,
@@ -238,7 +248,7 @@ async function main() {
         entryOut.bindingUs = perReq(split.binding ?? 0);
         entryOut.workerUs = perReq(split.worker ?? 0);
       }
-      if (serviceIsolates.has(w)) {
+      if (serviceIsolates.has(w) && record) {
         const features = splitByStack(
           iso.profile,
           iso.periodUs,
@@ -246,16 +256,18 @@ async function main() {
         );
         entryOut.features = Object.fromEntries(Object.entries(features).map(([name, ms]) => [name, perReq(ms)]));
       }
-      if (serviceIsolates.has(w)) {
-        profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
+      if (record) {
+        if (serviceIsolates.has(w)) {
+          profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
+        }
+        // the raw profiles, for Chrome DevTools or speedscope (bench/.out/profiles/): the service's as
+        // `<workload>.cpuprofile`, a floor's or a calling Worker's as `<workload>.<worker>.cpuprofile`
+        mkdirSync(join(OUT, "profiles"), { recursive: true });
+        const file = serviceIsolates.has(w) ? `${key}.cpuprofile` : `${key}.${w}.cpuprofile`;
+        writeFileSync(join(OUT, "profiles", file), JSON.stringify(iso.profile));
+        if (iso.heapProfile)
+          writeFileSync(join(OUT, "profiles", file.replace(/cpuprofile$/, "heapprofile")), JSON.stringify(iso.heapProfile));
       }
-      // the raw profiles, for Chrome DevTools or speedscope (bench/.out/profiles/): the service's as
-      // `<workload>.cpuprofile`, a floor's or a calling Worker's as `<workload>.<worker>.cpuprofile`
-      mkdirSync(join(OUT, "profiles"), { recursive: true });
-      const file = serviceIsolates.has(w) ? `${key}.cpuprofile` : `${key}.${w}.cpuprofile`;
-      writeFileSync(join(OUT, "profiles", file), JSON.stringify(iso.profile));
-      if (iso.heapProfile)
-        writeFileSync(join(OUT, "profiles", file.replace(/cpuprofile$/, "heapprofile")), JSON.stringify(iso.heapProfile));
       out.isolates[w] = entryOut;
     }
     for (const [re, name] of SIMULATOR_GROUPS) {
@@ -264,8 +276,11 @@ async function main() {
     }
     return out;
   }
+  /** The load of each workload run, by key, for the paired rounds below. */
+  const specs = new Map();
   async function run(key, label, spec, extra = {}) {
     if (!wanted(key)) return null;
+    specs.set(key, spec);
     log(`${label} ...`);
     const quiet = await waitForQuiet({ workerdPid: workerd, maxWaitMs: Math.min(QUIET_WAIT_MS, quietBudgetMs) });
     quietBudgetMs -= quiet.waitedMs;
@@ -547,6 +562,30 @@ async function main() {
     });
   }
 
+  // ---- paired rounds: each isolate CPU target measured again against its floor, back to back ----------
+  // One measurement of a floor or a workload moved by 20% between runs of the same code on this machine (and
+  // by far more on a VM whose neighbours are busy), so each target also gets BENCH_CPU_ROUNDS short rounds of
+  // floor and workload one right after the other, alternating which goes first, and is judged by the
+  // median of the rounds' ratios (bench/lib/report.mjs).
+  if (cfg.profile && cfg.cpuRounds > 0) {
+    for (const [key, floorKey] of CPU_TARGETS) {
+      const row = results.find((r) => r.key === key);
+      if (!row?.isolateCpu || !specs.has(floorKey)) continue;
+      log(`paired isolate CPU rounds: ${key} against ${floorKey}`);
+      const rounds = [];
+      for (let i = 0; i < cfg.cpuRounds; i++) {
+        const us = {};
+        for (const k of i % 2 === 0 ? [floorKey, key] : [key, floorKey]) {
+          const out = await isolateCpuPhase(k, specs.get(k), { durationS: cfg.roundS, record: false });
+          us[k] = out.isolates[out.judged]?.us ?? Number.NaN;
+        }
+        rounds.push({ ours: us[key], floor: us[floorKey], ratio: us[key] / us[floorKey] });
+      }
+      row.cpuRounds = rounds;
+      log(`  ${rounds.map((r) => `${r.ratio.toFixed(2)} x (${r.ours.toFixed(0)} vs ${r.floor.toFixed(0)} µs/req)`).join(", ")}`);
+    }
+  }
+
   // The crypto floor once more: how much the machine drifted over the run.
   await run(
     "floor-crypto-end",
@@ -587,6 +626,8 @@ async function main() {
     slices: cfg.slices,
     warmupS: cfg.warmupS,
     cpuS: cfg.profile ? cfg.cpuS : 0,
+    cpuRounds: cfg.profile ? cfg.cpuRounds : 0,
+    roundS: cfg.roundS,
     loginD1Rows: LOGIN_D1_ROWS,
     workerdThreads: memoryKiB(workerd).threads,
   };
