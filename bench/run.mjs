@@ -377,41 +377,36 @@ async function main() {
     const n = nextClient++;
     return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   };
-  await runCountingIdp(
-    TENANT,
-    "login-many",
-    "Login, warm caches, a fresh client address per login, limits as deployed",
-    {
-      ...login(ids.login, jwt),
-      url: urls[DEPLOYED_LIMITS_WORKER],
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
-    },
-    { floor: "floor-crypto", identities: identities10, jwksKeys: 1 },
-  );
+  /** The many-clients login on `worker` (the deployed limits, in one order of the client limiter or the other). */
+  const manyClients = (key, label, worker, extra = {}) =>
+    runCountingIdp(
+      TENANT,
+      key,
+      label,
+      {
+        ...login(ids.login, jwt),
+        url: urls[worker],
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
+      },
+      { floor: "floor-crypto", identities: identities10, jwksKeys: 1, ...extra },
+    );
+  await manyClients("login-many", "Login, warm caches, a fresh client address per login, limits as deployed", DEPLOYED_LIMITS_WORKER);
   // The other order (LOGIN_LIMITER_ORDER = "sequential"): the limiter's answer awaited before the body is read.
-  await runCountingIdp(
-    TENANT,
+  await manyClients(
     "login-many-limiter-first",
     "Login, a fresh client address per login, limits as deployed, limiter awaited first",
-    {
-      ...login(ids.login, jwt),
-      url: urls[LIMITER_FIRST_WORKER],
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
-    },
-    { floor: "floor-crypto", identities: identities10, jwksKeys: 1, informational: true },
+    LIMITER_FIRST_WORKER,
+    { informational: true },
   );
   // The default order once more, so that the comparison does not favour whichever order ran first.
   if (wanted("login-many") && wanted("login-many-limiter-first")) {
-    await runCountingIdp(
-      TENANT,
+    await manyClients(
       "login-many-again",
       "Login, a fresh client address per login, limits as deployed, again",
+      DEPLOYED_LIMITS_WORKER,
       {
-        ...login(ids.login, jwt),
-        url: urls[DEPLOYED_LIMITS_WORKER],
-        setupRequest: (req) => ({ ...req, headers: { ...req.headers, "cf-connecting-ip": freshAddress() } }),
+        informational: true,
       },
-      { floor: "floor-crypto", identities: identities10, jwksKeys: 1, informational: true },
     );
   }
   await runCountingIdp(TENANT_50, "login-jwks50", "Login, warm caches, JWKS of 50 keys", login(ids.keys50, jwt50), {
