@@ -35,7 +35,7 @@ import { childWorkerdPids, cpuMs, machineLoad, memoryKiB, runShare, threadSchedS
 import { celCost } from "./lib/cel-cost.mjs";
 import { featureOf } from "./lib/features.mjs";
 import { loadSourceMap, moduleOfFrame, summarizeProfile } from "./lib/profile.mjs";
-import { evaluateTargets, printReport, writeDocs } from "./lib/report.mjs";
+import { evaluateTargets, JUDGED_WORKLOADS, printReport, writeDocs } from "./lib/report.mjs";
 import {
   CLIENT_IP,
   countIdentities,
@@ -80,13 +80,6 @@ const QUIET_BUDGET_MS = 90_000;
 const LOGIN_D1_ROWS = 1;
 /** Modules of the token-state Durable Object: its share of the service isolate's CPU is reported apart. */
 const DO_MODULES = /^src\/tokens\/token-state/;
-/** The isolate CPU targets (workload, its floor), each also measured in paired rounds. */
-const CPU_TARGETS = [
-  ["login", "floor-crypto"],
-  ["login-many", "floor-crypto"],
-  ["rpc-unlimited", "floor-do"],
-  ["rpc-limited", "floor-do"],
-];
 /** More than CONFIG_CACHE_ENTRIES (10,000, src/constants.ts): the login-context LRU must evict. */
 const CHURN_LOGINS = 12_000;
 
@@ -248,16 +241,15 @@ async function main() {
         entryOut.bindingUs = perReq(split.binding ?? 0);
         entryOut.workerUs = perReq(split.worker ?? 0);
       }
-      if (serviceIsolates.has(w) && record) {
-        const features = splitByStack(
-          iso.profile,
-          iso.periodUs,
-          featureOf((f) => moduleOfFrame(f, sourceMap)),
-        );
-        entryOut.features = Object.fromEntries(Object.entries(features).map(([name, ms]) => [name, perReq(ms)]));
-      }
+      // The paired rounds (record: false) need the isolate CPU alone: no features, summary or profile files.
       if (record) {
         if (serviceIsolates.has(w)) {
+          const features = splitByStack(
+            iso.profile,
+            iso.periodUs,
+            featureOf((f) => moduleOfFrame(f, sourceMap)),
+          );
+          entryOut.features = Object.fromEntries(Object.entries(features).map(([name, ms]) => [name, perReq(ms)]));
           profiled.set(key, { rps: result.rps, ...summarizeProfile(iso.profile, sourceMap, { periodUs: iso.periodUs }) });
         }
         // the raw profiles, for Chrome DevTools or speedscope (bench/.out/profiles/): the service's as
@@ -399,16 +391,9 @@ async function main() {
     { informational: true },
   );
   // The default order once more, so that the comparison does not favour whichever order ran first.
-  if (wanted("login-many") && wanted("login-many-limiter-first")) {
-    await manyClients(
-      "login-many-again",
-      "Login, a fresh client address per login, limits as deployed, again",
-      DEPLOYED_LIMITS_WORKER,
-      {
-        informational: true,
-      },
-    );
-  }
+  await manyClients("login-many-again", "Login, a fresh client address per login, limits as deployed, again", DEPLOYED_LIMITS_WORKER, {
+    informational: true,
+  });
   await runCountingIdp(TENANT_50, "login-jwks50", "Login, warm caches, JWKS of 50 keys", login(ids.keys50, jwt50), {
     floor: "floor-crypto",
     identities: identities10,
@@ -563,7 +548,7 @@ async function main() {
   // floor and workload one right after the other, alternating which goes first, and is judged by the
   // median of the rounds' ratios (bench/lib/report.mjs).
   if (cfg.profile && cfg.cpuRounds > 0) {
-    for (const [key, floorKey] of CPU_TARGETS) {
+    for (const [key, floorKey] of JUDGED_WORKLOADS) {
       const row = results.find((r) => r.key === key);
       if (!row?.isolateCpu || !specs.has(floorKey)) continue;
       log(`paired isolate CPU rounds: ${key} against ${floorKey}`);

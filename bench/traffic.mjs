@@ -13,6 +13,7 @@ import { tmpdir, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { applyMigrations, buildWorker, builtWorkerOptions, wranglerMiniflare } from "../scripts/built-worker.mjs";
 import { generateSigningKeys } from "../scripts/signing-key.mjs";
+import { median } from "./lib/stats.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
@@ -122,7 +123,6 @@ for (let round = 0; round < 5; round++) {
   withoutRounds.push(await fill(other.id, sample));
   await db.prepare(triggerSql).run();
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const withTrigger = median(withRounds);
 const withoutTrigger = median(withoutRounds);
 

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gitlabClaims } from "./service.mjs";
+import { median } from "./stats.mjs";
 
 export const EXAMPLE_CONDITION =
   'claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+[.][0-9]+[.][0-9]+$") && !(claims.user_login in ["dependabot[bot]"])';
@@ -33,7 +34,7 @@ export async function celCost(root, outDir, { evaluations = 20_000 } = {}) {
       for (let i = 0; i < n; i++) fn(i);
       batches.push(Number(process.hrtime.bigint() - t) / 1000 / n);
     }
-    return batches.sort((a, b) => a - b)[2];
+    return median(batches);
   };
   const compiled = compileCondition(EXAMPLE_CONDITION);
   if (!compiled.ok) return null;

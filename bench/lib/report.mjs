@@ -1,5 +1,6 @@
 // Results -> targets (pass/miss), a console table, docs/performance.md and an SVG latency chart.
 import { FEATURES } from "./features.mjs";
+import { median } from "./stats.mjs";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -15,11 +16,17 @@ const byKey = (report, key) => report.results.find((r) => r.key === key);
 const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
 const pctText = (x) => `${(x * 100).toFixed(0)}%`;
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+
+/**
+ * The workloads the per-request targets judge (isolate CPU, p99), each with its floor. bench/run.mjs also
+ * measures each pair again in paired rounds.
+ */
+export const JUDGED_WORKLOADS = [
+  ["login", "floor-crypto"],
+  ["login-many", "floor-crypto"],
+  ["rpc-unlimited", "floor-do"],
+  ["rpc-limited", "floor-do"],
+];
 
 /** Isolate CPU targets: a workload's isolate CPU per request at most this many times its floor's. */
 const ISOLATE_CPU_FACTOR = 1.25;
@@ -141,20 +148,13 @@ export function evaluateTargets(report) {
         .join("; "),
     );
   };
-  if (floorA) {
-    for (const key of ["login", "login-many"]) {
-      const row = byKey(report, key);
-      if (row) cpuTarget(row, floorA, row.label);
-    }
-  }
-  if (floorB) {
-    for (const key of ["rpc-unlimited", "rpc-limited"]) {
-      const row = byKey(report, key);
-      if (row) cpuTarget(row, floorB, row.label);
-    }
+  for (const [key, floorKey] of JUDGED_WORKLOADS) {
+    const row = byKey(report, key);
+    const floor = byKey(report, floorKey);
+    if (row && floor) cpuTarget(row, floor, row.label);
   }
   // Tail latency, judged only where the floor's own tail is tame in the same run.
-  for (const key of ["login", "login-many", "rpc-unlimited", "rpc-limited"]) {
+  for (const [key] of JUDGED_WORKLOADS) {
     const row = byKey(report, key);
     const floor = row && byKey(report, row.floor);
     if (!row || !floor) continue;
