@@ -6,7 +6,8 @@
 // measured time is cut in slices and the one least disturbed by other processes is reported),
 // BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 8),
 // BENCH_CPU_S (s per workload of the isolate CPU phase, default 6), BENCH_CPU_ROUNDS (paired rounds of
-// floor and workload per isolate CPU target, default 3) of BENCH_ROUND_S (s each, default 4),
+// floor and workload per isolate CPU target, default 5: fewer can never give a verdict, bench/lib/stats.mjs) of
+// BENCH_ROUND_S (s each, default 4),
 // BENCH_PROFILE=0 to skip the isolate CPU phases and profiles, BENCH_HEAP=1 to also sample allocations (bench/.out/profiles/*.heapprofile),
 // BENCH_WRITE_DOCS=0 to only print, BENCH_ONLY=login,rpc-limited
 // to run only those workloads (keys as in results.json; implies BENCH_WRITE_DOCS=0, and writes
@@ -57,7 +58,7 @@ const cfg = {
   connections: num("BENCH_CONNECTIONS", 8),
   profile: process.env.BENCH_PROFILE !== "0",
   cpuS: num("BENCH_CPU_S", 6),
-  cpuRounds: num("BENCH_CPU_ROUNDS", 3),
+  cpuRounds: num("BENCH_CPU_ROUNDS", 5),
   roundS: num("BENCH_ROUND_S", 4),
   heap: process.env.BENCH_HEAP === "1",
   only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null,
@@ -546,7 +547,7 @@ async function main() {
   // One measurement of a floor or a workload moved by 20% between runs of the same code on this machine (and
   // by far more on a VM whose neighbours are busy), so each target also gets BENCH_CPU_ROUNDS short rounds of
   // floor and workload one right after the other, alternating which goes first, and is judged by the
-  // median of the rounds' ratios (bench/lib/report.mjs).
+  // median of the rounds' ratios, when a sign test over the rounds places it (bench/lib/report.mjs).
   if (cfg.profile && cfg.cpuRounds > 0) {
     for (const [key, floorKey] of JUDGED_WORKLOADS) {
       const row = results.find((r) => r.key === key);

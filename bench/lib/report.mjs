@@ -1,6 +1,6 @@
 // Results -> targets (pass/miss), a console table, docs/performance.md and an SVG latency chart.
 import { FEATURES } from "./features.mjs";
-import { median } from "./stats.mjs";
+import { allowedDissent, fewestDecisiveRounds, median, SIGNIFICANCE, sideOfMedian } from "./stats.mjs";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -63,6 +63,13 @@ export function ratioToFloor(report, row) {
   return floor ? row.rps / floor.rps : null;
 }
 
+/** What the sign test asks of `n` rounds, in words. */
+function signTestRule(n) {
+  const dissent = allowedDissent(n);
+  if (dissent === null) return `never enough; it takes ${fewestDecisiveRounds()}`;
+  return dissent === 0 ? "all of them on the same side" : `at most ${dissent} on the other side`;
+}
+
 export function evaluateTargets(report) {
   const t = [];
   /**
@@ -114,10 +121,18 @@ export function evaluateTargets(report) {
     // Judged by the median of the paired rounds (bench/run.mjs) when there are any, else by the single run.
     const rounds = (row.cpuRounds ?? []).filter((r) => Number.isFinite(r.ratio));
     const ratio = rounds.length ? median(rounds.map((r) => r.ratio)) : single;
-    // A verdict only where the rounds agree: when some are within the factor and some beyond it, this run's
-    // noise is larger than the margin the target is about, and the median would decide by chance.
-    const agree =
-      rounds.length < 2 || rounds.every((r) => r.ratio <= ISOLATE_CPU_FACTOR) || rounds.every((r) => r.ratio > ISOLATE_CPU_FACTOR);
+    // A verdict only where the rounds show which side of the factor the median is on (a sign test at
+    // SIGNIFICANCE, bench/lib/stats.mjs); otherwise this run's noise is larger than the target's margin and
+    // the median would decide by chance. Without rounds (BENCH_CPU_ROUNDS=0) the main run decides alone.
+    const side = rounds.length
+      ? sideOfMedian(
+          rounds.map((r) => r.ratio),
+          ISOLATE_CPU_FACTOR,
+        )
+      : single <= ISOLATE_CPU_FACTOR
+        ? "within"
+        : "beyond";
+    const agree = side !== null;
     const binding = row.isolateCpu.isolates[row.isolateCpu.judged]?.bindingUs ?? 0;
     const bindingNote =
       binding >= 1
@@ -130,11 +145,13 @@ export function evaluateTargets(report) {
             .map((r) => `${fmt(r.ratio)} x: ${int(r.ours)} vs ${int(r.floor)} µs/req`)
             .join("; ")}); the main run: ${fmt(single)} x (${int(ours)} vs ${int(base)} µs/req)`
         : `${fmt(ratio)} x (${int(ours)} vs ${int(base)} µs/req)`,
-      agree ? ratio <= ISOLATE_CPU_FACTOR : null,
+      agree ? side === "within" : null,
       [
         agree
           ? ""
-          : `not judged: the paired rounds fall on both sides of ${ISOLATE_CPU_FACTOR} x, so this run's noise is larger than the target's margin; the median alone would be a ${ratio <= ISOLATE_CPU_FACTOR ? "pass" : "miss"}`,
+          : rounds.length < fewestDecisiveRounds()
+            ? `not judged: ${rounds.length} paired rounds cannot show which side of ${ISOLATE_CPU_FACTOR} x the median is on at ${SIGNIFICANCE * 100}% (it takes ${fewestDecisiveRounds()}); the median alone would be a ${ratio <= ISOLATE_CPU_FACTOR ? "pass" : "miss"}`
+            : `not judged: the paired rounds fall on both sides of ${ISOLATE_CPU_FACTOR} x too often to tell which side the median is on (sign test, ${SIGNIFICANCE * 100}%), so this run's noise is larger than the target's margin; the median alone would be a ${ratio <= ISOLATE_CPU_FACTOR ? "pass" : "miss"}`,
         floorNote,
         floor.key === "floor-do"
           ? `the service isolate: AuthService and the token-state Durable Object; floor (b): its Worker and its Durable Object${
@@ -552,7 +569,7 @@ function performanceMarkdown(report, svgName) {
   p("  the main run's isolate CPU compares with the mean of the two: one measurement alone moved by 20% between");
   p(
     env.cpuRounds
-      ? `  runs. The isolate CPU targets are judged by ${env.cpuRounds} more paired rounds (${env.roundS} s each of the floor and the workload, one right after the other, alternating which goes first), by the median of their ratios.`
+      ? `  runs. The isolate CPU targets are judged by ${env.cpuRounds} more paired rounds (${env.roundS} s each of the floor and the workload, one right after the other, alternating which goes first), by the median of their ratios, and only when a one-sided sign test over the rounds puts that median on one side of the factor at ${SIGNIFICANCE * 100}% (with ${env.cpuRounds} rounds: ${signTestRule(env.cpuRounds)}).`
       : "  runs.",
   );
   p("- **RPC validation**: `bench/workers/consumer.mjs`, a second Worker in the same workerd, service-bound to");
@@ -632,8 +649,8 @@ function performanceMarkdown(report, svgName) {
   p();
   p("*inconclusive*: this run cannot decide the target, and its note says why and what the figure alone would");
   p("give: other processes kept the machine busy (throughput), the floor's own tail is too long (p99), the");
-  p("paired rounds fell on both sides of the factor (isolate CPU), or the baseline's two measurements differ");
-  p("by more than the margin the target is about (scaling).");
+  p("paired rounds fell on both sides of the factor too often for a sign test to place their median (isolate");
+  p("CPU), or the baseline's two measurements differ by more than the margin the target is about (scaling).");
   p();
   p("## Bundle");
   p();
