@@ -85,6 +85,7 @@ const REASONS_BY_KIND = {
     unsupported_media_type: "This content type is not accepted",
     unsupported_grant_type: "This grant_type is not supported; send urn:ietf:params:oauth:grant-type:token-exchange",
     unsupported_token_type: "This token type is not supported here",
+    invalid_target: "A token is issued for one identity: name it in audience, and send resource only as absolute URIs",
   },
   conflict: {
     slug_taken: "This slug is already taken",

@@ -22,6 +22,8 @@ export const guard = (auth: RouteAuth, check: MiddlewareHandler<AppEnv>): Guard 
 
 const CHALLENGE = 'Bearer realm="edge-oidc-auth"';
 const INVALID_TOKEN_CHALLENGE = `${CHALLENGE}, error="invalid_token"`;
+/** RFC 6750 §3.1: the presented token is valid but may not do this (a 403). */
+export const INSUFFICIENT_SCOPE_CHALLENGE = `${CHALLENGE}, error="insufficient_scope"`;
 
 /**
  * RFC 6750 section 3: a 401 for a presented but unusable bearer token (invalid, expired, revoked, out of

@@ -46,7 +46,19 @@ export async function readBody<S extends z.ZodType>(
 /** One decoder for every body: without `stream`, each decode() starts afresh (a new one cost every login). */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyEncodings = "json"): Promise<unknown> {
+/** No form field may be repeated, unless a route names it here. */
+const NOTHING_REPEATABLE: ReadonlySet<string> = new Set();
+
+/**
+ * `repeatable`: form fields that may be sent more than once (OAuth's `audience` and `resource`, RFC 8693
+ * §2.1); each is then read as the array of its values. Every other field is refused when repeated.
+ */
+export async function readRawBody(
+  c: AppContext,
+  maxBytes: number,
+  accept: BodyEncodings = "json",
+  repeatable: ReadonlySet<string> = NOTHING_REPEATABLE,
+): Promise<unknown> {
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > maxBytes) throw new DomainError(Reason.body_too_large, `The request body exceeds ${maxBytes} bytes`);
   let text: string;
@@ -60,7 +72,7 @@ export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyE
   }
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (accept === "json-or-form") {
-    if (type === "application/x-www-form-urlencoded") return readForm(text);
+    if (type === "application/x-www-form-urlencoded") return readForm(text, repeatable);
   } else if (type !== "application/json" && !(type === "" && text === "")) {
     // An admin body without a type is refused too: only an empty one says nothing that could be misread.
     throw new DomainError(Reason.unsupported_media_type, "Send the body as Content-Type: application/json");
@@ -74,14 +86,18 @@ export async function readRawBody(c: AppContext, maxBytes: number, accept: BodyE
   }
 }
 
-function readForm(text: string): Record<string, string> {
+function readForm(text: string, repeatable: ReadonlySet<string>): Record<string, string | string[]> {
   const form = new URLSearchParams(text);
   // No prototype: a field named "constructor" or "__proto__" is just a field (and is then ignored).
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string | string[]> = Object.create(null);
   for (const [k, v] of form) {
-    if (Object.hasOwn(out, k))
+    if (repeatable.has(k)) {
+      const values = out[k];
+      if (Array.isArray(values)) values.push(v);
+      else out[k] = [v];
+    } else if (Object.hasOwn(out, k)) {
       throw new DomainError(Reason.invalid_request, `The form field '${k.slice(0, 64)}' appears more than once`);
-    out[k] = v;
+    } else out[k] = v;
   }
   return out;
 }

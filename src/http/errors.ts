@@ -28,6 +28,7 @@ const STATUS_OF_REASON: Partial<Record<ReasonCode, ContentfulStatusCode>> = {
   // OAuth endpoints only (src/http/oauth-errors.ts answers them as RFC 6749 errors, 400)
   unsupported_grant_type: 400,
   unsupported_token_type: 400,
+  invalid_target: 400,
 };
 
 export const httpStatus = (err: DomainError): ContentfulStatusCode => STATUS_OF_REASON[err.reason] ?? KIND_STATUS[err.kind];

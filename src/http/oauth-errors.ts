@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, Reason, type ReasonCode, type ReasonKind } from "../errors";
 import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";
+import { INSUFFICIENT_SCOPE_CHALLENGE } from "./admin-auth";
 import { HttpRefusal, refusalHeaders } from "./errors";
 
 /**
@@ -13,7 +14,8 @@ import { HttpRefusal, refusalHeaders } from "./errors";
  */
 /**
  * The OAuth error codes we answer (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 6750 §3.1, RFC 6749 §4.1.2.1), written
- * once, as keys: two of them are also names of our reasons (`invalid_request`, `unsupported_grant_type`),
+ * once, as keys: three of them are also names of our reasons (`invalid_request`, `unsupported_grant_type`,
+ * `invalid_target`),
  * and code names either kind of code, never writes it as a string (scripts/check-structure.mjs).
  */
 const OAUTH_ERROR_CODES = {
@@ -54,6 +56,8 @@ const BY_KIND: Record<OAuthEndpoint, Record<ReasonKind, Answer>> = {
 
 const BY_REASON: Partial<Record<ReasonCode, Answer>> = {
   [Reason.unsupported_grant_type]: [400, E.unsupported_grant_type],
+  // RFC 8693 §2.2.2: no token for all the targets the audience and resource parameters name.
+  [Reason.invalid_target]: [400, E.invalid_target],
   // The ID token itself is too large: a refusal of the subject token like any other.
   [Reason.token_too_large]: [400, E.invalid_grant],
 };
@@ -88,6 +92,12 @@ export function oauthErrorResponse(c: Context<AppEnv>, err: unknown, endpoint: O
     log("error", "unhandled_error", { name: errorName(err) });
     refusal = new DomainError(Reason.internal_error);
   }
+  // Answered here rather than thrown to the app's onError: the access log reads the refusal's reasonCode
+  // where Hono keeps a thrown one (src/http/request-log.ts).
+  c.error = refusal;
   const { status, body } = oauthError(refusal instanceof HttpRefusal ? refusal.error : refusal, endpoint);
-  return c.json(body, status, { ...refusalHeaders(refusal), ...NO_STORE });
+  // RFC 6750 §3: a bearer token that lacks the privilege is answered with the insufficient_scope challenge.
+  const headers: Record<string, string> = { ...refusalHeaders(refusal), ...NO_STORE };
+  if (body.error === E.insufficient_scope) headers["WWW-Authenticate"] = INSUFFICIENT_SCOPE_CHALLENGE;
+  return c.json(body, status, headers);
 }

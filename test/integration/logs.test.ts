@@ -182,6 +182,24 @@ describe("logs", () => {
     expectNoSecretsLogged(["eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9"]);
   });
 
+  it("log an OAuth endpoint's refusal with its reasonCode, though the route answers it rather than throwing", async () => {
+    const s = await scenario();
+    lines = []; // the setup's own requests
+    const form = { grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: "garbage" };
+    const res = await call("POST", "/oauth/token", {
+      form: { ...form, subject_token_type: "urn:ietf:params:oauth:token-type:jwt", audience: s.identity.id },
+      token: null,
+    });
+    expect([res.status, res.body.reasonCode]).toEqual([400, "token_malformed"]);
+    const revoke = await call("POST", "/oauth/revoke", { form: {}, token: null });
+    expect(revoke.status).toBe(400);
+    const access = parsedLines().filter((p) => p.event === "request");
+    expect(access).toEqual([
+      expect.objectContaining({ route: "/oauth/token", status: 400, reasonCode: "token_malformed" }),
+      expect.objectContaining({ route: "/oauth/revoke", status: 400, reasonCode: "invalid_request" }),
+    ]);
+  });
+
   it("go through src/observability/log.ts only: no console.* anywhere else in src", () => {
     const sources = import.meta.glob("../../src/**/*.{ts,tsx}", { query: "?raw", import: "default", eager: true });
     expect(Object.keys(sources).length).toBeGreaterThan(20);

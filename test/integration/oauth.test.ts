@@ -16,6 +16,7 @@ import {
   expectOAuthError,
   ID_TOKEN_TYPE,
   introspect,
+  JWT_TYPE,
   oauthRevoke,
   TOKEN_EXCHANGE,
 } from "../support/oauth";
@@ -90,6 +91,9 @@ describe("GET /.well-known/oauth-authorization-server (RFC 8414)", () => {
 });
 
 describe("POST /oauth/token (RFC 8693 token exchange)", () => {
+  /** A token exchange form with repeated parameters, as `[name, value]` pairs. */
+  const exchangeForm = (pairs: [string, string][]) => call("POST", "/oauth/token", { token: null, form: pairs });
+
   it("exchanges a CI job's ID token for the same access token the login issues", async () => {
     const s = await scenario({ accessTokenTTL: 600, accessTokenMaxTTL: 3600, claimMetadataMapping: { pipeline: "pipeline_id" } });
     const jwt = await s.idp.mint(gitlabClaims());
@@ -169,12 +173,64 @@ describe("POST /oauth/token (RFC 8693 token exchange)", () => {
       token: null,
     });
     expectOAuthError(json, 400, "invalid_request", "unsupported_media_type", [jwt]);
-    const twice = await call("POST", "/oauth/token", {
-      token: null,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: `grant_type=${encodeURIComponent(TOKEN_EXCHANGE)}&audience=${id}&audience=${crypto.randomUUID()}`,
+    const twice = await exchangeForm([
+      ["grant_type", TOKEN_EXCHANGE],
+      ["subject_token", jwt],
+      ["subject_token", jwt],
+      ["subject_token_type", JWT_TYPE],
+      ["audience", id],
+    ]);
+    expectOAuthError(twice, 400, "invalid_request", "invalid_request", [jwt]);
+    expect(twice.body.error_description).toContain("'subject_token' appears more than once");
+  });
+
+  it("takes repeated audience and resource parameters as RFC 8693 allows: one identity, absolute URIs", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const id = s.identity.id;
+    const base: [string, string][] = [
+      ["grant_type", TOKEN_EXCHANGE],
+      ["subject_token", jwt],
+      ["subject_token_type", JWT_TYPE],
+    ];
+    // The same identity named twice, resources that are absolute URIs: a token of that identity.
+    const same = await exchangeForm([
+      ...base,
+      ["audience", id],
+      ["audience", id],
+      ["resource", "https://a.example/api"],
+      ["resource", "urn:example:b"],
+    ]);
+    expect(jwtPayload(expectExchanged(same)).sub).toBe(id);
+    // Two identities: no token is valid for both (RFC 8693 §2.2.2).
+    const two = await exchangeForm([...base, ["audience", id], ["audience", crypto.randomUUID()]]);
+    expectOAuthError(two, 400, "invalid_target", "invalid_target", [jwt]);
+    // A resource that is not an absolute URI, or has a fragment (RFC 8693 §2.1, RFC 8707 §2).
+    for (const resource of ["notauri", "/relative/path", "https://a.example/#frag"]) {
+      expectOAuthError(
+        await exchangeForm([...base, ["audience", id], ["resource", resource]]),
+        400,
+        "invalid_target",
+        "invalid_target",
+        [jwt],
+      );
+    }
+  });
+
+  it("treats a parameter sent without a value as omitted (RFC 6749 §3.1)", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const exchanged = await exchange(jwt, s.identity.id, {
+      requested_token_type: "",
+      actor_token: "",
+      actor_token_type: "",
+      scope: "",
+      resource: "",
+      client_id: "",
     });
-    expect(twice.body.error).toBe("invalid_request");
+    expectExchanged(exchanged);
+    // A required one sent empty is still missing.
+    expectOAuthError(await exchange(jwt, s.identity.id, { subject_token_type: "" }), 400, "invalid_request", "invalid_request", [jwt]);
   });
 
   it("is audited as token.exchange, apart from logins, with the same details", async () => {
@@ -267,7 +323,8 @@ describe("POST /oauth/introspect (RFC 7662)", () => {
     const s = await scenario({ accessTokenTTL: 60, accessTokenMaxTTL: 60 });
     const revoked = await s.login();
     expectOk(await call("POST", "/api/v1/auth/token/revoke", { body: { accessToken: revoked }, token: null }));
-    for (const token of [revoked, "garbage", `${revoked.slice(0, -4)}AAAA`]) {
+    // An over-long token is not one of ours either (RFC 7662 §2.2: inactive, not an error).
+    for (const token of [revoked, "garbage", `${revoked.slice(0, -4)}AAAA`, "A".repeat(9000), `${revoked}.${"A".repeat(9000)}`]) {
       const res = await introspect(token, env.ADMIN_API_KEY!);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ active: false });
@@ -305,7 +362,10 @@ describe("POST /oauth/introspect (RFC 7662)", () => {
 
     // An identity without an organization role may not introspect; nor may no one.
     const noAccess = await s.login();
-    expectOAuthError(await introspect(target, noAccess), 403, "insufficient_scope", "insufficient_role", [target, noAccess]);
+    const forbidden = await introspect(target, noAccess);
+    expectOAuthError(forbidden, 403, "insufficient_scope", "insufficient_role", [target, noAccess]);
+    // RFC 6750 §3: a token that lacks the privilege is answered with the insufficient_scope challenge.
+    expect(forbidden.headers.get("www-authenticate")).toBe('Bearer realm="edge-oidc-auth", error="insufficient_scope"');
     const anonymous = await introspect(target, null);
     expectOAuthError(anonymous, 401, "invalid_token", "credentials_missing", [target]);
     expect(anonymous.headers.get("www-authenticate")).toBe('Bearer realm="edge-oidc-auth"');
@@ -335,6 +395,7 @@ describe("POST /oauth/revoke (RFC 7009)", () => {
     expectRefusal(await useToken(token), 401, "token_revoked");
     expect((await oauthRevoke(token)).status).toBe(200);
     expect((await oauthRevoke("not-a-token")).status).toBe(200);
+    expect(await oauthRevoke("A".repeat(9000))).toMatchObject({ status: 200, body: {} }); // RFC 7009 §2.2
     expect((await oauthRevoke(`${token.slice(0, -4)}AAAA`, { token_type_hint: "refresh_token" })).status).toBe(200);
     const events = (await ok("GET", `/api/v1/audit-logs?organizationId=${s.org.id}&event=token.revoke`)).auditLogs as any[];
     // The second revocation changed nothing: it is answered the same and not recorded again.

@@ -55,7 +55,14 @@ function credentialsIn(body: unknown): string[] {
 export async function call(
   method: string,
   path: string,
-  opts: { body?: unknown; form?: Record<string, string>; token?: string | null; ip?: string; headers?: Record<string, string> } = {},
+  opts: {
+    body?: unknown;
+    /** a form; as `[name, value]` pairs to send a parameter more than once */
+    form?: Record<string, string> | [string, string][];
+    token?: string | null;
+    ip?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   const bearer = opts.token === null ? undefined : (opts.token ?? env.ADMIN_API_KEY);
@@ -70,7 +77,8 @@ export async function call(
     body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
   }
   const res = await exports.default.fetch(new Request(`http://edge-oidc-auth.test${path}`, { method, headers, body }));
-  return answer(res, [bearer, ...credentialsIn(opts.form ?? opts.body)]);
+  const form = Array.isArray(opts.form) ? Object.fromEntries(opts.form) : opts.form;
+  return answer(res, [bearer, ...credentialsIn(form ?? opts.body)]);
 }
 
 /** POSTs a raw login body with exactly this Content-Type (or none), as odd clients would. */

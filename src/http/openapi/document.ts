@@ -65,7 +65,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** The OAuth endpoints' errors (src/http/oauth-errors.ts): RFC 6749 §5.2 codes, by status. */
 const OAUTH_STATUS_TEXT: Record<number, string> = {
-  400: "`invalid_request`, `invalid_grant` (the ID token is refused), `invalid_target` (no such identity) or `unsupported_grant_type`; `reasonCode` says which rule",
+  400:
+    "`invalid_request` (a missing, malformed or repeated parameter); at the token endpoint also `invalid_grant` (the ID token is refused), " +
+    "`invalid_target` (no such identity, two of them, or a malformed `resource`) or `unsupported_grant_type`; `reasonCode` says which rule",
   401: "`invalid_token`: the caller's bearer credentials are missing or refused",
   403: "`insufficient_scope`: the caller's identity may not do this",
   429: "`temporarily_unavailable`: rate limited; retry after `Retry-After` seconds",

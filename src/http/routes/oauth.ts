@@ -56,7 +56,14 @@ export const tokenExchangeForm = z.object({
   subject_token_type: z
     .enum(SUBJECT_TOKEN_TYPES)
     .describe("the ID token's type: either is accepted, the token is checked the same way"),
-  audience: z.string().trim().min(1).max(128).describe("the machine identity's id (UUID): the identity to log in as"),
+  audience: z
+    .string()
+    .trim()
+    .min(1)
+    .max(128)
+    .describe(
+      "the machine identity's id (UUID): the identity to log in as. May be repeated with the same id; two different ids are `invalid_target` (a token is for one identity)",
+    ),
   requested_token_type: z
     .literal(ACCESS_TOKEN_TOKEN_TYPE)
     .optional()
@@ -66,14 +73,20 @@ export const tokenExchangeForm = z.object({
     .max(2048)
     .optional()
     .describe("accepted and ignored: no scope narrows an access token, which carries its identity's roles"),
-  resource: z.string().max(2048).optional().describe("accepted and ignored: the `audience` names the identity"),
+  resource: z
+    .string()
+    .max(2048)
+    .optional()
+    .describe(
+      "accepted and ignored: the `audience` names the identity. May be repeated (RFC 8693 §2.1); each must be an absolute URI without fragment, else `invalid_target`",
+    ),
   client_id: z.string().max(256).optional().describe("accepted and not checked: clients are public (the ID token is the credential)"),
 });
 /** What the route reads: the same form, but an oversized subject_token is `invalid_grant` (token_too_large). */
 const tokenExchangeRead = tokenExchangeForm.extend({ subject_token: z.string().trim().min(1) });
 
 export const introspectForm = z.object({
-  token: z.string().trim().min(1).max(8192).describe("the access token to introspect"),
+  token: z.string().trim().min(1).describe("the access token to introspect; anything that is not one of ours is inactive"),
   token_type_hint: z.string().max(64).optional().describe("accepted and ignored: every token here is an access token"),
   client_ip: z
     .string()
@@ -87,13 +100,28 @@ export const introspectForm = z.object({
 });
 
 export const revokeForm = z.object({
-  token: z.string().trim().min(1).max(8192).describe("the access token to revoke; possessing it is the authorisation"),
+  token: z
+    .string()
+    .trim()
+    .min(1)
+    .describe(
+      "the access token to revoke; possessing it is the authorisation. Anything that is not one of ours is answered 200 alike",
+    ),
   token_type_hint: z.string().max(64).optional().describe("accepted and ignored: every token here is an access token"),
   client_id: z.string().max(256).optional().describe("accepted and not checked: clients are public"),
 });
 
-/** The parameters of an OAuth request: a form only (RFC 6749 §3.2), bounded, each parameter at most once. */
-async function readOAuthForm(c: AppContext): Promise<Record<string, string>> {
+/** Parameters RFC 8693 §2.1 lets a client repeat; every other one is refused when repeated. */
+const REPEATABLE = new Set(["audience", "resource"]);
+
+/** An OAuth request's parameters: the repeatable ones as the list of their values. */
+type OAuthForm = Record<string, string | string[]>;
+
+/**
+ * The parameters of an OAuth request: a form only (RFC 6749 §3.2), bounded, each parameter at most once
+ * unless REPEATABLE. A parameter sent without a value is as if it were omitted (RFC 6749 §3.1).
+ */
+async function readOAuthForm(c: AppContext): Promise<OAuthForm> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") {
     throw new DomainError(
@@ -101,18 +129,25 @@ async function readOAuthForm(c: AppContext): Promise<Record<string, string>> {
       "Send the parameters as application/x-www-form-urlencoded (RFC 6749 section 3.2)",
     );
   }
-  return (await readRawBody(c, MAX_LOGIN_BODY_BYTES, "json-or-form")) as Record<string, string>;
+  const form = (await readRawBody(c, MAX_LOGIN_BODY_BYTES, "json-or-form", REPEATABLE)) as OAuthForm;
+  for (const [name, value] of Object.entries(form)) {
+    const values = (Array.isArray(value) ? value : [value]).filter((v) => v !== "");
+    if (values.length === 0) delete form[name];
+    else if (Array.isArray(value)) form[name] = values;
+  }
+  return form;
 }
 
 const readForm = async <S extends z.ZodType>(c: AppContext, schema: S): Promise<z.output<S>> =>
   parseForm(schema, await readOAuthForm(c));
 
-function parseForm<S extends z.ZodType>(schema: S, form: Record<string, string>): z.output<S> {
+function parseForm<S extends z.ZodType>(schema: S, form: OAuthForm): z.output<S> {
   const parsed = schema.safeParse(form);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join(".");
-  if (form[field] === undefined || form[field].trim() === "") {
+  const sent = form[field];
+  if (sent === undefined || (typeof sent === "string" && sent.trim() === "")) {
     throw new DomainError(Reason.invalid_request, `The parameter ${field} is required`);
   }
   if (field === "subject_token_type") {
@@ -132,7 +167,34 @@ async function readTokenExchange(c: AppContext) {
   if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
     throw new DomainError(Reason.invalid_request, "Delegation (actor_token) is not supported");
   }
-  return parseForm(tokenExchangeRead, form);
+  const { audience, resource, ...rest } = form;
+  checkResources(resource);
+  const named = oneAudience(audience);
+  return parseForm(tokenExchangeRead, named === undefined ? rest : { ...rest, audience: named });
+}
+
+/**
+ * The identity `audience` names: repeating one id is naming it once; two different ids ask for a token
+ * valid for both, which no token is (RFC 8693 §2.2.2: `invalid_target`).
+ */
+function oneAudience(audience: string | string[] | undefined): string | undefined {
+  if (!Array.isArray(audience)) return audience;
+  const distinct = new Set(audience.map((a) => a.trim()));
+  if (distinct.size > 1)
+    throw new DomainError(Reason.invalid_target, "Name one identity in audience: a token is issued for one identity");
+  return audience[0];
+}
+
+/**
+ * `resource` is ignored (the audience names the identity), but it must be what RFC 8693 §2.1 says it is,
+ * an absolute URI without a fragment (RFC 8707 §2: otherwise `invalid_target`). Checked, then not read.
+ */
+function checkResources(resource: string | string[] | undefined): void {
+  for (const r of resource === undefined ? [] : Array.isArray(resource) ? resource : [resource]) {
+    if (r.length > 2048 || !URL.canParse(r) || r.includes("#")) {
+      throw new DomainError(Reason.invalid_target, "resource must be an absolute URI without a fragment");
+    }
+  }
 }
 
 /**

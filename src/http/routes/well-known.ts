@@ -16,7 +16,7 @@ export const wellKnownRoutes = new Hono<AppEnv>().get(JWKS, async (c) => {
 export const wellKnownDocs = documented(wellKnownRoutes, TAGS.meta, [
   get(JWKS, "Public keys of our access tokens", {
     description:
-      "For services that validate access tokens offline (ES256, `iss` and `aud` are `edge-oidc-auth`, `typ` is `at+jwt`). " +
+      "For services that validate access tokens offline (ES256; `iss` is the issuer identifier, `PUBLIC_URL` or else the origin the login was sent to; `aud` is `edge-oidc-auth`; `typ` is `at+jwt`). " +
       "Offline validation cannot see revocation, max uses or trusted IPs; see docs/consumers.md.",
     response: jwksSchema,
     errors: [503],
