@@ -32,12 +32,23 @@ export interface PinningVerdict {
 }
 
 /** Claims whose value names the owner when its first path segment (before `/`) is literal. */
-const OWNER_PATH_CLAIMS = new Set(["namespace_path", "root_namespace_path", "project_path", "repository"]);
+const OWNER_PATH_CLAIMS = new Set([
+  "namespace_path",
+  "root_namespace_path",
+  "project_path",
+  "job_namespace_path",
+  "job_project_path",
+  "repository",
+  // GitHub: the running workflow's own repository (`OWNER/REPO/.github/workflows/x.yml@ref`).
+  "workflow_ref",
+]);
 /** Claims whose whole value names the owner (ids and owner names): fully literal text pins. */
 const OWNER_VALUE_CLAIMS = new Set([
   "namespace_id",
   "root_namespace_id",
   "project_id",
+  "job_namespace_id",
+  "job_project_id",
   "repository_owner",
   "repository_owner_id",
   "repository_id",
@@ -52,8 +63,13 @@ export const NEVER_PINNING_CLAIMS: ReadonlySet<string> = new Set([
   "ref_type",
   "ref_protected",
   "ref_path",
+  "base_ref",
+  "head_ref",
+  "sha",
   "environment",
   "environment_protected",
+  "environment_action",
+  "deployment_tier",
   "pipeline_source",
   "event_name",
   "runner_environment",
@@ -61,11 +77,26 @@ export const NEVER_PINNING_CLAIMS: ReadonlySet<string> = new Set([
   "job_id",
   "pipeline_id",
   "run_id",
+  "run_number",
   "run_attempt",
+  "workflow",
+  "workflow_sha",
+  "project_visibility",
+  "repository_visibility",
+  // A person: anyone can run jobs in a project of their own, with any access level there.
   "actor",
+  "actor_id",
   "user_login",
   "user_email",
   "user_id",
+  "user_access_level",
+  "user_identities",
+  "groups_direct",
+  // Where the pipeline's or a reusable workflow's definition lives: any project may use a public one.
+  "ci_config_ref_uri",
+  "ci_config_sha",
+  "job_workflow_ref",
+  "job_workflow_sha",
   // Every token of the issuer can satisfy these.
   "iss",
   "aud",
@@ -107,10 +138,19 @@ function boundClaimPinsOwner(claim: string, list: string): boolean {
 const identifies = (claim: string) =>
   !NEVER_PINNING_CLAIMS.has(claim) && !OWNER_PATH_CLAIMS.has(claim) && !OWNER_VALUE_CLAIMS.has(claim);
 
+const SUBJECT_CLAIM = "sub";
+
+/**
+ * `sub` bound as a claim (or fixed by a condition) is the subject by another name: a value that can match a
+ * shared issuer's subject shape pins only by that shape's owner, as boundSubject does; another one by its
+ * literal text (other issuers' rule).
+ */
+const subjectValuePins = (value: string) => subjectVerdict(value)?.pins ?? bindsSomething(value);
+
 function boundClaimIdentifies(claim: string, list: string): boolean {
   if (!identifies(claim)) return false;
   const patterns = splitPatternList(list);
-  return patterns.length > 0 && patterns.every(bindsSomething);
+  return patterns.length > 0 && patterns.every(claim === SUBJECT_CLAIM ? subjectValuePins : bindsSomething);
 }
 
 const HOW_TO_PIN =
@@ -173,7 +213,8 @@ export function checkOwnerPinning(input: PinningInput): PinningVerdict {
     }
   }
   for (const pin of pins) {
-    if (identifies(pin.claim) && pin.values.length > 0 && pin.values.every((v) => v !== "")) {
+    const fixes = (v: string) => (pin.claim === SUBJECT_CLAIM ? subjectValuePins(v) : v !== "");
+    if (identifies(pin.claim) && pin.values.length > 0 && pin.values.every(fixes)) {
       return { pinned: true, field: "condition", message: `the condition fixes claims.${pin.claim}` };
     }
   }

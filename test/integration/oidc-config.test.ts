@@ -210,6 +210,12 @@ describe("validation", () => {
       { iss: ISSUER },
       { aud: AUDIENCE },
       { exp: "1*" },
+      // the subject under another name, and claims any user sets for a project of their own
+      { sub: "project_path:**" },
+      { sub: "repo:*/*:ref:refs/heads/main" },
+      { actor_id: "12345" },
+      { deployment_tier: "production" },
+      { job_workflow_ref: "*/*/.github/workflows/deploy.yml@refs/heads/main" },
     ])("refuses the claims %j without a subject", async (boundClaims) => {
       await expectTooBroad({ ...NO_BINDING, boundClaims }, "boundClaims");
     });
@@ -221,6 +227,7 @@ describe("validation", () => {
 
     it("refuses a condition that fixes only what any user controls", async () => {
       await expectTooBroad({ ...NO_BINDING, condition: 'claims.ref_protected == "true"' }, "condition");
+      await expectTooBroad({ ...NO_BINDING, condition: 'claims.actor_id == "1234"' }, "condition");
     });
 
     it.each<[string, Record<string, unknown>]>([
@@ -230,6 +237,8 @@ describe("validation", () => {
       ["a project_id claim", { boundClaims: { project_id: "20" } }],
       ["a condition conjunct on an owner claim", { boundSubject: "project_path:**", condition: 'claims.namespace_id == "72"' }],
       ["an identifying claim of another issuer", { boundClaims: { workload: "billing-*" } }],
+      ["a GitLab subject bound as the sub claim", { boundClaims: { sub: "project_path:mygroup/*:ref_type:branch:ref:main" } }],
+      ["a literal sub in a condition", { condition: 'claims.sub == "repo:octo-org/app:ref:refs/heads/main"' }],
     ])("accepts %s", async (_name, binding) => {
       const identity = await newIdentity();
       expect((await ok("POST", path(identity.id), { body: { ...NO_BINDING, ...binding } })).identityOidcAuth).toMatchObject(binding);

@@ -44,6 +44,26 @@ describe("owner pinning", () => {
       [{ namespace_path: "mygroup*" }],
       [{ repository_owner: "*" }],
       [{ project_id: "42, *" }], // any-of: one alternative admits everyone
+      // the subject bound as a claim is judged as the subject is
+      [{ sub: "project_path:**" }],
+      [{ sub: "project_path:*/*:ref_type:branch:ref:main" }],
+      [{ sub: "repo:*/*:ref:refs/heads/main" }],
+      [{ sub: "repo:octo-org/*, repo:*/*" }],
+      [{ sub: "*:octo-org/*" }],
+      // claims any user sets in a project or account of their own
+      [{ actor_id: "12345" }],
+      [{ deployment_tier: "production" }],
+      [{ project_visibility: "private" }],
+      [{ repository_visibility: "private" }],
+      [{ workflow: "deploy" }],
+      [{ head_ref: "main", base_ref: "main" }],
+      [{ user_access_level: "maintainer" }],
+      [{ sha: "0123abcd" }],
+      // where a definition lives: any project may run a public one
+      [{ job_workflow_ref: "*/*/.github/workflows/deploy.yml@refs/heads/main" }],
+      [{ job_workflow_ref: "octo-org/workflows/.github/workflows/deploy.yml@refs/heads/main" }],
+      [{ ci_config_ref_uri: "gitlab.com/*/*//.gitlab-ci.yml@refs/heads/main" }],
+      [{ workflow_ref: "*/app/.github/workflows/deploy.yml@refs/heads/main" }],
     ])("claims %o without a subject", (boundClaims) => {
       const v = verdict({ boundClaims });
       expect(v).toMatchObject({ pinned: false, field: "boundClaims" });
@@ -94,6 +114,11 @@ describe("owner pinning", () => {
       [{ repository_owner_id: "9919" }],
       [{ repository: "octo-org/*" }],
       [{ repository_id: "123456" }],
+      [{ job_project_path: "mygroup/app" }],
+      [{ job_namespace_id: "1234" }],
+      [{ workflow_ref: "octo-org/app/.github/workflows/deploy.yml@refs/heads/main" }],
+      [{ sub: "project_path:mygroup/*:ref_type:branch:ref:main" }],
+      [{ sub: "repo:octo-org/*, repo:octo-org/app:environment:prod" }],
     ])("claims %o", (boundClaims) => {
       expect(verdict({ boundClaims })).toMatchObject({ pinned: true, field: "boundClaims" });
     });
