@@ -22,7 +22,7 @@ import { flushLedger } from "../storage/access-tokens";
 import { oidcConfigInputSchema } from "../oidc/config-schema";
 import type { OidcAuthConfig } from "../storage/records";
 import { nowMs } from "../time/clock";
-import { loginSnapshot } from "../tokens/audit";
+import { loginLeftOut, loginSnapshot } from "../tokens/audit";
 import type { AdminContext } from "./actor";
 import { proposedOidcAuth } from "./oidc-auth";
 import { auditTiers } from "./audit";
@@ -153,7 +153,10 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
     });
     for (const row of page.rows) {
       const claims = loginSnapshot(row.details);
-      if (claims) replay.add(row.createdAt, claims, evaluateConfig(current, claims), evaluateConfig(proposed, claims));
+      const leftOut = loginLeftOut(row.details);
+      if (claims) {
+        replay.add(row.createdAt, claims, evaluateConfig(current, claims, leftOut), evaluateConfig(proposed, claims, leftOut));
+      }
     }
     read += page.rows.length;
     parts += page.partsRead;
@@ -234,7 +237,7 @@ async function countLiveTokensEnded(
     );
     for (const token of page) {
       const claims = loginSnapshot(token.details);
-      if (claims && !evaluateConfig(proposed, claims).admitted) ended++;
+      if (claims && !evaluateConfig(proposed, claims, loginLeftOut(token.details)).admitted) ended++;
     }
     seen += page.length;
     after = page.at(-1);

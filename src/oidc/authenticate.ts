@@ -1,7 +1,7 @@
 import { BoundedMemo } from "../cache/memo";
 import type { JWTPayload } from "jose";
 import type { OidcAuthConfig } from "../storage/records";
-import { claimSnapshot, type ClaimSnapshot } from "./claim-snapshot";
+import { claimSnapshot, type ClaimSnapshot, type LeftOut, leftOutOf } from "./claim-snapshot";
 import { evaluateConfig, type ConfigVerdict, type FailedRule } from "./evaluate";
 import { loadDiscovery } from "./discovery";
 import type { ClaimIdToken } from "./replay";
@@ -24,6 +24,8 @@ const MAX_JTI_LENGTH = 256;
 export interface LoginTrace {
   /** The token's claim snapshot, once its signature verified (whatever is decided next). */
   claims?: ClaimSnapshot;
+  /** What the snapshot left out of the token's claims. */
+  leftOut?: LeftOut;
   /** The configured rule that refused the token, when one did. */
   failedRule?: FailedRule;
 }
@@ -53,6 +55,7 @@ export async function authenticateIdToken(
     payload = await verifyIdToken(jwt, lookupKeys, config.boundIssuer, (verified) => {
       signed = verified;
       trace.claims = claimSnapshot(verified);
+      trace.leftOut = leftOutOf(verified, trace.claims);
     });
   } catch (err) {
     // The issuer is checked right after the signature: that refusal is the configuration's to explain.

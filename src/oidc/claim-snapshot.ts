@@ -77,3 +77,53 @@ export function claimSnapshot(payload: Record<string, unknown>): ClaimSnapshot {
   }
   return out;
 }
+
+/**
+ * The claims of the token a snapshot does not hold, by name (LEFT_OUT ones, those past a bound), so that a
+ * decision on the snapshot can tell "the token had no such claim" from "the snapshot does not say":
+ * `"unknown"` when they cannot all be named (too many, a name too long to keep), and for snapshots taken
+ * before this was recorded.
+ */
+export type LeftOut = readonly string[] | "unknown";
+
+/** At most this many left-out names are listed; more make the set "unknown". */
+export const MAX_LEFT_OUT_NAMES = 16;
+
+export function leftOutOf(payload: Record<string, unknown>, snapshot: ClaimSnapshot): LeftOut {
+  const names = Object.keys(payload).filter((key) => !Object.hasOwn(snapshot, key));
+  if (names.length > MAX_LEFT_OUT_NAMES || names.some((n) => n.length > SNAPSHOT_LIMITS.maxKeyLength)) return "unknown";
+  return names;
+}
+
+/** A left-out set as read back from a token or an audit row: anything but a list of names is "unknown". */
+export function readLeftOut(value: unknown): LeftOut {
+  return Array.isArray(value) && value.length <= MAX_LEFT_OUT_NAMES && value.every((n) => typeof n === "string")
+    ? (value as string[])
+    : "unknown";
+}
+
+/** Thrown by snapshotView when a condition looks at a claim the snapshot may have left out. */
+export class LeftOutClaim extends Error {
+  override readonly name = "LeftOutClaim";
+}
+
+/**
+ * The snapshot as a condition evaluated on it sees it: a look at a claim it may have left out (`has()`,
+ * `in`, reading it, iterating over or counting the claims) throws, and an error fails the condition closed.
+ * Without this, `!has(claims.nonce)` would admit on the snapshot a token whose nonce it left out, which the
+ * token itself would not be. Claims the snapshot holds, and claims the token did not have, read as usual.
+ */
+export function snapshotView(snapshot: Record<string, unknown>, leftOut: LeftOut): Record<string, unknown> {
+  if (leftOut !== "unknown" && leftOut.length === 0) return snapshot;
+  const mayBeLeftOut = (key: string | symbol) =>
+    typeof key === "string" && !Object.hasOwn(snapshot, key) && (leftOut === "unknown" || leftOut.includes(key));
+  const unknown = (key: string | symbol) => {
+    throw new LeftOutClaim(`the claim '${String(key).slice(0, 64)}' was left out of the token's snapshot`);
+  };
+  return new Proxy(snapshot, {
+    has: (target, key) => (mayBeLeftOut(key) ? unknown(key) : Reflect.has(target, key)),
+    get: (target, key, receiver) => (mayBeLeftOut(key) ? unknown(key) : Reflect.get(target, key, receiver)),
+    getOwnPropertyDescriptor: (target, key) => (mayBeLeftOut(key) ? unknown(key) : Reflect.getOwnPropertyDescriptor(target, key)),
+    ownKeys: () => unknown("(all claims)"),
+  });
+}

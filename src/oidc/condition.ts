@@ -16,6 +16,7 @@
 import { RE2JS } from "@bufbuild/re2";
 import { type ASTNode, Environment, type ParseResult, serialize } from "@marcbachmann/cel-js";
 import { BoundedMemo } from "../cache/memo";
+import { type LeftOut, snapshotView } from "./claim-snapshot";
 import { meter, spend, withBudget } from "./condition-budget";
 import { checkConditionTree, children, CONDITION_LIMITS, ConditionRejection, conjunctsOf, patternOf, pinOf } from "./condition-checks";
 import type { ClaimPin } from "./owner-pinning";
@@ -179,11 +180,19 @@ export const compiledCondition = (source: string): CompileResult => compiled.get
 
 // ---- evaluating --------------------------------------------------------------------------------
 
-/** Whether the claims satisfy the condition. Fails closed, never throws. */
-export function evaluateCondition(condition: CompiledCondition, claims: Record<string, unknown>): ConditionVerdict {
+/**
+ * Whether the claims satisfy the condition. Fails closed, never throws. `leftOut`: the claims are a
+ * snapshot that left these out (src/oidc/claim-snapshot.ts); a look at one of them is an error.
+ */
+export function evaluateCondition(
+  condition: CompiledCondition,
+  payload: Record<string, unknown>,
+  leftOut?: LeftOut,
+): ConditionVerdict {
   const programs = programsOf.get(condition);
   if (!programs) return { ok: false, error: "the condition was not compiled" };
-  return withBudget(claims, () => {
+  const claims = leftOut === undefined ? payload : snapshotView(payload, leftOut);
+  return withBudget(payload, () => {
     for (const [i, program] of programs.entries()) {
       const conjunct = condition.conjuncts[i];
       const at = conjunct ? { conjunct } : {};

@@ -11,6 +11,7 @@ import type { JWTPayload } from "jose";
 import { failure, Reason, type Failure } from "../errors";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBindings, checkCondition } from "./bindings";
+import type { LeftOut } from "./claim-snapshot";
 import { readClaim } from "./claims";
 
 /** The rules of a configuration, in the order a login checks them. */
@@ -53,11 +54,11 @@ export type EvaluatedConfig = Pick<OidcAuthConfig, "boundIssuer" | "boundSubject
  * claim snapshot): the exact issuer, then subject, audiences, every bound claim and the condition (checkBindings). A
  * refusal carries the login's own Failure (same reason, qualifier and message) and the rule that decided.
  */
-export function evaluateConfig(config: EvaluatedConfig, claims: Record<string, unknown>): ConfigVerdict {
+export function evaluateConfig(config: EvaluatedConfig, claims: Record<string, unknown>, leftOut?: LeftOut): ConfigVerdict {
   if (claims.iss !== config.boundIssuer) {
     return refused(failure(Reason.issuer_mismatch), { rule: "issuer", expected: config.boundIssuer }, claims.iss);
   }
-  const bindings = checkBindings(claims as JWTPayload, config as OidcAuthConfig);
+  const bindings = checkBindings(claims as JWTPayload, config as OidcAuthConfig, leftOut);
   if (bindings.ok) return { admitted: true };
   if (bindings.reason === Reason.subject_not_allowed) {
     return refused(bindings, { rule: "subject", expected: config.boundSubject }, claims.sub);
@@ -66,7 +67,7 @@ export function evaluateConfig(config: EvaluatedConfig, claims: Record<string, u
     return refused(bindings, { rule: "audience", expected: config.boundAudiences }, claims.aud);
   }
   if (bindings.reason === Reason.condition_failed) {
-    const verdict = checkCondition(claims as JWTPayload, config.condition);
+    const verdict = checkCondition(claims as JWTPayload, config.condition, leftOut);
     const conjunct = verdict.ok ? undefined : verdict.conjunct?.text;
     return refused(
       bindings,

@@ -12,7 +12,7 @@ import { encodeBase64url } from "../encoding/base64url";
 import { failure, Reason, type Failure } from "../errors";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBindings } from "./bindings";
-import type { ClaimSnapshot } from "./claim-snapshot";
+import type { ClaimSnapshot, LeftOut } from "./claim-snapshot";
 
 /** What a decision on a live token needs of a configuration: small, plain data (it crosses RPC). */
 export interface LiveRules {
@@ -30,10 +30,12 @@ export interface LiveRules {
   updatedAtMs: number;
 }
 
-/** What an access token carries of the login it was issued for (its signed `idc` and `kfp` claims). */
+/** What an access token carries of the login it was issued for (its signed `idc`, `idd` and `kfp` claims). */
 export interface IssuedFor {
   claims: ClaimSnapshot;
   keySource: string;
+  /** what the snapshot left out; absent (a caller of an older version): "unknown" */
+  leftOut?: LeftOut;
 }
 
 /**
@@ -48,7 +50,7 @@ export function configAdmitsClaims(rules: LiveRules, issued: IssuedFor): Failure
     return failure(Reason.key_not_found, "The configuration now takes the issuer's keys from another source");
   }
   if (issued.claims.iss !== rules.boundIssuer) return failure(Reason.issuer_mismatch);
-  const bindings = checkBindings(issued.claims as JWTPayload, rules);
+  const bindings = checkBindings(issued.claims as JWTPayload, rules, issued.leftOut ?? "unknown");
   return bindings.ok ? null : bindings;
 }
 

@@ -5,7 +5,7 @@ import { encodeBase64url, encodeBase64urlText } from "../encoding/base64url";
 import type { SigningKeys } from "./signing-keys";
 import { DomainError, Reason } from "../errors";
 import { nowMs, nowSeconds } from "../time/clock";
-import type { ClaimSnapshot } from "../oidc/claim-snapshot";
+import type { ClaimSnapshot, LeftOut } from "../oidc/claim-snapshot";
 
 /** `iss` of tokens issued without an issuer identifier (before there was one, or with no request to take it from). */
 export const ACCESS_TOKEN_ISSUER = "edge-oidc-auth";
@@ -47,6 +47,8 @@ export interface AccessTokenClaims {
    * unchanged on renewal.
    */
   idc?: ClaimSnapshot;
+  /** The ID token's claims `idc` left out (src/oidc/claim-snapshot.ts); absent on older tokens: "unknown". */
+  idd?: LeftOut;
   kfp?: string;
   cfp?: string;
 }
@@ -162,6 +164,7 @@ async function verifySignedAccessToken(
     if (!issuedForShape(payload)) throw new DomainError(Reason.access_token_invalid, "The access token's login claims are malformed");
     if (payload.metadata !== undefined) Object.freeze(payload.metadata);
     if (payload.idc !== undefined) Object.freeze(payload.idc);
+    if (Array.isArray(payload.idd)) Object.freeze(payload.idd);
     return Object.freeze(payload) as unknown as AccessTokenClaims;
   } catch (err) {
     if (err instanceof DomainError) throw err;

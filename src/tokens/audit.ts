@@ -1,5 +1,5 @@
 import type { LoginTrace } from "../oidc/authenticate";
-import type { ClaimSnapshot } from "../oidc/claim-snapshot";
+import { type ClaimSnapshot, type LeftOut, readLeftOut } from "../oidc/claim-snapshot";
 import { issuedTokenFacts } from "../storage/access-tokens";
 import { recordAudit, recordCountedAudit, recordLogin, type AuditEvent } from "../storage/audit-log";
 import type { AccessTokenClaims } from "./access-token";
@@ -61,7 +61,7 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
   if (!attempt.identityId) return;
   const failedRule = result.outcome === "failure" ? attempt.failedRule : undefined;
   const details = {
-    ...(attempt.claims ? { claims: attempt.claims, snapshot: SNAPSHOT_VERSION } : {}),
+    ...(attempt.claims ? { claims: attempt.claims, snapshot: SNAPSHOT_VERSION, leftOut: attempt.leftOut ?? "unknown" } : {}),
     ...(failedRule ? { failedRule } : {}),
     ...(refusedFor ? { refusedFor } : {}),
   };
@@ -79,6 +79,11 @@ export function auditLogin(db: D1Database, caller: Caller, attempt: LoginAttempt
   };
   if (result.outcome === "success") recordLogin(db, event, issuedTokenFacts(result.token), caller.waitUntil);
   else recordAudit(db, event, caller.waitUntil);
+}
+
+/** What the snapshot of a login row left out (rows written before it was recorded: "unknown"). */
+export function loginLeftOut(details: unknown): LeftOut {
+  return readLeftOut((details as { leftOut?: unknown } | null)?.leftOut);
 }
 
 /** The claim snapshot a login row recorded (see auditLogin), or null for a row without one. */

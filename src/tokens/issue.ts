@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import type { ClaimSnapshot } from "../oidc/claim-snapshot";
+import type { ClaimSnapshot, LeftOut } from "../oidc/claim-snapshot";
 import { mapClaims } from "../oidc/claims";
 import type { Identity, OidcAuthConfig } from "../storage/records";
 import { AUTH_METHOD_OIDC } from "../storage/records";
@@ -39,8 +39,9 @@ export async function issueAccessToken(
     identity: Identity;
     config: OidcAuthConfig;
     idToken: JWTPayload;
-    /** the ID token's claim snapshot, when the login already took it */
+    /** the ID token's claim snapshot, when the login already took it, and what it left out */
     idTokenSnapshot?: ClaimSnapshot | undefined;
+    idTokenLeftOut?: LeftOut | undefined;
     ceilingSeconds: number;
     /** the token-state namespace: the token's shard id is derived in it (a hash, no call) */
     tokenState: Pick<Env, "TOKEN_STATE">;
@@ -77,7 +78,7 @@ export async function issueAccessToken(
     const metadata = mapClaims(input.idToken as Record<string, unknown>, config.claimMetadataMapping);
     if (Object.keys(metadata).length > 0) claims.metadata = metadata;
   }
-  Object.assign(claims, await issuedForClaims(config, input.idToken, input.idTokenSnapshot));
+  Object.assign(claims, await issuedForClaims(config, input.idToken, input.idTokenSnapshot, input.idTokenLeftOut));
   const accessToken = await signWithinLimit(keys, claims, input.issuer);
   return { response: tokenResponse(accessToken, claims, now), claims };
 }

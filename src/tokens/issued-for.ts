@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { claimSnapshot, type ClaimSnapshot } from "../oidc/claim-snapshot";
+import { claimSnapshot, type ClaimSnapshot, type LeftOut, leftOutOf, MAX_LEFT_OUT_NAMES } from "../oidc/claim-snapshot";
 import { liveRules } from "../oidc/live-rules";
 import type { OidcAuthConfig } from "../storage/records";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessTokenClaims } from "./access-token";
@@ -16,22 +16,27 @@ export async function issuedForClaims(
   idToken: JWTPayload,
   /** the token's snapshot when the login already took it (src/oidc/authenticate.ts traces it): not taken twice */
   snapshot: ClaimSnapshot = claimSnapshot(idToken as Record<string, unknown>),
-): Promise<Required<Pick<AccessTokenClaims, "idc" | "kfp" | "cfp">>> {
+  leftOut: LeftOut = leftOutOf(idToken as Record<string, unknown>, snapshot),
+): Promise<Required<Pick<AccessTokenClaims, "idc" | "idd" | "kfp" | "cfp">>> {
   const rules = await liveRules(config);
-  return { idc: snapshot, kfp: rules.keySource, cfp: rules.version };
+  return { idc: snapshot, idd: leftOut, kfp: rules.keySource, cfp: rules.version };
 }
 
 /**
  * Signs the claims as a token we accept back (at most MAX_ACCESS_TOKEN_LENGTH): when the snapshot makes it
  * longer (only with many long, non-ASCII claims next to a large metadata mapping), its last claims are
- * dropped, in `claims` too, until it fits. A dropped claim matches nothing, so a re-check that needs it
- * refuses: the token fails closed, never open.
+ * dropped, in `claims` too, until it fits, and named in `idd`. A dropped claim matches nothing, and a
+ * condition that looks at one errs, so a re-check that needs it refuses: the token fails closed, never open.
  */
 export async function signWithinLimit(keys: SigningKeys, claims: AccessTokenClaims, issuer?: string): Promise<string> {
   let token = await signAccessToken(keys, claims, issuer);
   while (token.length > MAX_ACCESS_TOKEN_LENGTH && claims.idc && Object.keys(claims.idc).length > 0) {
     // Base64url: 4 characters per 3 bytes of claims.
-    claims.idc = withoutLastClaims(claims.idc, Math.ceil(((token.length - MAX_ACCESS_TOKEN_LENGTH) * 3) / 4));
+    const kept = withoutLastClaims(claims.idc, Math.ceil(((token.length - MAX_ACCESS_TOKEN_LENGTH) * 3) / 4));
+    const dropped = Object.keys(claims.idc).filter((name) => !Object.hasOwn(kept, name));
+    const leftOut = claims.idd === undefined || claims.idd === "unknown" ? "unknown" : [...claims.idd, ...dropped];
+    claims.idc = kept;
+    claims.idd = leftOut !== "unknown" && leftOut.length <= MAX_LEFT_OUT_NAMES ? leftOut : "unknown";
     token = await signAccessToken(keys, claims, issuer);
   }
   return token;

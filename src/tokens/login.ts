@@ -86,6 +86,7 @@ export async function loginWithIdToken(
       config,
       idToken,
       idTokenSnapshot: attempt.claims, // taken when the signature verified (the audit's), not again
+      idTokenLeftOut: attempt.leftOut,
       ceilingSeconds: tokenCeilingSeconds(env),
       tokenState: env,
       issuer: caller.issuer,

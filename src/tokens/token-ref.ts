@@ -1,4 +1,5 @@
 import type { IssuedToken } from "../storage/access-tokens";
+import { readLeftOut } from "../oidc/claim-snapshot";
 import type { IssuedFor } from "../oidc/live-rules";
 import type { AccessTokenClaims } from "./access-token";
 
@@ -57,5 +58,5 @@ export function tokenRef(token: AccessTokenClaims | IssuedToken): TokenRef {
 
 /** The ref with what the token carries of its login, for the object's re-check (none: an empty snapshot). */
 export function withIssuedFor(ref: TokenRef, token: AccessTokenClaims): TokenRef {
-  return { ...ref, issuedFor: { claims: token.idc ?? {}, keySource: token.kfp ?? "" } };
+  return { ...ref, issuedFor: { claims: token.idc ?? {}, keySource: token.kfp ?? "", leftOut: readLeftOut(token.idd) } };
 }

@@ -43,6 +43,25 @@ afterEach(() => {
 });
 
 describe("a configuration change reaches live tokens", () => {
+  it("a condition on a claim the snapshot left out refuses the token: the re-check never admits what a login would not", async () => {
+    const s = await scenario();
+    // A nonce is left out of every snapshot; a 600-character claim is over the snapshot's value bound.
+    const withNonce = await loginAs(s, { nonce: "n-123" });
+    const withBig = await loginAs(s, { big: "b".repeat(600) });
+    const plain = await loginAs(s, {});
+    expect(jwtPayload(withNonce).idd).toEqual(["nonce"]);
+    expect(jwtPayload(withBig).idd).toEqual(["big"]);
+    expect(jwtPayload(plain).idd).toEqual([]);
+
+    await patchOidc(s.identity.id, { condition: "!has(claims.nonce) && !has(claims.big)" });
+    // A login with either claim is refused now, and so is the token of such a login.
+    expectRefusal(await s.loginWith({ nonce: "n-123" }), 401, "condition_failed");
+    await expectBindingChanged(withNonce);
+    await expectBindingChanged(withBig);
+    // A token whose ID token had neither is still admitted: the snapshot says it had none.
+    await expectAdmitted(plain);
+  });
+
   it("narrowing boundSubject refuses the tokens it no longer admits, on use, renew and RPC; the others keep working", async () => {
     const s = await scenario({ boundSubject: BRANCH_SUBJECT("*") });
     const main = await loginAs(s, { sub: BRANCH_SUBJECT("main") });

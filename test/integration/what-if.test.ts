@@ -57,6 +57,15 @@ describe("what-if", () => {
     expect(after).toMatchObject({ evaluated: 3, lostCount: 2, liveTokensEnded: 1 });
   });
 
+  it("never predicts an admission on a claim the recorded snapshot left out", async () => {
+    const s = await scenario();
+    expect((await s.loginWith({ nonce: "n-123" })).status).toBe(200);
+    expect((await s.loginWith({})).status).toBe(200);
+    // A real login with a nonce is refused by this condition: the preview must not say it is admitted.
+    const res = await whatIf(s.identity.id, { condition: "!has(claims.nonce)" });
+    expect(res.body).toMatchObject({ evaluated: 2, lostCount: 1, unchanged: 1, liveTokensEnded: 1 });
+  });
+
   it("lists the attempts a loosened rule gains, with the rule that refused them", async () => {
     const s = await scenario({ boundClaims: { ref_protected: "true" } });
     expectRefusal(await s.loginWith({ ref_protected: "false" }), 401, "claim_not_allowed: ref_protected");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { claimSnapshot, SNAPSHOT_LIMITS } from "../../src/oidc/claim-snapshot";
+import {
+  claimSnapshot,
+  LeftOutClaim,
+  leftOutOf,
+  MAX_LEFT_OUT_NAMES,
+  readLeftOut,
+  SNAPSHOT_LIMITS,
+  snapshotView,
+} from "../../src/oidc/claim-snapshot";
 import { gitlabClaims } from "../support/ci-claims";
 
 describe("claimSnapshot", () => {
@@ -62,5 +70,32 @@ describe("claimSnapshot", () => {
   it("leaves out hashes and nonces, non-finite numbers and over-long names", () => {
     const snapshot = claimSnapshot({ sub: "s", nonce: "n", at_hash: "h", n: Number.NaN, ["k".repeat(200)]: "v" });
     expect(snapshot).toEqual({ sub: "s" });
+  });
+});
+
+describe("what a snapshot left out", () => {
+  it("names the claims it left out, or says it cannot", () => {
+    const payload = { sub: "x", nonce: "n", big: "b".repeat(600) };
+    const snapshot = claimSnapshot(payload);
+    expect(leftOutOf(payload, snapshot)).toEqual(["nonce", "big"]);
+    const many = Object.fromEntries(Array.from({ length: MAX_LEFT_OUT_NAMES + 1 }, (_, i) => [`c${i}`, "v".repeat(600)]));
+    expect(leftOutOf(many, claimSnapshot(many))).toBe("unknown");
+    expect(readLeftOut(["a"])).toEqual(["a"]);
+    for (const bad of [undefined, "x", [1], {}]) expect(readLeftOut(bad)).toBe("unknown");
+  });
+
+  it("makes any look at a left-out claim an error, and reads the rest as they are", () => {
+    const view = snapshotView({ sub: "x" }, ["nonce"]);
+    expect(view.sub).toBe("x");
+    expect("other" in view).toBe(false); // the token had no such claim
+    expect(() => "nonce" in view).toThrow(LeftOutClaim);
+    expect(() => view.nonce).toThrow(LeftOutClaim);
+    expect(() => Object.keys(view)).toThrow(LeftOutClaim);
+    // Unknown: every claim the snapshot does not hold may have been left out.
+    const unknown = snapshotView({ sub: "x" }, "unknown");
+    expect(() => "other" in unknown).toThrow(LeftOutClaim);
+    // Nothing left out: the snapshot itself.
+    const whole = { sub: "x" };
+    expect(snapshotView(whole, [])).toBe(whole);
   });
 });
