@@ -3,6 +3,7 @@ import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS, OIDC_MAX_TTL_BOUND_SECON
 import type { OidcAuthFields } from "../storage/oidc-auth-configs";
 import type { OidcAuthConfig } from "../storage/records";
 import { ipTypeOf, parseIpRange } from "../net/ip-ranges";
+import { splitPatternList } from "./glob";
 import { checkFetchableUrl } from "./url-policy";
 import { parseJwks, PRIVATE_MEMBERS, rejectKey } from "./jwks";
 import { pemCertificateProblem } from "./pem";
@@ -91,6 +92,7 @@ const fieldsSchema = z.object({
   caCert: z
     .string()
     .max(65_536)
+    .transform((v) => (v.trim() === "" ? "" : v))
     .superRefine((v, ctx) => {
       const problem = v.trim() === "" ? null : pemCertificateProblem(v);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -104,13 +106,22 @@ const fieldsSchema = z.object({
       "GitHub: `repo:OWNER/REPO:ref:refs/heads/BRANCH`, `repo:O/R:environment:E`, `repo:O/R:pull_request` " +
       "(a `:` inside a value is written `%3A`).",
   ),
-  boundAudiences: patternText.describe(
+  // A list with no pattern in it (" ", ",") binds no audience, as an empty one does (Infisical trims it to "").
+  boundAudiences: patternText.transform((v) => (splitPatternList(v).length === 0 ? "" : v)).describe(
     "Comma-separated patterns; one must match an `aud` entry. GitLab: the `aud` your job's `id_tokens:` asks for. " +
       "GitHub: defaults to `https://github.com/OWNER`.",
   ),
   boundClaims: z
     .record(claimKey, patternText)
     .refine((r) => Object.keys(r).length <= 64, "at most 64 claims")
+    .superRefine((r, ctx) => {
+      // A bound claim with no pattern (" ", ",") would refuse every token, which no one means by it.
+      for (const [claim, list] of Object.entries(r)) {
+        if (splitPatternList(list).length === 0) {
+          ctx.addIssue({ code: "custom", path: [claim], message: "needs at least one pattern; remove the claim to stop binding it" });
+        }
+      }
+    })
     .describe(
       "Every claim listed must match; a value is a comma-separated list of patterns, any of which may match. Names may be dot paths. " +
         "GitLab: bind `project_id` and `ref_protected` = `true` for anything sensitive (in a merge-request pipeline from a fork, " +
@@ -189,6 +200,8 @@ export type ConfigParseResult = { ok: true; fields: OidcAuthFields } | { ok: fal
  * only: ./config-policy.ts.
  */
 export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null, opts: { allowInsecure: boolean }): ConfigParseResult {
+  const reserved = reservedMemberIssues(input);
+  if (reserved.length > 0) return { ok: false, issues: reserved };
   const parsed = oidcConfigInputSchema.safeParse(input);
   if (!parsed.success) {
     return {
@@ -211,6 +224,10 @@ export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null,
     if (!url) continue;
     const check = checkFetchableUrl(url, opts);
     if (!check.ok) issues.push({ field, message: check.reason });
+    // The discovery path is appended to it (src/oidc/url-policy.ts): after a query it would land in the query.
+    else if (field === "oidcDiscoveryUrl" && check.url.href.includes("?")) {
+      issues.push({ field, message: "must not contain a query: /.well-known/openid-configuration is appended to it" });
+    }
   }
   const f = merged as OidcAuthFields;
   if (f.jwksJson && f.jwksJson.trim() !== "") {
@@ -221,6 +238,23 @@ export function parseOidcConfig(input: unknown, existing: OidcAuthConfig | null,
     issues.push({ field: "accessTokenTTL", message: "must not be greater than accessTokenMaxTTL" });
   }
   return issues.length ? { ok: false, issues } : { ok: true, fields: f };
+}
+
+/** The maps whose member names are claim names or metadata keys. */
+const NAMED_MAPS = ["boundClaims", "claimMetadataMapping"] as const;
+
+/**
+ * A member named `__proto__` in those maps: JSON keeps it as a member, but a JavaScript object (zod's output,
+ * every copy) cannot (assigning it sets the prototype), so the binding or mapping would vanish without a word.
+ */
+function reservedMemberIssues(input: unknown): FieldIssue[] {
+  if (typeof input !== "object" || input === null) return [];
+  return NAMED_MAPS.flatMap((field) => {
+    const map = (input as Record<string, unknown>)[field];
+    return typeof map === "object" && map !== null && Object.hasOwn(map, "__proto__")
+      ? [{ field: `${field}.__proto__`, message: "'__proto__' cannot be a claim name or a metadata key" }]
+      : [];
+  });
 }
 
 /**

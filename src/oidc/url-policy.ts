@@ -25,7 +25,11 @@ function hostnameProblem(hostname: string): string | null {
   return null;
 }
 
+/** Whitespace and control characters: the URL parser drops some of them silently, so what was checked would not be what is stored. */
+const INVISIBLE = /[\s\x00-\x1f\x7f]/;
+
 export function checkFetchableUrl(raw: string, opts: { allowInsecure: boolean }): FetchableUrlResult {
+  if (INVISIBLE.test(raw)) return { ok: false, reason: "must not contain spaces or control characters" };
   let url: URL;
   try {
     url = new URL(raw);

@@ -130,6 +130,12 @@ describe("validation", () => {
       ["a non-http scheme", "ftp://gitlab.example.com"],
       ["credentials in the URL", "https://user:pass@gitlab.example.com"],
       ["a fragment", "https://gitlab.example.com/#x"],
+      // the discovery path is appended to it: after a query it would land in the query
+      ["a query", "https://gitlab.example.com/t?x=1"],
+      // the URL parser drops these silently: what was checked would not be what is stored and fetched
+      ["a line break", "https://gitlab.example.com/t\r\nX-Injected: 1"],
+      ["a tab", "https://gitlab.example.com/t\tx"],
+      ["a space", "https://gitlab.example.com/a b"],
     ])("refuses an oidcDiscoveryUrl with %s", async (_name, url) => {
       await expectInvalid({ ...MINIMAL, oidcDiscoveryUrl: url }, "oidcDiscoveryUrl");
     });
@@ -259,6 +265,36 @@ describe("validation", () => {
     it("refuses a bound claim whose value is not a string", async () => {
       await expectInvalid({ ...MINIMAL, boundClaims: { runner_id: 1 } }, "boundClaims.runner_id");
     });
+
+    it.each(["", " ", ",", " , "])("refuses a bound claim with no pattern in %j: it would refuse every token", async (list) => {
+      await expectInvalid({ ...MINIMAL, boundClaims: { namespace_id: "72", ref: list } }, "boundClaims.ref");
+    });
+
+    it("refuses __proto__ as a bound claim or a metadata key, which an object cannot keep", async () => {
+      // As raw JSON: a JavaScript object literal would not even send it.
+      const identity = await newIdentity();
+      for (const [field, member] of [
+        ["boundClaims", '{"__proto__":"x","namespace_id":"72"}'],
+        ["claimMetadataMapping", '{"__proto__":"sub"}'],
+      ] as const) {
+        const body = `{"oidcDiscoveryUrl":"${ISSUER}","boundIssuer":"${ISSUER}","boundSubject":"${GITLAB_SUBJECT}","${field}":${member}}`;
+        const res = await call("POST", path(identity.id), { body });
+        expectRefusal(res, 422, "invalid_oidc_config");
+        expect(JSON.stringify(res.body.details)).toContain("__proto__");
+      }
+    });
+
+    it("binds no audience for a list with no pattern in it, as for an empty one: stored as empty, and logins work", async () => {
+      const idp = createIdp();
+      for (const boundAudiences of [" ", ",", " , "]) {
+        const identity = await newIdentity();
+        const body = { oidcDiscoveryUrl: idp.issuer, boundIssuer: idp.issuer, boundSubject: GITLAB_SUBJECT, boundAudiences };
+        const res = await ok("POST", path(identity.id), { body });
+        expect(res.identityOidcAuth.boundAudiences).toBe("");
+        expect(res.warnings).toContainEqual(expect.objectContaining({ code: "audience_unbound" }));
+        expectIssued(await login(identity.id, await idp.mint({ ...gitlabClaims(), aud: "https://anything.example" })));
+      }
+    });
   });
 
   describe("other fields", () => {
@@ -275,8 +311,10 @@ describe("validation", () => {
       expect(res.identityOidcAuth).not.toHaveProperty("boundSubjects");
     });
 
-    it("refuses a caCert that is not a PEM certificate", async () => {
+    it("refuses a caCert that is not a PEM certificate, and stores a blank one as none", async () => {
       await expectInvalid({ ...MINIMAL, caCert: "hello" }, "caCert");
+      const identity = await newIdentity();
+      expect((await ok("POST", path(identity.id), { body: { ...MINIMAL, caCert: "  \n" } })).identityOidcAuth.caCert).toBe("");
     });
 
     it("refuses a claimMetadataMapping key with odd characters", async () => {
