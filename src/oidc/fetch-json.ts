@@ -3,7 +3,11 @@
  * Failures are typed so callers can tell "the IdP is down" (serve stale, or 503) from "the IdP answered
  * something unusable" (same treatment: we never trust a half-good answer).
  */
+import { parseStrictJson, StrictJsonError } from "./strict-json";
+
 export const IDP_FETCH_TIMEOUT_MS = 5_000;
+/** Nesting of a discovery document or a JWKS (both 3 deep in practice). */
+const IDP_JSON_MAX_DEPTH = 32;
 export const IDP_MAX_RESPONSE_BYTES = 512 * 1024;
 
 export class IdpFetchError extends Error {
@@ -48,14 +52,13 @@ export async function fetchJsonObject(
     throw new IdpFetchError("not_json", "answered with a non-JSON content type");
   }
   const text = await readCapped(response, maxBytes, timeoutMs);
+  // Read as strictly as an ID token: a document naming `issuer` twice must not mean its last one.
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
-    throw new IdpFetchError("not_json", "answered with malformed JSON");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new IdpFetchError("not_json", "answered with JSON that is not an object");
+    value = parseStrictJson(text, { maxDepth: IDP_JSON_MAX_DEPTH });
+  } catch (err) {
+    const why = err instanceof StrictJsonError ? ` (${err.message})` : "";
+    throw new IdpFetchError("not_json", `answered with malformed JSON${why}`);
   }
   return value as Record<string, unknown>;
 }

@@ -41,10 +41,23 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions): unknown 
   return value;
 }
 
-/** Members of every object in a parsed value; throws on nesting deeper than maxDepth or a non-finite number. */
+/**
+ * A UTF-16 surrogate without its other half: JSON can write one (`"\ud800"`), no Unicode text holds one
+ * (I-JSON, RFC 7493 §2.1), and readers disagree about it (some replace it, some refuse the whole document).
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Members of every object in a parsed value; throws on nesting deeper than maxDepth, a non-finite number
+ * or a string (value or member name) with a lone surrogate.
+ */
 function membersHeld(value: unknown, depth: number, maxDepth: number): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new StrictJsonError("number out of range");
+    return 0;
+  }
+  if (typeof value === "string") {
+    if (LONE_SURROGATE.test(value)) throw new StrictJsonError("a string is not Unicode text (a lone surrogate)");
     return 0;
   }
   if (value === null || typeof value !== "object") return 0;
@@ -55,6 +68,7 @@ function membersHeld(value: unknown, depth: number, maxDepth: number): number {
     return count;
   }
   for (const key in value) {
+    if (LONE_SURROGATE.test(key)) throw new StrictJsonError("a member name is not Unicode text (a lone surrogate)");
     count += 1 + membersHeld((value as Record<string, unknown>)[key], depth + 1, maxDepth);
   }
   return count;

@@ -359,6 +359,15 @@ describe("admin bodies are read as strictly as ID tokens", () => {
     expectRefusal(await call("POST", `/api/v1/auth/oidc-auth/identities/${identity.id}`, { body: nested }), 422, "invalid_request");
   });
 
+  it("refuses a string that is not Unicode text (a lone surrogate) instead of storing it altered (422)", async () => {
+    const org = await createOrg();
+    const body = `{"name":"lone\\ud800","organizationId":"${org.id}","role":"member"}`;
+    const res = await call("POST", "/api/v1/identities", { body });
+    expectRefusal(res, 422, "invalid_request");
+    expect(res.body.message).toContain("lone surrogate");
+    expect((await ok("GET", `/api/v1/identities?organizationId=${org.id}`)).identities).toEqual([]);
+  });
+
   it("takes application/json only: text/plain, no Content-Type or a form are 415", async () => {
     const org = await createOrg();
     const body = JSON.stringify({ name: "typed", organizationId: org.id, role: "admin" });

@@ -181,6 +181,13 @@ describe("header and payload are JSON objects, without duplicate names or absurd
     await refusedBeforeFetch(s, await s.idp.mint(text), 401, "token_malformed");
   });
 
+  it("refuses a payload the IdP signed with a lone surrogate (not Unicode text)", async () => {
+    const s = await scenario(SEED_CONFIG);
+    const text = JSON.stringify(goodClaims(s)).slice(0, -1) + ',"team":"a\\ud800"}';
+    expect(JSON.parse(text).team).toBe("a\ud800"); // what a lenient parser would have kept
+    await refusedBeforeFetch(s, await s.idp.mint(text), 401, "token_malformed");
+  });
+
   it("refuses a duplicate member in a nested object", async () => {
     const s = await scenario(SEED_CONFIG);
     const text = JSON.stringify(goodClaims(s)).slice(0, -1) + ',"ext":{"team":"a","team":"b"}}';

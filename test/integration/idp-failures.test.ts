@@ -95,6 +95,14 @@ describe("cold cache: every IdP failure is a 503 idp_unavailable with Retry-Afte
     expect(elapsed).toBeLessThan(IDP_FETCH_TIMEOUT_MS + 2_500);
   });
 
+  it("a discovery document naming issuer twice is malformed, whichever comes last (503, as any unusable answer)", async () => {
+    const s = await scenario();
+    const genuine = await (await fetch(`${s.idp.issuer}/.well-known/openid-configuration`)).text();
+    // A lenient reader keeps the last issuer, the genuine one, and would admit.
+    await s.idp.behaviour({ body: `{"issuer":"https://evil.example",${genuine.trim().slice(1)}`, only: "discovery" });
+    expectUnavailable(await s.loginWith());
+  });
+
   it("a discovery document naming another issuer is a 401, not a 503 (the IdP answered)", async () => {
     const s = await scenario();
     await s.idp.behaviour({ issuerOverride: `${s.idp.issuer}/` });

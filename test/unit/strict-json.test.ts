@@ -23,3 +23,12 @@ describe("strict JSON: member names counted in the text", () => {
     }
   });
 });
+
+describe("strict JSON: Unicode text only", () => {
+  it("refuses a lone surrogate in a value or a member name, accepts a pair", () => {
+    for (const text of ['{"a":"x\\ud800"}', '{"a":"\\udc00y"}', '{"\\ud800":1}', '["\\udbff\\udbff"]', '{"a":{"b":["\\ude00"]}}']) {
+      expect(() => read(text), text).toThrow("lone surrogate");
+    }
+    expect(read('{"a":"\\ud83d\\ude00","\\ud83d\\ude00":1}')).toEqual({ a: "😀", "😀": 1 });
+  });
+});
