@@ -15,8 +15,9 @@ import { changed, writeAudited } from "./audit";
 import { propagateIdentityChange } from "./propagate";
 import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
+import { displayName } from "./display-name";
 
-const identityName = z.string().trim().min(1).max(64).describe("display name");
+const identityName = displayName;
 const orgRole = z.enum(ORG_ROLES).describe("organization role; `admin` may use the admin API in its organization");
 
 export const createIdentityInput = z.object({

@@ -5,12 +5,13 @@ import { assertAdminKey, assertOrgAccess, type AdminContext } from "./actor";
 import { writeAudited } from "./audit";
 import { DomainError, Reason } from "../errors";
 import { isUniqueViolation } from "../storage/guarded-d1";
+import { displayName } from "./display-name";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const slugSchema = z.string().trim().min(1).max(64).regex(SLUG, "lowercase letters, digits and single dashes");
 
 export const createOrganizationInput = z.object({
-  name: z.string().trim().min(1).max(64).describe("display name"),
+  name: displayName,
   slug: slugSchema.optional().describe("unique; 409 when taken. Omitted: made from the name, suffixed if taken"),
   locationHint: z
     .enum(LOCATION_HINTS)

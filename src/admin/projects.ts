@@ -27,9 +27,10 @@ import { slugify, slugSchema } from "./organizations";
 import { propagateIdentityChange } from "./propagate";
 import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
+import { displayName } from "./display-name";
 
 export const createProjectInput = z.object({
-  name: z.string().trim().min(1).max(64).describe("display name"),
+  name: displayName,
   organizationId: z.string().trim().min(1).max(64).describe("the organization the project belongs to"),
   slug: slugSchema.optional().describe("unique in the organization; 409 when taken. Omitted: made from the name, suffixed if taken"),
 });

@@ -107,10 +107,12 @@ const fieldsSchema = z.object({
       "(a `:` inside a value is written `%3A`).",
   ),
   // A list with no pattern in it (" ", ",") binds no audience, as an empty one does (Infisical trims it to "").
-  boundAudiences: patternText.transform((v) => (splitPatternList(v).length === 0 ? "" : v)).describe(
-    "Comma-separated patterns; one must match an `aud` entry. GitLab: the `aud` your job's `id_tokens:` asks for. " +
-      "GitHub: defaults to `https://github.com/OWNER`.",
-  ),
+  boundAudiences: patternText
+    .transform((v) => (splitPatternList(v).length === 0 ? "" : v))
+    .describe(
+      "Comma-separated patterns; one must match an `aud` entry. GitLab: the `aud` your job's `id_tokens:` asks for. " +
+        "GitHub: defaults to `https://github.com/OWNER`.",
+    ),
   boundClaims: z
     .record(claimKey, patternText)
     .refine((r) => Object.keys(r).length <= 64, "at most 64 claims")

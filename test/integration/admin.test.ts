@@ -359,6 +359,27 @@ describe("admin bodies are read as strictly as ID tokens", () => {
     expectRefusal(await call("POST", `/api/v1/auth/oidc-auth/identities/${identity.id}`, { body: nested }), 422, "invalid_request");
   });
 
+  it.each([
+    ["a NUL", "a\u0000b"],
+    ["a terminal escape", "a\u001b[31mred"],
+    ["a C1 control", "a\u0085b"],
+    ["a right-to-left override", "\u202egnp.exe"],
+    ["a directional isolate", "a\u2066b"],
+    ["only a zero-width space", "\u200b"],
+    ["only spaces", "   "],
+  ])("refuses a display name with %s, for organizations, identities and projects alike", async (_what, name) => {
+    expectRefusal(await call("POST", "/api/v1/organizations", { body: { name } }), 422, "invalid_request");
+    const org = await createOrg();
+    expectRefusal(await call("POST", "/api/v1/identities", { body: { name, organizationId: org.id } }), 422, "invalid_request");
+    expectRefusal(await call("POST", "/api/v1/projects", { body: { name, organizationId: org.id } }), 422, "invalid_request");
+  });
+
+  it("keeps names in any script, with emoji and joiners", async () => {
+    for (const name of ["Ünïcödé 名前", "deploy 🚀", "👩‍💻 team", "Ελληνικά-ci"]) {
+      expect((await ok("POST", "/api/v1/organizations", { body: { name } })).organization.name).toBe(name);
+    }
+  });
+
   it("refuses a string that is not Unicode text (a lone surrogate) instead of storing it altered (422)", async () => {
     const org = await createOrg();
     const body = `{"name":"lone\\ud800","organizationId":"${org.id}","role":"member"}`;
