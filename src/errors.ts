@@ -73,6 +73,7 @@ const REASONS_BY_KIND = {
     token_not_found: "This identity has no token with this id",
     oidc_auth_not_configured: "This identity has no OIDC Auth configuration",
     route_not_found: "No such endpoint",
+    method_not_allowed: "This endpoint does not take this method",
   },
   invalid: {
     identity_not_in_organization: "The identity belongs to another organization than the project",

@@ -4,6 +4,7 @@ import { errorName, log } from "../observability/log";
 import type { AppEnv } from "../request-context";
 import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
+import { allowedMethods } from "./method-not-allowed";
 import { noStore } from "./cache-headers";
 import { reportIgnoredKeys } from "./ignored-keys";
 import { requestLog } from "./request-log";
@@ -61,7 +62,13 @@ export function createApp() {
   });
   app.route("/admin", consoleRoutes);
 
-  app.notFound((c) => refusalResponse(c, new DomainError(Reason.route_not_found)));
+  // A path some route answers, with another method: 405 and the methods it takes (RFC 9110 §15.5.6).
+  app.notFound((c) => {
+    const allowed = allowedMethods(app as unknown as Hono<never>, c.req.method, c.req.path);
+    if (allowed.length === 0) return refusalResponse(c, new DomainError(Reason.route_not_found));
+    const refusal = new DomainError(Reason.method_not_allowed, `This endpoint takes ${allowed.join(", ")}`);
+    return refusalResponse(c, new HttpRefusal(refusal, { Allow: allowed.join(", ") }));
+  });
 
   app.onError((err, c) => {
     if (err instanceof DomainError || err instanceof HttpRefusal) return refusalResponse(c, err);

@@ -25,6 +25,7 @@ const STATUS_OF_REASON: Partial<Record<ReasonCode, ContentfulStatusCode>> = {
   membership_exists: 400,
   invalid_arguments: 400,
   unsupported_media_type: 415,
+  method_not_allowed: 405,
   // OAuth endpoints only (src/http/oauth-errors.ts answers them as RFC 6749 errors, 400)
   unsupported_grant_type: 400,
   unsupported_token_type: 400,
@@ -40,6 +41,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: "Not Found",
   409: "Conflict",
   413: "Payload Too Large",
+  405: "Method Not Allowed",
   415: "Unsupported Media Type",
   422: "Unprocessable Entity",
   429: "Too Many Requests",
