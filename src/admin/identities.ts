@@ -121,7 +121,10 @@ export async function createIdentity(ctx: AdminContext, input: z.output<typeof c
 
 export async function listOrganizationIdentities(ctx: AdminContext, orgId: string): Promise<Identity[]> {
   assertOrgAccess(ctx.actor, orgId);
-  return listIdentities(ctx.env.DB, orgId);
+  const identities = await listIdentities(ctx.env.DB, orgId);
+  // An empty list from an organization that does not exist is a typo to say, not an empty organization.
+  if (identities.length === 0 && !(await getOrganization(ctx.env.DB, orgId))) throw new DomainError(Reason.organization_not_found);
+  return identities;
 }
 
 export async function updateManagedIdentity(

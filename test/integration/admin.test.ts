@@ -374,6 +374,12 @@ describe("admin bodies are read as strictly as ID tokens", () => {
     expectRefusal(await call("POST", "/api/v1/projects", { body: { name, organizationId: org.id } }), 422, "invalid_request");
   });
 
+  it("answers 404 organization_not_found when listing the identities of an organization that does not exist", async () => {
+    expectRefusal(await call("GET", `/api/v1/identities?orgId=${crypto.randomUUID()}`), 404, "organization_not_found");
+    const org = await createOrg();
+    expect(await ok("GET", `/api/v1/identities?orgId=${org.id}`)).toEqual({ identities: [], totalCount: 0 });
+  });
+
   it("keeps names in any script, with emoji and joiners", async () => {
     for (const name of ["Ünïcödé 名前", "deploy 🚀", "👩‍💻 team", "Ελληνικά-ci"]) {
       expect((await ok("POST", "/api/v1/organizations", { body: { name } })).organization.name).toBe(name);

@@ -341,6 +341,10 @@ describe("POST /oauth/introspect (RFC 7662)", () => {
     expect((await introspect(token, env.ADMIN_API_KEY!, { client_ip: "10.9.9.9" })).body.active).toBe(true);
     expect((await introspect(token, env.ADMIN_API_KEY!, { client_ip: "192.0.2.7" })).body).toEqual({ active: false });
     expect((await introspect(token, env.ADMIN_API_KEY!)).body).toEqual({ active: false });
+    // Not an address: the resource server is misconfigured and should hear it, not see every token inactive.
+    for (const client_ip of ["garbage", "10.0.0.1,8.8.8.8", "010.0.0.1"]) {
+      expectOAuthError(await introspect(token, env.ADMIN_API_KEY!, { client_ip }), 400, "invalid_request", "invalid_request", [token]);
+    }
   });
 
   it("admits an identity of the organization with role member or admin, for its organization's tokens only", async () => {

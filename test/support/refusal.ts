@@ -15,7 +15,7 @@ import { sentWith } from "./api";
 export type WireReasonCode = Exclude<ReasonCode, "claim_not_allowed"> | `claim_not_allowed: ${string}`;
 
 /** The statuses refusals are answered with (src/http/errors.ts, src/rpc/failure.ts). */
-export type RefusalStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type RefusalStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export interface RefusalOptions {
   /**

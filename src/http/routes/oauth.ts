@@ -13,6 +13,7 @@ import { MAX_LOGIN_BODY_BYTES } from "../../constants";
 import { issuerIdentifier } from "../../env";
 import { DomainError, isOutage, Reason } from "../../errors";
 import { callerOf, clientIp, type Actor, type AppContext, type AppEnv } from "../../request-context";
+import { isIpAddress } from "../../net/ip-ranges";
 import { introspectAccessToken } from "../../tokens/introspect";
 import { revokeAccessToken } from "../../tokens/revoke";
 import type { TokenUse } from "../../tokens/use-token";
@@ -92,9 +93,11 @@ export const introspectForm = z.object({
     .string()
     .trim()
     .max(64)
+    .refine(isIpAddress, "must be an IP address (the CF-Connecting-IP your service saw)")
     .optional()
     .describe(
-      "the address the token was presented from, as your service saw it: checked against the identity's trusted IPs. " +
+      "the address the token was presented from, as your service saw it: checked against the identity's trusted IPs; " +
+        "not an address: `invalid_request` (a misconfigured resource server should hear of it, not see every token inactive). " +
         "Without it, only identities that trust every address are active (as AuthService.authenticate with clientIp null)",
     ),
 });
