@@ -73,6 +73,10 @@ export async function readRawBody(
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (accept === "json-or-form") {
     if (type === "application/x-www-form-urlencoded") return readForm(text, repeatable);
+    // A multipart form is a form, but not one these routes read: say so, rather than fail to read it as JSON.
+    if (type === "multipart/form-data") {
+      throw new DomainError(Reason.unsupported_media_type, "Send JSON or an application/x-www-form-urlencoded form");
+    }
   } else if (type !== "application/json" && !(type === "" && text === "")) {
     // An admin body without a type is refused too: only an empty one says nothing that could be misread.
     throw new DomainError(Reason.unsupported_media_type, "Send the body as Content-Type: application/json");

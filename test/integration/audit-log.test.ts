@@ -37,7 +37,7 @@ describe("audit trail", () => {
       sub: "project_path:mygroup/myproject:ref_type:branch:ref:main",
       ref_protected: "true",
     });
-    expect(event.details).toEqual({ claims: jwtPayload(jwt), snapshot: 1 });
+    expect(event.details).toEqual({ claims: jwtPayload(jwt), snapshot: 1, leftOut: [] });
     expect(JSON.stringify(event)).not.toContain(res.body.accessToken);
   });
 
@@ -83,7 +83,7 @@ describe("audit trail", () => {
       expect(res.body.details).toBeUndefined();
       const [event] = await auditFor(s.org.id, "&outcome=failure&limit=1");
       expect(event.reasonCode).toBe(c.reasonCode);
-      expect(event.details).toEqual({ claims: jwtPayload(res.jwt), snapshot: 1, failedRule: c.failedRule });
+      expect(event.details).toEqual({ claims: jwtPayload(res.jwt), snapshot: 1, leftOut: [], failedRule: c.failedRule });
       for (const part of res.jwt.split(".")) expect(JSON.stringify(event)).not.toContain(part);
     }
   });
@@ -93,7 +93,7 @@ describe("audit trail", () => {
     const expired = await s.loginWith({}, { expiresIn: -3600 });
     expectRefusal(expired, 401, "token_expired");
     const [late] = await auditFor(s.org.id, "&outcome=failure&limit=1");
-    expect(late.details).toEqual({ claims: jwtPayload(expired.jwt), snapshot: 1 });
+    expect(late.details).toEqual({ claims: jwtPayload(expired.jwt), snapshot: 1, leftOut: [] });
 
     const [head, body, sig] = (await s.idp.mint(gitlabClaims())).split(".");
     const forged = `${head}.${body}.${sig!.slice(0, 10)}${sig![10] === "A" ? "B" : "A"}${sig!.slice(11)}`;

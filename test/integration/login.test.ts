@@ -132,6 +132,20 @@ describe("request encodings", () => {
     expectIssued(await postLoginRaw(JSON.stringify({ identityId: s.identity.id, jwt }), null));
   });
 
+  it("answers a multipart form with 415, naming the two formats it takes", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const body = `--x\r\nContent-Disposition: form-data; name="identityId"\r\n\r\n${s.identity.id}\r\n--x\r\nContent-Disposition: form-data; name="jwt"\r\n\r\n${jwt}\r\n--x--\r\n`;
+    const res = await postLoginRaw(body, "multipart/form-data; boundary=x");
+    expectRefusal(res, 415, "unsupported_media_type", { secrets: [jwt] });
+    expect(res.body.message).toContain("application/x-www-form-urlencoded");
+  });
+
+  it("finds the identity whatever the case of its id, as Infisical's uuid ids do", async () => {
+    const s = await scenario();
+    expectIssued(await login(s.identity.id.toUpperCase(), await s.idp.mint(gitlabClaims())));
+  });
+
   it("accepts JSON with surrounding whitespace in the fields", async () => {
     const s = await scenario();
     const jwt = await s.idp.mint(gitlabClaims());

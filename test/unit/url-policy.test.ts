@@ -22,7 +22,8 @@ describe("checkFetchableUrl (strict)", () => {
 
   it("refuses unparsable URLs", () => {
     expect(reason("")).toBe("must be a valid absolute URL");
-    expect(reason("not a url")).toBe("must be a valid absolute URL");
+    expect(reason("not-a-url")).toBe("must be a valid absolute URL");
+    expect(reason("not a url")).toBe("must not contain spaces or control characters");
     expect(reason("/relative/path")).toBe("must be a valid absolute URL");
     expect(reason("https://")).toBe("must be a valid absolute URL");
   });

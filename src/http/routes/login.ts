@@ -48,6 +48,9 @@ export async function edgeLogin(c: AppContext, read: () => Promise<LoginRequest>
     if (loginLimiterFirst(c.env) || clientLoginsRecentlyRefused(ip)) await admitted;
     const request = await read();
     if (request.jwt.length > MAX_ID_TOKEN_LENGTH) throw tokenTooLarge(); // before any lookup or decoding
+    // Ids are lowercase UUIDs; Infisical's (Postgres uuid) match in any case. Lowercased before the limits
+    // key on it, so that case variants of one id are one identity to them too.
+    request.identityId = request.identityId.toLowerCase();
     assertLoginNotBlocked(request.identityId, ip);
     const countRefusal = () => countLoginFailure(c.env, request.identityId, ip);
     return await loginWithIdToken(c.env, request, callerOf(c, ip), countRefusal, admitted);
