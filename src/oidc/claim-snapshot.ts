@@ -90,7 +90,15 @@ export type LeftOut = readonly string[] | "unknown";
 export const MAX_LEFT_OUT_NAMES = 16;
 
 export function leftOutOf(payload: Record<string, unknown>, snapshot: ClaimSnapshot): LeftOut {
-  const names = Object.keys(payload).filter((key) => !Object.hasOwn(snapshot, key));
+  return namedOrUnknown(Object.keys(payload).filter((key) => !Object.hasOwn(snapshot, key)));
+}
+
+/** The set with `names` also left out (claims dropped after the snapshot was taken); still capped. */
+export function withAlsoLeftOut(leftOut: LeftOut | undefined, names: readonly string[]): LeftOut {
+  return leftOut === undefined || leftOut === "unknown" ? "unknown" : namedOrUnknown([...leftOut, ...names]);
+}
+
+function namedOrUnknown(names: readonly string[]): LeftOut {
   if (names.length > MAX_LEFT_OUT_NAMES || names.some((n) => n.length > SNAPSHOT_LIMITS.maxKeyLength)) return "unknown";
   return names;
 }

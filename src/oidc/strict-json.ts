@@ -42,10 +42,11 @@ export function parseStrictJson(text: string, opts: StrictJsonOptions): unknown 
 }
 
 /**
- * A UTF-16 surrogate without its other half: JSON can write one (`"\ud800"`), no Unicode text holds one
- * (I-JSON, RFC 7493 §2.1), and readers disagree about it (some replace it, some refuse the whole document).
+ * Unicode text, i.e. no UTF-16 surrogate without its other half: JSON can write one (`"\ud800"`), no
+ * Unicode text holds one (I-JSON, RFC 7493 §2.1), and readers disagree about it (some replace it, some
+ * refuse the whole document). `isWellFormed` is native, cheaper than a regular expression on the hot path.
  */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const isUnicodeText = (text: string) => text.isWellFormed();
 
 /**
  * Members of every object in a parsed value; throws on nesting deeper than maxDepth, a non-finite number
@@ -57,7 +58,7 @@ function membersHeld(value: unknown, depth: number, maxDepth: number): number {
     return 0;
   }
   if (typeof value === "string") {
-    if (LONE_SURROGATE.test(value)) throw new StrictJsonError("a string is not Unicode text (a lone surrogate)");
+    if (!isUnicodeText(value)) throw new StrictJsonError("a string is not Unicode text (a lone surrogate)");
     return 0;
   }
   if (value === null || typeof value !== "object") return 0;
@@ -68,7 +69,7 @@ function membersHeld(value: unknown, depth: number, maxDepth: number): number {
     return count;
   }
   for (const key in value) {
-    if (LONE_SURROGATE.test(key)) throw new StrictJsonError("a member name is not Unicode text (a lone surrogate)");
+    if (!isUnicodeText(key)) throw new StrictJsonError("a member name is not Unicode text (a lone surrogate)");
     count += 1 + membersHeld((value as Record<string, unknown>)[key], depth + 1, maxDepth);
   }
   return count;

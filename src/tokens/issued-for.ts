@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { claimSnapshot, type ClaimSnapshot, type LeftOut, leftOutOf, MAX_LEFT_OUT_NAMES } from "../oidc/claim-snapshot";
+import { claimSnapshot, type ClaimSnapshot, type LeftOut, leftOutOf, withAlsoLeftOut } from "../oidc/claim-snapshot";
 import { liveRules } from "../oidc/live-rules";
 import type { OidcAuthConfig } from "../storage/records";
 import { MAX_ACCESS_TOKEN_LENGTH, signAccessToken, type AccessTokenClaims } from "./access-token";
@@ -34,9 +34,8 @@ export async function signWithinLimit(keys: SigningKeys, claims: AccessTokenClai
     // Base64url: 4 characters per 3 bytes of claims.
     const kept = withoutLastClaims(claims.idc, Math.ceil(((token.length - MAX_ACCESS_TOKEN_LENGTH) * 3) / 4));
     const dropped = Object.keys(claims.idc).filter((name) => !Object.hasOwn(kept, name));
-    const leftOut = claims.idd === undefined || claims.idd === "unknown" ? "unknown" : [...claims.idd, ...dropped];
     claims.idc = kept;
-    claims.idd = leftOut !== "unknown" && leftOut.length <= MAX_LEFT_OUT_NAMES ? leftOut : "unknown";
+    claims.idd = withAlsoLeftOut(claims.idd, dropped);
     token = await signAccessToken(keys, claims, issuer);
   }
   return token;

@@ -3,6 +3,7 @@ import {
   claimSnapshot,
   LeftOutClaim,
   leftOutOf,
+  withAlsoLeftOut,
   MAX_LEFT_OUT_NAMES,
   readLeftOut,
   SNAPSHOT_LIMITS,
@@ -82,6 +83,15 @@ describe("what a snapshot left out", () => {
     expect(leftOutOf(many, claimSnapshot(many))).toBe("unknown");
     expect(readLeftOut(["a"])).toEqual(["a"]);
     for (const bad of [undefined, "x", [1], {}]) expect(readLeftOut(bad)).toBe("unknown");
+  });
+
+  it("adds claims dropped later to the set, within the same cap", () => {
+    expect(withAlsoLeftOut(["nonce"], ["sha"])).toEqual(["nonce", "sha"]);
+    expect(withAlsoLeftOut(undefined, ["sha"])).toBe("unknown");
+    expect(withAlsoLeftOut("unknown", [])).toBe("unknown");
+    const full = Array.from({ length: MAX_LEFT_OUT_NAMES }, (_, i) => `c${i}`);
+    expect(withAlsoLeftOut(full, [])).toEqual(full);
+    expect(withAlsoLeftOut(full, ["one_more"])).toBe("unknown");
   });
 
   it("makes any look at a left-out claim an error, and reads the rest as they are", () => {
