@@ -6,6 +6,7 @@ import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { allowedMethods } from "./method-not-allowed";
 import { noStore } from "./cache-headers";
+import { pathWithLowerCaseIds } from "./path-ids";
 import { reportIgnoredKeys } from "./ignored-keys";
 import { requestLog } from "./request-log";
 import { apiDocsRoutes } from "./routes/api-docs";
@@ -25,7 +26,8 @@ import { wellKnownRoutes } from "./routes/well-known";
 import { DomainError, Reason } from "../errors";
 
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  // Ids in paths are matched in any letter case, as Infisical's are (src/http/path-ids.ts).
+  const app = new Hono<AppEnv>({ getPath: pathWithLowerCaseIds });
 
   // Request id, request context for logs, one access log line per request (src/http/request-log.ts).
   app.use(requestLog);

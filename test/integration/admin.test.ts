@@ -252,6 +252,19 @@ describe("identities", () => {
     expect((await ok("GET", `/api/v1/identities/${identity.id}`)).identity.authMethods).toEqual(["oidc-auth"]);
   });
 
+  it("finds an identity, its OIDC Auth and its organization by ids written in upper case, as Infisical does", async () => {
+    const org = await createOrg();
+    const identity = await createIdentity(org.id, "member", "shouted");
+    await attachOidc(identity.id, { oidcDiscoveryUrl: "https://gitlab.com", boundIssuer: "https://gitlab.com", boundSubject: "x" });
+    const upper = identity.id.toUpperCase();
+    expect((await ok("GET", `/api/v1/identities/${upper}`)).identity).toMatchObject({ id: identity.id, name: "shouted" });
+    expect((await ok("GET", `/api/v1/organizations/${org.id.toUpperCase()}`)).organization.id).toBe(org.id);
+    const patched = await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${upper}`, { body: { boundSubject: "y" } });
+    expect(patched.identityOidcAuth).toMatchObject({ identityId: identity.id, boundSubject: "y" });
+    // Not an id: a path that differs only in case is another path.
+    expectRefusal(await call("GET", "/API/V1/ORGANIZATIONS"), 404, "route_not_found");
+  });
+
   it("never exposes the internal Durable Object id", async () => {
     const org = await createOrg();
     const identity = await createIdentity(org.id);
