@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Context } from "hono";
 import { refusalOf, type Refusal } from "./refusals";
 
 export interface FieldIssue {
@@ -38,6 +39,7 @@ const isFormRefusal = (r: Refusal | null): r is FormRefusal => r !== null && [40
  * with the form's page again, or with nothing to leave it to the error page like every other error.
  */
 export async function submitForm(
+  c: Context,
   act: () => Promise<Response>,
   showRefusal: (refusal: FormRefusal) => Response | undefined | Promise<Response | undefined>,
 ): Promise<Response> {
@@ -46,8 +48,9 @@ export async function submitForm(
   } catch (err) {
     const refusal = refusalOf(err);
     const page = isFormRefusal(refusal) ? await showRefusal(refusal) : undefined;
-    if (page) return page;
-    throw err;
+    if (!page) throw err;
+    c.error = err as Error; // the access log's reasonCode, as for a refusal thrown to the error page
+    return page;
   }
 }
 

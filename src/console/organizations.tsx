@@ -120,6 +120,7 @@ export const organizationRoutes = new Hono<ConsoleEnv>()
     });
     if (!parsed.success) return showOrganizations(c, 422, { values, errors: fieldErrors(parsed.error) });
     return submitForm(
+      c,
       async () => {
         const org = await createOrganization(adminCtx(c), parsed.data);
         return c.redirect(href(`/orgs/${org.id}/identities?done=org-created`), 303);

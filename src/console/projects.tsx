@@ -247,6 +247,7 @@ function rolesFrom(form: URLSearchParams): RoleInput[] | null {
 /** A membership change; a refusal (unknown identity, already a member, ...) is shown above the list. */
 const changeMembership = (c: ConsoleContext, change: () => Promise<unknown>, done: string) =>
   submitForm(
+    c,
     async () => {
       await change();
       return c.redirect(href(`/projects/${c.req.param("projectId")}?done=${done}`), 303);
@@ -265,6 +266,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     });
     if (!parsed.success) return showProjects(c, 422, { values, errors: fieldErrors(parsed.error) });
     return submitForm(
+      c,
       async () => {
         const project = await createProject(adminCtx(c), parsed.data);
         return c.redirect(href(`/projects/${project.id}?done=project-created`), 303);

@@ -127,6 +127,7 @@ export const signInRoutes = new Hono<ConsoleEnv>()
       const refused = refusalOf(err);
       if (refused && (refused.status === 401 || refused.status === 403 || refused.status === 429)) {
         for (const [k, v] of Object.entries(refused.headers)) c.header(k, v);
+        c.error = err as Error; // the access log's reasonCode, as for a refusal thrown to the error page
         return showSignIn(c, refused.status, { error: `${refused.message} (${refused.reasonCode})`, next });
       }
       throw err;

@@ -89,6 +89,7 @@ export interface ErrorBody {
 
 /** The one way a refusal becomes an HTTP response: status from the table above, body, headers. */
 export function refusalResponse(c: Context<AppEnv>, err: DomainError | HttpRefusal): Response {
+  c.error ??= err; // what the access log reads the reasonCode from when the refusal was answered, not thrown
   const error = err instanceof HttpRefusal ? err.error : err;
   return c.json(errorBody(error, c.get("reqId") ?? "req-unknown"), httpStatus(error), refusalHeaders(err));
 }

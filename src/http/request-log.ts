@@ -83,5 +83,7 @@ function reasonCodeOf(c: AppContext): string {
   const refusal = refusalOf(err);
   if (refusal) return refusal.reasonCode;
   if (err) return Reason.internal_error;
-  return c.res.status === 404 ? Reason.route_not_found : "unknown";
+  // Answers no refusal went into: a route's 404, and a console form shown again with its fields' problems.
+  if (c.res.status === 404) return Reason.route_not_found;
+  return c.res.status === 422 ? Reason.invalid_request : "unknown";
 }

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, createIdentity, login, ok } from "../support/api";
+import { fetchConsole, signIn } from "../support/console";
 import { gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { expectIssued, scenario } from "../support/scenario";
@@ -197,6 +198,43 @@ describe("logs", () => {
     expect(access).toEqual([
       expect.objectContaining({ route: "/oauth/token", status: 400, reasonCode: "token_malformed" }),
       expect.objectContaining({ route: "/oauth/revoke", status: 400, reasonCode: "invalid_request" }),
+    ]);
+  });
+
+  it("log a wrong method's and the console's answered refusals with the reasonCode the client was shown", async () => {
+    const origin = "http://localhost";
+    expect((await call("GET", "/api/v1/auth/oidc-auth/login", { token: null })).status).toBe(405);
+    // A sign-in with a wrong credential: the page says credentials_invalid, and so must the log.
+    const page = await fetchConsole(`${origin}/admin/sign-in`);
+    const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const refused = await fetchConsole(`${origin}/admin/sign-in`, {
+      method: "POST",
+      headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
+      body: new URLSearchParams({ _csrf: csrf, credential: "wrong-credential-0123456789abcdef" }),
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("credentials_invalid");
+    // A form shown again: a taken slug (409, from the service) and a blank name (422, the form's own check).
+    const { cookie, csrf: token } = await signIn(origin);
+    const slug = `dup-${crypto.randomUUID().slice(0, 8)}`;
+    await ok("POST", "/api/v1/organizations", { body: { name: "first", slug } });
+    const form = (fields: Record<string, string>) =>
+      fetchConsole(`${origin}/admin/orgs`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin },
+        body: new URLSearchParams({ _csrf: token, ...fields }),
+      });
+    expect((await form({ name: "second", slug })).status).toBe(409);
+    expect((await form({ name: " " })).status).toBe(422);
+    const access = parsedLines()
+      .filter((p) => p.event === "request" && Number(p.status) >= 400)
+      .map((p) => [p.status, p.reasonCode]);
+    expect(access).toEqual([
+      [405, "method_not_allowed"],
+      [401, "credentials_invalid"],
+      [409, "slug_taken"],
+      [422, "invalid_request"],
     ]);
   });
 

@@ -119,6 +119,7 @@ export const oidcAuthRoutes = new Hono<ConsoleEnv>()
     const { ctx, identity } = await loadIdentity(c, id);
     const attached = identity.authMethods.includes("oidc-auth");
     return submitForm(
+      c,
       async () => {
         if (attached) await updateOidcAuth(ctx, id, input);
         else await attachOidcAuth(ctx, id, input);
@@ -141,6 +142,7 @@ export const oidcAuthRoutes = new Hono<ConsoleEnv>()
     if (issues.length) return showOidcPage(c, 422, { values, errors: errorsByField(issues, values), previewDays });
     const days = previewDays === "" ? {} : { days: previewDays };
     return submitForm(
+      c,
       async () =>
         showOidcPage(c, 200, {
           values,
