@@ -40,11 +40,23 @@ if (lines.length) {
   );
 }
 
+// Wrangler prints its table of migrations once per migration applied (hundreds of lines on a first start,
+// pushing the admin key out of sight): one summary line instead, and everything it said when it fails.
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
-  stdio: ["ignore", "inherit", "inherit"],
+  stdio: ["ignore", "pipe", "pipe"],
+  encoding: "utf8",
   env: { ...process.env, CI: "true" },
 });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+if (migrate.status !== 0) {
+  process.stdout.write(migrate.stdout ?? "");
+  process.stderr.write(migrate.stderr ?? "");
+  process.exit(migrate.status ?? 1);
+}
+const applied = new Set((migrate.stdout ?? "").match(/\b\d{4}_[\w-]+\.sql(?=\s*│\s*✅)/g) ?? []);
+const names = [...applied].sort();
+console.log(
+  names.length ? `Local D1: applied ${names.length} migration(s), ${names[0]} to ${names.at(-1)}.` : "Local D1: up to date.",
+);
 
 const args = process.argv.slice(2);
 const key = /^ADMIN_API_KEY=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1];

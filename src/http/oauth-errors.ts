@@ -68,9 +68,15 @@ export interface OAuthErrorBody {
   reasonCode: string;
 }
 
+/** The login's wording names its own parameter (`identityId`); the token exchange names the identity in `audience`. */
+const TOKEN_DESCRIPTIONS: Partial<Record<ReasonCode, string>> = {
+  [Reason.identity_not_found]: "No identity has the id named in audience",
+};
+
 export function oauthError(err: DomainError, endpoint: OAuthEndpoint): { status: ContentfulStatusCode; body: OAuthErrorBody } {
   const [status, error] = BY_REASON[err.reason] ?? BY_KIND[endpoint][err.kind];
-  return { status, body: { error, error_description: describe(err.message), reasonCode: err.reasonCode } };
+  const description = (endpoint === "token" && TOKEN_DESCRIPTIONS[err.reason]) || describe(err.message);
+  return { status, body: { error, error_description: description, reasonCode: err.reasonCode } };
 }
 
 /** RFC 6749 §5.2: error_description is printable ASCII without `"` and `\`. */

@@ -9,15 +9,23 @@ import { parseJwks, PRIVATE_MEMBERS, rejectKey } from "./jwks";
 import { pemCertificateProblem } from "./pem";
 import { parseStrictJson } from "./strict-json";
 
-/** Integers arrive as JSON numbers from the API and as digit strings from HTML forms. */
-const seconds = z.preprocess(
-  (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
-  z.number().int().min(0).max(OIDC_MAX_TTL_BOUND_SECONDS),
-);
-const count = z.preprocess(
-  (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
-  z.number().int().min(0).max(1_000_000_000),
-);
+/**
+ * A whole number from 0 to `max`. Integers arrive as JSON numbers from the API and as digit strings from
+ * HTML forms and Infisical's dashboard; anything else (`"1e3"`, `1.5`) is refused saying both are taken.
+ */
+const wholeNumber = (max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
+    z
+      .number({
+        error: (issue) => (issue.code === "invalid_type" ? "expected a whole number, or a string of decimal digits" : undefined),
+      })
+      .int()
+      .min(0)
+      .max(max),
+  );
+const seconds = wholeNumber(OIDC_MAX_TTL_BOUND_SECONDS);
+const count = wholeNumber(1_000_000_000);
 
 /**
  * A trusted IP as a request sends it: Infisical's request shape `{ ipAddress: "10.0.0.0/8" }` (an address or

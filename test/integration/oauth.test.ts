@@ -141,7 +141,9 @@ describe("POST /oauth/token (RFC 8693 token exchange)", () => {
   it("answers invalid_target for an audience that names no identity with OIDC Auth", async () => {
     const s = await scenario();
     const jwt = await s.idp.mint(gitlabClaims());
-    expectOAuthError(await exchange(jwt, crypto.randomUUID()), 400, "invalid_target", "identity_not_found", [jwt]);
+    const unknown = await exchange(jwt, crypto.randomUUID());
+    expectOAuthError(unknown, 400, "invalid_target", "identity_not_found", [jwt]);
+    expect(unknown.body.error_description).toBe("No identity has the id named in audience"); // not the login's identityId
     expectOAuthError(await exchange(jwt, "not-an-identity"), 400, "invalid_target", "identity_not_found", [jwt]);
     const bare = (await ok("POST", "/api/v1/identities", { body: { name: "bare", organizationId: s.org.id } })).identity;
     expectOAuthError(await exchange(jwt, bare.id), 400, "invalid_target", "oidc_auth_not_configured", [jwt]);

@@ -257,6 +257,14 @@ describe("parseOidcConfig: TTLs and limits", () => {
     });
   });
 
+  it.each([
+    ["accessTokenTTL", "1e3"],
+    ["accessTokenMaxTTL", "abc"],
+    ["accessTokenNumUsesLimit", "3.5"],
+  ])("refuses %s = %j saying which strings it takes", (field, value) => {
+    expectRefused({ ...MINIMAL, [field]: value }, field, STRICT, null, /^expected a whole number, or a string of decimal digits$/);
+  });
+
   it("accepts the 10-year bound", () => {
     expect(accepted({ ...MINIMAL, accessTokenTTL: 315360000, accessTokenMaxTTL: 315360000 }).accessTokenMaxTTL).toBe(315360000);
   });

@@ -171,7 +171,8 @@ export function buildOpenApiDocument(): OpenApiDocument {
       description:
         "OIDC machine-identity login at the edge, wire-compatible with Infisical's OIDC Auth. A CI job exchanges its " +
         "platform's ID token for a short-lived access token (`POST /api/v1/auth/oidc-auth/login`); downstream services " +
-        "check that token. Errors are always `{ statusCode, error, message, reqId, reasonCode }`.",
+        "check that token. Errors are `{ statusCode, error, message, reqId, reasonCode }`, except on the OAuth endpoints " +
+        "(`/oauth/*`), which answer RFC 6749's `{ error, error_description }` with our `reasonCode` beside them.",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     tags: Object.values(TAGS).map((name) => ({ name })),
