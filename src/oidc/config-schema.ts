@@ -13,12 +13,13 @@ import { parseStrictJson } from "./strict-json";
  * A whole number from 0 to `max`. Integers arrive as JSON numbers from the API and as digit strings from
  * HTML forms and Infisical's dashboard; anything else (`"1e3"`, `1.5`) is refused saying both are taken.
  */
+export const NOT_A_WHOLE_NUMBER = "expected a whole number, or a string of decimal digits";
 const wholeNumber = (max: number) =>
   z.preprocess(
     (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
     z
       .number({
-        error: (issue) => (issue.code === "invalid_type" ? "expected a whole number, or a string of decimal digits" : undefined),
+        error: (issue) => (issue.code === "invalid_type" ? NOT_A_WHOLE_NUMBER : undefined),
       })
       .int()
       .min(0)

@@ -3,6 +3,7 @@
 // issues worded for those fields.
 import { DEFAULT_TRUSTED_IPS, OIDC_DEFAULT_TTL_SECONDS } from "../../constants";
 import type { OidcAuthConfig } from "../../storage/records";
+import { NOT_A_WHOLE_NUMBER } from "../../oidc/config-schema";
 import type { FieldErrors, FieldIssue } from "../forms";
 
 /** What the fields hold, as text; key/value grids as [key, value] rows. */
@@ -162,7 +163,7 @@ const NUMBER_FIELDS = new Set(["accessTokenTTL", "accessTokenMaxTTL", "accessTok
 
 /**
  * Issues (the service's or the grids') as messages per form field ("_form" for none), worded for the form:
- * which trusted IP entry, which claim, and what a number field takes instead of "expected number".
+ * which trusted IP entry, which claim, and what a number field takes instead of the API's wording (NOT_A_WHOLE_NUMBER).
  */
 export function errorsByField(issues: FieldIssue[], values: OidcFormValues): FieldErrors {
   const out: FieldErrors = {};
@@ -175,7 +176,7 @@ export function errorsByField(issues: FieldIssue[], values: OidcFormValues): Fie
       text = `“${ips[i] ?? ""}” (entry ${i + 1}): ${message}`;
     } else if ((head === "boundClaims" || head === "claimMetadataMapping") && rest.length) {
       text = `${rest.join(".")}: ${message}`;
-    } else if (NUMBER_FIELDS.has(head) && /expected number/i.test(message)) {
+    } else if (NUMBER_FIELDS.has(head) && message === NOT_A_WHOLE_NUMBER) {
       text =
         head === "accessTokenNumUsesLimit"
           ? "must be a whole number (0 = unlimited)"
