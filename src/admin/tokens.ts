@@ -14,7 +14,7 @@ import { writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
 import { propagateIdentityChange } from "./propagate";
 import { DomainError, Reason } from "../errors";
-import { nowSeconds } from "../time/clock";
+import { afterSecond, nowSeconds } from "../time/clock";
 
 /** Tokens of an identity that have not expired yet, newest first (from the ledger: their login rows). */
 export async function listIdentityTokens(ctx: AdminContext, identityId: string): Promise<IssuedToken[]> {
@@ -51,9 +51,10 @@ export async function revokeIdentityToken(ctx: AdminContext, identityId: string,
  * Revokes every token of the identity issued until now, whichever token-state shard holds it: the
  * identity's `tokensRevokedBefore` (part of its policy) is set to this second, with the ledger and the
  * audit row in the same D1 transaction, then every one of its objects is told (propagateIdentityChange)
- * before the answer. Once this answers, no use anywhere admits such a token; a token first issued in the
- * same second, even just after, is refused too (fail closed: its job logs in again). Logins afterwards
- * are not affected. Repeating it is harmless (the time never moves back).
+ * before the answer. Once this answers, no use anywhere admits such a token. Token times are whole seconds,
+ * so a token first issued in the same second, even just after, is refused too (fail closed): the answer
+ * waits until that second is over, so a token issued after it is never affected. Repeating it is harmless
+ * (the time never moves back).
  */
 export async function revokeAllIdentityTokens(ctx: AdminContext, identityId: string): Promise<{ revokedBefore: number }> {
   const identity = await getManagedIdentity(ctx, identityId);
@@ -67,5 +68,6 @@ export async function revokeAllIdentityTokens(ctx: AdminContext, identityId: str
   );
   if ((results[1]?.meta.changes ?? 0) === 0) throw new DomainError(Reason.identity_not_found); // deleted meanwhile
   await propagateIdentityChange(ctx.env, identity);
+  await afterSecond(at); // a login after this answer is issued in a later second, which the revocation spares
   return { revokedBefore: at };
 }

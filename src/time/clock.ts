@@ -29,3 +29,12 @@ export function setClockOffsetForTests(seconds: number): void {
 export function setClockFrozenForTests(ms: number | null): void {
   frozenMs = ms;
 }
+
+/**
+ * Resolves once the clock reads a second later than `second` (a wait of at most one second): for an answer
+ * that must not come before the second it acted on is over.
+ */
+export function afterSecond(second: number): Promise<void> {
+  const ms = Math.min((second + 1) * 1000 - nowMs(), 1000);
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

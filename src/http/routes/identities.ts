@@ -116,7 +116,8 @@ export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
   post(REVOKE_ALL_TOKENS, "Revoke all of an identity's access tokens", {
     description:
       "Every token of the identity first issued at or before this second is refused (`token_revoked`) from the moment " +
-      "this answers, on every token-state shard; later logins are not affected. 503 `propagation_failed`: saved, retry.",
+      "this answers, on every token-state shard. It answers once that second is over (up to 1 s), so logins after the answer " +
+      "are not affected. 503 `propagation_failed`: saved, retry.",
     response: z.object({ revokedBefore: z.number().int().describe("Unix seconds: tokens first issued at or before it are revoked") }),
     errors: [...LOOKUP_ERRORS, 503],
   }),
