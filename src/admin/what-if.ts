@@ -9,6 +9,7 @@ import * as z from "zod";
 import { auditRetentionDays } from "../env";
 import { DomainError, Reason } from "../errors";
 import { CONFIG_REFUSALS, evaluateConfig, type ConfigVerdict, type RuleName } from "../oidc/evaluate";
+import { keySourceFingerprint } from "../oidc/live-rules";
 import { flushAudit } from "../storage/audit-log";
 import {
   liveTokenLoginsPage,
@@ -90,8 +91,13 @@ export interface WhatIfResult {
   gainedCount: number;
   lostCount: number;
   unchanged: number;
-  /** live tokens (per the token ledger) whose login's claims the proposed configuration refuses */
+  /** live tokens (per the token ledger) the proposed configuration ends: all of them when keySourceChanged */
   liveTokensEnded: number;
+  /**
+   * the proposal takes the issuer's keys from another source (discovery URL, JWKS URL or JWKS): every live
+   * token ends when it is saved, and the replay of attempts assumes the new keys verify them
+   */
+  keySourceChanged: boolean;
   /**
    * a bound was reached: only the newest 10,000 attempts were replayed, or 100 archived parts read for them,
    * or 10,000 live tokens looked at
@@ -166,7 +172,9 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
   const attemptsTruncated =
     after !== null && after !== undefined && (read >= WHAT_IF_LIMITS.maxAttempts || parts >= WHAT_IF_LIMITS.maxArchiveParts);
 
-  const live = await countLiveTokensEnded(tiers, identity, proposed, Math.floor(to / 1000));
+  const [currentKeys, proposedKeys] = await Promise.all([keySourceFingerprint(current), keySourceFingerprint(proposed)]);
+  const keySourceChanged = currentKeys !== proposedKeys;
+  const live = await countLiveTokensEnded(tiers, identity, proposed, keySourceChanged, Math.floor(to / 1000));
   return {
     evaluated: replay.gainedCount + replay.lostCount + replay.unchanged,
     from: new Date(from).toISOString(),
@@ -177,6 +185,7 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
     lostCount: replay.lostCount,
     unchanged: replay.unchanged,
     liveTokensEnded: live.ended,
+    keySourceChanged,
     truncated: attemptsTruncated || live.truncated,
   };
 }
@@ -221,6 +230,7 @@ async function countLiveTokensEnded(
   tiers: AuditTiers,
   identity: { id: string; orgId: string },
   proposed: OidcAuthConfig,
+  keySourceChanged: boolean,
   nowSeconds: number,
 ): Promise<{ ended: number; truncated: boolean }> {
   const attachedAt = Math.floor(Date.parse(proposed.createdAt) / 1000) || 0;
@@ -236,6 +246,10 @@ async function countLiveTokensEnded(
       parts,
     );
     for (const token of page) {
+      if (keySourceChanged) {
+        ended++; // its signature cannot be checked against the new source: every live token ends (live-rules.ts)
+        continue;
+      }
       const claims = loginSnapshot(token.details);
       if (claims && !evaluateConfig(proposed, claims, loginLeftOut(token.details)).admitted) ended++;
     }

@@ -5,7 +5,7 @@ import { call, createIdentity, createOrg, ok } from "../support/api";
 import { advanceClock, nowSeconds } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
 import { GITLAB_SUBJECT, scenario } from "../support/scenario";
-import { revoke } from "../support/tokens";
+import { revoke, useToken } from "../support/tokens";
 
 const LOOSE_SUBJECT = "project_path:mygroup/myproject:ref_type:branch:ref:*";
 const DEV_SUBJECT = "project_path:mygroup/myproject:ref_type:branch:ref:dev";
@@ -55,6 +55,20 @@ describe("what-if", () => {
     await revoke(dev.body.accessToken);
     const after = (await whatIf(s.identity.id, { boundSubject: GITLAB_SUBJECT })).body;
     expect(after).toMatchObject({ evaluated: 3, lostCount: 2, liveTokensEnded: 1 });
+  });
+
+  it("counts every live token as ended when the keys would come from another source, as saving it does", async () => {
+    const s = await scenario();
+    const tokens = [await s.login(), await s.login()];
+    // The same keys, named directly instead of through discovery: a new key source all the same.
+    const proposal = { jwksUrl: s.idp.jwksUrl };
+    const res = await whatIf(s.identity.id, proposal);
+    expect(res.body).toMatchObject({ evaluated: 2, lostCount: 0, unchanged: 2, liveTokensEnded: 2, keySourceChanged: true });
+    const same = await whatIf(s.identity.id, { boundSubject: GITLAB_SUBJECT });
+    expect(same.body).toMatchObject({ liveTokensEnded: 0, keySourceChanged: false });
+
+    await ok("PATCH", `/api/v1/auth/oidc-auth/identities/${s.identity.id}`, { body: proposal });
+    for (const token of tokens) expectRefusal(await useToken(token), 401, "binding_changed");
   });
 
   it("never predicts an admission on a claim the recorded snapshot left out", async () => {

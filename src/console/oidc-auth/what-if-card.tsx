@@ -80,6 +80,8 @@ function Outcome({ r }: { r: WhatIfResult }) {
       <p class="muted">
         Attempts from {when(r.from)} to {when(r.to)}. Saving would end {plural(r.liveTokensEnded, "live access token")}. Nothing was
         saved.
+        {r.keySourceChanged &&
+          " The change takes the issuer's keys from another source: every live token ends, and the replay assumes the new keys verify the attempts' tokens."}
         {r.truncated && " Only the newest 10,000 attempts (or 10,000 live tokens) were read."}
       </p>
       {LISTS.map((list) => (

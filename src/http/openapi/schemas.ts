@@ -285,7 +285,14 @@ export const whatIfResultSchema = named(
     liveTokensEnded: z
       .number()
       .int()
-      .describe("live tokens (not expired, not revoked) whose login's claims the proposed configuration refuses"),
+      .describe(
+        "live tokens (not expired, not revoked) the proposed configuration ends: those whose login's claims it refuses, or all of them when keySourceChanged",
+      ),
+    keySourceChanged: z
+      .boolean()
+      .describe(
+        "the proposal takes the issuer's keys from another source (discovery URL, JWKS URL or JWKS): saving it ends every live token, and the replay assumes the new keys verify the recorded tokens",
+      ),
     truncated: z.boolean().describe("a bound was reached: only the newest 10,000 attempts, or 10,000 live tokens, were read"),
   }),
   "WhatIfResult",
