@@ -1,3 +1,4 @@
+import { canonicalId } from "../storage/ids";
 import * as z from "zod";
 import {
   deleteIdentityStatement,
@@ -22,7 +23,7 @@ const orgRole = z.enum(ORG_ROLES).describe("organization role; `admin` may use t
 
 export const createIdentityInput = z.object({
   name: identityName,
-  organizationId: z.string().trim().min(1).max(64).describe("the organization the identity belongs to"),
+  organizationId: z.string().trim().min(1).max(64).transform(canonicalId).describe("the organization the identity belongs to"),
   role: orgRole.default("no-access"),
 });
 

@@ -1,3 +1,4 @@
+import { canonicalId } from "../storage/ids";
 import * as z from "zod";
 import { getOrganization } from "../storage/organizations";
 import {
@@ -31,7 +32,7 @@ import { displayName } from "./display-name";
 
 export const createProjectInput = z.object({
   name: displayName,
-  organizationId: z.string().trim().min(1).max(64).describe("the organization the project belongs to"),
+  organizationId: z.string().trim().min(1).max(64).transform(canonicalId).describe("the organization the project belongs to"),
   slug: slugSchema.optional().describe("unique in the organization; 409 when taken. Omitted: made from the name, suffixed if taken"),
 });
 
@@ -170,7 +171,10 @@ export async function createProject(ctx: AdminContext, input: z.output<typeof cr
 
 export async function listOrganizationProjects(ctx: AdminContext, orgId: string): Promise<Project[]> {
   assertOrgAccess(ctx.actor, orgId);
-  return listProjects(ctx.env.DB, orgId);
+  const projects = await listProjects(ctx.env.DB, orgId);
+  // As for identities: an empty list from an organization that does not exist is a typo to say.
+  if (projects.length === 0 && !(await getOrganization(ctx.env.DB, orgId))) throw new DomainError(Reason.organization_not_found);
+  return projects;
 }
 
 export async function deleteManagedProject(ctx: AdminContext, id: string): Promise<Project> {

@@ -1,3 +1,4 @@
+import { canonicalId } from "../storage/ids";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
 import { isIpAddress } from "../net/ip-ranges";
@@ -88,5 +89,5 @@ function parseOptions(options: unknown): { ok: true; clientIp: string | null; pr
   if (projectId !== undefined && (typeof projectId !== "string" || projectId === "" || projectId.length > MAX_PROJECT_ID_LENGTH)) {
     return invalid("options.projectId must be a non-empty string when given");
   }
-  return { ok: true, clientIp: clientIp || null, projectId };
+  return { ok: true, clientIp: clientIp || null, projectId: projectId === undefined ? undefined : canonicalId(projectId) };
 }

@@ -30,3 +30,11 @@ export function timeOrderedUuid(bytes: Uint8Array, ms: number, version: 7 | 8): 
 }
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An id as it is stored: ours are lower-case UUIDs, and a UUID written in upper case names the same one,
+ * as it does in Infisical's Postgres `uuid` columns. Anything else is returned as it is (and matches nothing).
+ */
+export const canonicalId = (id: string): string => (UUID_TEXT.test(id) ? id.toLowerCase() : id);

@@ -68,6 +68,26 @@ describe("projects", () => {
       "organization_not_found",
     );
     expectRefusal(await call("GET", "/api/v1/projects"), 422, "invalid_request");
+    // Listing an organization that does not exist is a 404, as for its identities, not an empty list.
+    for (const unknown of [crypto.randomUUID(), "garbage"]) {
+      expectRefusal(await call("GET", `/api/v1/projects?organizationId=${unknown}`), 404, "organization_not_found");
+    }
+    expect((await ok("GET", `/api/v1/projects?organizationId=${org.id}`)).projects).toEqual([]); // exists, empty
+  });
+
+  it("takes organization ids in any letter case, in the query and the body, as Infisical does", async () => {
+    const org = await createOrg();
+    const upper = org.id.toUpperCase();
+    const project = (await ok("POST", "/api/v1/projects", { body: { name: "shouted", organizationId: upper } })).project;
+    expect(project.orgId).toBe(org.id);
+    expect((await ok("GET", `/api/v1/projects?organizationId=${upper}`)).projects.map((p: { id: string }) => p.id)).toEqual([
+      project.id,
+    ]);
+    const identity = (await ok("POST", "/api/v1/identities", { body: { name: "i", organizationId: upper } })).identity;
+    expect(identity.orgId).toBe(org.id);
+    expect((await ok("GET", `/api/v1/identities?orgId=${upper}`)).identities).toHaveLength(1);
+    const audit = await ok("GET", `/api/v1/audit-logs?organizationId=${upper}&identityId=${identity.id.toUpperCase()}`);
+    expect(audit.auditLogs.map((e: { event: string }) => e.event)).toContain("identity.create");
   });
 
   it("requires credentials", async () => {

@@ -40,6 +40,9 @@ describe("AuthService.authenticate from a bound consumer Worker", () => {
     expect(plain.body).not.toHaveProperty("projectRoles");
     const elsewhere = await whoami(token, { projectId: crypto.randomUUID() });
     expect(elsewhere.body).toMatchObject({ ok: true, projectRoles: [], usesLeft: 2 });
+    // A project id in upper case is the same project (Infisical's ids are Postgres uuids).
+    const shouted = await whoami(token, { projectId: project.id.toUpperCase() });
+    expect(shouted.body).toMatchObject({ ok: true, projectId: project.id, projectRoles: ["viewer", "member"], usesLeft: 1 });
   });
 
   it("looks projectId up among the identity's own projects only: __proto__, constructor, toString are projects it is not in", async () => {

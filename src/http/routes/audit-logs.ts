@@ -1,3 +1,4 @@
+import { canonicalId } from "../../storage/ids";
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
@@ -25,9 +26,10 @@ export const auditQuery = z.object({
   organizationId: z
     .string()
     .max(64)
+    .transform(canonicalId)
     .optional()
     .describe("only this organization's events; without it, the admin key sees all and an org-admin identity its own"),
-  identityId: z.string().max(64).optional().describe("only events about this identity"),
+  identityId: z.string().max(64).transform(canonicalId).optional().describe("only events about this identity"),
   outcome: z.enum(["success", "failure"]).optional().describe("only the successes, or only the failures"),
   event: z
     .string()

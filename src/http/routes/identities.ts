@@ -1,3 +1,4 @@
+import { canonicalId } from "../../storage/ids";
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
@@ -31,7 +32,7 @@ const REVOKE_ALL_TOKENS = "/api/v1/identities/:id/access-tokens/revoke-all";
  * omit it and gets its own organization. Both names with different values are a 422.
  */
 export function organizationQuery(c: AppContext): string {
-  const [long, short] = [c.req.query("organizationId"), c.req.query("orgId")];
+  const [long, short] = [c.req.query("organizationId"), c.req.query("orgId")].map((v) => (v === undefined ? v : canonicalId(v)));
   if (long !== undefined && short !== undefined && long !== short) {
     throw new DomainError(Reason.invalid_request, "organizationId and orgId name different organizations");
   }

@@ -18,7 +18,7 @@ import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { readQuery } from "../query";
-import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
+import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identityMembershipSchema, membershipRoleSchema, projectSchema } from "../openapi/schemas";
 import { organizationIdQuery, organizationQuery } from "./identities";
 
@@ -147,7 +147,7 @@ export const projectDocs = documented(projectRoutes, TAGS.projects, [
   get(PROJECTS, "List the projects of an organization", {
     query: organizationIdQuery,
     response: envelope("projects", projectSchema.array()),
-    errors: [...ADMIN_ERRORS, 422],
+    errors: [...LOOKUP_ERRORS, 422],
   }),
   get(PROJECT, "Get a project", { response: project, errors: LOOKUP_ERRORS }),
   del(PROJECT, "Delete a project and its memberships", { response: project, errors: CHANGE_ERRORS }),

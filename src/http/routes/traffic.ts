@@ -1,3 +1,4 @@
+import { canonicalId } from "../../storage/ids";
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { loginTraffic, TRAFFIC_WINDOWS, type TrafficWindow } from "../../admin/traffic";
@@ -13,9 +14,10 @@ export const trafficQuery = z.object({
   organizationId: z
     .string()
     .max(64)
+    .transform(canonicalId)
     .optional()
     .describe("the organization; without it, that of identityId, or an org-admin identity's own"),
-  identityId: z.string().max(64).optional().describe("one identity's logins only"),
+  identityId: z.string().max(64).transform(canonicalId).optional().describe("one identity's logins only"),
   window: z
     .enum(Object.keys(TRAFFIC_WINDOWS) as [TrafficWindow, ...TrafficWindow[]])
     .default("24h")
