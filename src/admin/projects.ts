@@ -38,12 +38,32 @@ export const createProjectInput = z.object({
 
 const projectRole = z.enum(PROJECT_ROLES).describe("project role");
 
-/** An ISO 8601 date-time with a zone, any number of fraction digits (Go clients send nanoseconds). */
-const isoDateTime = z
-  .string()
-  .max(64)
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i, "an ISO 8601 date-time with a time zone")
-  .refine((v) => Number.isFinite(Date.parse(v)), "not a date");
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * An ISO 8601 date-time with a zone, any number of fraction digits (Go clients send nanoseconds), that
+ * names a real instant: a day the month has (not 2026-02-30, which Date.parse rolls over to March 2), hours
+ * and minutes in range, a year from 1970 to 9999 (later ones have no RFC 3339 form to answer with).
+ */
+function isIsoDateTime(text: string): boolean {
+  const m = ISO_DATE_TIME.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second = 0] = m.slice(1, 7).map((part) => (part === undefined ? 0 : Number(part)));
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return (
+    year! >= 1970 &&
+    year! <= 9999 &&
+    date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second <= 59 &&
+    Number.isFinite(Date.parse(text))
+  );
+}
+
+/** The last instant an answer can write as an RFC 3339 date-time (year 9999). */
+const LAST_WRITABLE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * One role as Infisical's clients send it. Permanent (`isTemporary` false or absent): the temporary fields
@@ -71,8 +91,12 @@ const roleInput = z
     if (r.temporaryMode != null && r.temporaryMode !== "relative") {
       ctx.addIssue({ code: "custom", path: ["temporaryMode"], message: 'the only temporaryMode is "relative"' });
     }
-    if (r.temporaryAccessStartTime != null && !isoDateTime.safeParse(r.temporaryAccessStartTime).success) {
-      ctx.addIssue({ code: "custom", path: ["temporaryAccessStartTime"], message: "an ISO 8601 date-time with a time zone" });
+    if (r.temporaryAccessStartTime != null && !isIsoDateTime(r.temporaryAccessStartTime)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["temporaryAccessStartTime"],
+        message: "an ISO 8601 date-time with a time zone, a real date from 1970 to 9999",
+      });
     }
   });
 export type RoleInput = z.output<typeof roleInput>;
@@ -86,8 +110,17 @@ export const membershipRolesInput = z
   .object({
     roles: z.array(roleInput).min(1).max(8).optional().describe("the identity's roles in the project"),
     role: projectRole.optional().describe("one permanent role (the older form of `roles`)"),
+    isTemporary: z
+      .boolean()
+      .optional()
+      .describe("not taken next to `role`: a temporary role is sent in `roles` (true there is a 422, never a permanent role)"),
   })
   .refine((b) => b.roles !== undefined || b.role !== undefined, { message: "send roles (or role)", path: ["roles"] })
+  // Whoever asked for temporary access must not get permanent access because the older form has no window.
+  .refine((b) => b.roles !== undefined || b.isTemporary !== true, {
+    message: "a temporary role is sent as roles: [{ role, isTemporary: true, temporaryRange }]; role alone is permanent",
+    path: ["isTemporary"],
+  })
   .transform((b): RoleInput[] => b.roles ?? [{ role: b.role! }]);
 
 /**
@@ -114,6 +147,11 @@ export function roleGrants(roles: readonly RoleInput[], now: number): RoleGrantI
       });
     }
     const startMs = r.temporaryAccessStartTime == null ? now : Date.parse(r.temporaryAccessStartTime);
+    if (startMs + rangeMs > LAST_WRITABLE_MS) {
+      throw new DomainError(Reason.temporary_range_invalid, "The temporary role would end after the year 9999", {
+        details: [{ field: `roles.${i}.temporaryAccessStartTime`, message: "the role would end after the year 9999" }],
+      });
+    }
     const grant = { role: r.role, isTemporary: true as const, temporaryRange: range, startMs, endMs: startMs + rangeMs };
     grants.set(`${r.role} ${range} ${startMs}`, grant);
   });
@@ -238,9 +276,11 @@ async function identityOf(ctx: AdminContext, m: IdentityMembership): Promise<Ide
 
 export async function getProjectMembership(ctx: AdminContext, projectId: string, identityId: string): Promise<MembershipView> {
   const project = await getManagedProject(ctx, projectId);
-  const membership = await getMembership(ctx.env.DB, project.id, identityId);
+  // The identity first, as PATCH and DELETE do: an unknown one is identity_not_found with every method.
+  const identity = await memberOf(ctx, project, identityId);
+  const membership = await getMembership(ctx.env.DB, project.id, identity.id);
   if (!membership) throw notMember();
-  return membershipView(membership, await identityOf(ctx, membership), project);
+  return membershipView(membership, identity, project);
 }
 
 /** A membership by its own id (what Infisical's Terraform provider imports by); 404 when not visible. */

@@ -154,6 +154,17 @@ describe("what a membership body may hold", () => {
     ],
     ["isTemporary as a string", { roles: [{ role: "admin", isTemporary: "true", temporaryRange: "1h" }] }],
     ["no roles", { roles: [] }],
+    ...[
+      ["a day the month does not have", "2026-02-30T00:00:00Z"],
+      ["an hour out of range", "2026-12-01T24:30:00Z"],
+      ["the year 0", "0000-01-01T00:00:00Z"],
+      ["a year before 1970", "1969-12-31T23:59:59Z"],
+    ].map(([name, start]): [string, object] => [
+      `a start on ${name}`,
+      { roles: [{ role: "admin", isTemporary: true, temporaryRange: "1h", temporaryAccessStartTime: start }] },
+    ]),
+    // The older { role } form has no window: asking it for a temporary role must not grant a permanent one.
+    ["the older { role } form asked for a temporary role", { role: "viewer", isTemporary: true, temporaryRange: "1h" }],
   ])("%s is a 422 invalid_request, and nothing is written", async (_name, body) => {
     const path = await member();
     expectRefusal(await call("POST", path, { body }), 422, "invalid_request");
@@ -174,6 +185,17 @@ describe("what a membership body may hold", () => {
     const res = await call("POST", path, { body });
     expectRefusal(res, 422, "temporary_range_invalid");
     expect(res.body.details).toEqual([{ field: "roles.1.temporaryRange", message: expect.any(String) }]);
+    expectRefusal(await call("GET", path), 404, "membership_not_found");
+  });
+
+  it("a temporary role that would end after the year 9999 is a 422 temporary_range_invalid", async () => {
+    const path = await member();
+    const body = {
+      roles: [{ role: "admin", isTemporary: true, temporaryRange: "10y", temporaryAccessStartTime: "9999-12-31T23:59:59Z" }],
+    };
+    const res = await call("POST", path, { body });
+    expectRefusal(res, 422, "temporary_range_invalid");
+    expect(res.body.details).toEqual([{ field: "roles.0.temporaryAccessStartTime", message: expect.any(String) }]);
     expectRefusal(await call("GET", path), 404, "membership_not_found");
   });
 

@@ -216,6 +216,12 @@ describe("identity memberships", () => {
       "identity_not_found",
     );
     expectRefusal(await call("GET", `/api/v1/projects/${crypto.randomUUID()}/memberships/identities`), 404, "project_not_found");
+    // An unknown identity is the same refusal whatever the method; a known one that is not a member is not.
+    for (const method of ["GET", "PATCH", "DELETE"]) {
+      const body = method === "PATCH" ? { body: { role: "viewer" } } : {};
+      expectRefusal(await call(method, memberPath(project.id, crypto.randomUUID()), body), 404, "identity_not_found");
+      expectRefusal(await call(method, memberPath(project.id, identity.id), body), 404, "membership_not_found");
+    }
   });
 
   it("deleting the project or the identity removes the memberships", async () => {
