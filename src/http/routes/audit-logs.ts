@@ -4,7 +4,7 @@ import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../../request-context";
-import { readQuery } from "../query";
+import { readQuery, wholeNumberParam } from "../query";
 import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
 import { auditLogSchema } from "../openapi/schemas";
 
@@ -43,7 +43,7 @@ export const auditQuery = z.object({
     .describe("only refusals with exactly this reasonCode, e.g. claim_not_allowed: ref_protected"),
   from: timeParam.describe("events at or after this time (ISO 8601, or epoch seconds or milliseconds)"),
   to: timeParam.describe("events before this time (ISO 8601, or epoch seconds or milliseconds)"),
-  limit: z.coerce.number().int().min(1).max(500).default(50).describe("events per page"),
+  limit: wholeNumberParam(1, 500).default(50).describe("events per page"),
   cursor: z
     .string()
     .regex(/^\d{1,15}:[0-9a-f-]{36}$/, "a cursor from a previous page")

@@ -17,7 +17,7 @@ import {
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
-import { readQuery } from "../query";
+import { readQuery, wholeNumberParam } from "../query";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
 import { envelope, identityMembershipSchema, membershipRoleSchema, projectSchema } from "../openapi/schemas";
 import { organizationIdQuery, organizationQuery } from "./identities";
@@ -34,8 +34,8 @@ const V2_MEMBERSHIP = "/api/v2/workspace/identity-memberships/:membershipId";
 
 /** The list's query, as Infisical's: a page by offset and limit, and a search on identity names. */
 const membershipListQuery = z.object({
-  offset: z.coerce.number().int().min(0).optional().describe("memberships to skip (default 0)"),
-  limit: z.coerce.number().int().min(1).max(20000).optional().describe("at most this many (default: all)"),
+  offset: wholeNumberParam(0, 1_000_000_000).optional().describe("memberships to skip (default 0)"),
+  limit: wholeNumberParam(1, 20000).optional().describe("at most this many (default: all)"),
   search: z.string().trim().max(64).optional().describe("only identities whose name contains this (case-insensitive)"),
   orderBy: z.string().max(32).optional().describe("accepted for Infisical's clients; the order is always oldest first"),
   orderDirection: z.string().max(8).optional().describe("accepted for Infisical's clients; ignored"),
