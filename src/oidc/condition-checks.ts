@@ -8,7 +8,7 @@ import type { ASTNode } from "@marcbachmann/cel-js";
 import type { ClaimPin } from "./owner-pinning";
 
 export const CONDITION_LIMITS = Object.freeze({
-  /** Source length (UTF-16 code units), checked before parsing; the schema enforces it too. */
+  /** Source length (code points), checked before parsing; the schema enforces it too. */
   maxSourceLength: 4096,
   /** Enforced by the parser: it stops before building a bigger tree. */
   maxAstNodes: 256,

@@ -135,9 +135,19 @@ function build(source: string): ParseResult {
   return program;
 }
 
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 export function compileCondition(source: string): CompileResult {
   const max = CONDITION_LIMITS.maxSourceLength;
-  if (source.length > max) return refused(source, `the condition is longer than ${max} characters`, max);
+  // Characters are code points, as the configuration schema (zod, JSON Schema's maxLength) counts them:
+  // one limit, one refusal, whichever checks first. A code point is one or two UTF-16 units.
+  if (source.length > max && codePoints(source) > max) {
+    return refused(source, `the condition is longer than ${max} characters`, max);
+  }
   if (source.trim() === "") return refused(source, "the condition is empty", 0);
   let whole: ParseResult;
   try {

@@ -83,6 +83,9 @@ describe("compiling", () => {
   it("bounds the size of a condition: source, tree, depth, literals, comprehensions", () => {
     const long = `claims.a == "${"x".repeat(CONDITION_LIMITS.maxSourceLength)}"`;
     expect(compileCondition(long)).toMatchObject({ ok: false, message: expect.stringMatching(/longer than 4096/) });
+    // Characters are code points, as the configuration schema counts them: 2,114 of them fit, though 4,214 UTF-16 units.
+    expect(compileCondition(`claims.a == "${"😀".repeat(2100)}"`)).toMatchObject({ ok: true });
+    expect(compileCondition(`claims.a == "${"😀".repeat(CONDITION_LIMITS.maxSourceLength)}"`)).toMatchObject({ ok: false });
     expect(compileCondition(Array(200).fill('claims.a == "x"').join(" && "))).toMatchObject({
       ok: false,
       message: expect.stringMatching(/maxAstNodes/),
