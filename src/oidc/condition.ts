@@ -98,6 +98,33 @@ function matches(value: string, source: string): boolean {
   return p.re.test(value);
 }
 
+// ---- int() with CEL's range check ---------------------------------------------------------------
+
+/** What int() is re-routed to: cel-js's int(double) truncates any finite double, even one past int64. */
+const CHECKED_INT = "__checked_int";
+const MIN_INT = -(2n ** 63n);
+const MAX_INT = 2n ** 63n - 1n;
+
+/**
+ * CEL's int(): an int as it is; a double truncated toward zero, and an error when it does not fit in an
+ * int64 (the spec's range error: `int(claims.x) < 5` must not admit `x: -1e308`); a string of decimal
+ * digits in range; a uint in range. Anything else is an error, which fails the condition closed.
+ * (Timestamps, the other type CEL converts, are not among a condition's functions.)
+ */
+function checkedInt(value: unknown): bigint {
+  let result: bigint | undefined;
+  if (typeof value === "bigint") result = value;
+  else if (typeof value === "number") result = Number.isFinite(value) ? BigInt(Math.trunc(value)) : undefined;
+  else if (typeof value === "string") result = /^[+-]?\d{1,19}$/.test(value) ? BigInt(value) : undefined;
+  else if (typeof value === "object" && value !== null && typeof (value as { value?: unknown }).value === "bigint") {
+    result = (value as { value: bigint }).value; // a uint
+  }
+  if (result === undefined || result < MIN_INT || result > MAX_INT) {
+    throw new Error("int() range error: the value does not convert to an int");
+  }
+  return result;
+}
+
 const env = new Environment({
   limits: {
     maxAstNodes: CONDITION_LIMITS.maxAstNodes,
@@ -109,11 +136,13 @@ const env = new Environment({
 })
   .registerVariable("claims", "map<string, dyn>")
   .registerFunction(`string.${RE2_MATCHES}(string): bool`, matches)
-  .registerFunction(`${RE2_MATCHES}(string, string): bool`, matches);
+  .registerFunction(`${RE2_MATCHES}(string, string): bool`, matches)
+  .registerFunction(`${CHECKED_INT}(dyn): int`, checkedInt);
 
-function routeMatchesToRe2(node: ASTNode): void {
+function routeToOwnFunctions(node: ASTNode): void {
   if ((node.op === "rcall" || node.op === "call") && node.args[0] === "matches" && patternOf(node)) node.args[0] = RE2_MATCHES;
-  for (const c of children(node)) routeMatchesToRe2(c);
+  if (node.op === "call" && node.args[0] === "int") node.args[0] = CHECKED_INT;
+  for (const c of children(node)) routeToOwnFunctions(c);
 }
 
 // ---- compiling ---------------------------------------------------------------------------------
@@ -125,7 +154,7 @@ const programsOf = new WeakMap<CompiledCondition, ParseResult[]>();
 function build(source: string): ParseResult {
   const program = env.parse(source); // ParseError with a range: syntax, the parser's limits
   checkConditionTree(program.ast, patternProblem);
-  routeMatchesToRe2(program.ast);
+  routeToOwnFunctions(program.ast);
   const checked = program.check();
   if (!checked.valid) throw checked.error ?? new ConditionRejection("the condition does not type-check", 0);
   if (checked.type !== "bool" && checked.type !== "dyn") {
@@ -155,7 +184,7 @@ export function compileCondition(source: string): CompileResult {
   } catch (e) {
     return refused(source, errorText(e), errorOffset(e));
   }
-  // Texts and pins come from a tree whose matches() is not re-routed.
+  // Texts and pins come from a tree whose matches() and int() are not re-routed.
   const parts = conjunctsOf(env.parse(source).ast);
   const texts = parts.map((p) => serialize(p));
   let conjuncts: Conjunct[] = parts.map((p, i) => ({ text: texts[i]!, offset: p.start }));
@@ -240,11 +269,11 @@ const refused = (source: string, message: string, offset: number): CompileResult
   position: positionOf(source, offset),
 });
 
-/** One line, without cel-js's source excerpt, and with matches() under its own name. */
+/** One line, without cel-js's source excerpt, and with matches() and int() under their own names. */
 function errorText(e: unknown): string {
   const { summary, message } = (typeof e === "object" && e !== null ? e : {}) as { summary?: unknown; message?: unknown };
   const text = typeof summary === "string" ? summary : typeof message === "string" ? message.split("\n")[0]! : String(e);
-  return text.replaceAll(RE2_MATCHES, "matches");
+  return text.replaceAll(RE2_MATCHES, "matches").replaceAll(CHECKED_INT, "int");
 }
 
 function errorOffset(e: unknown): number {

@@ -166,6 +166,19 @@ describe("evaluating", () => {
     );
   });
 
+  it("has CEL's int(): a range error for a double past int64, which refuses", () => {
+    for (const x of [-1e308, -9.3e18, 1e308, 9.3e18]) {
+      expect(holds("int(claims.x) < 5", { x })).toBe(false);
+      expect(holds("int(claims.x) > 5", { x })).toBe(false);
+    }
+    expect(holds("int(claims.x) == -3", { x: -3.9 })).toBe(true); // toward zero
+    expect(holds('int(claims.x) == 42 && int("-7") == -7 && int(7) == 7 && int(3u) == 3', { x: "42" })).toBe(true);
+    expect(holds("int(claims.x) == 1", { x: "0x1" })).toBe(false);
+    expect(holds("int(claims.x) == 1", { x: "9223372036854775808" })).toBe(false); // one past the largest int
+    // An error still names int(), not the function it runs as.
+    expect(compileCondition("int(claims.x, 1) == 1")).toMatchObject({ ok: false, message: expect.not.stringContaining("__") });
+  });
+
   it("evaluates each conjunct alone, macros and matches() included", () => {
     const c = compiled(
       'has(claims.environment) && claims.groups_direct.exists(g, g.matches("^acme/")) && claims["ref_protected"] == "true"',
