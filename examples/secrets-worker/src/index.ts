@@ -95,19 +95,27 @@ async function readSecrets(request: Request, env: Env, params: URLSearchParams, 
     ...(projectId ? { projectId } : {}),
   });
   if (!auth.ok) return refusal(auth);
-  if (!projectId) return error(404, "project_not_found", "No project has this slug");
+  if (!projectId || !auth.projectId) return error(404, "project_not_found", "No project has this slug");
   const roles = auth.projectRoles ?? [];
-  if (roles.length === 0) return error(403, "not_a_project_member", "The identity is not a member of this project");
+  if (roles.length === 0) {
+    return error(
+      403,
+      "not_a_project_member",
+      "The identity holds no role in this project now (no membership, or no temporary role in force)",
+    );
+  }
   if (!roles.some((role) => READ_ROLES.has(role))) {
     return error(403, "project_role_forbidden", `The identity's project role (${roles.join(", ")}) may not read secrets`);
   }
 
   const { environment, secretPath, viewSecretValue } = query;
+  // The project id as edge-oidc-auth stores it: an id sent in upper case names the same project.
+  const project = auth.projectId;
   if (secretName !== null) {
     const row = await env.DB.prepare(
       "SELECT * FROM secrets WHERE project_id = ? AND environment = ? AND secret_path = ? AND secret_key = ?",
     )
-      .bind(projectId, environment, secretPath, secretName)
+      .bind(project, environment, secretPath, secretName)
       .first<SecretRow>();
     if (!row) return error(404, "secret_not_found", `No secret ${secretName} in ${environment}:${secretPath}`);
     return json({ secret: toSecret(row, viewSecretValue) });
@@ -119,7 +127,7 @@ async function readSecrets(request: Request, env: Env, params: URLSearchParams, 
        AND (secret_path = ? OR (? AND secret_path LIKE ? ESCAPE '\\'))
      ORDER BY secret_path, secret_key`,
   )
-    .bind(projectId, environment, secretPath, query.recursive ? 1 : 0, below)
+    .bind(project, environment, secretPath, query.recursive ? 1 : 0, below)
     .all<SecretRow>();
   return json({ secrets: results.map((r) => toSecret(r, viewSecretValue)), imports: [] });
 }
@@ -192,7 +200,9 @@ function parseSeed(body: unknown): SeedBody | string {
     if (!SECRET_KEY.test(key)) return `invalid secret name ${JSON.stringify(key.slice(0, 64))}`;
     if (typeof value !== "string") return `secret ${key} must be a string`;
   }
-  return b as SeedBody;
+  // edge-oidc-auth's ids are lower-case UUIDs; one sent in upper case names the same project.
+  const projectId = /^[0-9a-f-]{36}$/i.test(b.projectId) ? b.projectId.toLowerCase() : b.projectId;
+  return { ...(b as SeedBody), projectId };
 }
 
 /** PUT /admin/secrets: creates or updates secrets (a changed value gets the next version). */

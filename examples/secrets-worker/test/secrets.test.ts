@@ -108,6 +108,13 @@ describe("project roles", () => {
     });
   }
 
+  it("a project id in upper case is the same project (edge-oidc-auth's ids match in any case)", async () => {
+    const f = await fixture("viewer");
+    const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId.toUpperCase())}`, { token: await f.login() });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.secrets.length).toBeGreaterThan(0);
+  });
+
   it("no-access may not (403 project_role_forbidden)", async () => {
     const f = await fixture("no-access");
     const res = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token: await f.login() });
