@@ -3,6 +3,9 @@ import { auditedWrite, flushAudit, type AuditRecord } from "../storage/audit-log
 import { queryAudit, type AuditQuery, type AuditTiers } from "../storage/audit-read";
 import { nowMs } from "../time/clock";
 import { actorLabel, assertOrgAccess, type AdminContext } from "./actor";
+import { DomainError, Reason } from "../errors";
+import { getOrganization } from "../storage/organizations";
+import { getIdentity } from "../storage/identities";
 
 export interface AuditedChange {
   event: string;
@@ -60,6 +63,25 @@ export async function queryAuditLog(
 ): Promise<{ records: AuditRecord[]; nextCursor: string | null }> {
   const orgId = query.orgId ?? (ctx.actor.kind === "identity" ? ctx.actor.orgId : undefined);
   if (orgId) assertOrgAccess(ctx.actor, orgId);
+  if (query.fromMs !== undefined && query.toMs !== undefined && query.fromMs > query.toMs) {
+    const message = "from is later than to";
+    throw new DomainError(Reason.invalid_request, `Invalid audit log query: ${message}`, { details: [{ field: "from", message }] });
+  }
   await flushAudit(ctx.env.DB);
-  return queryAudit(auditTiers(ctx.env), { ...query, orgId });
+  const page = await queryAudit(auditTiers(ctx.env), { ...query, orgId });
+  if (page.records.length === 0 && !query.cursor) await explainEmpty(ctx, orgId, query.identityId);
+  return page;
+}
+
+/**
+ * An empty first page says nothing wrong, unless it comes from a typo or a look elsewhere: an organization
+ * that does not exist is a 404, and another organization's identity is a 403 for an org admin, as the
+ * traffic API answers. (An identity that no longer exists keeps its history: it is not a 404.)
+ */
+async function explainEmpty(ctx: AdminContext, orgId: string | undefined, identityId: string | undefined): Promise<void> {
+  if (orgId && !(await getOrganization(ctx.env.DB, orgId))) throw new DomainError(Reason.organization_not_found);
+  if (identityId && ctx.actor.kind === "identity") {
+    const identity = await getIdentity(ctx.env.DB, identityId);
+    if (identity) assertOrgAccess(ctx.actor, identity.orgId);
+  }
 }

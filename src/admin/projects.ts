@@ -1,4 +1,5 @@
 import { canonicalId } from "../storage/ids";
+import { parseIsoDateTime } from "../time/iso-date-time";
 import * as z from "zod";
 import { getOrganization } from "../storage/organizations";
 import {
@@ -38,30 +39,6 @@ export const createProjectInput = z.object({
 
 const projectRole = z.enum(PROJECT_ROLES).describe("project role");
 
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/**
- * An ISO 8601 date-time with a zone, any number of fraction digits (Go clients send nanoseconds), that
- * names a real instant: a day the month has (not 2026-02-30, which Date.parse rolls over to March 2), hours
- * and minutes in range, a year from 1970 to 9999 (later ones have no RFC 3339 form to answer with).
- */
-function isIsoDateTime(text: string): boolean {
-  const m = ISO_DATE_TIME.exec(text);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second = 0] = m.slice(1, 7).map((part) => (part === undefined ? 0 : Number(part)));
-  const date = new Date(Date.UTC(year!, month! - 1, day!));
-  return (
-    year! >= 1970 &&
-    year! <= 9999 &&
-    date.getUTCMonth() === month! - 1 &&
-    date.getUTCDate() === day &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second <= 59 &&
-    Number.isFinite(Date.parse(text))
-  );
-}
-
 /** The last instant an answer can write as an RFC 3339 date-time (year 9999). */
 const LAST_WRITABLE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
@@ -91,7 +68,7 @@ const roleInput = z
     if (r.temporaryMode != null && r.temporaryMode !== "relative") {
       ctx.addIssue({ code: "custom", path: ["temporaryMode"], message: 'the only temporaryMode is "relative"' });
     }
-    if (r.temporaryAccessStartTime != null && !isIsoDateTime(r.temporaryAccessStartTime)) {
+    if (r.temporaryAccessStartTime != null && parseIsoDateTime(r.temporaryAccessStartTime) === null) {
       ctx.addIssue({
         code: "custom",
         path: ["temporaryAccessStartTime"],

@@ -2,9 +2,23 @@ import * as z from "zod";
 import { DomainError, Reason } from "../errors";
 import type { AppContext } from "../request-context";
 
-/** Validates a request's query string; malformed is a 422 naming the parameters, as bodies are (./body.ts). */
+/**
+ * Validates a request's query string; malformed is a 422 naming the parameters, as bodies are (./body.ts).
+ * A parameter sent empty (`?event=`) counts as not sent, as OAuth's do; one sent twice is a 422, as a
+ * member named twice in a body is, rather than one of its values winning silently.
+ */
 export function readQuery<S extends z.ZodType>(c: AppContext, schema: S, what: string): z.output<S> {
-  const parsed = schema.safeParse(c.req.query());
+  const values: Record<string, string> = {};
+  for (const [name, sent] of Object.entries(c.req.queries())) {
+    if (sent.length > 1) {
+      const message = "appears more than once";
+      throw new DomainError(Reason.invalid_request, `Invalid ${what} query: '${name.slice(0, 64)}' ${message}`, {
+        details: [{ field: name.slice(0, 64), message }],
+      });
+    }
+    if (sent[0]) values[name] = sent[0];
+  }
+  const parsed = schema.safeParse(values);
   if (!parsed.success) {
     throw new DomainError(Reason.invalid_request, `Invalid ${what} query`, {
       details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),

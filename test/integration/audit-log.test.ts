@@ -142,6 +142,36 @@ describe("audit trail", () => {
   it("refuses bad filters with 422 and another organization's log to an org-admin token with 403", async () => {
     expectRefusal(await call("GET", "/api/v1/audit-logs?outcome=maybe"), 422, "invalid_request");
     expectRefusal(await call("GET", "/api/v1/audit-logs", { token: null }), 401, "credentials_missing");
+    // Times are read strictly: a typo is a 422, never another window (Date.parse reads "audit 2027" as 2027).
+    for (const time of ["audit 2027", "2026-02-30", "2026-11-31T00:00:00Z", "Dec 2 2026", "1.5", "-1", "2026-12-01T10:00:00"]) {
+      const res = await call("GET", `/api/v1/audit-logs?from=${encodeURIComponent(time)}`);
+      expectRefusal(res, 422, "invalid_request");
+      expect(res.body.details, time).toEqual([{ field: "from", message: expect.any(String) }]);
+    }
+    expectRefusal(await call("GET", "/api/v1/audit-logs?from=2026-12-02&to=2026-12-01"), 422, "invalid_request");
+    expect((await ok("GET", "/api/v1/audit-logs?from=2026-12-01&to=2026-12-01T00:00:00.000Z&limit=1")).auditLogs).toEqual([]);
+    // A parameter sent twice is refused; one sent empty is not sent.
+    expectRefusal(await call("GET", "/api/v1/audit-logs?outcome=failure&outcome=success"), 422, "invalid_request");
+    expect((await ok("GET", "/api/v1/audit-logs?event=&identityId=&limit=1")).auditLogs).toHaveLength(1);
+    // An organization that does not exist is a 404, as for the traffic API; an org admin asking about
+    // another organization's identity is a 403, not an empty page.
+    expectRefusal(await call("GET", `/api/v1/audit-logs?organizationId=${crypto.randomUUID()}`), 404, "organization_not_found");
+    const mine = await scenario({}, { role: "admin" });
+    const theirs = await scenario();
+    const adminToken = await mine.login();
+    expectRefusal(
+      await call("GET", `/api/v1/audit-logs?organizationId=${theirs.org.id}`, { token: adminToken }),
+      403,
+      "organization_forbidden",
+    );
+    expectRefusal(
+      await call("GET", `/api/v1/audit-logs?identityId=${theirs.identity.id}`, { token: adminToken }),
+      403,
+      "organization_forbidden",
+    );
+    expect(
+      (await ok("GET", `/api/v1/audit-logs?identityId=${mine.identity.id}`, { token: adminToken })).auditLogs.length,
+    ).toBeGreaterThan(0);
   });
 
   it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest (archived past AUDIT_HOT_DAYS)", async () => {

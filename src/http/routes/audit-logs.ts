@@ -1,4 +1,5 @@
 import { canonicalId } from "../../storage/ids";
+import { parseIsoDateTime } from "../../time/iso-date-time";
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
@@ -13,9 +14,11 @@ const AUDIT_LOGS = "/api/v1/audit-logs";
 const timeParam = z
   .string()
   .transform((v, ctx) => {
-    const ms = /^\d+$/.test(v) ? Number(v) * (v.length <= 10 ? 1000 : 1) : Date.parse(v);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: "custom", message: "an ISO 8601 time or epoch seconds/milliseconds" });
+    // Epoch seconds (up to 10 digits) or milliseconds (up to 15), or ISO 8601 read strictly: a typo is a
+    // 422, never another window (Date.parse would read "audit 2027" as 2027-01-01).
+    const ms = /^\d{1,15}$/.test(v) ? Number(v) * (v.length <= 10 ? 1000 : 1) : parseIsoDateTime(v, { dateOnly: true });
+    if (ms === null) {
+      ctx.addIssue({ code: "custom", message: "an ISO 8601 date or date-time with a zone, or epoch seconds/milliseconds" });
       return z.NEVER;
     }
     return ms;
