@@ -5,6 +5,7 @@ import type { AppEnv } from "../request-context";
 import { adminAuthAttempt } from "./admin-auth";
 import { HttpRefusal, refusalResponse } from "./errors";
 import { allowedMethods } from "./method-not-allowed";
+import { oauthErrorResponse } from "./oauth-errors";
 import { noStore } from "./cache-headers";
 import { pathWithLowerCaseIds } from "./path-ids";
 import { reportIgnoredKeys } from "./ignored-keys";
@@ -69,7 +70,10 @@ export function createApp() {
     const allowed = allowedMethods(app as unknown as Hono<never>, c.req.method, c.req.path);
     if (allowed.length === 0) return refusalResponse(c, new DomainError(Reason.route_not_found));
     const refusal = new DomainError(Reason.method_not_allowed, `This endpoint takes ${allowed.join(", ")}`);
-    return refusalResponse(c, new HttpRefusal(refusal, { Allow: allowed.join(", ") }));
+    const answer = new HttpRefusal(refusal, { Allow: allowed.join(", ") });
+    // The OAuth endpoints answer in RFC 6749's error shape, this refusal too (docs/errors.md).
+    if (c.req.path.startsWith("/oauth/")) return oauthErrorResponse(c, answer, "token");
+    return refusalResponse(c, answer);
   });
 
   app.onError((err, c) => {

@@ -60,6 +60,8 @@ const BY_REASON: Partial<Record<ReasonCode, Answer>> = {
   [Reason.invalid_target]: [400, E.invalid_target],
   // The ID token itself is too large: a refusal of the subject token like any other.
   [Reason.token_too_large]: [400, E.invalid_grant],
+  // A wrong method keeps HTTP's 405 (with Allow); RFC 6749 has no code of its own for it.
+  [Reason.method_not_allowed]: [405, E.invalid_request],
 };
 
 export interface OAuthErrorBody {

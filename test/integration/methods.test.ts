@@ -2,13 +2,12 @@
 // (RFC 9110 §15.5.6), in the API's error body; a path it does not serve at all stays a 404.
 import { describe, expect, it } from "vitest";
 import { call } from "../support/api";
+import { expectOAuthError } from "../support/oauth";
 import { expectRefusal } from "../support/refusal";
 
 describe("methods", () => {
   it.each([
     ["PUT", "/api/v1/auth/oidc-auth/login", "POST"],
-    ["GET", "/oauth/token", "POST"],
-    ["DELETE", "/oauth/introspect", "POST"],
     ["POST", "/.well-known/oauth-authorization-server", "GET, HEAD"],
     ["PUT", `/api/v1/identities/${crypto.randomUUID()}`, "GET, HEAD, PATCH, DELETE"],
     ["OPTIONS", "/api/v1/auth/token/renew", "POST"],
@@ -18,6 +17,17 @@ describe("methods", () => {
     expectRefusal(res, 405, "method_not_allowed");
     expect(res.headers.get("allow")).toBe(allow);
     expect(res.body.error).toBe("Method Not Allowed");
+  });
+
+  it.each([
+    ["GET", "/oauth/token", "POST"],
+    ["DELETE", "/oauth/introspect", "POST"],
+    ["GET", "/oauth/revoke", "POST"],
+  ])("%s %s is 405, Allow: %s, in the OAuth endpoints' error shape", async (method, path, allow) => {
+    const res = await call(method, path);
+    expectOAuthError(res, 405, "invalid_request", "method_not_allowed");
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(res.body).not.toHaveProperty("statusCode");
   });
 
   it("checks credentials before the method on a guarded path", async () => {

@@ -53,7 +53,7 @@ export function oauthRevoke(token: string, extra: Record<string, string> = {}) {
  */
 export function expectOAuthError(
   res: Answer,
-  status: 400 | 401 | 403 | 429 | 500 | 503,
+  status: 400 | 401 | 403 | 405 | 429 | 500 | 503,
   error: string,
   reasonCode: ReasonCode | `claim_not_allowed: ${string}`,
   secrets: string[] = [],
