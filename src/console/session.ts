@@ -47,18 +47,28 @@ const cookieNames = (c: ConsoleContext) =>
     ? { session: "eoa_console", pre: "eoa_console_pre", secure: false, path: BASE }
     : { session: "__Host-eoa_console", pre: "__Host-eoa_console_pre", secure: true, path: "/" };
 
+/** Browsers keep a cookie of at most about 4,096 bytes (RFC 6265 §6.1's minimum, and Chrome's limit). */
+export const MAX_SESSION_COOKIE_LENGTH = 4096;
+
+/**
+ * `<payload>.<sealed token>.<mac>`: the sealed access token (already base64url) stays outside the
+ * base64url-encoded JSON, so it is not encoded twice (4/3 of 4/3: a 2,200-character GitLab access token
+ * made a 4,100-character cookie, which browsers drop).
+ */
 export async function encodeSession(keys: ConsoleKeys, payload: SessionPayload): Promise<string> {
-  const body = b64url(new TextEncoder().encode(JSON.stringify(payload)));
-  return `${body}.${await hmac(keys.session, `session.${body}`)}`;
+  const { tok = "", ...rest } = payload;
+  const body = b64url(new TextEncoder().encode(JSON.stringify(rest)));
+  return `${body}.${tok}.${await hmac(keys.session, `session.${body}.${tok}`)}`;
 }
 
 export async function decodeSession(keys: ConsoleKeys, cookie: string | undefined): Promise<SessionPayload | null> {
-  if (!cookie || cookie.length > 4096) return null;
-  const [body, mac, extra] = cookie.split(".");
-  if (!body || !mac || extra !== undefined) return null;
-  if (!(await hmacVerify(keys.session, `session.${body}`, mac))) return null;
+  if (!cookie || cookie.length > MAX_SESSION_COOKIE_LENGTH) return null;
+  const [body, tok, mac, extra] = cookie.split(".");
+  if (!body || tok === undefined || !mac || extra !== undefined) return null;
+  if (!(await hmacVerify(keys.session, `session.${body}.${tok}`, mac))) return null;
   try {
     const p = JSON.parse(new TextDecoder().decode(fromB64url(body) ?? new Uint8Array())) as SessionPayload;
+    if (tok) p.tok = tok;
     if (p.v !== 1 || (p.kind !== "admin-key" && p.kind !== "identity") || typeof p.sid !== "string") return null;
     if (typeof p.iat !== "number" || typeof p.seen !== "number") return null;
     const t = now();
@@ -126,8 +136,16 @@ export async function startSession(
   const t = now();
   const payload: SessionPayload = { v: 1, kind: who.kind, sid: randomId(), iat: t, seen: t };
   if (who.kind === "identity") payload.tok = await seal(keys.token, who.token);
+  const cookie = await encodeSession(keys, payload);
+  // A cookie the browser would drop is a sign-in that silently fails on the next page: say so now.
+  if (cookie.length > MAX_SESSION_COOKIE_LENGTH) {
+    throw refusal(
+      Reason.token_too_large,
+      "This access token is too large to keep in a console session cookie (its claim snapshot is large): sign in with the admin key",
+    );
+  }
   await createConsoleSession(c.env.DB, { id: payload.sid, kind: who.kind, createdAt: t, expiresAt: t + SESSION_MAX_SECONDS });
-  writeSessionCookie(c, await encodeSession(keys, payload));
+  writeSessionCookie(c, cookie);
   deleteCookie(c, cookieNames(c).pre, { path: cookieNames(c).path, secure: cookieNames(c).secure });
 }
 
@@ -177,6 +195,10 @@ export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
     } catch (err) {
       const refused = refusalOf(err);
       if (refused && !refused.outage) {
+        // The token no longer admits this identity: the session is over on the server too (a copy of the
+        // cookie is not live, and ending every session does not count it). Best effort: the token stays
+        // refused either way.
+        await endConsoleSession(c.env.DB, session.sid).catch(() => {});
         clearSessionCookie(c);
         return signInRedirect(c, refused.reasonCode);
       }

@@ -14,11 +14,11 @@ import {
   SESSION_MAX_SECONDS,
   type SessionPayload,
 } from "../../src/console/session";
-import { call, ok, setupIdentity } from "../support/api";
+import { call, login, ok, setupIdentity } from "../support/api";
 import { cookieValue, fetchConsole, signIn } from "../support/console";
 import { expectRefusal } from "../support/refusal";
 import { createIdp, gitlabClaims } from "../support/idp";
-import { AUDIENCE, GITLAB_SUBJECT, scenario } from "../support/scenario";
+import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
 
 describe("console session cookie", () => {
   it("is __Host-, Secure, HttpOnly, SameSite=Strict and 30 minutes long over https", async () => {
@@ -139,6 +139,21 @@ describe("console sessions live on the server", () => {
     expect(login.status).toBe(200);
     expectRefusal(await call("DELETE", "/api/v1/console/sessions", { token: login.body.accessToken }), 403, "admin_key_required");
   });
+  it("a session whose token is refused ends on the server too: ending every session does not count it", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, {}, "admin");
+    const token = expectIssued(await login(identity.id, await idp.mint(gitlabClaims())));
+    const { cookie } = await signIn(ORIGIN, token);
+    const live = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM console_sessions").first<{ n: number }>())!.n;
+    const before = await live();
+    // A GitLab-shaped access token (over 2,000 characters) fits in the session cookie: the session works.
+    expect(token.length).toBeGreaterThan(2000);
+    expect((await fetchConsole(`${ORIGIN}/admin/identities/${identity.id}`, { headers: { cookie } })).status).toBe(200);
+    expect((await call("POST", "/api/v1/auth/token/revoke", { body: { accessToken: token }, token: null })).status).toBe(200);
+    expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, { headers: { cookie } }))).toBe("/admin/sign-in?ended=token_revoked");
+    expect(await live()).toBe(before - 1);
+  });
+
   it("fails closed when D1 cannot say whether the session lives: 503, never a page, never a 500", async () => {
     const { cookie } = await signIn(ORIGIN);
     const down = () => Promise.reject(new Error("D1 is down"));
