@@ -1,13 +1,16 @@
 // Ending every console session at once (the admin key's only; the API's DELETE /api/v1/console/sessions).
 import { Hono } from "../hono";
+import { assertAdminKey } from "../admin/actor";
 import { endEveryConsoleSession } from "../admin/console-sessions";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { clearSessionCookie } from "./session";
 import { ConfirmPage, render, uiOf } from "./layout";
 
 export const sessionRoutes = new Hono<ConsoleEnv>()
-  .get("/sessions", (c) =>
-    render(
+  .get("/sessions", (c) => {
+    // The admin key's only: an org admin gets the refusal page, not a form whose submission is refused.
+    assertAdminKey(c.var.actor);
+    return render(
       c,
       200,
       <ConfirmPage
@@ -26,8 +29,8 @@ export const sessionRoutes = new Hono<ConsoleEnv>()
         </p>
         <p>Do this when a session cookie may have leaked. If the admin key itself may have leaked, rotate ADMIN_API_KEY instead.</p>
       </ConfirmPage>,
-    ),
-  )
+    );
+  })
   .post("/sessions/end-all", async (c) => {
     await endEveryConsoleSession(adminCtx(c));
     clearSessionCookie(c);

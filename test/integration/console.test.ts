@@ -149,6 +149,10 @@ describe("console sessions live on the server", () => {
     // A GitLab-shaped access token (over 2,000 characters) fits in the session cookie: the session works.
     expect(token.length).toBeGreaterThan(2000);
     expect((await fetchConsole(`${ORIGIN}/admin/identities/${identity.id}`, { headers: { cookie } })).status).toBe(200);
+    // Ending every session is the admin key's: an org admin is not offered the form.
+    const sessionsPage = await fetchConsole(`${ORIGIN}/admin/sessions`, { headers: { cookie } });
+    expect(sessionsPage.status).toBe(403);
+    expect(await sessionsPage.text()).toContain("admin_key_required");
     expect((await call("POST", "/api/v1/auth/token/revoke", { body: { accessToken: token }, token: null })).status).toBe(200);
     expect(landing(await fetchConsole(`${ORIGIN}/admin/orgs`, { headers: { cookie } }))).toBe("/admin/sign-in?ended=token_revoked");
     expect(await live()).toBe(before - 1);
