@@ -25,6 +25,16 @@ export function publicOidcAuth(config: OidcAuthConfig) {
 }
 
 /**
+ * A configuration as the audit records it: the CA certificate as its SHA-256 fingerprint (docs/security.md,
+ * "Audit trail": certificates are not recorded; a change of one still shows, as a changed fingerprint).
+ */
+async function audited(config: OidcAuthConfig): Promise<OidcAuthConfig> {
+  if (!config.caCert) return config;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(config.caCert)));
+  return { ...config, caCert: `sha256:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}` };
+}
+
+/**
  * Validates raw input (JSON body or console form) for a new or changed configuration, in this order: the
  * fields (422 invalid_oidc_config), then the condition compiles (condition_invalid), then an owner is
  * pinned (binding_too_broad).
@@ -59,7 +69,7 @@ export async function attachOidcAuth(ctx: AdminContext, identityId: string, inpu
     event: "oidc-auth.attach",
     orgId: identity.orgId,
     identityId: identity.id,
-    after: created,
+    after: await audited(created),
   });
   if (!changed(results)) throw new DomainError(Reason.auth_method_exists);
   await propagateIdentityChange(ctx.env, identity);
@@ -74,8 +84,8 @@ export async function updateOidcAuth(ctx: AdminContext, identityId: string, inpu
     event: "oidc-auth.update",
     orgId: identity.orgId,
     identityId: identity.id,
-    before,
-    after,
+    before: await audited(before),
+    after: await audited(after),
   });
   if (!changed(results)) throw new DomainError(Reason.oidc_auth_not_configured); // detached meanwhile
   await propagateIdentityChange(ctx.env, identity);
@@ -101,7 +111,7 @@ export async function detachOidcAuth(ctx: AdminContext, identityId: string): Pro
     event: "oidc-auth.detach",
     orgId: identity.orgId,
     identityId: identity.id,
-    before: config,
+    before: await audited(config),
   });
   if (!changed(results)) throw new DomainError(Reason.oidc_auth_not_configured); // detached meanwhile
   await propagateIdentityChange(ctx.env, identity);

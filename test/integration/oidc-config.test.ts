@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, login, ok } from "../support/api";
+import { TEST_CA_CERT } from "../support/certificates";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { AUDIENCE, expectIssued, GITLAB_SUBJECT } from "../support/scenario";
@@ -315,6 +316,20 @@ describe("validation", () => {
       await expectInvalid({ ...MINIMAL, caCert: "hello" }, "caCert");
       const identity = await newIdentity();
       expect((await ok("POST", path(identity.id), { body: { ...MINIMAL, caCert: "  \n" } })).identityOidcAuth.caCert).toBe("");
+    });
+
+    it("keeps a CA certificate out of the audit trail: its SHA-256 fingerprint is recorded instead", async () => {
+      const identity = await newIdentity();
+      const saved = (await ok("POST", path(identity.id), { body: { ...MINIMAL, caCert: TEST_CA_CERT } })).identityOidcAuth;
+      expect(saved.caCert).toBe(TEST_CA_CERT.trim());
+      await ok("PATCH", path(identity.id), { body: { caCert: "" } });
+      const { auditLogs } = await ok("GET", `/api/v1/audit-logs?identityId=${identity.id}`);
+      const attach = auditLogs.find((e: { event: string }) => e.event === "oidc-auth.attach");
+      const update = auditLogs.find((e: { event: string }) => e.event === "oidc-auth.update");
+      expect(attach.details.after.caCert).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(update.details.before.caCert).toBe(attach.details.after.caCert);
+      expect(update.details.after.caCert).toBe("");
+      expect(JSON.stringify(auditLogs)).not.toContain("BEGIN CERTIFICATE");
     });
 
     it("refuses a claimMetadataMapping key with odd characters", async () => {
