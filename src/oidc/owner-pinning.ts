@@ -227,7 +227,12 @@ function tooBroad(input: PinningInput): { field: PinningField; message: string }
   const claims = Object.keys(input.boundClaims);
   if (claims.length > 0) {
     const never = claims.filter((c) => NEVER_PINNING_CLAIMS.has(c));
-    const because = never.length ? ` (${never.join(", ")} never pin one: any user sets them in a project of their own)` : "";
+    // One reason fits every such claim (a job's ref or event, a person, a shared definition, the issuer):
+    // a job in anyone's project can carry the same value.
+    const one = never.length === 1;
+    const because = never.length
+      ? ` (${never.join(", ")} ${one ? "does" : "do"} not pin one: a job in anyone's project can carry the same ${one ? "value" : "values"})`
+      : "";
     return { field: "boundClaims", message: `boundClaims pins no owner${because}${HOW_TO_PIN}` };
   }
   if (input.hasCondition) return { field: "condition", message: `the condition pins no owner${HOW_TO_PIN}` };

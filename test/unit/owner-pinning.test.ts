@@ -71,7 +71,12 @@ describe("owner pinning", () => {
     });
 
     it("says which bound claims never pin an owner", () => {
-      expect(verdict({ boundClaims: { ref_type: "branch", ref: "main" } }).message).toMatch(/\(ref_type, ref never pin one/);
+      expect(verdict({ boundClaims: { ref_type: "branch", ref: "main" } }).message).toMatch(
+        /\(ref_type, ref do not pin one: a job in anyone's project can carry the same values\)/,
+      );
+      expect(verdict({ boundClaims: { job_workflow_ref: "o/r/.github/workflows/d.yml@refs/heads/main" } }).message).toMatch(
+        /\(job_workflow_ref does not pin one: a job in anyone's project can carry the same value\)/,
+      );
     });
 
     it("names the condition when only a condition is there to fix", () => {
