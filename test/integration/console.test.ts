@@ -158,6 +158,30 @@ describe("console sessions live on the server", () => {
     expect(await live()).toBe(before - 1);
   });
 
+  it("refuses a sign-in whose session cookie a browser would drop (413 token_too_large), rather than starting it", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, {}, "admin");
+    // Forty 90-character claims: a claim snapshot near its bound makes an access token of about 6,000 characters.
+    const extra = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`team_${i}`, `t${i}-${"x".repeat(86)}`]));
+    const token = expectIssued(await login(identity.id, await idp.mint(gitlabClaims(extra))));
+    expect(token.length).toBeGreaterThan(4096);
+    const sessions = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM console_sessions").first<{ n: number }>())!.n;
+    const before = await sessions();
+    const page = await fetchConsole(`${ORIGIN}/admin/sign-in`);
+    const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const res = await fetchConsole(`${ORIGIN}/admin/sign-in`, {
+      method: "POST",
+      headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+      body: new URLSearchParams({ _csrf: csrf, credential: token }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain("token_too_large");
+    // No session cookie is set (clearing an earlier one is fine), and no session row was left behind.
+    expect(cookieValue(res, "__Host-eoa_console") ?? "").toBe("");
+    expect(await sessions()).toBe(before);
+  });
+
   it("fails closed when D1 cannot say whether the session lives: 503, never a page, never a 500", async () => {
     const { cookie } = await signIn(ORIGIN);
     const down = () => Promise.reject(new Error("D1 is down"));
