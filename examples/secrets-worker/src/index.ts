@@ -32,6 +32,9 @@ export default {
       return readSecrets(request, env, url.searchParams, name);
     }
     if (url.pathname === "/admin/secrets" && request.method === "PUT") return seedSecrets(request, env);
+    // A path served under another method: 405 with the one it takes (RFC 9110 §15.5.6), as edge-oidc-auth answers.
+    const allowed = match ? "GET" : url.pathname === "/admin/secrets" ? "PUT" : null;
+    if (allowed) return error(405, "method_not_allowed", `This endpoint takes ${allowed}`, { Allow: allowed });
     return error(404, "route_not_found", "No such endpoint");
   },
 } satisfies ExportedHandler<Env>;
@@ -257,6 +260,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  405: "Method Not Allowed",
   422: "Unprocessable Entity",
   500: "Internal Server Error",
   503: "Service Unavailable",

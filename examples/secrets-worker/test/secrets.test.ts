@@ -1,5 +1,6 @@
 // The example secrets Worker with edge-oidc-auth bound over a real service binding (AuthService): the
 // queries Infisical's clients send, project roles, and every token rule enforced through the binding.
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { authApi, fixture, getSecrets, sdkListQuery, seedSecrets } from "./helpers";
 
@@ -210,6 +211,22 @@ describe("token rules, enforced through the AuthService binding", () => {
     const outside = await getSecrets(url, { token, ip: "203.0.113.9" });
     expect(outside.status).toBe(403);
     expect(outside.body.reasonCode).toBe("ip_not_trusted");
+  });
+});
+
+describe("methods", () => {
+  it("answers a served path under another method with 405 and Allow, an unknown path with 404", async () => {
+    const call = (method: string, path: string) => exports.default.fetch(new Request(`http://secrets.test${path}`, { method }));
+    for (const [method, path, allow] of [
+      ["POST", "/api/v3/secrets/raw", "GET"],
+      ["DELETE", "/api/v4/secrets/DATABASE_URL", "GET"],
+      ["GET", "/admin/secrets", "PUT"],
+    ] as const) {
+      const res = await call(method, path);
+      expect([res.status, res.headers.get("allow")]).toEqual([405, allow]);
+      expect(await res.json()).toMatchObject({ statusCode: 405, error: "Method Not Allowed", reasonCode: "method_not_allowed" });
+    }
+    expect((await call("GET", "/api/v5/nothing")).status).toBe(404);
   });
 });
 
