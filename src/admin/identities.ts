@@ -8,6 +8,7 @@ import {
   updateIdentityStatement,
 } from "../storage/identities";
 import { getOrganization } from "../storage/organizations";
+import { getManagedOrganization } from "./organizations";
 import { ORG_ROLES, type Identity, type Organization } from "../storage/records";
 import { stateObject } from "../tokens/token-state-client";
 import { errorName, log } from "../observability/log";
@@ -124,7 +125,7 @@ export async function listOrganizationIdentities(ctx: AdminContext, orgId: strin
   assertOrgAccess(ctx.actor, orgId);
   const identities = await listIdentities(ctx.env.DB, orgId);
   // An empty list from an organization that does not exist is a typo to say, not an empty organization.
-  if (identities.length === 0 && !(await getOrganization(ctx.env.DB, orgId))) throw new DomainError(Reason.organization_not_found);
+  if (identities.length === 0) await getManagedOrganization(ctx, orgId);
   return identities;
 }
 

@@ -25,7 +25,7 @@ import { PROJECT_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
 import { changed, writeAudited } from "./audit";
 import { getManagedIdentity } from "./identities";
-import { slugify, slugSchema } from "./organizations";
+import { getManagedOrganization, slugify, slugSchema } from "./organizations";
 import { propagateIdentityChange } from "./propagate";
 import { orgQuotas } from "../env";
 import { DomainError, Reason } from "../errors";
@@ -188,7 +188,7 @@ export async function listOrganizationProjects(ctx: AdminContext, orgId: string)
   assertOrgAccess(ctx.actor, orgId);
   const projects = await listProjects(ctx.env.DB, orgId);
   // As for identities: an empty list from an organization that does not exist is a typo to say.
-  if (projects.length === 0 && !(await getOrganization(ctx.env.DB, orgId))) throw new DomainError(Reason.organization_not_found);
+  if (projects.length === 0) await getManagedOrganization(ctx, orgId);
   return projects;
 }
 

@@ -1,7 +1,5 @@
 import { getPath } from "hono/utils/url";
-
-/** A UUID path segment written with at least one upper-case hex digit. */
-const UUID_SEGMENT = /(?<=\/)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?=\/|$)/g;
+import { canonicalId } from "../storage/ids";
 
 /**
  * The request's path as the router sees it, with UUID segments in lower case. Our ids are lower-case UUIDs;
@@ -11,5 +9,5 @@ const UUID_SEGMENT = /(?<=\/)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
  */
 export function pathWithLowerCaseIds(request: Request): string {
   const path = getPath(request);
-  return /[A-F]/.test(path) ? path.replace(UUID_SEGMENT, (id) => id.toLowerCase()) : path;
+  return /[A-F]/.test(path) ? path.replace(/[^/]+/g, canonicalId) : path;
 }

@@ -15,7 +15,7 @@ import {
   type SessionPayload,
 } from "../../src/console/session";
 import { call, login, ok, setupIdentity } from "../support/api";
-import { cookieValue, fetchConsole, signIn } from "../support/console";
+import { cookieValue, fetchConsole, postSignIn, signIn } from "../support/console";
 import { expectRefusal } from "../support/refusal";
 import { createIdp, gitlabClaims } from "../support/idp";
 import { AUDIENCE, expectIssued, GITLAB_SUBJECT, scenario } from "../support/scenario";
@@ -167,14 +167,7 @@ describe("console sessions live on the server", () => {
     expect(token.length).toBeGreaterThan(4096);
     const sessions = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM console_sessions").first<{ n: number }>())!.n;
     const before = await sessions();
-    const page = await fetchConsole(`${ORIGIN}/admin/sign-in`);
-    const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-    const res = await fetchConsole(`${ORIGIN}/admin/sign-in`, {
-      method: "POST",
-      headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-      body: new URLSearchParams({ _csrf: csrf, credential: token }),
-    });
+    const res = await postSignIn(ORIGIN, token);
     expect(res.status).toBe(413);
     expect(await res.text()).toContain("token_too_large");
     // No session cookie is set (clearing an earlier one is fine), and no session row was left behind.

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { call, createIdentity, login, ok } from "../support/api";
-import { fetchConsole, signIn } from "../support/console";
+import { fetchConsole, postSignIn, signIn } from "../support/console";
 import { gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { expectIssued, scenario } from "../support/scenario";
@@ -205,14 +205,7 @@ describe("logs", () => {
     const origin = "http://localhost";
     expect((await call("GET", "/api/v1/auth/oidc-auth/login", { token: null })).status).toBe(405);
     // A sign-in with a wrong credential: the page says credentials_invalid, and so must the log.
-    const page = await fetchConsole(`${origin}/admin/sign-in`);
-    const pre = page.headers.getSetCookie()[0]!.split(";")[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-    const refused = await fetchConsole(`${origin}/admin/sign-in`, {
-      method: "POST",
-      headers: { cookie: pre, "content-type": "application/x-www-form-urlencoded", origin },
-      body: new URLSearchParams({ _csrf: csrf, credential: "wrong-credential-0123456789abcdef" }),
-    });
+    const refused = await postSignIn(origin, "wrong-credential-0123456789abcdef");
     expect(refused.status).toBe(401);
     expect(await refused.text()).toContain("credentials_invalid");
     // A form shown again: a taken slug (409, from the service) and a blank name (422, the form's own check).
