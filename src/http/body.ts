@@ -33,13 +33,19 @@ export async function readBody<S extends z.ZodType>(
   accept: BodyEncodings = "json",
 ): Promise<z.output<S>> {
   const raw = await readRawBody(c, maxBytes, accept);
+  const data = validBody(schema, raw);
+  if (accept === "json") noteIgnoredKeys(c, schema, raw);
+  return data;
+}
+
+/** `raw` as `schema` reads it, or a 422 naming each field that is wrong. */
+export function validBody<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new DomainError(Reason.invalid_request, "The request body is invalid", {
       details: parsed.error.issues.map((i) => ({ field: i.path.map(String).join("."), message: i.message })),
     });
   }
-  if (accept === "json") noteIgnoredKeys(c, schema, raw);
   return parsed.data;
 }
 
