@@ -78,20 +78,63 @@ export function makeParcels(encoded: Map<Statement, string[]>, now = Date.now())
   return parcels;
 }
 
-/** A parcel as a queue message body: `{"k": key, "t": madeAt, "r": {kind name: [rows]}}`. */
+/**
+ * A parcel as a queue message body: a header line, `{"k": key, "t": madeAt, "n": {kind name: row count}}`,
+ * then its rows, one per line, in the header's order. JSON.stringify never writes a raw line break, so a row
+ * is a line, and the consumer takes each row's text as it came, without parsing and encoding it again (a
+ * login's row is about 1 KB of claims: docs/performance.md). Whether the rows are JSON at all is only
+ * checked when a write fails (`rowsAreJson`).
+ */
 export function parcelBody(p: Parcel): string {
-  const kinds = [...p.rows].map(([kind, rows]) => `${JSON.stringify(kind.name)}:[${rows.join(",")}]`);
-  return `{"k":${JSON.stringify(p.key)},"t":${p.madeAt},"r":{${kinds.join(",")}}}`;
+  const counts = [...p.rows].map(([kind, rows]) => `${JSON.stringify(kind.name)}:${rows.length}`);
+  const lines = [`{"k":${JSON.stringify(p.key)},"t":${p.madeAt},"n":{${counts.join(",")}}}`];
+  for (const rows of p.rows.values()) lines.push(...rows);
+  return lines.join("\n");
 }
 
 /** Why a message body is not a parcel this Worker can write. */
 export type ParcelProblem = "malformed" | "unknown_kind";
 
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+
 /** Reads a message body back into a parcel; `kinds` names the statements this Worker knows. */
 export function readParcel(body: unknown, kinds: ReadonlyMap<string, Statement>): Parcel | ParcelProblem {
+  if (typeof body !== "string") return "malformed";
+  const headerEnd = body.indexOf("\n");
+  if (headerEnd < 0) return readSingleObjectParcel(body, kinds);
+  let header: { k?: unknown; t?: unknown; n?: unknown } | null;
+  try {
+    header = JSON.parse(body.slice(0, headerEnd));
+  } catch {
+    return "malformed";
+  }
+  const counts = header?.n;
+  if (!header || typeof header.k !== "string" || typeof header.t !== "number" || typeof counts !== "object" || counts === null) {
+    return "malformed";
+  }
+  const lines = body.slice(headerEnd + 1).split("\n");
+  const rows = new Map<Statement, string[]>();
+  let at = 0;
+  for (const [name, count] of Object.entries(counts)) {
+    const kind = kinds.get(name);
+    if (!kind) return "unknown_kind"; // a newer Worker's row kind: left for the consumer that knows it
+    if (!isCount(count) || at + count > lines.length) return "malformed";
+    rows.set(kind, lines.slice(at, at + count));
+    at += count;
+  }
+  if (at !== lines.length || lines.some((row) => !row.startsWith("[") || !row.endsWith("]"))) return "malformed";
+  return { key: header.k, madeAt: header.t, rows, rowCount: at };
+}
+
+/**
+ * The body of a parcel sent by a Worker before the line format above: one JSON object,
+ * `{"k": key, "t": madeAt, "r": {kind name: [rows]}}`. Read so that messages still in the queue when a
+ * deployment replaces that Worker are written too.
+ */
+function readSingleObjectParcel(body: string, kinds: ReadonlyMap<string, Statement>): Parcel | ParcelProblem {
   let parsed: unknown;
   try {
-    parsed = typeof body === "string" ? JSON.parse(body) : null;
+    parsed = JSON.parse(body);
   } catch {
     return "malformed";
   }
@@ -101,8 +144,8 @@ export function readParcel(body: unknown, kinds: ReadonlyMap<string, Statement>)
   let rowCount = 0;
   for (const [name, list] of Object.entries(p.r)) {
     const kind = kinds.get(name);
-    if (!kind) return "unknown_kind"; // a newer Worker's row kind: left for the consumer that knows it
-    if (!Array.isArray(list)) return "malformed";
+    if (!kind) return "unknown_kind";
+    if (!Array.isArray(list) || !list.every(Array.isArray)) return "malformed";
     rows.set(
       kind,
       list.map((row) => JSON.stringify(row)),
@@ -110,6 +153,24 @@ export function readParcel(body: unknown, kinds: ReadonlyMap<string, Statement>)
     rowCount += list.length;
   }
   return { key: p.k, madeAt: p.t, rows, rowCount };
+}
+
+/**
+ * Whether every row of the parcel is a JSON array, as its statement needs. `readParcel` checks only the
+ * rows' first and last characters; a write that fails calls this to tell a damaged parcel, which no retry
+ * can write, from an outage.
+ */
+export function rowsAreJson(p: Parcel): boolean {
+  for (const rows of p.rows.values()) {
+    for (const row of rows) {
+      try {
+        if (!Array.isArray(JSON.parse(row))) return false;
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 const RECORD_KEYS =

@@ -12,7 +12,7 @@
 import { errorName, log } from "../observability/log";
 import { ledgerRows } from "./access-tokens";
 import { auditRows, countedAuditRows, loginRows } from "./audit-log";
-import { type Parcel, readParcel, type Statement, writeParcels } from "./write-behind-parcels";
+import { type Parcel, readParcel, rowsAreJson, type Statement, writeParcels } from "./write-behind-parcels";
 
 /** Seconds before a batch whose D1 write failed is delivered again (D1 unavailable, or overloaded). */
 export const CONSUMER_RETRY_DELAY_SECONDS = 10;
@@ -49,13 +49,41 @@ export async function consumeWriteBehind(batch: MessageBatch<unknown>, db: D1Dat
   }
   if (writable.length === 0) return { written: 0, retried: batch.messages.length - dropped, dropped };
   try {
-    const written = await writeParcels(db, parcels);
-    if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
+    await write(db, parcels);
     for (const message of writable) message.ack();
     return { written: writable.length, retried: batch.messages.length - writable.length - dropped, dropped };
   } catch (err) {
-    log("error", "write_behind_consume_failed", { messages: writable.length, error: errorName(err) });
-    for (const message of writable) message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
-    return { written: 0, retried: batch.messages.length - dropped, dropped };
+    // A parcel whose rows are not JSON fails every write it is in: dropped (acked, logged), so that it does
+    // not hold the rest of its batch back for as long as the queue retries it; the rest is tried again now.
+    const damaged = parcels.flatMap((p, i) => (rowsAreJson(p) ? [] : [i]));
+    if (damaged.length > 0) {
+      for (const i of damaged) {
+        log("error", "write_behind_message_malformed", { queue: batch.queue, messageId: writable[i]!.id });
+        writable[i]!.ack();
+      }
+      dropped += damaged.length;
+      const rest = writable.filter((_, i) => !damaged.includes(i));
+      const restParcels = parcels.filter((_, i) => !damaged.includes(i));
+      try {
+        if (restParcels.length > 0) await write(db, restParcels);
+        for (const message of rest) message.ack();
+        return { written: rest.length, retried: batch.messages.length - rest.length - dropped, dropped };
+      } catch (retryErr) {
+        return retryAll(batch, rest, dropped, retryErr);
+      }
+    }
+    return retryAll(batch, writable, dropped, err);
   }
+}
+
+async function write(db: D1Database, parcels: Parcel[]): Promise<void> {
+  const written = await writeParcels(db, parcels);
+  if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
+}
+
+/** The write failed (D1 unavailable, or overloaded): every writable message is delivered again later. */
+function retryAll(batch: MessageBatch<unknown>, writable: Message<unknown>[], dropped: number, err: unknown): Consumed {
+  log("error", "write_behind_consume_failed", { messages: writable.length, error: errorName(err) });
+  for (const message of writable) message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
+  return { written: 0, retried: batch.messages.length - dropped, dropped };
 }

@@ -130,6 +130,34 @@ describe("write-behind through the queue", () => {
     expect(result.retryMessages.map((m) => m.msgId)).toEqual([batch.messages[1]!.id]);
   });
 
+  it("a parcel whose rows are not JSON is dropped when its batch's write fails, and the rest of the batch is written then", async () => {
+    const event = `test.queue.damaged.${crypto.randomUUID()}`;
+    const queue = capturingQueue();
+    recordAudit(env.DB, { event, outcome: "success" }, noWait);
+    await writeBehind.send(queue, env.DB, false);
+    recordAudit(env.DB, { event, outcome: "success" }, noWait);
+    await writeBehind.send(queue, env.DB, false);
+    const [good, other] = queue.bodies as [string, string];
+    // The second parcel damaged in transit: its row still looks like an array, but is not JSON.
+    const damaged = `${other.slice(0, other.indexOf("\n"))}\n[not json]`;
+    const batch = asBatch([good, damaged]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect([...result.explicitAcks].sort()).toEqual(batch.messages.map((m) => m.id).sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(await countOf(event)).toMatchObject({ n: 1 });
+  });
+
+  it("a parcel sent by the Worker before the line format (one JSON object) is still written", async () => {
+    const event = `test.queue.v1.${crypto.randomUUID()}`;
+    const id = crypto.randomUUID();
+    const row = [id, Date.now(), event, "success", null, null, null, null, null, null, null, null, null];
+    const body = JSON.stringify({ k: crypto.randomUUID(), t: Date.now(), r: { audit: [row] } });
+    expect(await consumeWriteBehind(asBatch([body]), env.DB)).toEqual({ written: 1, retried: 0, dropped: 0 });
+    expect(await countOf(event)).toMatchObject({ n: 1 });
+  });
+
   it("a login's row takes about 1.5 kB of a parcel (1,453 bytes measured): some 40 logins a message (docs/capacity.md)", async () => {
     const s = await scenario();
     await flushAudit(env.DB); // the scenario's own rows
@@ -137,8 +165,9 @@ describe("write-behind through the queue", () => {
     for (let i = 0; i < 20; i++) await s.login();
     await writeBehind.send(queue, env.DB, false);
     const body = queue.bodies.join("");
-    const rows = queue.bodies.map((b) => JSON.parse(b) as { r: Record<string, unknown[]> });
-    const logins = rows.reduce((n, b) => n + (b.r["audit-login"]?.length ?? 0), 0);
+    // Each body's first line counts its rows by kind (src/storage/write-behind-parcels.ts).
+    const headers = queue.bodies.map((b) => JSON.parse(b.slice(0, b.indexOf("\n"))) as { n: Record<string, number> });
+    const logins = headers.reduce((n, h) => n + (h.n["audit-login"] ?? 0), 0);
     expect(logins).toBe(20);
     const perLogin = new TextEncoder().encode(body).length / logins;
     expect(perLogin).toBeGreaterThan(1_300);
