@@ -34,7 +34,7 @@ const PARAMS = {
   d1CallMs: 3, // measured: D1 writer time per write-behind call (docs/architecture.md, Write-behind)
   d1RowUs: 15, // measured: D1 writer time per inserted row (same)
   queue: true, // wrangler.toml binds WRITE_BEHIND_QUEUE: isolates send parcels, the consumer writes 100 per D1 call
-  parcelBytesPerLogin: 1453, // measured: a login's row in a parcel (test/integration/write-behind-queue.test.ts)
+  parcelBytesPerLogin: 1340, // measured: a login's row in a parcel (test/integration/write-behind-queue.test.ts)
   parcelBytes: 60_000, // MAX_PARCEL_BYTES (src/storage/write-behind-parcels.ts): one message, one 64 KB billed op
   consumerBatch: 100, // max_batch_size (wrangler.toml)
   loginsPerIsolate: 10, // assumption: logins a second of one busy isolate (each flushes once a second)

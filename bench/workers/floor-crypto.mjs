@@ -85,7 +85,7 @@ function queueLoginRows(env, ctx, claims, jti, now) {
       null,
       null,
       jti,
-      JSON.stringify({ claims: checked }),
+      { claims: checked }, // embedded, as the service encodes an object's details (src/storage/audit-log.ts)
       now,
       now + 3600,
       now + 86400,

@@ -60,9 +60,21 @@ export const auditRows: RowKind<Row> = {
     r.country ?? null,
     r.colo ?? null,
     r.tokenId ?? null,
-    r.details === undefined ? null : JSON.stringify(r.details),
+    detailsMember(r.details),
   ],
 };
+
+/**
+ * `details` as a row's member. An object or an array is embedded as it is: `value->>12` reads it back as
+ * its JSON text, which is what the column holds, and the row is then encoded once rather than the details
+ * encoded and escaped into a string first (and every quote escaped again by each JSON layer after: the
+ * parcel, D1's request). Any other value travels as its JSON text, a string, which `->>` reads back
+ * unquoted: the same column either way, and rows queued before this read as they did.
+ */
+function detailsMember(details: unknown): unknown {
+  if (details === undefined) return null;
+  return typeof details === "object" && details !== null ? details : JSON.stringify(details);
+}
 
 /**
  * Counted rows: one per (event, reason, client address, minute), whatever the number of isolates. The

@@ -15,6 +15,31 @@ async function auditFor(orgId: string, query = "") {
 }
 
 describe("audit trail", () => {
+  it("stores details as their JSON text, whatever their type, through the write-behind rows", async () => {
+    const event = `test.details.${crypto.randomUUID()}`;
+    const cases: unknown[] = [
+      {
+        claims: { sub: 'a "quoted" \\ path\nline', "é€😀": "\u2028", n: 1.5, big: 12345678901234567000, t: true, x: null },
+        leftOut: [],
+      },
+      [1, "two", { three: [3] }],
+      "a string",
+      42,
+      false,
+      undefined,
+    ];
+    const noWait = () => {};
+    for (const [i, details] of cases.entries())
+      recordAudit(env.DB, { event, outcome: "success", tokenId: String(i), details }, noWait);
+    await flushAudit(env.DB);
+    const { results } = await env.DB.prepare(
+      "SELECT token_id, details FROM audit_logs WHERE event = ? ORDER BY CAST(token_id AS INTEGER)",
+    )
+      .bind(event)
+      .all<{ token_id: string; details: string | null }>();
+    expect(results.map((r) => r.details)).toEqual(cases.map((d) => (d === undefined ? null : JSON.stringify(d))));
+  });
+
   it("records a successful login with its claim snapshot and the issued token id", async () => {
     const idp = createIdp();
     const { org, identity } = await setupIdentity(idp.issuer, { boundClaims: { ref_protected: "true" } });
