@@ -1,5 +1,6 @@
 /** The deployment's admin key (the ADMIN_API_KEY secret), as the admin API and the console check it. */
 import { DomainError, Reason } from "../errors";
+import { sha256 } from "../encoding/sha256";
 
 /**
  * Shortest admin key (and CONSOLE_SECRET) served: 32 characters of `openssl rand -base64 32` are 192 bits
@@ -26,10 +27,6 @@ export function assertAdminSecretsStrong(env: { ADMIN_API_KEY?: string; CONSOLE_
       );
     }
   }
-}
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
 /** Constant-time: both sides are hashed to equal length first, so neither length nor content leaks. */

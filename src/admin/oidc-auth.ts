@@ -14,6 +14,8 @@ import { propagateIdentityChange } from "./propagate";
 import { allowInsecureIssuers } from "../env";
 import { ipRangeParts } from "../net/ip-ranges";
 import { DomainError, Reason } from "../errors";
+import { encodeHex } from "../encoding/hex";
+import { sha256 } from "../encoding/sha256";
 
 /**
  * The API shape of a configuration (Infisical's): trusted IPs as `{ ipAddress, type, prefix }`, the address
@@ -30,8 +32,7 @@ export function publicOidcAuth(config: OidcAuthConfig) {
  */
 async function audited(config: OidcAuthConfig): Promise<OidcAuthConfig> {
   if (!config.caCert) return config;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(config.caCert)));
-  return { ...config, caCert: `sha256:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}` };
+  return { ...config, caCert: `sha256:${encodeHex(await sha256(config.caCert))}` };
 }
 
 /**

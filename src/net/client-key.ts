@@ -1,4 +1,5 @@
 import { BoundedMemo } from "../cache/memo";
+import { encodeHex } from "../encoding/hex";
 import { parseClientAddress } from "./ip-ranges";
 
 /** The key of a request without a client address (only local requests lack `CF-Connecting-IP`). */
@@ -22,6 +23,6 @@ function computeClientKey(ip: string): string {
   const parsed = parseClientAddress(ip); // an IPv4-mapped IPv6 address is its IPv4 address
   if (!parsed) return `raw:${ip.slice(0, 64)}`;
   if (parsed.version === 4) return parsed.bytes.join(".");
-  const hex = [...parsed.bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = encodeHex(parsed.bytes.subarray(0, 8));
   return `${hex.replace(/(.{4})(?!$)/g, "$1:")}::/64`;
 }

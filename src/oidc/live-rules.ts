@@ -9,6 +9,7 @@
  */
 import type { JWTPayload } from "jose";
 import { encodeBase64url } from "../encoding/base64url";
+import { sha256 } from "../encoding/sha256";
 import { failure, Reason, type Failure } from "../errors";
 import type { OidcAuthConfig } from "../storage/records";
 import { checkBindings } from "./bindings";
@@ -97,8 +98,7 @@ async function computeLiveRules(config: OidcAuthConfig): Promise<LiveRules> {
 
 /** 128 bits of SHA-256, base64url: 22 characters. */
 async function fingerprint(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return encodeBase64url(new Uint8Array(digest, 0, 16));
+  return encodeBase64url((await sha256(text)).subarray(0, 16));
 }
 
 /** Objects with their keys sorted, at every depth: the same configuration read twice gives the same text. */

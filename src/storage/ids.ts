@@ -1,3 +1,4 @@
+import { encodeHex } from "../encoding/hex";
 import { nowMs } from "../time/clock";
 
 export const newId = (): string => crypto.randomUUID();
@@ -24,12 +25,9 @@ export function timeOrderedUuid(bytes: Uint8Array, ms: number, version: 7 | 8): 
   }
   bytes[6] = (bytes[6]! & 0x0f) | (version << 4);
   bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant 10
-  let hex = "";
-  for (const b of bytes) hex += HEX[b];
+  const hex = encodeHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

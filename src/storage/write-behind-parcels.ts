@@ -97,6 +97,10 @@ export type ParcelProblem = "malformed" | "unknown_kind";
 
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
 
+/** A body's key and time, in either format. */
+const isEnvelope = <T extends { k?: unknown; t?: unknown }>(p: T | null): p is T & { k: string; t: number } =>
+  p !== null && typeof p.k === "string" && typeof p.t === "number";
+
 /** Reads a message body back into a parcel; `kinds` names the statements this Worker knows. */
 export function readParcel(body: unknown, kinds: ReadonlyMap<string, Statement>): Parcel | ParcelProblem {
   if (typeof body !== "string") return "malformed";
@@ -109,9 +113,7 @@ export function readParcel(body: unknown, kinds: ReadonlyMap<string, Statement>)
     return "malformed";
   }
   const counts = header?.n;
-  if (!header || typeof header.k !== "string" || typeof header.t !== "number" || typeof counts !== "object" || counts === null) {
-    return "malformed";
-  }
+  if (!isEnvelope(header) || typeof counts !== "object" || counts === null) return "malformed";
   const lines = body.slice(headerEnd + 1).split("\n");
   const rows = new Map<Statement, string[]>();
   let at = 0;
@@ -139,7 +141,7 @@ function readSingleObjectParcel(body: string, kinds: ReadonlyMap<string, Stateme
     return "malformed";
   }
   const p = parsed as { k?: unknown; t?: unknown; r?: unknown } | null;
-  if (!p || typeof p.k !== "string" || typeof p.t !== "number" || typeof p.r !== "object" || p.r === null) return "malformed";
+  if (!isEnvelope(p) || typeof p.r !== "object" || p.r === null) return "malformed";
   const rows = new Map<Statement, string[]>();
   let rowCount = 0;
   for (const [name, list] of Object.entries(p.r)) {

@@ -28,62 +28,68 @@ export interface Consumed {
   dropped: number;
 }
 
+/** A message read as a parcel this Worker can write. */
+interface Readable {
+  message: Message<unknown>;
+  parcel: Parcel;
+}
+
 export async function consumeWriteBehind(batch: MessageBatch<unknown>, db: D1Database): Promise<Consumed> {
-  const parcels: Parcel[] = [];
-  const writable: Message<unknown>[] = [];
+  const readable: Readable[] = [];
   let dropped = 0;
   for (const message of batch.messages) {
     const parcel = readParcel(message.body, KINDS);
     if (parcel === "malformed") {
       // No later delivery can make it readable: acked, logged.
-      log("error", "write_behind_message_malformed", { queue: batch.queue, messageId: message.id });
-      message.ack();
+      dropMalformed(batch.queue, message);
       dropped++;
     } else if (parcel === "unknown_kind") {
       // A row kind of a newer version of the Worker (a deploy in progress): left for that version.
       message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
     } else {
-      parcels.push(parcel);
-      writable.push(message);
+      readable.push({ message, parcel });
     }
   }
-  if (writable.length === 0) return { written: 0, retried: batch.messages.length - dropped, dropped };
+  const { written, damaged } = readable.length > 0 ? await writeAcking(db, batch.queue, readable) : { written: 0, damaged: 0 };
+  dropped += damaged;
+  return { written, retried: batch.messages.length - written - dropped, dropped };
+}
+
+/**
+ * Writes the parcels in one D1 call, then acks their messages. When the write fails, they are all delivered
+ * again later (D1 unavailable, or overloaded), except parcels whose rows are not JSON: those fail every write
+ * they are in, so they are dropped (acked, logged) and the rest is written again at once, rather than held
+ * back for as long as the queue retries them.
+ */
+async function writeAcking(
+  db: D1Database,
+  queue: string,
+  readable: Readable[],
+  lookForDamage = true,
+): Promise<{ written: number; damaged: number }> {
   try {
-    await write(db, parcels);
-    for (const message of writable) message.ack();
-    return { written: writable.length, retried: batch.messages.length - writable.length - dropped, dropped };
+    const written = await writeParcels(
+      db,
+      readable.map((r) => r.parcel),
+    );
+    if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
+    for (const { message } of readable) message.ack();
+    return { written: readable.length, damaged: 0 };
   } catch (err) {
-    // A parcel whose rows are not JSON fails every write it is in: dropped (acked, logged), so that it does
-    // not hold the rest of its batch back for as long as the queue retries it; the rest is tried again now.
-    const damaged = parcels.flatMap((p, i) => (rowsAreJson(p) ? [] : [i]));
-    if (damaged.length > 0) {
-      for (const i of damaged) {
-        log("error", "write_behind_message_malformed", { queue: batch.queue, messageId: writable[i]!.id });
-        writable[i]!.ack();
-      }
-      dropped += damaged.length;
-      const rest = writable.filter((_, i) => !damaged.includes(i));
-      const restParcels = parcels.filter((_, i) => !damaged.includes(i));
-      try {
-        if (restParcels.length > 0) await write(db, restParcels);
-        for (const message of rest) message.ack();
-        return { written: rest.length, retried: batch.messages.length - rest.length - dropped, dropped };
-      } catch (retryErr) {
-        return retryAll(batch, rest, dropped, retryErr);
-      }
+    const intact = lookForDamage ? readable.filter((r) => rowsAreJson(r.parcel)) : readable;
+    if (intact.length < readable.length) {
+      for (const r of readable) if (!intact.includes(r)) dropMalformed(queue, r.message);
+      const damaged = readable.length - intact.length;
+      const { written } = intact.length > 0 ? await writeAcking(db, queue, intact, false) : { written: 0 };
+      return { written, damaged };
     }
-    return retryAll(batch, writable, dropped, err);
+    log("error", "write_behind_consume_failed", { messages: readable.length, error: errorName(err) });
+    for (const { message } of readable) message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
+    return { written: 0, damaged: 0 };
   }
 }
 
-async function write(db: D1Database, parcels: Parcel[]): Promise<void> {
-  const written = await writeParcels(db, parcels);
-  if (written.expired > 0) log("error", "write_behind_counted_expired", { rows: written.expired });
-}
-
-/** The write failed (D1 unavailable, or overloaded): every writable message is delivered again later. */
-function retryAll(batch: MessageBatch<unknown>, writable: Message<unknown>[], dropped: number, err: unknown): Consumed {
-  log("error", "write_behind_consume_failed", { messages: writable.length, error: errorName(err) });
-  for (const message of writable) message.retry({ delaySeconds: CONSUMER_RETRY_DELAY_SECONDS });
-  return { written: 0, retried: batch.messages.length - dropped, dropped };
+function dropMalformed(queue: string, message: Message<unknown>): void {
+  log("error", "write_behind_message_malformed", { queue, messageId: message.id });
+  message.ack();
 }
