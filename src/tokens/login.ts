@@ -31,6 +31,8 @@ export interface LoginRequest {
  */
 export type OnRefused = () => Promise<DomainError | null>;
 
+const NO_SUCH_IDENTITY = "No identity has this identityId";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -60,10 +62,11 @@ export async function loginWithIdToken(
       prefetchIssuer({ kv: env.CACHE, waitUntil: caller.waitUntil, allowInsecureIssuers: allowInsecureIssuers(env) }, request.jwt);
     }
     const context = attempt.identityId ? await loadLoginContext(env.DB, attempt.identityId) : null;
-    if (!context) throw new DomainError(Reason.identity_not_found, "No identity has this identityId");
+    if (!context) throw new DomainError(Reason.identity_not_found, NO_SUCH_IDENTITY);
     attempt.orgId = context.identity.orgId;
+    // The same answer as an unknown id: a caller cannot learn that the id exists in another organization.
     if (request.organizationSlug && request.organizationSlug !== context.organization.slug) {
-      throw new DomainError(Reason.identity_not_found, "No identity has this identityId in that organization");
+      throw new DomainError(Reason.identity_not_found, NO_SUCH_IDENTITY);
     }
     const { identity, config } = context;
     if (!config) throw new DomainError(Reason.oidc_auth_not_configured);

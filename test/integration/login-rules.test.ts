@@ -357,7 +357,7 @@ describe("identity and configuration lookup", () => {
     expectRefusal(await login(bare.id, jwt), 404, "oidc_auth_not_configured", { secrets: [jwt] });
   });
 
-  it("refuses an organizationSlug that is not the identity's organization", async () => {
+  it("refuses an organizationSlug that is not the identity's organization, as it refuses an unknown id", async () => {
     const s = await scenario(SEED_CONFIG);
     const other = await createOrg();
     const jwt = await s.idp.mint(gitlabClaims());
@@ -366,6 +366,14 @@ describe("identity and configuration lookup", () => {
       token: null,
     });
     expectRefusal(res, 404, "identity_not_found", { secrets: [jwt] });
+    // Nothing tells the caller that the id exists in another organization.
+    const unknown = await call("POST", "/api/v1/auth/oidc-auth/login", {
+      body: { identityId: crypto.randomUUID(), jwt, organizationSlug: other.slug },
+      token: null,
+    });
+    const { reqId: _a, ...answer } = res.body as Record<string, unknown>;
+    const { reqId: _b, ...unknownAnswer } = unknown.body as Record<string, unknown>;
+    expect(answer).toEqual(unknownAnswer);
   });
 
   it("looks the identity up before judging the token", async () => {
