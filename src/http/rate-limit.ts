@@ -45,8 +45,7 @@ import { clientKey, UNKNOWN_CLIENT } from "../net/client-key";
 import { errorName, log } from "../observability/log";
 import type { Env } from "../env";
 import { DomainError, Reason } from "../errors";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from "../storage/ids";
 
 /** At most this many blocked (identity, client) pairs are remembered per isolate. */
 const MAX_BLOCKED_PAIRS = 10_000;
@@ -57,7 +56,7 @@ export { clientKey };
 
 /** An identity id as submitted: UUIDs case-folded, anything else (always a 404) shares one bucket. */
 export function identityKey(identityId: string): string {
-  return UUID.test(identityId) ? identityId.toLowerCase() : "malformed";
+  return isUuid(identityId) ? identityId.toLowerCase() : "malformed";
 }
 
 const failureKey = (identityId: string, ip: string | null) => `${identityKey(identityId)}|${clientKey(ip)}`;

@@ -31,8 +31,11 @@ export function timeOrderedUuid(bytes: Uint8Array, ms: number, version: 7 | 8): 
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `id` is a UUID in its text form, in either letter case. */
+export const isUuid = (id: string): boolean => UUID_TEXT.test(id);
+
 /**
  * An id as it is stored: ours are lower-case UUIDs, and a UUID written in upper case names the same one,
  * as it does in Infisical's Postgres `uuid` columns. Anything else is returned as it is (and matches nothing).
  */
-export const canonicalId = (id: string): string => (UUID_TEXT.test(id) ? id.toLowerCase() : id);
+export const canonicalId = (id: string): string => (isUuid(id) ? id.toLowerCase() : id);

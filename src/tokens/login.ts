@@ -3,6 +3,7 @@ import { DomainError, isOutage, Reason } from "../errors";
 import { authenticateIdToken } from "../oidc/authenticate";
 import { replayGuard } from "../oidc/replay";
 import { prefetchIssuer } from "../oidc/prefetch";
+import { isUuid } from "../storage/ids";
 import { hasLoginContext, loadLoginContext } from "../storage/login-context";
 import { auditLogin, type LoginAttempt, type LoginEvent } from "./audit";
 import type { Caller } from "./caller";
@@ -33,8 +34,6 @@ export type OnRefused = () => Promise<DomainError | null>;
 
 const NO_SUCH_IDENTITY = "No identity has this identityId";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * A login with a CI job's ID token: the identity's login context, the ID token verified against its OIDC
  * Auth configuration (src/oidc/authenticate.ts), an access token issued (src/tokens/issue.ts), and one
@@ -52,7 +51,7 @@ export async function loginWithIdToken(
   admitted: Promise<void> = Promise.resolve(),
 ): Promise<TokenResponse> {
   const attempt: LoginAttempt = {
-    identityId: UUID.test(request.identityId) ? request.identityId : null,
+    identityId: isUuid(request.identityId) ? request.identityId : null,
     orgId: null,
     event: request.event ?? "login",
   };
