@@ -16,7 +16,8 @@ export interface AppEnv {
    * `adminKeyOnly`: set by requireAdminKey (src/http/admin-auth.ts); adminContext then admits the admin key only.
    * `adminAuthAttempt`: set by the HTTP app for the console (src/http/app.ts), whose sign-in is an admin
    * authentication limited and audited per client address like the API's (src/http/admin-auth.ts).
-   * `ignoredKeys`: paths of the admin body's members that were ignored, said in the answer (src/http/ignored-keys.ts).
+   * `ignoredKeys`: paths of the admin body's members that were ignored, said in the answer (src/http/ignored-keys.ts);
+   * `ignoredQueryParams`: the same for the query parameters of an admin read.
    */
   Variables: {
     reqId: string;
@@ -24,6 +25,7 @@ export interface AppEnv {
     adminKeyOnly?: boolean;
     adminAuthAttempt?: AdminAuthAttempt;
     ignoredKeys?: string[];
+    ignoredQueryParams?: string[];
   };
 }
 

@@ -12,6 +12,9 @@
  * when there is something to say, so Infisical's shapes stay as they are otherwise). Map-like fields
  * (`boundClaims`, `claimMetadataMapping`: zod records) hold data as keys: never reported.
  *
+ * Query parameters an admin read does not take are said the same way (the message names them as query
+ * parameters): a misspelt filter must not pass for an unfiltered answer unnoticed.
+ *
  * Duplicate member names, wrong types and other content types are still refused (./body.ts): only members
  * the schema does not name are ignored, and only on admin bodies. The login and token bodies (JSON or form)
  * ignore unknown members silently, as Infisical does, so their answers keep Infisical's exact shape.
@@ -99,16 +102,20 @@ export function unknownKeys(schema: z.ZodType, value: unknown, path = ""): strin
   }
 }
 
+/** Where the ignored names were: members of the body, or parameters of the query string. */
+export type IgnoredIn = "body" | "query";
+
 /** The warning for these ignored paths (none: null). */
-export function ignoredKeysWarning(paths: string[]): IgnoredKeysWarning | null {
+export function ignoredKeysWarning(paths: string[], where: IgnoredIn = "body"): IgnoredKeysWarning | null {
   if (paths.length === 0) return null;
   const keys = paths.slice(0, MAX_LISTED).map((p) => (p.length > MAX_PATH_CHARS ? `${p.slice(0, MAX_PATH_CHARS)}…` : p));
   const more = paths.length > keys.length ? ` and ${paths.length - keys.length} more` : "";
+  const what = where === "query" ? "query parameters this request takes" : "fields of this request";
   return {
     code: UNKNOWN_KEYS_IGNORED,
     field: keys.join(","),
     keys,
-    message: `Ignored, not fields of this request: ${keys.join(", ")}${more}.`,
+    message: `Ignored, not ${what}: ${keys.join(", ")}${more}.`,
   };
 }
 
@@ -119,6 +126,16 @@ export function noteIgnoredKeys(c: AppContext, schema: z.ZodType, value: unknown
 }
 
 /**
+ * Notes the query parameters `schema` (an object schema of the parameters a read takes) does not name.
+ * A misspelt filter (`?organization=`) would otherwise answer the unfiltered read with nothing to say so.
+ */
+export function noteIgnoredQueryParams(c: AppContext, schema: z.ZodType, names: Iterable<string>): void {
+  const sent = Object.fromEntries(Array.from(names, (name) => [name, ""]));
+  const unknown = unknownKeys(schema, sent);
+  if (unknown.length > 0) c.set("ignoredQueryParams", [...(c.get("ignoredQueryParams") ?? []), ...unknown]);
+}
+
+/**
  * Adds the warning about ignored members to a successful JSON object answer (appended to its `warnings`,
  * or as a new `warnings`). Only requests that ignored something pay for it (the answer is read again).
  */
@@ -126,14 +143,15 @@ export const reportIgnoredKeys: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   // c.get, not c.var: Hono's c.var copies every variable into a new object at each read, on every request.
   const paths = c.get("ignoredKeys");
-  if (!paths) return; // the common case: nothing was ignored
-  const warning = ignoredKeysWarning(paths);
-  if (!warning || c.res.status !== 200 || !(c.res.headers.get("content-type") ?? "").startsWith("application/json")) return;
+  const params = c.get("ignoredQueryParams");
+  if (!paths && !params) return; // the common case: nothing was ignored
+  const said = [ignoredKeysWarning(params ?? [], "query"), ignoredKeysWarning(paths ?? [], "body")].filter((w) => w !== null);
+  if (said.length === 0 || c.res.status !== 200 || !(c.res.headers.get("content-type") ?? "").startsWith("application/json")) return;
   const body = (await c.res.clone().json()) as unknown;
   if (!isPlainObject(body)) return;
   const warnings = Array.isArray(body.warnings) ? body.warnings : [];
   const headers = new Headers(c.res.headers);
   headers.delete("content-length");
   c.res = undefined; // replace the answer rather than merge headers into it (Hono's setter merges)
-  c.res = new Response(JSON.stringify({ ...body, warnings: [...warnings, warning] }), { status: 200, headers });
+  c.res = new Response(JSON.stringify({ ...body, warnings: [...warnings, ...said] }), { status: 200, headers });
 };

@@ -1,15 +1,18 @@
 import * as z from "zod";
 import { DomainError, Reason } from "../errors";
 import type { AppContext } from "../request-context";
+import { noteIgnoredQueryParams } from "./ignored-keys";
 
 /**
  * Validates a request's query string; malformed is a 422 naming the parameters, as bodies are (./body.ts).
  * A parameter sent empty (`?event=`) counts as not sent, as OAuth's do; one sent twice is a 422, as a
- * member named twice in a body is, rather than one of its values winning silently.
+ * member named twice in a body is, rather than one of its values winning silently. A parameter the schema
+ * does not name is ignored and said in the answer's `warnings` (./ignored-keys.ts).
  */
 export function readQuery<S extends z.ZodType>(c: AppContext, schema: S, what: string): z.output<S> {
   const values: Record<string, string> = {};
-  for (const [name, sent] of Object.entries(c.req.queries())) {
+  const queries = c.req.queries();
+  for (const [name, sent] of Object.entries(queries)) {
     if (sent.length > 1) {
       const message = "appears more than once";
       throw new DomainError(Reason.invalid_request, `Invalid ${what} query: '${name.slice(0, 64)}' ${message}`, {
@@ -24,6 +27,7 @@ export function readQuery<S extends z.ZodType>(c: AppContext, schema: S, what: s
       details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),
     });
   }
+  noteIgnoredQueryParams(c, schema, Object.keys(queries));
   return parsed.data;
 }
 

@@ -199,6 +199,36 @@ describe("audit trail", () => {
     ).toBeGreaterThan(0);
   });
 
+  it("says which query parameters an admin read ignored, so a misspelt filter does not pass for a filtered answer", async () => {
+    const s = await scenario();
+    await s.login();
+    const other = await scenario();
+    await other.login();
+    // `organization` is not a filter: the whole log is answered, and the answer says so.
+    const misspelt = await ok("GET", `/api/v1/audit-logs?organization=${s.org.id}&limit=500`);
+    expect(misspelt.auditLogs.some((e: { orgId: string }) => e.orgId === other.org.id)).toBe(true);
+    expect(misspelt.warnings).toEqual([
+      {
+        code: "unknown_keys_ignored",
+        field: "organization",
+        keys: ["organization"],
+        message: "Ignored, not query parameters this request takes: organization.",
+      },
+    ]);
+    // Spelt right, the same read is filtered and has nothing to say.
+    const filtered = await ok("GET", `/api/v1/audit-logs?organizationId=${s.org.id}&limit=500`);
+    expect(filtered.auditLogs.every((e: { orgId: string }) => e.orgId === s.org.id)).toBe(true);
+    expect(filtered).not.toHaveProperty("warnings");
+    // The other admin reads that take a query say the same.
+    const traffic = await ok("GET", `/api/v1/login-traffic?organizationId=${s.org.id}&windw=30d`);
+    expect(traffic.window).toBe("24h");
+    expect(traffic.warnings.map((w: { keys: string[] }) => w.keys)).toEqual([["windw"]]);
+    const identities = await ok("GET", `/api/v1/identities?orgId=${s.org.id}&identity=${s.identity.id}&x=1`);
+    expect(identities.identities.map((i: { identity: { id: string } }) => i.identity.id)).toEqual([s.identity.id]);
+    expect(identities.warnings.map((w: { keys: string[] }) => w.keys)).toEqual([["identity", "x"]]);
+    expect(await ok("GET", `/api/v1/identities?orgId=${s.org.id}`)).not.toHaveProperty("warnings");
+  });
+
   it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest (archived past AUDIT_HOT_DAYS)", async () => {
     const old = Date.now() - 91 * 86_400_000;
     await env.DB.prepare(

@@ -408,12 +408,14 @@ export const jwksSchema = named(
   "JWKS",
 );
 
-/**
- * `{ [key]: schema }`, the envelope every resource response uses (Infisical's shape), with `warnings` only
- * when the request body had members that were ignored (src/http/ignored-keys.ts).
- */
-export const envelope = <S extends z.ZodType>(key: string, schema: S) =>
-  z.object({ [key]: schema, warnings: z.array(ignoredKeysWarningSchema).optional() });
+/** An answer's `warnings`, present only when the request's body or query had names that were ignored. */
+export const ignoredWarnings = z
+  .array(ignoredKeysWarningSchema)
+  .optional()
+  .describe("only when members of the body or parameters of the query were ignored (src/http/ignored-keys.ts)");
+
+/** `{ [key]: schema }`, the envelope every resource response uses (Infisical's shape), with `ignoredWarnings`. */
+export const envelope = <S extends z.ZodType>(key: string, schema: S) => z.object({ [key]: schema, warnings: ignoredWarnings });
 
 // ------------------------------------------------------------------------------------------------------
 // Compile-time: each schema's output type equals the type the code returns (both directions).

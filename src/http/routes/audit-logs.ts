@@ -7,7 +7,7 @@ import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../../request-context";
 import { readQuery, wholeNumberParam } from "../query";
 import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
-import { auditLogSchema } from "../openapi/schemas";
+import { auditLogSchema, ignoredWarnings } from "../openapi/schemas";
 
 const AUDIT_LOGS = "/api/v1/audit-logs";
 
@@ -77,7 +77,7 @@ export const auditLogDocs = documented(auditLogRoutes, TAGS.audit, [
     description:
       "Paged: pass `nextCursor` of a page as `cursor` for the next one, until it is null. Events older than `AUDIT_HOT_DAYS` are read from the R2 archive with the same filters and order; a page that reaches its bound of archived parts may hold fewer than `limit` events and still have a `nextCursor`.",
     query: auditQuery,
-    response: z.object({ auditLogs: auditLogSchema.array(), nextCursor: z.string().nullable() }),
+    response: z.object({ auditLogs: auditLogSchema.array(), nextCursor: z.string().nullable(), warnings: ignoredWarnings }),
     errors: [...ADMIN_ERRORS, 422],
   }),
 ]);

@@ -16,10 +16,11 @@ import {
 import { listIdentityTokens, revokeAllIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
+import { noteIgnoredQueryParams } from "../ignored-keys";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { DomainError, Reason } from "../../errors";
 import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
-import { envelope, identityOrgMembershipSchema, identitySchema, issuedTokenSchema } from "../openapi/schemas";
+import { envelope, identityOrgMembershipSchema, identitySchema, ignoredWarnings, issuedTokenSchema } from "../openapi/schemas";
 
 const IDENTITIES = "/api/v1/identities";
 const IDENTITY = "/api/v1/identities/:id";
@@ -32,6 +33,7 @@ const REVOKE_ALL_TOKENS = "/api/v1/identities/:id/access-tokens/revoke-all";
  * omit it and gets its own organization. Both names with different values are a 422.
  */
 export function organizationQuery(c: AppContext): string {
+  noteIgnoredQueryParams(c, organizationIdQuery, Object.keys(c.req.queries()));
   const [long, short] = [c.req.query("organizationId"), c.req.query("orgId")].map((v) => (v === undefined ? v : canonicalId(v)));
   if (long !== undefined && short !== undefined && long !== short) {
     throw new DomainError(Reason.invalid_request, "organizationId and orgId name different organizations");
@@ -86,7 +88,7 @@ export const identityDocs = documented(identityAdminRoutes, TAGS.identities, [
   get(IDENTITIES, "List the identities of an organization", {
     description: "Infisical's shape: each identity as its organization membership (as GET one answers it), and `totalCount`.",
     query: organizationIdQuery,
-    response: z.object({ identities: identityOrgMembershipSchema.array(), totalCount: z.number().int() }),
+    response: z.object({ identities: identityOrgMembershipSchema.array(), totalCount: z.number().int(), warnings: ignoredWarnings }),
     errors: [...ADMIN_ERRORS, 422],
   }),
   get(IDENTITY, "Get an identity", {

@@ -19,7 +19,7 @@ import { readBody } from "../body";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { readQuery, wholeNumberParam } from "../query";
 import { CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
-import { envelope, identityMembershipSchema, membershipRoleSchema, projectSchema } from "../openapi/schemas";
+import { envelope, identityMembershipSchema, ignoredWarnings, membershipRoleSchema, projectSchema } from "../openapi/schemas";
 import { organizationIdQuery, organizationQuery } from "./identities";
 
 const PROJECTS = "/api/v1/projects";
@@ -105,7 +105,11 @@ const updated = z.object({
   identityMembership: identityMembershipSchema,
   roles: membershipRoleSchema.extend({ projectMembershipId: z.string() }).array(),
 });
-const membershipList = z.object({ identityMemberships: identityMembershipSchema.array(), totalCount: z.number().int() });
+const membershipList = z.object({
+  identityMemberships: identityMembershipSchema.array(),
+  totalCount: z.number().int(),
+  warnings: ignoredWarnings,
+});
 const BODY_NOTE =
   "Body `{ roles: [{ role, isTemporary?, temporaryMode?, temporaryRange?, temporaryAccessStartTime? }] }`, or the older `{ role }`. " +
   'A temporary role (`isTemporary: true`, `temporaryRange` such as "1h" or "7d") ends at `temporaryAccessStartTime` (default now) ' +

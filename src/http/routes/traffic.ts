@@ -6,7 +6,7 @@ import { adminContext, type AppEnv } from "../../request-context";
 import { requireAdmin } from "../admin-auth";
 import { readQuery } from "../query";
 import { LOOKUP_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
-import { loginTrafficSchema } from "../openapi/schemas";
+import { ignoredWarnings, loginTrafficSchema } from "../openapi/schemas";
 
 const LOGIN_TRAFFIC = "/api/v1/login-traffic";
 
@@ -36,7 +36,7 @@ export const trafficDocs = documented(trafficRoutes, TAGS.audit, [
       "Counted from the audit log (events `login` and `token.exchange`), kept per hour as events are written, so the cost " +
       "does not grow with the number of audit events. Retained as long as the audit log.",
     query: trafficQuery,
-    response: loginTrafficSchema,
+    response: loginTrafficSchema.extend({ warnings: ignoredWarnings }),
     errors: [...LOOKUP_ERRORS, 422],
   }),
 ]);
