@@ -4,6 +4,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, isOutage, isRefusal, type ReasonCode, type ReasonKind } from "../errors";
 import type { FieldIssue } from "./forms";
+import { redactJwts } from "../observability/redact";
 
 /** A refusal as the console shows it: on an error page, above a form, or next to the fields it names. */
 export interface Refusal {
@@ -51,7 +52,7 @@ export function refusalOf(err: unknown): Refusal | null {
     status: STATUS_OF_REASON[err.reason] ?? page.status,
     title: page.title,
     reasonCode: err.reasonCode,
-    message: err.message,
+    message: redactJwts(err.message), // never a token's text, as the API's bodies (src/observability/redact.ts)
     headers: err.retryAfterSeconds === undefined ? {} : { "Retry-After": String(err.retryAfterSeconds) },
     issues: issuesOf(err.details),
     is: (...reasons) => isRefusal(err, ...reasons),
@@ -66,7 +67,7 @@ function issuesOf(details: unknown): FieldIssue[] {
   if (!Array.isArray(details)) return [];
   return (details as unknown[]).flatMap((d) =>
     d && typeof d === "object" && typeof (d as FieldIssue).message === "string"
-      ? [{ field: String((d as FieldIssue).field ?? ""), message: (d as FieldIssue).message }]
+      ? [{ field: redactJwts(String((d as FieldIssue).field ?? "")), message: redactJwts((d as FieldIssue).message) }]
       : [],
   );
 }

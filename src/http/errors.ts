@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../request-context";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, type ReasonCode, type ReasonKind } from "../errors";
+import { redactJwts, redactJwtsDeep } from "../observability/redact";
 
 /**
  * The HTTP edge of the error model (src/errors.ts): a reason's status comes from its kind; the few
@@ -99,10 +100,11 @@ export function errorBody(err: DomainError, reqId: string): ErrorBody {
   const body: ErrorBody = {
     statusCode: status,
     error: STATUS_TEXT[status] ?? "Error",
-    message: err.message,
+    // A caller's text can reach a message or a detail (a parameter's name): never a token's (redact.ts).
+    message: redactJwts(err.message),
     reqId,
     reasonCode: err.reasonCode,
   };
-  if (err.details !== undefined) body.details = err.details;
+  if (err.details !== undefined) body.details = redactJwtsDeep(err.details);
   return body;
 }

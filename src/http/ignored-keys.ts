@@ -22,6 +22,7 @@
 import type { MiddlewareHandler } from "hono";
 import type * as z from "zod";
 import type { AppContext, AppEnv } from "../request-context";
+import { redactJwts } from "../observability/redact";
 
 export const UNKNOWN_KEYS_IGNORED = "unknown_keys_ignored";
 
@@ -108,7 +109,8 @@ export type IgnoredIn = "body" | "query";
 /** The warning for these ignored paths (none: null). */
 export function ignoredKeysWarning(paths: string[], where: IgnoredIn = "body"): IgnoredKeysWarning | null {
   if (paths.length === 0) return null;
-  const keys = paths.slice(0, MAX_LISTED).map((p) => (p.length > MAX_PATH_CHARS ? `${p.slice(0, MAX_PATH_CHARS)}…` : p));
+  // A name is the caller's text: cut, and never a token's even when a token was sent as a name (redact.ts).
+  const keys = paths.slice(0, MAX_LISTED).map((p) => redactJwts(p.length > MAX_PATH_CHARS ? `${p.slice(0, MAX_PATH_CHARS)}…` : p));
   const more = paths.length > keys.length ? ` and ${paths.length - keys.length} more` : "";
   const what = where === "query" ? "query parameters this request takes" : "fields of this request";
   return {

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, Reason, type ReasonCode, type ReasonKind } from "../errors";
 import { errorName, log } from "../observability/log";
+import { redactJwts } from "../observability/redact";
 import type { AppEnv } from "../request-context";
 import { INSUFFICIENT_SCOPE_CHALLENGE } from "./admin-auth";
 import { HttpRefusal, refusalHeaders } from "./errors";
@@ -83,7 +84,7 @@ export function oauthError(err: DomainError, endpoint: OAuthEndpoint): { status:
 
 /** RFC 6749 §5.2: error_description is printable ASCII without `"` and `\`. */
 const describe = (message: string) =>
-  message
+  redactJwts(message)
     .replace(/["\\]/g, "'")
     .replace(/[^\x20-\x7e]/g, "")
     .slice(0, 500);

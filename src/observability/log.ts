@@ -8,6 +8,7 @@
  * caused it without passing it down.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { redactJwts } from "./redact";
 
 type Level = "info" | "warn" | "error";
 type Field = string | number | boolean | null | undefined;
@@ -35,14 +36,9 @@ export function currentReqId(): string | undefined {
   return store.reqId;
 }
 
-/**
- * Last line of defence: a JWT-shaped run (`eyJ...` header, then a dot) in any string field is replaced.
- * Callers must not pass tokens at all; this only keeps a mistake from leaking one.
- */
-const JWT_SHAPED = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]*/g;
-
+/** Callers must not pass tokens at all; a JWT-shaped run in a string field is still replaced (./redact.ts). */
 function scrub(value: Field): Field {
-  return typeof value === "string" && value.includes("eyJ") ? value.replace(JWT_SHAPED, "[redacted-jwt]") : value;
+  return typeof value === "string" ? redactJwts(value) : value;
 }
 
 export function log(level: Level, event: string, fields: Record<string, Field> = {}): void {

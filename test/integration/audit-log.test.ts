@@ -229,6 +229,24 @@ describe("audit trail", () => {
     expect(await ok("GET", `/api/v1/identities?orgId=${s.org.id}`)).not.toHaveProperty("warnings");
   });
 
+  it("never says back a token sent where a name goes, whole or cut", async () => {
+    const s = await scenario();
+    const jwt = await s.idp.mint(gitlabClaims());
+    const [header, payload] = jwt.split(".") as [string, string];
+    const answers = [
+      await call("GET", `/api/v1/audit-logs?${jwt}=1`),
+      await call("GET", `/api/v1/audit-logs?${jwt}=1&${jwt}=2`), // named twice: a 422 naming the parameter
+      await call("POST", "/api/v1/organizations", { body: { name: `org-${crypto.randomUUID()}`, [jwt]: 1 } }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 422, 200]);
+    for (const answer of answers) {
+      const text = JSON.stringify(answer.body);
+      expect(text).toContain("[redacted-jwt]");
+      expect(text).not.toContain(header);
+      expect(text).not.toContain(payload.slice(0, 16));
+    }
+  });
+
   it("the cron trigger drops events older than AUDIT_RETENTION_DAYS and keeps the rest (archived past AUDIT_HOT_DAYS)", async () => {
     const old = Date.now() - 91 * 86_400_000;
     await env.DB.prepare(
