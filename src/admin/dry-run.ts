@@ -1,17 +1,18 @@
-import { authenticateIdToken } from "../oidc/authenticate";
+import { authenticateIdToken, replayKey } from "../oidc/authenticate";
+import { idTokenClaimed } from "../oidc/replay";
 import { checkBindings, checkCondition } from "../oidc/bindings";
 import { readClaim } from "../oidc/claims";
 import { auditValue, evaluateConfig } from "../oidc/evaluate";
 import type { OidcAuthConfig } from "../storage/records";
 import type { AdminContext } from "./actor";
-import { getOidcAuth } from "./oidc-auth";
+import { managedOidcAuth } from "./oidc-auth";
 import { allowInsecureIssuers } from "../env";
 import { DomainError, Reason, type ReasonCode } from "../errors";
 
 export type RuleStatus = "pass" | "fail" | "not-checked" | "not-bound";
 
 export interface DryRunRule {
-  /** "signature" | "issuer" | "subject" | "audience" | "claim" | "condition" */
+  /** "signature" | "issuer" | "subject" | "audience" | "claim" | "condition" | "replay" */
   rule: string;
   /** for claims: the claim name (or dot path) */
   claim?: string;
@@ -46,7 +47,7 @@ const NO_BINDINGS = { boundSubject: "", boundAudiences: "", boundClaims: {}, con
  * verdict is the login's (first refusal in the login's order). The token itself is never stored or logged.
  */
 export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt: string): Promise<DryRunResult> {
-  const config = await getOidcAuth(ctx, identityId);
+  const { identity, config } = await managedOidcAuth(ctx, identityId);
   const io = {
     kv: ctx.env.CACHE,
     waitUntil: ctx.waitUntil,
@@ -77,7 +78,7 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
         ? { status: "fail" as const, reasonCode: err.reasonCode, message: err.message }
         : { status: "not-checked" as const }),
     });
-    rules.push(...bindingRules(config, null));
+    rules.push(...bindingRules(config, null), replayNotChecked(config));
     return { admitted: false, reasonCode: err.reasonCode, message: err.message, rules };
   }
 
@@ -86,11 +87,41 @@ export async function dryRunOidcLogin(ctx: AdminContext, identityId: string, jwt
     { rule: "issuer", status: "pass", expected: config.boundIssuer, actual: auditValue(payload.iss) },
   );
   rules.push(...bindingRules(config, payload));
-  // The verdict is the login's own (src/oidc/evaluate.ts): the first rule that refuses, in the login's order.
+  const replay = await replayRule(ctx, identity.stateObject, config, payload);
+  rules.push(replay);
+  // The verdict is the login's own (src/oidc/evaluate.ts): the first rule that refuses, in the login's
+  // order, which checks replay last (src/oidc/authenticate.ts).
   const verdict = evaluateConfig(config, payload);
-  return verdict.admitted
-    ? { admitted: true, rules }
-    : { admitted: false, reasonCode: DomainError.from(verdict.refusal).reasonCode, message: verdict.refusal.message, rules };
+  if (!verdict.admitted) {
+    return { admitted: false, reasonCode: DomainError.from(verdict.refusal).reasonCode, message: verdict.refusal.message, rules };
+  }
+  if (replay.status === "fail") return { admitted: false, reasonCode: replay.reasonCode!, message: replay.message!, rules };
+  return { admitted: true, rules };
+}
+
+const replayNotChecked = (config: OidcAuthConfig): DryRunRule =>
+  config.replayProtection ? { rule: "replay", status: "not-checked" } : { rule: "replay", status: "not-bound" };
+
+/**
+ * Replay protection, as the login would decide it now: whether the token has a usable `jti` and has
+ * logged in to this identity already. Only read: the dry run records nothing.
+ */
+async function replayRule(
+  ctx: AdminContext,
+  stateObjectId: string,
+  config: OidcAuthConfig,
+  payload: Parameters<typeof replayKey>[0],
+): Promise<DryRunRule> {
+  if (!config.replayProtection) return replayNotChecked(config);
+  try {
+    const { iss, jti } = replayKey(payload);
+    if (!(await idTokenClaimed(ctx.env, stateObjectId, iss, jti))) return { rule: "replay", status: "pass", actual: auditValue(jti) };
+    const replayed = new DomainError(Reason.token_replayed);
+    return { rule: "replay", status: "fail", actual: auditValue(jti), reasonCode: replayed.reasonCode, message: replayed.message };
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return { rule: "replay", status: "fail", reasonCode: err.reasonCode, message: err.message };
+  }
 }
 
 /**

@@ -50,8 +50,8 @@ function validated(ctx: AdminContext, input: unknown, existing: OidcAuthConfig |
   return result.fields;
 }
 
-/** The identity (managed by the actor) and its configuration; 404 when it has none. */
-async function managedConfig(ctx: AdminContext, identityId: string) {
+/** The identity the admin manages and its configuration (404 `oidc_auth_not_configured` without one). */
+export async function managedOidcAuth(ctx: AdminContext, identityId: string) {
   const identity = await getManagedIdentity(ctx, identityId);
   const config = await getOidcAuthConfig(ctx.env.DB, identity.id);
   if (!config) throw new DomainError(Reason.oidc_auth_not_configured);
@@ -59,7 +59,7 @@ async function managedConfig(ctx: AdminContext, identityId: string) {
 }
 
 export async function getOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {
-  return (await managedConfig(ctx, identityId)).config;
+  return (await managedOidcAuth(ctx, identityId)).config;
 }
 
 export async function attachOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
@@ -78,7 +78,7 @@ export async function attachOidcAuth(ctx: AdminContext, identityId: string, inpu
 }
 
 export async function updateOidcAuth(ctx: AdminContext, identityId: string, input: unknown): Promise<OidcAuthConfig> {
-  const { identity, config: before } = await managedConfig(ctx, identityId);
+  const { identity, config: before } = await managedOidcAuth(ctx, identityId);
   const fields = validated(ctx, input, before);
   const { statement, config: after } = replaceOidcAuthConfigStatement(ctx.env.DB, before, fields);
   const results = await writeAudited(ctx, [statement], {
@@ -102,12 +102,12 @@ export async function proposedOidcAuth(
   identityId: string,
   input: unknown,
 ): Promise<{ identity: Identity; current: OidcAuthConfig; proposed: OidcAuthConfig }> {
-  const { identity, config: current } = await managedConfig(ctx, identityId);
+  const { identity, config: current } = await managedOidcAuth(ctx, identityId);
   return { identity, current, proposed: { ...current, ...validated(ctx, input, current) } };
 }
 
 export async function detachOidcAuth(ctx: AdminContext, identityId: string): Promise<OidcAuthConfig> {
-  const { identity, config } = await managedConfig(ctx, identityId);
+  const { identity, config } = await managedOidcAuth(ctx, identityId);
   const results = await writeAudited(ctx, [deleteOidcAuthConfigStatement(ctx.env.DB, identity.id)], {
     event: "oidc-auth.detach",
     orgId: identity.orgId,

@@ -82,14 +82,24 @@ function refuse(verdict: ConfigVerdict, trace: LoginTrace): void {
   throw DomainError.from(verdict.refusal);
 }
 
-async function checkReplay(io: AuthenticateIo, payload: JWTPayload): Promise<void> {
-  const { jti, iss, exp } = payload;
+/**
+ * What replay protection records of a verified token: its issuer and `jti`. Throws `jti_required` for a
+ * token without a usable `jti`, which replay protection cannot admit.
+ */
+export function replayKey(payload: JWTPayload): { iss: string; jti: string } {
+  const { jti, iss } = payload;
   if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
     throw new DomainError(Reason.jti_required);
   }
-  // iss was checked equal to boundIssuer and exp to be numeric by verifyIdToken.
+  // iss was checked equal to boundIssuer by verifyIdToken.
+  return { iss: iss as string, jti };
+}
+
+async function checkReplay(io: AuthenticateIo, payload: JWTPayload): Promise<void> {
+  const { iss, jti } = replayKey(payload);
+  // exp was checked numeric by verifyIdToken.
   if (!io.claimIdToken) throw new DomainError(Reason.replay_check_unavailable, undefined, { retryAfterSeconds: 1 });
-  if (!(await io.claimIdToken(iss as string, jti, exp as number))) {
+  if (!(await io.claimIdToken(iss, jti, payload.exp as number))) {
     throw new DomainError(Reason.token_replayed);
   }
 }

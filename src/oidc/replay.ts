@@ -21,3 +21,13 @@ export function replayGuard(env: Pick<Env, "TOKEN_STATE">, stateObjectId: string
     return withStateObject(async () => (await stateObject(env, stateObjectId).claimIdToken(iss, jti, exp)).ok);
   };
 }
+
+/** Whether the identity's object holds a live record of (iss, jti): a login with it would be `token_replayed`. */
+export async function idTokenClaimed(
+  env: Pick<Env, "TOKEN_STATE">,
+  stateObjectId: string,
+  iss: string,
+  jti: string,
+): Promise<boolean> {
+  return withStateObject(async () => stateObject(env, stateObjectId).idTokenClaimed(iss, jti));
+}

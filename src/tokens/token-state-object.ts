@@ -182,6 +182,18 @@ export class TokenStateObject extends DurableObject<Env> {
     return { ok: true };
   }
 
+  /**
+   * Whether claimIdToken would refuse (iss, jti) now, without recording it: what "Test a token" tells an
+   * admin (src/admin/dry-run.ts), which must not spend the token a job is about to log in with.
+   */
+  idTokenClaimed(iss: string, jti: string): boolean {
+    if (!this.hasReplayTable()) return false;
+    const seen = this.ctx.storage.sql
+      .exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti)
+      .toArray()[0];
+    return seen !== undefined && seen.keep_until > nowSeconds();
+  }
+
   private replayTable = false;
 
   private ensureReplayTable(): void {

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AdminContext } from "../../src/admin/actor";
-import { dryRunOidcLogin } from "../../src/admin/dry-run";
+import { dryRunOidcLogin, type DryRunRule } from "../../src/admin/dry-run";
 import { deriveConsoleKeys, hmac } from "../../src/console/keys";
 import {
   decodeSession,
@@ -426,6 +426,7 @@ describe("dry run of a login", () => {
       "project_id:pass",
       "ref_protected:pass",
       "condition:not-bound",
+      "replay:not-bound",
     ]);
 
     const bad = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ ref_protected: "false", project_id: "99" })));
@@ -445,6 +446,7 @@ describe("dry run of a login", () => {
       "not-checked",
       "not-checked",
       "not-bound",
+      "not-bound",
     ]);
 
     const tokens = await call("GET", `/api/v1/identities/${identity.id}/access-tokens`);
@@ -460,11 +462,12 @@ describe("dry run of a login", () => {
     const { identity } = await setupIdentity(idp.issuer, { condition });
     const pass = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims()));
     expect(pass.admitted).toBe(true);
-    expect(pass.rules.at(-1)).toEqual({ rule: "condition", expected: condition, status: "pass" });
+    const conditionOf = (r: { rules: DryRunRule[] }) => r.rules.find((rule) => rule.rule === "condition");
+    expect(conditionOf(pass)).toEqual({ rule: "condition", expected: condition, status: "pass" });
 
     const fail = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ pipeline_source: "merge_request_event" })));
     expect(fail).toMatchObject({ admitted: false, reasonCode: "condition_failed" });
-    expect(fail.rules.at(-1)).toEqual({
+    expect(conditionOf(fail)).toEqual({
       rule: "condition",
       expected: condition,
       status: "fail",
@@ -474,14 +477,39 @@ describe("dry run of a login", () => {
     });
 
     const missing = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims({ user_login: undefined })));
-    expect(missing.rules.at(-1)).toMatchObject({
+    expect(conditionOf(missing)).toMatchObject({
       status: "fail",
       conjunct: 'claims.user_login != "dependabot[bot]"',
       message: expect.stringMatching(/user_login/),
     });
 
     const expired = await dryRunOidcLogin(ctx, identity.id, await idp.mint(gitlabClaims(), { expiresIn: -3600 }));
-    expect(expired.rules.at(-1)).toEqual({ rule: "condition", expected: condition, status: "not-checked" });
+    expect(conditionOf(expired)).toEqual({ rule: "condition", expected: condition, status: "not-checked" });
+  });
+
+  it("tells a token that already logged in (replay protection on) from a fresh one, and spends neither", async () => {
+    const s = await scenario({ replayProtection: true });
+    const jwt = await s.idp.mint(gitlabClaims());
+    const replayOf = (r: { rules: DryRunRule[] }) => r.rules.find((rule) => rule.rule === "replay");
+    // Before its login: the login would admit it; testing it twice spends nothing.
+    for (let i = 0; i < 2; i++) {
+      const fresh = await dryRunOidcLogin(ctx, s.identity.id, jwt);
+      expect(fresh.admitted).toBe(true);
+      expect(replayOf(fresh)).toMatchObject({ status: "pass" });
+    }
+    expect((await s.loginJwt(jwt)).status).toBe(200);
+    // After it: exactly what the login now answers.
+    expectRefusal(await s.loginJwt(jwt), 401, "token_replayed");
+    const spent = await dryRunOidcLogin(ctx, s.identity.id, jwt);
+    expect(spent).toMatchObject({ admitted: false, reasonCode: "token_replayed" });
+    expect(replayOf(spent)).toMatchObject({ status: "fail", reasonCode: "token_replayed" });
+    // A token without a jti cannot be admitted under replay protection, as the login says.
+    const noJti = await s.idp.mint(gitlabClaims(), { omit: ["jti"] });
+    expect(await dryRunOidcLogin(ctx, s.identity.id, noJti)).toMatchObject({ admitted: false, reasonCode: "jti_required" });
+    expectRefusal(await s.loginJwt(noJti), 401, "jti_required");
+    // A binding's refusal comes first, as in the login.
+    const unbound = await dryRunOidcLogin(ctx, s.identity.id, await s.idp.mint(gitlabClaims({ sub: "someone-else" })));
+    expect(unbound.reasonCode).toBe("subject_not_allowed");
   });
 
   it("says which rules are not bound", async () => {

@@ -12,6 +12,7 @@ const RULE_LABEL: Record<string, string> = {
   subject: "Subject",
   audience: "Audiences",
   condition: "Condition",
+  replay: "Replay protection",
 };
 
 const STATUS: Record<DryRunRule["status"], [string, string]> = {
@@ -35,6 +36,7 @@ function RuleDetail({ r }: { r: DryRunRule }): Child {
       "Not reached."
     );
   }
+  if (r.rule === "replay") return <ReplayDetail r={r} />;
   if (r.status === "not-bound")
     return r.rule === "condition" ? "No condition configured: not checked." : "No pattern configured: not checked.";
   if (r.rule === "condition") return <ConditionDetail r={r} />;
@@ -53,6 +55,23 @@ function RuleDetail({ r }: { r: DryRunRule }): Child {
           refusal <code>{r.reasonCode}</code>
         </div>
       )}
+    </>
+  );
+}
+
+/** Replay protection: off, or whether this token (its `jti`) already logged in to the identity. */
+function ReplayDetail({ r }: { r: DryRunRule }): Child {
+  if (r.status === "not-bound") return "Off: a token may log in more than once.";
+  if (r.status === "not-checked") return "On; not reached.";
+  if (r.status === "pass")
+    return (
+      <>
+        This token (jti <code>{show(r.actual)}</code>) has not logged in to this identity yet.
+      </>
+    );
+  return (
+    <>
+      <code>{r.reasonCode}</code> {r.message}
     </>
   );
 }
