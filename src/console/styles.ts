@@ -91,6 +91,7 @@ dl.facts.narrow { grid-template-columns: 96px 1fr; }
 .btn.block { width: 100%; }
 .field { margin-bottom: 18px; }
 .field > label, .field > .label { display: block; font-weight: 600; margin-bottom: 5px; color: var(--ink); }
+.field label.check { display: flex; align-items: center; gap: 8px; font-weight: 400; }
 .field .opt { color: var(--faint); font-weight: 450; margin-left: 4px; }
 input[type=text], input[type=url], input[type=password], input[type=number], input[type=datetime-local], select { height: 36px; }
 input[type=text], input[type=url], input[type=password], input[type=number], input[type=datetime-local], select, textarea {

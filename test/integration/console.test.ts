@@ -363,6 +363,29 @@ describe("the OIDC Auth form: condition, its errors, the warnings", () => {
     expect(html).not.toContain("data-warning=");
   });
 
+  it("shows replay protection as a checkbox, and saves it on and off as a browser submits it", async () => {
+    const idp = createIdp();
+    const { identity } = await setupIdentity(idp.issuer, { replayProtection: true });
+    const savedReplay = async () =>
+      (await call("GET", `/api/v1/auth/oidc-auth/identities/${identity.id}`)).body.identityOidcAuth.replayProtection;
+    const fields = {
+      oidcDiscoveryUrl: idp.issuer,
+      boundIssuer: idp.issuer,
+      boundSubject: GITLAB_SUBJECT,
+      boundAudiences: AUDIENCE,
+    };
+    const { cookie } = await signIn(ORIGIN);
+    const checkbox = /<input type="checkbox" id="replayProtection" name="replayProtection"[^>]*>/;
+    expect(checkbox.exec(await showPage(identity.id, cookie))?.[0]).toContain("checked");
+    // Unchecked, a browser sends nothing for it: saved off.
+    expect((await submitOidcForm(identity.id, fields)).res.status).toBe(303);
+    expect(await savedReplay()).toBe(false);
+    expect(checkbox.exec(await showPage(identity.id, cookie))?.[0]).not.toContain("checked");
+    // Checked, it sends "on": saved on.
+    expect((await submitOidcForm(identity.id, { ...fields, replayProtection: "on" })).res.status).toBe(303);
+    expect(await savedReplay()).toBe(true);
+  });
+
   it("shows condition_invalid at the condition field with its position, and binding_too_broad at its field", async () => {
     const idp = createIdp();
     const { identity } = await setupIdentity(idp.issuer);

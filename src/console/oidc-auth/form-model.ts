@@ -16,6 +16,8 @@ export interface OidcFormValues {
   claims: [string, string][];
   /** the CEL condition ("" = none) */
   condition: string;
+  /** an ID token may log in once (a checkbox: on or off) */
+  replayProtection: boolean;
   metadata: [string, string][];
   accessTokenTTL: string;
   accessTokenMaxTTL: string;
@@ -35,6 +37,7 @@ export const defaultValues = (): OidcFormValues => ({
   boundAudiences: "",
   claims: [],
   condition: "",
+  replayProtection: false,
   metadata: [],
   accessTokenTTL: String(OIDC_DEFAULT_TTL_SECONDS),
   accessTokenMaxTTL: String(OIDC_DEFAULT_TTL_SECONDS),
@@ -53,6 +56,7 @@ export const valuesFromConfig = (c: OidcAuthConfig): OidcFormValues => ({
   boundAudiences: c.boundAudiences,
   claims: Object.entries(c.boundClaims),
   condition: c.condition,
+  replayProtection: c.replayProtection,
   metadata: Object.entries(c.claimMetadataMapping ?? {}),
   accessTokenTTL: String(c.accessTokenTTL),
   accessTokenMaxTTL: String(c.accessTokenMaxTTL),
@@ -120,6 +124,8 @@ export function inputFromForm(form: URLSearchParams): {
     claims: pairs(form, "claimKey", "claimValue"),
     // Browsers submit a textarea's line breaks as CRLF: positions in the condition count LF only.
     condition: get("condition").replaceAll("\r\n", "\n"),
+    // A checkbox is sent only when checked.
+    replayProtection: form.has("replayProtection"),
     metadata: pairs(form, "metaKey", "metaClaim"),
     accessTokenTTL: get("accessTokenTTL"),
     accessTokenMaxTTL: get("accessTokenMaxTTL"),
@@ -148,6 +154,7 @@ export function inputFromForm(form: URLSearchParams): {
     boundAudiences: values.boundAudiences,
     boundClaims,
     condition: values.condition,
+    replayProtection: values.replayProtection,
     claimMetadataMapping: Object.keys(mapping).length ? mapping : null,
     accessTokenTTL: values.accessTokenTTL,
     accessTokenMaxTTL: values.accessTokenMaxTTL,

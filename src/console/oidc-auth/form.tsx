@@ -38,7 +38,7 @@ const Presets = ({ identity }: { identity: Identity }) => (
 /** A text field: its input is named after its value; errors and help are its configuration field's. */
 interface TextFieldProps {
   form: FormProps;
-  name: Exclude<keyof OidcFormValues, "claims" | "metadata">;
+  name: Exclude<keyof OidcFormValues, "claims" | "metadata" | "replayProtection">;
   /** the configuration field, when it is named otherwise than the input */
   field?: OidcField;
   label: string;
@@ -104,7 +104,7 @@ const IdentityProvider = (p: FormProps) => (
 const Bindings = (p: FormProps) => (
   <Card
     title="Which tokens may log in"
-    sub="Checked in this order after the signature: subject, audiences, every claim, then the condition."
+    sub="Checked in this order after the signature: subject, audiences, every claim, the condition, then replay protection."
   >
     <SharedIssuerWarning />
     <Input form={p} name="boundSubject" label="Subject" type="text" mono placeholder={PRESETS[p.preset ?? "gitlab"].subject} />
@@ -130,6 +130,17 @@ const Bindings = (p: FormProps) => (
       code
       placeholder='claims.ref_protected == "true" && !(claims.user_login in ["dependabot[bot]"])'
     />
+    <Field
+      label="Replay protection"
+      for="replayProtection"
+      errors={p.errors.replayProtection}
+      help={<FieldHelp field="replayProtection" after=" Off by default: a retried job step may then log in again with its token." />}
+    >
+      <label class="check">
+        <input type="checkbox" id="replayProtection" name="replayProtection" checked={p.values.replayProtection} /> Refuse an ID token
+        that already logged in to this identity
+      </label>
+    </Field>
   </Card>
 );
 
