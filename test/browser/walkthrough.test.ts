@@ -170,7 +170,11 @@ describe("admin console walkthrough", () => {
       "claim:project_id=pass",
       "claim:ref_protected=pass",
       "condition=pass",
+      "replay=not-bound",
     ]);
+    expect(await page.locator('#dry-run-result li[data-rule="replay"]').textContent()).toContain(
+      "Off: a token may log in more than once.",
+    );
     // The pasted token is only in its textarea.
     expect((await page.content()).split(good).length - 1).toBe(1);
 
@@ -193,6 +197,7 @@ describe("admin console walkthrough", () => {
       "claim:project_id=pass",
       "claim:ref_protected=fail",
       "condition=fail",
+      "replay=not-bound",
     ]);
     // The condition's row names the top-level conjunct that failed.
     expect(await page.locator('#dry-run-result li[data-rule="condition"] .conjunct').textContent()).toBe(
