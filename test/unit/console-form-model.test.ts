@@ -100,11 +100,12 @@ describe("round trips", () => {
     expect(parsed.ok && parsed.fields.condition).toBe("");
   });
 
-  it("the form never sends replayProtection, so saving it does not switch replay protection off", () => {
+  it("replay protection is a checkbox: sent checked it saves on, left unchecked (not sent) it saves off", () => {
     const protectedConfig = { ...saved, replayProtection: true };
-    const { input, parsed } = submit(submitted(valuesFromConfig(protectedConfig)), protectedConfig);
-    expect(input).not.toHaveProperty("replayProtection");
-    expect(parsed.ok && parsed.fields.replayProtection).toBe(true);
+    const kept = submit(submitted(valuesFromConfig(protectedConfig), { replayProtection: "on" }), protectedConfig);
+    expect(kept.parsed.ok && kept.parsed.fields.replayProtection).toBe(true);
+    const unchecked = submit(submitted(valuesFromConfig(protectedConfig)), protectedConfig);
+    expect(unchecked.parsed.ok && unchecked.parsed.fields.replayProtection).toBe(false);
   });
 
   it("the defaults, with an issuer and a subject filled in, save what an API call with only those gets", () => {
@@ -328,6 +329,11 @@ describe("the form's markup", () => {
     for (const [, tag, attrs, body] of html.matchAll(/<(input|textarea)\b([^>]*)>(?:([^<]*)<\/textarea>)?/g)) {
       const name = /\bname="([^"]*)"/.exec(attrs!)?.[1];
       if (!name || name === "_csrf") continue;
+      // A browser sends a checkbox only when it is checked, as "on" (it has no value attribute).
+      if (/\btype="checkbox"/.test(attrs!)) {
+        if (/\bchecked\b/.test(attrs!)) out.append(name, "on");
+        continue;
+      }
       out.append(name, unescapeHtml(tag === "textarea" ? body! : (/\bvalue="([^"]*)"/.exec(attrs!)?.[1] ?? "")));
     }
     return out;
@@ -336,6 +342,8 @@ describe("the form's markup", () => {
   it("submits exactly the values it shows", async () => {
     const values = valuesFromConfig({ ...saved, caCert: "", jwksJson: '{"keys":[]}', boundSubject: 'a "quoted" <subject> & more' });
     expect(inputFromForm(await rendered(values)).values).toEqual(values);
+    const protectedValues = valuesFromConfig({ ...saved, replayProtection: true });
+    expect(inputFromForm(await rendered(protectedValues)).values).toEqual(protectedValues);
   });
 
   it("shows two blank claim rows when there are none, so submitting it unchanged adds nothing", async () => {
