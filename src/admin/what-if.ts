@@ -23,7 +23,7 @@ import { flushLedger } from "../storage/access-tokens";
 import { oidcConfigInputSchema } from "../oidc/config-schema";
 import type { OidcAuthConfig } from "../storage/records";
 import { nowMs } from "../time/clock";
-import { loginLeftOut, loginSnapshot } from "../tokens/audit";
+import { LOGIN_EVENTS, loginLeftOut, loginSnapshot, type LoginEvent } from "../tokens/audit";
 import type { AdminContext } from "./actor";
 import { proposedOidcAuth } from "./oidc-auth";
 import { auditTiers } from "./audit";
@@ -72,6 +72,8 @@ export interface DecidingRule {
 export interface WhatIfEntry {
   /** when the attempt was made (ISO 8601) */
   at: string;
+  /** how it came: Infisical's login, or an OAuth 2.0 token exchange (the same login, another wire format) */
+  event: LoginEvent;
   /** the token's `sub` (null if it had none) */
   subject: string | null;
   before: Outcome;
@@ -151,6 +153,7 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
     const page = await loginAttemptsPage(tiers, {
       orgId: identity.orgId,
       identityId: identity.id,
+      events: LOGIN_EVENTS, // both wire formats of a login: Infisical's and the OAuth token exchange
       fromMs: from,
       toMs: to,
       reasons: CONFIG_REFUSALS,
@@ -161,7 +164,13 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
       const claims = loginSnapshot(row.details);
       const leftOut = loginLeftOut(row.details);
       if (claims) {
-        replay.add(row.createdAt, claims, evaluateConfig(current, claims, leftOut), evaluateConfig(proposed, claims, leftOut));
+        replay.add(
+          row.createdAt,
+          row.event as LoginEvent,
+          claims,
+          evaluateConfig(current, claims, leftOut),
+          evaluateConfig(proposed, claims, leftOut),
+        );
       }
     }
     read += page.rows.length;
@@ -194,7 +203,7 @@ export async function whatIfOidcAuth(ctx: AdminContext, identityId: string, inpu
 function newReplay() {
   const tally = { gained: [] as WhatIfEntry[], lost: [] as WhatIfEntry[], gainedCount: 0, lostCount: 0, unchanged: 0 };
   return Object.assign(tally, {
-    add(createdAt: number, claims: Record<string, unknown>, before: ConfigVerdict, after: ConfigVerdict): void {
+    add(createdAt: number, event: LoginEvent, claims: Record<string, unknown>, before: ConfigVerdict, after: ConfigVerdict): void {
       if (before.admitted === after.admitted) {
         tally.unchanged++;
         return;
@@ -207,6 +216,7 @@ function newReplay() {
       const { rule, claim, conjunct } = refusing.failedRule;
       list.push({
         at: new Date(createdAt).toISOString(),
+        event,
         subject: typeof claims.sub === "string" ? claims.sub : null,
         before: before.admitted ? "admitted" : "refused",
         after: after.admitted ? "admitted" : "refused",

@@ -34,6 +34,8 @@ export interface AuditFilter {
   identityId?: string | undefined;
   outcome?: AuditOutcome | undefined;
   event?: string | undefined;
+  /** any of these events */
+  events?: readonly string[] | undefined;
   /** the exact reason_code */
   reasonCode?: string | undefined;
   /** successes, and refusals whose reason (before any `: qualifier`) is one of these (the what-if's replay) */
@@ -65,6 +67,7 @@ function sqlWhere(f: AuditFilter, cursor: AuditKey | undefined): { where: string
   add("identity_id = ?", f.identityId);
   add("outcome = ?", f.outcome);
   add("event = ?", f.event);
+  add("event IN (SELECT value FROM json_each(?))", f.events ? JSON.stringify(f.events) : undefined);
   add("reason_code = ?", f.reasonCode);
   add("created_at >= ?", f.fromMs);
   add("created_at < ?", f.toMs);
@@ -86,6 +89,7 @@ function matches(f: AuditFilter, r: RawAuditRow): boolean {
   if (f.identityId !== undefined && r.identity_id !== f.identityId) return false;
   if (f.outcome !== undefined && r.outcome !== f.outcome) return false;
   if (f.event !== undefined && r.event !== f.event) return false;
+  if (f.events !== undefined && !f.events.includes(r.event as string)) return false;
   if (f.reasonCode !== undefined && r.reason_code !== f.reasonCode) return false;
   if (f.fromMs !== undefined && at < f.fromMs) return false;
   if (f.toMs !== undefined && at >= f.toMs) return false;
@@ -202,6 +206,8 @@ export async function queryAudit(tiers: AuditTiers, q: AuditQuery): Promise<{ re
 /** A login attempt as a what-if replays it: when, how it ended, and what its row recorded. */
 export interface LoginAttemptRow {
   id: string;
+  /** the event it was recorded as (a login's wire format: Infisical's login or an OAuth token exchange) */
+  event: string;
   createdAt: number;
   outcome: AuditOutcome;
   reasonCode: string | null;
@@ -210,14 +216,16 @@ export interface LoginAttemptRow {
 }
 
 /**
- * One page of an identity's login attempts in [fromMs, toMs), newest first, across both tiers: the
- * successes and the refusals for one of `reasons` (a reason matches its own code and `reason: qualifier`).
+ * One page of an identity's login attempts (rows of one of `events`) in [fromMs, toMs), newest first, across
+ * both tiers: the successes and the refusals for one of `reasons` (a reason matches its own code and
+ * `reason: qualifier`).
  */
 export async function loginAttemptsPage(
   tiers: AuditTiers,
   q: {
     orgId: string;
     identityId: string;
+    events: readonly string[];
     fromMs: number;
     toMs: number;
     reasons: readonly string[];
@@ -228,7 +236,7 @@ export async function loginAttemptsPage(
   const { rows, next, partsRead } = await readAuditRows(tiers, {
     orgId: q.orgId,
     identityId: q.identityId,
-    event: "login",
+    events: q.events,
     successOrReasons: q.reasons,
     fromMs: q.fromMs,
     toMs: q.toMs,
@@ -240,6 +248,7 @@ export async function loginAttemptsPage(
       const record = toRecord(r);
       return {
         id: r.id,
+        event: record.event,
         createdAt: Number(r.created_at),
         outcome: record.outcome,
         reasonCode: record.reasonCode,

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { call, createIdentity, createOrg, ok } from "../support/api";
 import { advanceClock, nowSeconds } from "../support/clock";
 import { expectRefusal } from "../support/refusal";
+import { gitlabClaims } from "../support/idp";
+import { exchange } from "../support/oauth";
 import { GITLAB_SUBJECT, scenario } from "../support/scenario";
 import { revoke, useToken } from "../support/tokens";
 
@@ -37,6 +39,7 @@ describe("what-if", () => {
     expect(res.body.lost).toEqual([
       {
         at: expect.any(String),
+        event: "login",
         subject: DEV_SUBJECT,
         before: "admitted",
         after: "refused",
@@ -55,6 +58,23 @@ describe("what-if", () => {
     await revoke(dev.body.accessToken);
     const after = (await whatIf(s.identity.id, { boundSubject: GITLAB_SUBJECT })).body;
     expect(after).toMatchObject({ evaluated: 3, lostCount: 2, liveTokensEnded: 1 });
+  });
+
+  it("replays token exchanges as the logins they are, and says which attempt came as one", async () => {
+    const s = await scenario({ boundSubject: LOOSE_SUBJECT });
+    await s.login();
+    const mint = () => s.idp.mint(gitlabClaims({ sub: DEV_SUBJECT, ref: "dev" }));
+    expect((await exchange(await mint(), s.identity.id)).status).toBe(200);
+    expect((await exchange(await mint(), s.identity.id)).status).toBe(200);
+
+    const res = await whatIf(s.identity.id, { boundSubject: GITLAB_SUBJECT });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // Three logins (one in each wire format counted alike); the two exchanges from `dev` are what it loses.
+    expect(res.body).toMatchObject({ evaluated: 3, lostCount: 2, unchanged: 1, liveTokensEnded: 2 });
+    expect(res.body.lost.map((e: { event: string; subject: string }) => [e.event, e.subject])).toEqual([
+      ["token.exchange", DEV_SUBJECT],
+      ["token.exchange", DEV_SUBJECT],
+    ]);
   });
 
   it("counts every live token as ended when the keys would come from another source, as saving it does", async () => {

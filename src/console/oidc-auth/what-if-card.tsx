@@ -52,7 +52,10 @@ function Attempts({ list, r }: { list: (typeof LISTS)[number]; r: WhatIfResult }
         <tbody>
           {entries.map((e) => (
             <tr>
-              <td class="nowrap">{when(e.at)}</td>
+              <td class="nowrap">
+                {when(e.at)}
+                {e.event === "token.exchange" && <span class="muted small"> · token exchange</span>}
+              </td>
               <td>
                 <code>{e.subject ?? "(no sub)"}</code>
               </td>

@@ -15,6 +15,7 @@ import type { MembershipRole, Project } from "../../storage/projects";
 import type { MembershipView } from "../../admin/projects";
 import { LOCATION_HINTS, ORG_ROLES, PROJECT_ROLES, type Organization } from "../../storage/records";
 import type { TokenResponse } from "../../tokens/issue";
+import { LOGIN_EVENTS } from "../../tokens/audit";
 import type { WhatIfResult } from "../../admin/what-if";
 import type { ErrorBody } from "../errors";
 import { type IgnoredKeysWarning, UNKNOWN_KEYS_IGNORED } from "../ignored-keys";
@@ -257,6 +258,9 @@ const outcome = z.enum(["admitted", "refused"]);
 export const whatIfEntrySchema = named(
   z.object({
     at: timestamp.describe("when the attempt was made"),
+    event: z
+      .enum(LOGIN_EVENTS)
+      .describe("how it came: `login` (Infisical's login) or `token.exchange` (the OAuth 2.0 token exchange, the same login)"),
     subject: z.string().nullable().describe("the ID token's `sub`"),
     before: outcome.describe("the current configuration's verdict on the recorded claims"),
     after: outcome.describe("the proposed configuration's verdict"),
