@@ -3,6 +3,7 @@ import type { AppEnv } from "../request-context";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DomainError, type ReasonCode, type ReasonKind } from "../errors";
 import { redactJwts, redactJwtsDeep } from "../observability/redact";
+import { ignoredKeysWarning } from "./ignored-keys";
 
 /**
  * The HTTP edge of the error model (src/errors.ts): a reason's status comes from its kind; the few
@@ -92,7 +93,12 @@ export interface ErrorBody {
 export function refusalResponse(c: Context<AppEnv>, err: DomainError | HttpRefusal): Response {
   c.error ??= err; // what the access log reads the reasonCode from when the refusal was answered, not thrown
   const error = err instanceof HttpRefusal ? err.error : err;
-  return c.json(errorBody(error, c.get("reqId") ?? "req-unknown"), httpStatus(error), refusalHeaders(err));
+  const body = errorBody(error, c.get("reqId") ?? "req-unknown");
+  // A request refused as invalid that also had parameters ignored (`?orgID=` for `orgId`) says which: the
+  // likelier cause of a "required" refusal (src/http/ignored-keys.ts).
+  const ignored = error.kind === "invalid" ? ignoredKeysWarning(c.get("ignoredQueryParams") ?? [], "query") : null;
+  if (ignored) body.message = `${body.message}. ${ignored.message}`;
+  return c.json(body, httpStatus(error), refusalHeaders(err));
 }
 
 export function errorBody(err: DomainError, reqId: string): ErrorBody {

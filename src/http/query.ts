@@ -12,6 +12,8 @@ import { noteIgnoredQueryParams } from "./ignored-keys";
 export function readQuery<S extends z.ZodType>(c: AppContext, schema: S, what: string): z.output<S> {
   const values: Record<string, string> = {};
   const queries = c.req.queries();
+  // Noted first, so that a 422 of this read names them too (src/http/errors.ts).
+  noteIgnoredQueryParams(c, schema, Object.keys(queries));
   for (const [name, sent] of Object.entries(queries)) {
     if (sent.length > 1) {
       const message = "appears more than once";
@@ -27,7 +29,6 @@ export function readQuery<S extends z.ZodType>(c: AppContext, schema: S, what: s
       details: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })),
     });
   }
-  noteIgnoredQueryParams(c, schema, Object.keys(queries));
   return parsed.data;
 }
 

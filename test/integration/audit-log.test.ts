@@ -227,6 +227,31 @@ describe("audit trail", () => {
     expect(identities.identities.map((i: { identity: { id: string } }) => i.identity.id)).toEqual([s.identity.id]);
     expect(identities.warnings.map((w: { keys: string[] }) => w.keys)).toEqual([["identity", "x"]]);
     expect(await ok("GET", `/api/v1/identities?orgId=${s.org.id}`)).not.toHaveProperty("warnings");
+    // A read refused for a missing parameter names the ones it ignored: the likelier cause.
+    const required = await call("GET", `/api/v1/identities?orgID=${s.org.id}`);
+    expectRefusal(required, 422, "invalid_request");
+    expect(required.body.message).toBe(
+      "organizationId (or orgId) query parameter is required. Ignored, not query parameters this request takes: orgID.",
+    );
+  });
+
+  it("takes orgId for organizationId on every admin read that takes one, as Infisical's identity list names it", async () => {
+    const s = await scenario();
+    await s.login();
+    const other = await scenario();
+    await other.login();
+    const byOrgId = await ok("GET", `/api/v1/audit-logs?orgId=${s.org.id}&limit=500`);
+    expect(byOrgId.auditLogs.length).toBeGreaterThan(0);
+    expect(byOrgId.auditLogs.every((e: { orgId: string }) => e.orgId === s.org.id)).toBe(true);
+    expect(byOrgId).not.toHaveProperty("warnings");
+    const traffic = await ok("GET", `/api/v1/login-traffic?orgId=${s.org.id}`);
+    expect(traffic.totals.login.successes).toBe(1);
+    expect((await ok("GET", `/api/v1/projects?orgId=${s.org.id}`)).projects).toEqual([]);
+    for (const path of ["/api/v1/audit-logs", "/api/v1/login-traffic", "/api/v1/identities", "/api/v1/projects"]) {
+      const both = await call("GET", `${path}?organizationId=${s.org.id}&orgId=${other.org.id}`);
+      expectRefusal(both, 422, "invalid_request");
+      expect(both.body.message, path).toBe("organizationId and orgId name different organizations");
+    }
   });
 
   it("never says back a token sent where a name goes, whole or cut", async () => {

@@ -5,6 +5,7 @@ import * as z from "zod";
 import { queryAuditLog } from "../../admin/audit";
 import { requireAdmin } from "../admin-auth";
 import { adminContext, type AppEnv } from "../../request-context";
+import { organizationParam, organizationParams } from "../organization-param";
 import { readQuery, wholeNumberParam } from "../query";
 import { ADMIN_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
 import { auditLogSchema, ignoredWarnings } from "../openapi/schemas";
@@ -26,12 +27,10 @@ const timeParam = z
   .optional();
 
 export const auditQuery = z.object({
-  organizationId: z
-    .string()
-    .max(64)
-    .transform(canonicalId)
-    .optional()
-    .describe("only this organization's events; without it, the admin key sees all and an org-admin identity its own"),
+  ...organizationParams,
+  organizationId: organizationParams.organizationId.describe(
+    "only this organization's events; without it, the admin key sees all and an org-admin identity its own",
+  ),
   identityId: z.string().max(64).transform(canonicalId).optional().describe("only events about this identity"),
   outcome: z.enum(["success", "failure"]).optional().describe("only the successes, or only the failures"),
   event: z
@@ -59,7 +58,7 @@ export const auditQuery = z.object({
 export const auditLogRoutes = new Hono<AppEnv>().use(AUDIT_LOGS, requireAdmin).get(AUDIT_LOGS, async (c) => {
   const q = readQuery(c, auditQuery, "audit log");
   const page = await queryAuditLog(adminContext(c), {
-    orgId: q.organizationId,
+    orgId: organizationParam(q),
     identityId: q.identityId,
     outcome: q.outcome,
     event: q.event,

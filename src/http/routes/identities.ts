@@ -1,4 +1,3 @@
-import { canonicalId } from "../../storage/ids";
 import { Hono } from "../../hono";
 import * as z from "zod";
 import { MAX_ADMIN_BODY_BYTES } from "../../constants";
@@ -16,7 +15,8 @@ import {
 import { listIdentityTokens, revokeAllIdentityTokens, revokeIdentityToken } from "../../admin/tokens";
 import { requireAdmin } from "../admin-auth";
 import { readBody } from "../body";
-import { noteIgnoredQueryParams } from "../ignored-keys";
+import { organizationParam, organizationParams } from "../organization-param";
+import { readQuery } from "../query";
 import { adminContext, type AppContext, type AppEnv } from "../../request-context";
 import { DomainError, Reason } from "../../errors";
 import { ADMIN_ERRORS, CHANGE_ERRORS, del, documented, get, LOOKUP_ERRORS, patch, post, TAGS } from "../openapi/route-doc";
@@ -29,27 +29,23 @@ const REVOKE_TOKEN = "/api/v1/identities/:id/access-tokens/:tokenId/revoke";
 const REVOKE_ALL_TOKENS = "/api/v1/identities/:id/access-tokens/revoke-all";
 
 /**
- * `?organizationId=`, or `?orgId=` (the name Infisical's identity list takes); an org-admin identity may
- * omit it and gets its own organization. Both names with different values are a 422.
+ * `?organizationId=`, or `?orgId=` (src/http/organization-param.ts); an org-admin identity may omit it and
+ * gets its own organization.
  */
 export function organizationQuery(c: AppContext): string {
-  noteIgnoredQueryParams(c, organizationIdQuery, Object.keys(c.req.queries()));
-  const [long, short] = [c.req.query("organizationId"), c.req.query("orgId")].map((v) => (v === undefined ? v : canonicalId(v)));
-  if (long !== undefined && short !== undefined && long !== short) {
-    throw new DomainError(Reason.invalid_request, "organizationId and orgId name different organizations");
-  }
-  const orgId = long ?? short ?? (c.var.actor.kind === "identity" ? c.var.actor.orgId : undefined);
+  const orgId =
+    organizationParam(readQuery(c, organizationIdQuery, "organization")) ??
+    (c.var.actor.kind === "identity" ? c.var.actor.orgId : undefined);
   if (!orgId) throw new DomainError(Reason.invalid_request, "organizationId (or orgId) query parameter is required");
   return orgId;
 }
 
-/** The query organizationQuery reads, as the OpenAPI document shows it. */
+/** The query organizationQuery reads. */
 export const organizationIdQuery = z.object({
-  organizationId: z
-    .string()
-    .optional()
-    .describe("required with the admin key; an org-admin identity's token defaults to its own organization"),
-  orgId: z.string().optional().describe("the same as organizationId (Infisical's name for it); send one of the two"),
+  ...organizationParams,
+  organizationId: organizationParams.organizationId.describe(
+    "required with the admin key; an org-admin identity's token defaults to its own organization",
+  ),
 });
 
 export const identityAdminRoutes = new Hono<AppEnv>()

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { loginTraffic, TRAFFIC_WINDOWS, type TrafficWindow } from "../../admin/traffic";
 import { adminContext, type AppEnv } from "../../request-context";
 import { requireAdmin } from "../admin-auth";
+import { organizationParam, organizationParams } from "../organization-param";
 import { readQuery } from "../query";
 import { LOOKUP_ERRORS, documented, get, TAGS } from "../openapi/route-doc";
 import { ignoredWarnings, loginTrafficSchema } from "../openapi/schemas";
@@ -11,12 +12,10 @@ import { ignoredWarnings, loginTrafficSchema } from "../openapi/schemas";
 const LOGIN_TRAFFIC = "/api/v1/login-traffic";
 
 export const trafficQuery = z.object({
-  organizationId: z
-    .string()
-    .max(64)
-    .transform(canonicalId)
-    .optional()
-    .describe("the organization; without it, that of identityId, or an org-admin identity's own"),
+  ...organizationParams,
+  organizationId: organizationParams.organizationId.describe(
+    "the organization; without it, that of identityId, or an org-admin identity's own",
+  ),
   identityId: z.string().max(64).transform(canonicalId).optional().describe("one identity's logins only"),
   window: z
     .enum(Object.keys(TRAFFIC_WINDOWS) as [TrafficWindow, ...TrafficWindow[]])
@@ -27,7 +26,7 @@ export const trafficQuery = z.object({
 /** Logins and token exchanges over time, by outcome and refusal reason (what the console's traffic pages draw). */
 export const trafficRoutes = new Hono<AppEnv>().use(LOGIN_TRAFFIC, requireAdmin).get(LOGIN_TRAFFIC, async (c) => {
   const q = readQuery(c, trafficQuery, "login traffic");
-  return c.json(await loginTraffic(adminContext(c), { orgId: q.organizationId, identityId: q.identityId, window: q.window }));
+  return c.json(await loginTraffic(adminContext(c), { orgId: organizationParam(q), identityId: q.identityId, window: q.window }));
 });
 
 export const trafficDocs = documented(trafficRoutes, TAGS.audit, [
