@@ -48,14 +48,18 @@ export interface AuditFilters {
 function readFilters(q: (name: string) => string | undefined) {
   const f: AuditFilters = { identity: "", outcome: "", event: "", reason: "", from: "", to: "" };
   const errors: Record<string, string> = {};
-  const identity = q("identity") ?? "";
-  if (identity && ID.test(identity)) f.identity = identity;
-  const outcome = q("outcome") ?? "";
-  if (outcome === "success" || outcome === "failure") f.outcome = outcome;
-  const event = q("event") ?? "";
-  if (event && EVENT.test(event)) f.event = event;
-  const reason = q("reason") ?? "";
-  if (reason && REASON.test(reason)) f.reason = reason;
+  // Filters in the address that cannot be used (a hand-edited link) are left out, and the page says which.
+  const unread: string[] = [];
+  const read = (key: "identity" | "outcome" | "event" | "reason", ok: (v: string) => boolean) => {
+    const v = q(key) ?? "";
+    if (!v) return;
+    if (ok(v)) f[key] = v;
+    else unread.push(key);
+  };
+  read("identity", (v) => ID.test(v));
+  read("outcome", (v) => v === "success" || v === "failure");
+  read("event", (v) => EVENT.test(v));
+  read("reason", (v) => REASON.test(v));
   for (const key of ["from", "to"] as const) {
     const v = q(key) ?? "";
     if (!v) continue;
@@ -66,7 +70,8 @@ function readFilters(q: (name: string) => string | undefined) {
   const cursor = CURSOR.test(cursorText)
     ? { createdAt: Number(cursorText.split(":")[0]), id: cursorText.slice(cursorText.indexOf(":") + 1) }
     : undefined;
-  return { f, errors, cursor };
+  if (cursorText && !cursor) unread.push("page (cursor)");
+  return { f, errors, unread, cursor };
 }
 
 const filterQuery = (f: AuditFilters, extra: Record<string, string> = {}) => {
@@ -97,7 +102,7 @@ function Details({ r }: { r: AuditRecord }) {
 export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", async (c) => {
   const ctx = adminCtx(c);
   const org = await getManagedOrganization(ctx, c.req.param("orgId"));
-  const { f, errors, cursor } = readFilters((n) => c.req.query(n));
+  const { f, errors, unread, cursor } = readFilters((n) => c.req.query(n));
   const identities = await listOrganizationIdentities(ctx, org.id);
   const names = new Map(identities.map((i) => [i.id, i.name]));
   const page = await queryAuditLog(ctx, {
@@ -121,6 +126,7 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
     return id ? (names.get(id) ?? `identity ${id.slice(0, 8)}`) : actor;
   };
   const filtered = Object.values(f).some(Boolean);
+  const misread = unread.length > 0 || Object.keys(errors).length > 0;
   return render(
     c,
     200,
@@ -171,13 +177,19 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
             <button type="submit" class="btn primary">
               Apply
             </button>
-            {filtered && (
+            {(filtered || misread) && (
               <a class="btn" href={base}>
                 Reset
               </a>
             )}
           </div>
         </form>
+        {unread.length > 0 && (
+          <div class="alert warn" id="audit-filters-unread">
+            Left out, not understood in the address: {unread.join(", ")}. The events below are not filtered by{" "}
+            {unread.length === 1 ? "it" : "them"}.
+          </div>
+        )}
       </Card>
       <ListCard
         title="Events"

@@ -290,6 +290,20 @@ describe("console pages", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("the audit page says which filters of its address it could not use, and filters by none of them", async () => {
+    const s = await scenario();
+    await s.login();
+    const { cookie } = await signIn("https://console.example");
+    const page = async (query: string) =>
+      (await fetchConsole(`https://console.example/admin/orgs/${s.org.id}/audit${query}`, { headers: { cookie } })).text();
+    const misread = await page("?outcome=bogus&cursor=junk&event=login");
+    expect(misread).toContain("Left out, not understood in the address: outcome, page (cursor).");
+    expect(misread).toContain('data-event="login"'); // the filters it could read still apply
+    expect(misread).toContain(">Reset<");
+    const clean = await page("?outcome=success");
+    expect(clean).not.toContain("Left out, not understood");
+  });
+
   it("escape what admins typed", async () => {
     const { cookie, csrf } = await signIn("https://console.example");
     const res = await fetchConsole("https://console.example/admin/orgs", {
