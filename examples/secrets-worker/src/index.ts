@@ -7,6 +7,7 @@
 // What it does not do (it is an example): secret imports (`imports` is always empty), secret references
 // (values come back as stored), personal secrets, tags, writes through the API. Seed secrets with
 // PUT /admin/secrets (bearer SECRETS_ADMIN_KEY), see README.md.
+import { isIpAddress } from "../../../src/net/ip-ranges";
 import type { AuthenticateFailure, AuthServiceBinding } from "../../../src/rpc/types";
 
 export interface Env {
@@ -61,10 +62,16 @@ interface SecretsQuery {
   viewSecretValue: boolean;
 }
 
+/** The longest project id AuthService takes (docs/consumers.md); a longer one names no project. */
+const MAX_PROJECT_ID_LENGTH = 128;
+
 function parseQuery(q: URLSearchParams): SecretsQuery | string {
   const projectId = q.get("workspaceId") || q.get("projectId") || null;
   const projectSlug = q.get("workspaceSlug") || null;
   if (!projectId && !projectSlug) return "workspaceId (or projectId, or workspaceSlug) is required";
+  if (projectId && projectId.length > MAX_PROJECT_ID_LENGTH) {
+    return `workspaceId (or projectId) must be at most ${MAX_PROJECT_ID_LENGTH} characters`;
+  }
   const environment = q.get("environment");
   if (!environment) return "environment is required";
   const secretPath = normalizePath(q.get("secretPath") || "/");
@@ -94,7 +101,7 @@ async function readSecrets(request: Request, env: Env, params: URLSearchParams, 
   // One use of the token, with every rule edge-oidc-auth applies (expiry, revocation, max uses, trusted
   // IPs against the address Cloudflare saw), and the identity's roles in this project.
   const auth = await env.AUTH.authenticate(request.headers.get("authorization") ?? "", {
-    clientIp: request.headers.get("cf-connecting-ip"),
+    clientIp: clientIpOf(request),
     ...(projectId ? { projectId } : {}),
   });
   if (!auth.ok) return refusal(auth);
@@ -133,6 +140,16 @@ async function readSecrets(request: Request, env: Env, params: URLSearchParams, 
     .bind(project, environment, secretPath, query.recursive ? 1 : 0, below)
     .all<SecretRow>();
   return json({ secrets: results.map((r) => toSecret(r, viewSecretValue)), imports: [] });
+}
+
+/**
+ * The caller's address for AuthService: CF-Connecting-IP, which Cloudflare sets to the address it saw. Only a
+ * local client can send one that is no address; that is an unknown address (null), as edge-oidc-auth's HTTP
+ * API reads it, rather than an argument AuthService would refuse as this Worker's bug (400 invalid_arguments).
+ */
+function clientIpOf(request: Request): string | null {
+  const ip = request.headers.get("cf-connecting-ip");
+  return ip !== null && isIpAddress(ip) ? ip : null;
 }
 
 async function projectIdOfSlug(db: D1Database, slug: string): Promise<string | null> {

@@ -211,6 +211,30 @@ describe("token rules, enforced through the AuthService binding", () => {
     const outside = await getSecrets(url, { token, ip: "203.0.113.9" });
     expect(outside.status).toBe(403);
     expect(outside.body.reasonCode).toBe("ip_not_trusted");
+    // A header that is no address (only a local client can send one) is an unknown address: refused here...
+    for (const ip of ["not-an-ip", "999.1.1.1", "fe80::1%eth0", "10.1.2.3, 10.1.2.4"]) {
+      const unknown = await getSecrets(url, { token, ip });
+      expect([unknown.status, unknown.body.reasonCode], ip).toEqual([403, "ip_not_trusted"]);
+    }
+    // ... and admitted by an identity that trusts every address, never a 500.
+    const open = await fixture("viewer");
+    const openToken = await open.login();
+    const read = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(open.projectId)}`, { token: openToken, ip: "not-an-ip" });
+    expect(read.status).toBe(200);
+  });
+
+  it("refuses a project id longer than AuthService takes with 422, before the token is used", async () => {
+    const f = await fixture("viewer", { accessTokenNumUsesLimit: 1 });
+    const token = await f.login();
+    for (const path of [
+      "/api/v3/secrets/raw?environment=production&workspaceId=",
+      "/api/v4/secrets?environment=production&projectId=",
+    ]) {
+      const long = await getSecrets(`${path}${"a".repeat(129)}`, { token });
+      expect([long.status, long.body.reasonCode]).toEqual([422, "invalid_request"]);
+    }
+    const member = await getSecrets(`/api/v3/secrets/raw${sdkListQuery(f.projectId)}`, { token });
+    expect(member.status).toBe(200); // the one use was still there
   });
 });
 
