@@ -97,6 +97,8 @@ export function admitUnderRules(ref: TokenRef, rules: LiveRules | undefined): Fa
   if (!ref.issuedFor) return RECHECK;
   const refused = configAdmitsClaims(rules, ref.issuedFor);
   if (!refused) return null;
+  // Under another key source nothing refuses the ID token: its signature can no longer be checked at all.
+  if (refused.reason === Reason.key_not_found) return bindingChanged("the issuer's keys now come from another source");
   return bindingChanged(
     `the ID token would now be refused with ${refused.reason}${refused.qualifier ? `: ${refused.qualifier}` : ""}`,
   );

@@ -157,6 +157,17 @@ describe("issuer and key source", () => {
     const pair = await s.idp.jwkPair("ES256");
     await patchOidc(s.identity.id, { jwksJson: JSON.stringify({ keys: [pair.publicJwk] }) });
     await expectBindingChanged(second);
+    // The refusal says why: the keys, not a rule the ID token fails.
+    expect((await useToken(second)).body.message).toContain("the issuer's keys now come from another source");
+  });
+
+  it("a key source changed back admits again the tokens verified against it, as any change back does", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    await patchOidc(s.identity.id, { jwksUrl: s.idp.jwksUrl });
+    await expectBindingChanged(token);
+    await patchOidc(s.identity.id, { jwksUrl: null });
+    await expectAdmitted(token);
   });
 });
 
