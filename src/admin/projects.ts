@@ -19,7 +19,7 @@ import {
   type RoleGrantInput,
 } from "../storage/projects";
 import { getIdentity, listIdentities } from "../storage/identities";
-import { parseTemporaryRange } from "../tokens/role-grants";
+import { parseTemporaryRange, temporaryRangeProblem } from "../tokens/role-grants";
 import { nowMs } from "../time/clock";
 import { PROJECT_ROLES, type Identity } from "../storage/records";
 import { assertOrgAccess, type AdminContext } from "./actor";
@@ -118,7 +118,7 @@ export function roleGrants(roles: readonly RoleInput[], now: number): RoleGrantI
         details: [
           {
             field: `roles.${i}.temporaryRange`,
-            message: range === "" ? "required for a temporary role" : `not a duration: ${range.slice(0, 100)}`,
+            message: temporaryRangeProblem(range),
           },
         ],
       });

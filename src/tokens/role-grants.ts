@@ -70,13 +70,27 @@ const UNIT_ALIASES: Record<string, keyof typeof MS_PER> = {
  * Fractions of a millisecond are dropped.
  */
 export function parseTemporaryRange(text: string): number | null {
+  const ms = durationMs(text);
+  return ms !== null && ms > 0 && ms <= MAX_TEMPORARY_RANGE_MS ? ms : null;
+}
+
+/** Why parseTemporaryRange refuses `text` (it must: null is not a reason), in words for a field's message. */
+export function temporaryRangeProblem(text: string): string {
+  if (text === "") return "required for a temporary role";
+  const ms = durationMs(text);
+  if (ms === null) return `not a duration: ${text.slice(0, 100)}`;
+  if (ms <= 0) return `not longer than 0: ${text.slice(0, 100)}`;
+  return `longer than a temporary role may last (10 years): ${text.slice(0, 100)}`;
+}
+
+/** The grammar alone: milliseconds, any size, or null when `text` is not a duration. */
+function durationMs(text: string): number | null {
   if (text.length === 0 || text.length > 100) return null;
   const match = /^(\d*\.?\d+) *([a-z]*)$/i.exec(text);
   if (!match) return null;
   const unit = match[2] === "" ? "ms" : UNIT_ALIASES[match[2]!.toLowerCase()];
   if (!unit) return null;
-  const ms = Math.floor(Number.parseFloat(match[1]!) * MS_PER[unit]!);
-  return ms > 0 && ms <= MAX_TEMPORARY_RANGE_MS ? ms : null;
+  return Math.floor(Number.parseFloat(match[1]!) * MS_PER[unit]!);
 }
 
 /** Whether a role applies at `nowMs`: a permanent one always, a temporary one from its start until (not at) its end. */

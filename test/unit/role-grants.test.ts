@@ -1,7 +1,13 @@
 // Temporary project roles: the `temporaryRange` grammar (Infisical reads it with the `ms` package) and
 // which roles are in force at a given time.
 import { describe, expect, it } from "vitest";
-import { isInForce, MAX_TEMPORARY_RANGE_MS, parseTemporaryRange, rolesInForce } from "../../src/tokens/role-grants";
+import {
+  isInForce,
+  MAX_TEMPORARY_RANGE_MS,
+  parseTemporaryRange,
+  rolesInForce,
+  temporaryRangeProblem,
+} from "../../src/tokens/role-grants";
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -49,6 +55,14 @@ describe("parseTemporaryRange", () => {
   it("ten years is the ceiling", () => {
     expect(parseTemporaryRange(`${MAX_TEMPORARY_RANGE_MS}`)).toBe(MAX_TEMPORARY_RANGE_MS);
     expect(parseTemporaryRange(`${MAX_TEMPORARY_RANGE_MS + 1}`)).toBeNull();
+  });
+
+  it("a refusal says what is wrong: missing, not a duration, zero, or over the ceiling", () => {
+    expect(temporaryRangeProblem("")).toBe("required for a temporary role");
+    expect(temporaryRangeProblem("forever")).toBe("not a duration: forever");
+    expect(temporaryRangeProblem("0h")).toBe("not longer than 0: 0h");
+    expect(temporaryRangeProblem("11y")).toBe("longer than a temporary role may last (10 years): 11y");
+    expect(temporaryRangeProblem("4000d")).toBe("longer than a temporary role may last (10 years): 4000d");
   });
 });
 
