@@ -115,6 +115,7 @@ select { padding-right: 28px; }
 .alert.ok { background: var(--ok-soft); border-color: #abefc6; color: #05603a; }
 .alert.bad { background: var(--bad-soft); border-color: #fecdca; color: #912018; }
 .alert.warn { background: var(--warn-soft); border-color: #fedf89; color: #93370d; }
+.filters + .alert { margin: 14px 0 0; }
 .alert.info { background: var(--brand-soft); border-color: #d5defa; color: #1e3a8a; }
 .alert strong { font-weight: 650; }
 .kv { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.6fr); gap: 6px 8px; }
@@ -130,7 +131,7 @@ details.explain > div { padding: 0 12px 10px; font-size: 12.5px; color: var(--in
 details.explain table { border-collapse: collapse; margin: 6px 0; }
 details.explain td { padding: 3px 10px 3px 0; vertical-align: top; }
 .checks { list-style: none; margin: 0; padding: 0; }
-.checks li { display: grid; grid-template-columns: 64px 190px minmax(0, 1fr); gap: 12px; padding: 10px 0; border-bottom: 1px solid var(--line-2); align-items: start; }
+.checks li { display: grid; grid-template-columns: 88px 190px minmax(0, 1fr); gap: 12px; padding: 10px 0; border-bottom: 1px solid var(--line-2); align-items: start; }
 .checks li:last-child { border-bottom: 0; }
 .checks .rule { font-weight: 600; }
 .checks .detail { color: var(--ink-2); font-size: 12.5px; min-width: 0; overflow-wrap: anywhere; }
