@@ -38,7 +38,7 @@ export interface ConfigWarning {
 }
 
 const AUDIENCE_UNBOUND =
-  "No audience is bound, so none is checked: any relying party that receives this pipeline's ID tokens (a cloud provider, " +
+  "No audience is bound (the list is empty, or one of its entries is only wildcards), so none is checked: any relying party that receives this pipeline's ID tokens (a cloud provider, " +
   "a secrets manager, another service the job logs in to) can replay them here. Bind the audience the job requests " +
   "(GitLab: the aud of id_tokens; GitHub: the audience parameter of the token request).";
 
@@ -91,7 +91,10 @@ export function configWarnings(fields: PolicyFields): ConfigWarning[] {
       message: `${verdict.message}. Stored before owner pinning was enforced, it still logs in; the next change must pin an owner.`,
     });
   }
-  if (!splitPatternList(fields.boundAudiences).some((p) => /[^*?]/.test(p))) {
+  // A list admits what any one entry admits: one wildcard-only entry (`https://edge.example, **`) leaves the
+  // audience as unchecked as an empty list, whatever the other entries say.
+  const audiences = splitPatternList(fields.boundAudiences);
+  if (audiences.length === 0 || audiences.some((p) => !/[^*?]/.test(p))) {
     warnings.push({ code: WARNING_CODES.audienceUnbound, field: "boundAudiences", message: AUDIENCE_UNBOUND });
   }
   return warnings;

@@ -105,10 +105,13 @@ describe("warnings", () => {
 
   it("none for a pinned configuration with a bound audience", () => {
     expect(configWarnings(fields(pinned))).toEqual([]);
+    for (const boundAudiences of ["https://a.example, https://b.example", "https://*.example", "?x"]) {
+      expect(configWarnings(fields({ ...pinned, boundAudiences }))).toEqual([]);
+    }
   });
 
-  it("audience_unbound for an empty (or wildcard-only) boundAudiences, explaining the replay", () => {
-    for (const boundAudiences of ["", " ", "*", "**, ?"]) {
+  it("audience_unbound for an empty boundAudiences, or one with a wildcard-only entry, explaining the replay", () => {
+    for (const boundAudiences of ["", " ", "*", "**, ?", "https://edge.example, **", "x,*", "?, https://edge.example"]) {
       expect(configWarnings(fields({ ...pinned, boundAudiences }))).toEqual([
         { code: "audience_unbound", field: "boundAudiences", message: expect.stringMatching(/replay/) },
       ]);
