@@ -144,7 +144,7 @@ const fieldsSchema = z.object({
     .transform((v) => (v.trim() === "" ? "" : v))
     .describe(
       "A CEL expression over `claims` (the verified ID token's payload) that must be `true`, on top of the patterns; empty = none. " +
-        'Example: `claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+\\.[0-9]+\\.[0-9]+$") && !(claims.user_login in ["dependabot[bot]"])`. ' +
+        'Example: `claims.ref_type == "tag" && claims.ref.matches("^v[0-9]+[.][0-9]+[.][0-9]+$") && !(claims.user_login in ["dependabot[bot]"])`. ' +
         "`matches` is RE2; also `startsWith`, `endsWith`, `contains`, `size`, `has`, `in`, `exists`, `all`, `split`, `lowerAscii`. " +
         "A missing claim, a wrong type or an error refuses the login (`condition_failed`). " +
         'A top-level conjunct `claims.namespace_id == "1234"` (or `in [...]`) on an owner claim pins the owner.',

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CONDITION_LIMITS } from "../../src/oidc/condition-checks";
 import { type CompiledCondition, compileCondition, compiledCondition, evaluateCondition } from "../../src/oidc/condition";
+import { oidcConfigInputSchema } from "../../src/oidc/config-schema";
 
 const claims = {
   namespace_path: "acme/platform",
@@ -38,6 +39,17 @@ describe("compiling", () => {
       '!(claims.user_login in ["dependabot[bot]"])',
     ]);
     expect(c.conjuncts.map((x) => x.offset)).toEqual([0, 28, EXAMPLE.indexOf("!(")]);
+  });
+
+  it("compiles the example the API reference and the console's help give (the field's description)", () => {
+    // The description sits on the schema inside its optional/default wrappers.
+    let schema: { description?: string; def: unknown } | undefined = oidcConfigInputSchema.shape.condition;
+    while (schema && !schema.description) schema = (schema.def as { innerType?: typeof schema }).innerType;
+    const description = schema?.description ?? "";
+    const example = /Example: `([^`]+)`/.exec(description)?.[1];
+    expect(example).toBeDefined();
+    expect(compileCondition(example!)).toMatchObject({ ok: true });
+    expect(holds(example!)).toBe(true);
   });
 
   it("refuses a syntax error with its line and column", () => {
