@@ -20,7 +20,7 @@ import {
   type LiveTokenLogin,
 } from "../storage/audit-read";
 import { flushLedger } from "../storage/access-tokens";
-import { oidcConfigInputSchema } from "../oidc/config-schema";
+import { DIGIT_STRING_TOO, oidcConfigInputSchema } from "../oidc/config-schema";
 import type { OidcAuthConfig } from "../storage/records";
 import { nowMs } from "../time/clock";
 import { LOGIN_EVENTS, loginLeftOut, loginSnapshot, type LoginEvent } from "../tokens/audit";
@@ -50,6 +50,7 @@ const DAY_MS = 86_400_000;
 
 const days = z
   .preprocess((v) => (typeof v === "string" && /^\d{1,6}$/.test(v.trim()) ? Number(v.trim()) : v), z.number().int().min(1))
+  .meta(DIGIT_STRING_TOO)
   .optional()
   .describe(
     "Days of recorded login attempts to replay, counted back from now: 1 up to the audit retention (`AUDIT_RETENTION_DAYS`, default 90). Default 30.",

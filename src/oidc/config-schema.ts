@@ -14,17 +14,26 @@ import { parseStrictJson } from "./strict-json";
  * HTML forms and Infisical's dashboard; anything else (`"1e3"`, `1.5`) is refused saying both are taken.
  */
 export const NOT_A_WHOLE_NUMBER = "expected a whole number, or a string of decimal digits";
+
+/**
+ * Metadata of a whole number that is also taken as a string of decimal digits: the API reference shows
+ * both forms (src/http/openapi/document.ts), where the schema's own JSON Schema shows only the number.
+ */
+export const DIGIT_STRING_TOO = { "x-digit-string-too": true } as const;
+
 const wholeNumber = (max: number) =>
-  z.preprocess(
-    (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
-    z
-      .number({
-        error: (issue) => (issue.code === "invalid_type" ? NOT_A_WHOLE_NUMBER : undefined),
-      })
-      .int()
-      .min(0)
-      .max(max),
-  );
+  z
+    .preprocess(
+      (v) => (typeof v === "string" && /^\d{1,10}$/.test(v.trim()) ? Number(v.trim()) : v),
+      z
+        .number({
+          error: (issue) => (issue.code === "invalid_type" ? NOT_A_WHOLE_NUMBER : undefined),
+        })
+        .int()
+        .min(0)
+        .max(max),
+    )
+    .meta(DIGIT_STRING_TOO);
 const seconds = wholeNumber(OIDC_MAX_TTL_BOUND_SECONDS);
 const count = wholeNumber(1_000_000_000);
 

@@ -114,6 +114,14 @@ describe("the document covers the app", () => {
     });
     const patch = doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}"]!.patch!.requestBody!.content["application/json"]!.schema;
     expect(patch.required).toBeUndefined();
+    // A whole number the API also takes as a string of digits ("3600", as Infisical's dashboard sends it) says both.
+    const digitsToo = { anyOf: [{ type: "integer" }, { type: "string", pattern: expect.any(String) }] };
+    const ttl = (attach.properties as Record<string, unknown>).accessTokenTTL;
+    expect(ttl).toMatchObject({ description: expect.any(String), ...digitsToo });
+    const whatIf =
+      doc.paths["/api/v1/auth/oidc-auth/identities/{identityId}/what-if"]!.post!.requestBody!.content["application/json"]!.schema;
+    expect((whatIf.properties as Record<string, unknown>).days).toMatchObject(digitsToo);
+    expect(JSON.stringify(doc)).not.toContain("x-digit-string-too");
     // The condition: a described request field, a response field, and the warnings beside the configuration.
     const condition = (attach.properties as Record<string, { type?: string; maxLength?: number; description?: string }>).condition;
     expect(condition).toMatchObject({ type: "string", maxLength: 4096, description: expect.stringContaining("CEL") });

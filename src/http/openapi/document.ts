@@ -5,6 +5,7 @@
  * Who may call each route comes from its guards. Built once per isolate.
  */
 import * as z from "zod";
+import { DIGIT_STRING_TOO } from "../../oidc/config-schema";
 import type { RouteAuth } from "../admin-auth";
 import { TAGS, type RouteDoc } from "./route-doc";
 import { routeDocs } from "./routes";
@@ -79,7 +80,7 @@ const OAUTH_STATUS_TEXT: Record<number, string> = {
  * collected into `defs`; the same name must always produce the same definition.
  */
 function convert(schema: z.ZodType, io: "input" | "output", defs: Record<string, JsonSchema>): JsonSchema {
-  const json = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: "any", override: digitStringToo }) as JsonSchema;
   const { $schema: _s, $defs, ...rest } = json as JsonSchema & { $defs?: Record<string, JsonSchema> };
   for (const [name, def] of Object.entries($defs ?? {})) {
     const fixed = rewriteRefs(def);
@@ -89,6 +90,18 @@ function convert(schema: z.ZodType, io: "input" | "output", defs: Record<string,
     defs[name] = fixed;
   }
   return rewriteRefs(rest);
+}
+
+/** A whole number also taken as a string of digits (DIGIT_STRING_TOO): both forms, as the API reads them. */
+function digitStringToo(ctx: { jsonSchema: Record<string, unknown> }): void {
+  const [marker] = Object.keys(DIGIT_STRING_TOO);
+  if (!ctx.jsonSchema[marker!]) return;
+  const { [marker!]: _, description, ...number } = ctx.jsonSchema;
+  for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+  Object.assign(ctx.jsonSchema, {
+    ...(description === undefined ? {} : { description }),
+    anyOf: [number, { type: "string", pattern: "^\\s*\\d+\\s*$", description: "the same number as decimal digits" }],
+  });
 }
 
 function rewriteRefs<T>(value: T): T {
