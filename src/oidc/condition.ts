@@ -182,7 +182,7 @@ export function compileCondition(source: string): CompileResult {
   try {
     whole = build(source);
   } catch (e) {
-    return refused(source, errorText(e), errorOffset(e));
+    return refused(source, errorText(e, source), errorOffset(e));
   }
   // Texts and pins come from a tree whose matches() and int() are not re-routed.
   const parts = conjunctsOf(env.parse(source).ast);
@@ -270,11 +270,20 @@ const refused = (source: string, message: string, offset: number): CompileResult
 });
 
 /** One line, without cel-js's source excerpt, and with matches() and int() under their own names. */
-function errorText(e: unknown): string {
+function errorText(e: unknown, source?: string): string {
   const { summary, message } = (typeof e === "object" && e !== null ? e : {}) as { summary?: unknown; message?: unknown };
   const text = typeof summary === "string" ? summary : typeof message === "string" ? message.split("\n")[0]! : String(e);
-  return text.replaceAll(RE2_MATCHES, "matches").replaceAll(CHECKED_INT, "int");
+  // The parser reads UTF-16 units: a character outside the BMP (an emoji) comes out as half of it, which
+  // is not text (a lone surrogate in a JSON answer). Say the whole character it starts at instead.
+  const whole = String.fromCodePoint(source?.codePointAt(errorOffset(e)) ?? 0xfffd);
+  return text
+    .replaceAll(RE2_MATCHES, "matches")
+    .replaceAll(CHECKED_INT, "int")
+    .replace(LONE_SURROGATE, () => whole)
+    .toWellFormed();
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function errorOffset(e: unknown): number {
   if (e instanceof ConditionRejection) return e.offset;

@@ -52,6 +52,12 @@ describe("compiling", () => {
     expect(holds(example!)).toBe(true);
   });
 
+  it("names a character outside the BMP whole when it refuses it, never half of it", () => {
+    const r = compileCondition('claims.ref == "x" && 😀');
+    expect(r).toMatchObject({ ok: false, message: expect.stringContaining("😀"), position: { line: 1, column: 22 } });
+    expect(r.ok === false && r.message.isWellFormed()).toBe(true);
+  });
+
   it("refuses a syntax error with its line and column", () => {
     const r = compileCondition('claims.ref_type == "tag" &&\n  claims.ref ==== "x"');
     expect(r).toMatchObject({ ok: false, position: { offset: 43, line: 2, column: 16 } });
