@@ -177,12 +177,13 @@ function subjectVerdict(subject: string): SubjectVerdict {
         ? { pins: true, why: `the ${shape.name} subject fixes ${shape.owner}` }
         : { pins: false, why: `boundSubject does not fix ${shape.owner} of the ${shape.name} subject as literal text` };
     }
-    const spansPaths = subject.includes("**") || subject.slice(literal.length).includes("/");
-    if (wildcard >= 0 && shape.prefix.startsWith(literal) && spansPaths) {
-      return { pins: false, why: `boundSubject can match ${shape.name} subjects (${shape.prefix}...) of any owner` };
-    }
   }
-  return undefined;
+  // A pattern that can stand for a prefix: every shape it can match is named (`**` matches them all).
+  const spansPaths = subject.includes("**") || subject.slice(literal.length).includes("/");
+  const matched = SUBJECT_SHAPES.filter((shape) => wildcard >= 0 && shape.prefix.startsWith(literal) && spansPaths);
+  if (matched.length === 0) return undefined;
+  const shapes = matched.map((shape) => `${shape.name} subjects (${shape.prefix}...)`).join(" and ");
+  return { pins: false, why: `boundSubject can match ${shapes} of any owner` };
 }
 
 /**

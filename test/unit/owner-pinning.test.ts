@@ -91,6 +91,18 @@ describe("owner pinning", () => {
       expect(pinned({ boundSubject: "project_path:**", boundClaims: { ref: "main", ref_protected: "true" } })).toBe(false);
     });
 
+    it("names every shared issuer's subjects a broad subject can match, not only GitLab's", () => {
+      for (const boundSubject of ["*/*:environment:production", "**:environment:production"]) {
+        expect(verdict({ boundSubject }).message, boundSubject).toMatch(
+          /can match GitLab subjects \(project_path:\.\.\.\) and GitHub subjects \(repo:\.\.\.\) of any owner/,
+        );
+      }
+      expect(verdict({ boundSubject: "project_**" }).message).toMatch(
+        /can match GitLab subjects \(project_path:\.\.\.\) of any owner/,
+      );
+      expect(verdict({ boundSubject: "re*/**" }).message).toMatch(/can match GitHub subjects \(repo:\.\.\.\) of any owner/);
+    });
+
     it("nothing bound at all names the subject", () => {
       expect(verdict({})).toMatchObject({ pinned: false, field: "boundSubject" });
     });
