@@ -27,8 +27,12 @@ export function readClaim(payload: Record<string, unknown>, key: string): unknow
 function scalarString(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return value ? "true" : "false";
-  // String(n) is the same decimal text JSON.stringify prints for finite numbers.
-  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  // String(n) is the same decimal text JSON.stringify prints for finite numbers. An integer beyond 2^53 was
+  // rounded when the token was read (9007199254740993 reads as ...992): its text is not the token's, so it
+  // has none, and matches no pattern (fail closed) rather than the pattern of a neighbouring number.
+  if (typeof value === "number" && Number.isFinite(value) && (Number.isSafeInteger(value) || !Number.isInteger(value))) {
+    return String(value);
+  }
   return undefined;
 }
 
