@@ -7,8 +7,31 @@ import { DomainError, Reason } from "../errors";
 import { getOrganization } from "../storage/organizations";
 import { getIdentity } from "../storage/identities";
 
+/**
+ * Every admin change the audit log records, by event name: the one list the console's audit filter offers
+ * (with the login events), so that a new change cannot be written without being findable there.
+ */
+export const ADMIN_CHANGE_EVENTS = [
+  "identity.create",
+  "identity.update",
+  "identity.delete",
+  "identity.revoke_tokens",
+  "token.revoke",
+  "oidc-auth.attach",
+  "oidc-auth.update",
+  "oidc-auth.detach",
+  "project.create",
+  "project.delete",
+  "membership.create",
+  "membership.update",
+  "membership.delete",
+  "organization.create",
+  "console.sessions.end",
+] as const;
+export type AdminChangeEvent = (typeof ADMIN_CHANGE_EVENTS)[number];
+
 export interface AuditedChange {
-  event: string;
+  event: AdminChangeEvent;
   orgId: string | null;
   identityId?: string | null;
   before?: unknown;

@@ -1,30 +1,21 @@
 import { Hono } from "../hono";
-import { queryAuditLog } from "../admin/audit";
+import { ADMIN_CHANGE_EVENTS, queryAuditLog } from "../admin/audit";
 import { listOrganizationIdentities } from "../admin/identities";
 import { getManagedOrganization } from "../admin/organizations";
 import type { AuditRecord } from "../storage/audit-log";
+import { parseIsoDateTime } from "../time/iso-date-time";
+import { LOGIN_EVENTS } from "../tokens/audit";
 import { adminCtx, href, type ConsoleEnv } from "./context";
 import { Card, Field, Layout, render, uiOf, whenSeconds } from "./layout";
 import { Empty, ListCard } from "./list";
 import { orgPage } from "./organizations";
 
-export const AUDIT_EVENTS = [
-  "login",
-  "token.exchange",
-  "token.renew",
-  "token.revoke",
-  "identity.create",
-  "identity.update",
-  "identity.delete",
-  "oidc-auth.attach",
-  "oidc-auth.update",
-  "oidc-auth.detach",
-  "project.create",
-  "project.delete",
-  "membership.create",
-  "membership.update",
-  "membership.delete",
-  "organization.create",
+/**
+ * The events the filter offers: the login events, the token calls, and every admin change of an
+ * organization (console.sessions.end belongs to none: it is in the API's log only).
+ */
+export const AUDIT_EVENTS: readonly string[] = [
+  ...new Set([...LOGIN_EVENTS, "token.renew", "token.revoke", ...ADMIN_CHANGE_EVENTS.filter((e) => e !== "console.sessions.end")]),
 ];
 
 const PAGE_SIZE = 50;
@@ -63,8 +54,12 @@ function readFilters(q: (name: string) => string | undefined) {
   for (const key of ["from", "to"] as const) {
     const v = q(key) ?? "";
     if (!v) continue;
-    if (LOCAL_TIME.test(v) && Number.isFinite(Date.parse(`${v}Z`))) f[key] = v;
-    else errors[key] = "a date and time (UTC)";
+    // Read as the API reads it (src/time/iso-date-time.ts): 2026-02-30 is no date, not March 2.
+    if (LOCAL_TIME.test(v) && parseIsoDateTime(`${v}Z`) !== null) f[key] = v;
+    else {
+      errors[key] = "a date and time (UTC)";
+      unread.push(key);
+    }
   }
   const cursorText = q("cursor") ?? "";
   const cursor = CURSOR.test(cursorText)
@@ -111,8 +106,8 @@ export const auditRoutes = new Hono<ConsoleEnv>().get("/orgs/:orgId/audit", asyn
     outcome: (f.outcome || undefined) as "success" | "failure" | undefined,
     event: f.event || undefined,
     reasonCode: f.reason || undefined,
-    fromMs: f.from ? Date.parse(`${f.from}Z`) : undefined,
-    toMs: f.to ? Date.parse(`${f.to}Z`) : undefined,
+    fromMs: f.from ? (parseIsoDateTime(`${f.from}Z`) ?? undefined) : undefined,
+    toMs: f.to ? (parseIsoDateTime(`${f.to}Z`) ?? undefined) : undefined,
     limit: PAGE_SIZE,
     cursor,
   });

@@ -302,6 +302,27 @@ describe("console pages", () => {
     expect(misread).toContain(">Reset<");
     const clean = await page("?outcome=success");
     expect(clean).not.toContain("Left out, not understood");
+    // A date the month does not have is no date (as the API reads it), not the next month's.
+    for (const query of ["?to=2026-11-31T00:00", "?from=2026-02-30T10:00"]) {
+      const impossible = await page(query);
+      expect(impossible, query).toContain("a date and time (UTC)");
+      expect(impossible, query).toContain("Left out, not understood in the address:");
+      expect(impossible, query).toContain('data-event="login"');
+    }
+  });
+
+  it("the audit page's event filter offers every admin change the organization's log can hold", async () => {
+    const s = await scenario();
+    const token = await s.login();
+    await call("POST", `/api/v1/identities/${s.identity.id}/access-tokens/revoke-all`);
+    expect((await call("GET", "/api/v1/identities/details", { token })).status).toBe(401);
+    const { cookie } = await signIn("https://console.example");
+    const html = await (await fetchConsole(`https://console.example/admin/orgs/${s.org.id}/audit`, { headers: { cookie } })).text();
+    const offered = [...html.matchAll(/<option value="([a-z][^"]*)"/g)].map((m) => m[1]);
+    for (const event of ["identity.revoke_tokens", "token.revoke", "token.exchange", "oidc-auth.detach", "membership.update"]) {
+      expect(offered, event).toContain(event);
+    }
+    expect(html).toContain('data-event="identity.revoke_tokens"');
   });
 
   it("escape what admins typed", async () => {
