@@ -14,6 +14,9 @@ import { identityPage, loadIdentity } from "./identities";
 import { Card, Field, Layout, render, uiOf, type PageProps } from "./layout";
 import { Empty } from "./list";
 import { orgPage } from "./organizations";
+import { refusal } from "./refusals";
+import { Reason } from "../errors";
+import { canonicalId } from "../storage/ids";
 
 /** Refusal reasons with a colour of their own; the rest share "other". */
 const COLOURED_REASONS = 6;
@@ -272,7 +275,11 @@ export const trafficRoutes = new Hono<ConsoleEnv>()
     const ctx = adminCtx(c);
     const org = await getManagedOrganization(ctx, c.req.param("orgId"));
     const identities = await listOrganizationIdentities(ctx, org.id);
-    const identity = identities.find((i) => i.id === c.req.query("identity")) ?? null;
+    // An identity the organization does not have is refused, as the audit page and the API refuse it, not
+    // silently replaced by the organization's traffic.
+    const asked = c.req.query("identity") || undefined;
+    const identity = asked === undefined ? null : (identities.find((i) => i.id === canonicalId(asked)) ?? null);
+    if (asked !== undefined && !identity) throw refusal(Reason.identity_not_found);
     const traffic = await loginTraffic(ctx, { orgId: org.id, identityId: identity?.id, window: readWindow(c) });
     const view = { org, identity, traffic, auditLink: auditLinkOf(org, identity) };
     return page(c, orgPage(org, "traffic"), view, href(`/orgs/${org.id}/traffic`), identities);

@@ -311,6 +311,21 @@ describe("console pages", () => {
     }
   });
 
+  it("the traffic page refuses an identity its organization does not have, as the audit page does", async () => {
+    const s = await scenario();
+    const other = await scenario();
+    const { cookie } = await signIn("https://console.example");
+    const traffic = (query: string) =>
+      fetchConsole(`https://console.example/admin/orgs/${s.org.id}/traffic${query}`, { headers: { cookie } });
+    expect((await traffic(`?identity=${s.identity.id.toUpperCase()}`)).status).toBe(200);
+    expect((await traffic("?identity=")).status).toBe(200);
+    for (const id of [other.identity.id, crypto.randomUUID(), "junk"]) {
+      const res = await traffic(`?identity=${id}`);
+      expect(res.status, id).toBe(404);
+      expect(await res.text()).toContain("identity_not_found");
+    }
+  });
+
   it("the audit page's event filter offers every admin change the organization's log can hold", async () => {
     const s = await scenario();
     const token = await s.login();
