@@ -60,9 +60,21 @@ function jwksSource(io: KeyIo, jwksUrl: string, discoveryDocUrl?: string) {
       }
       return raw;
     },
-    parse: asIdpAnswer(parseJwks),
+    parse: asIdpAnswer(usableJwks),
     waitUntil: io.waitUntil,
   };
+}
+
+/**
+ * A fetched JWKS with at least one key a login could use. One without (`{"keys": []}`, only private or weak
+ * keys) is an unusable answer of the IdP like an HTML page: the copy it would replace keeps logins working
+ * (stale-if-error, docs/security.md), and a cold login is 503 `idp_unavailable`, never 401 `key_not_found`
+ * for every token the IdP signs.
+ */
+function usableJwks(raw: unknown): KeySet {
+  const set = parseJwks(raw);
+  if (set.keys.length === 0) throw new Error("published a JWKS with no usable key");
+  return set;
 }
 
 /**
@@ -78,7 +90,7 @@ export function adoptKeysCopy(jwksUrl: string, entry: unknown): void {
   const freshFor = e.fetchedAt + JWKS_CACHE_TTL_SECONDS * 1000 - now;
   if (freshFor <= 0) return;
   try {
-    memory.set(key, { value: parseJwks(e.raw), fetchedAt: e.fetchedAt }, freshFor, now);
+    memory.set(key, { value: usableJwks(e.raw), fetchedAt: e.fetchedAt }, freshFor, now);
   } catch {
     // a bad KV copy is ignored, never trusted
   }

@@ -25,8 +25,16 @@ async function rsaToken(s: Scenario, kid: string): Promise<{ key: JWK; jwt: stri
   return { key, jwt: await s.idp.mint(gitlabClaims(), { kid: key.kid, header: { kid } }) };
 }
 
-/** Publishes exactly `keys` as the tenant's JWKS. */
-const publish = (s: Scenario, keys: unknown[]) => s.idp.behaviour({ jwksOverride: { keys } });
+/**
+ * Publishes `keys` as the tenant's JWKS, after one usable key no test token names (another kid, an alg no
+ * test signs with): a JWKS with no usable key at all is an unusable answer of the IdP (503, stale copies
+ * kept: idp-failures.test.ts), so this keeps each case about which of the published keys the filter drops.
+ */
+async function publish(s: Scenario, keys: unknown[]) {
+  const rsa = (await s.idp.keys()).find((k) => k.alg === "RS256")!;
+  const decoy = { ...publicJwk(rsa), kid: "usable-decoy", alg: "PS512" };
+  return s.idp.behaviour({ jwksOverride: { keys: [decoy, ...keys] } });
+}
 
 async function rsaJwk(
   modulusLength: number,

@@ -60,6 +60,8 @@ describe("cold cache: every IdP failure is a 503 idp_unavailable with Retry-Afte
     ["a discovery document without jwks_uri", { discoveryOverride: { jwks_uri: null } }],
     ["a discovery document with a numeric issuer", { body: '{"issuer": 1, "jwks_uri": "x"}', only: "discovery" }],
     ["a JWKS without a keys array", { jwksOverride: { keys: "none" } }],
+    ["a JWKS with no keys", { jwksOverride: { keys: [] } }],
+    ["a JWKS with no usable key (a shared secret only)", { jwksOverride: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }],
   ])("%s", async (_name, behaviour) => {
     const s = await scenario();
     await s.idp.behaviour(behaviour);
@@ -133,6 +135,8 @@ describe("stale-if-error: copies past their TTL keep logins working while the Id
     ["HTTP 500", { mode: "error500" }],
     ["HTML", { mode: "html" }],
     ["an unusable JWKS", { jwksOverride: { nokeys: true } }],
+    ["a JWKS with no keys", { jwksOverride: { keys: [] } }],
+    ["a JWKS with no usable key", { jwksOverride: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }],
   ])("serves the stale copy when the IdP answers %s", async (_name, behaviour) => {
     const s = await scenario();
     await writeKvCopies(s, hoursAgo(2));
