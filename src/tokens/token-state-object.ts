@@ -170,12 +170,9 @@ export class TokenStateObject extends DurableObject<Env> {
    */
   claimIdToken(iss: string, jti: string, exp: number): { ok: true } | Failure {
     this.ensureReplayTable();
+    if (this.idTokenClaimed(iss, jti)) return failure(Reason.token_replayed);
     const sql = this.ctx.storage.sql;
     const now = nowSeconds();
-    const seen = sql.exec<{ keep_until: number }>("SELECT keep_until FROM id_tokens WHERE iss = ? AND jti = ?", iss, jti).toArray()[0];
-    if (seen && seen.keep_until > now) {
-      return failure(Reason.token_replayed);
-    }
     const keepUntil = Math.ceil(exp) + CLOCK_SKEW_SECONDS;
     sql.exec("INSERT OR REPLACE INTO id_tokens (iss, jti, keep_until) VALUES (?, ?, ?)", iss, jti, keepUntil);
     this.scheduleCleanup(Math.min(keepUntil, now + ALARM_HORIZON_SECONDS));

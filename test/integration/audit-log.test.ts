@@ -10,6 +10,13 @@ import { createIdp, gitlabClaims } from "../support/idp";
 import { expectRefusal } from "../support/refusal";
 import { GITLAB_SUBJECT, scenario } from "../support/scenario";
 
+/** Two organizations, each with an identity that logged in once: a log with events of both. */
+async function twoOrganizationsWithALogin() {
+  const both = [await scenario(), await scenario()] as const;
+  for (const s of both) await s.login();
+  return both;
+}
+
 async function auditFor(orgId: string, query = "") {
   return (await ok("GET", `/api/v1/audit-logs?organizationId=${orgId}${query}`)).auditLogs as any[];
 }
@@ -200,10 +207,7 @@ describe("audit trail", () => {
   });
 
   it("says which query parameters an admin read ignored, so a misspelt filter does not pass for a filtered answer", async () => {
-    const s = await scenario();
-    await s.login();
-    const other = await scenario();
-    await other.login();
+    const [s, other] = await twoOrganizationsWithALogin();
     // `organization` is not a filter: the whole log is answered, and the answer says so.
     const misspelt = await ok("GET", `/api/v1/audit-logs?organization=${s.org.id}&limit=500`);
     expect(misspelt.auditLogs.some((e: { orgId: string }) => e.orgId === other.org.id)).toBe(true);
@@ -236,10 +240,7 @@ describe("audit trail", () => {
   });
 
   it("takes orgId for organizationId on every admin read that takes one, as Infisical's identity list names it", async () => {
-    const s = await scenario();
-    await s.login();
-    const other = await scenario();
-    await other.login();
+    const [s, other] = await twoOrganizationsWithALogin();
     const byOrgId = await ok("GET", `/api/v1/audit-logs?orgId=${s.org.id}&limit=500`);
     expect(byOrgId.auditLogs.length).toBeGreaterThan(0);
     expect(byOrgId.auditLogs.every((e: { orgId: string }) => e.orgId === s.org.id)).toBe(true);
